@@ -1,0 +1,37 @@
+//! Checks: pure functions from recorded traces (and probe results) to findings.
+//!
+//! A check never touches the browser or the network; what it needs from the network was
+//! probed beforehand and arrives in [`Audit::probes`]. Adding a check is one module and one
+//! line in [`all`].
+
+use crate::config::Config;
+use crate::finding::Finding;
+use crate::probe::Probes;
+use crate::trace::Trace;
+
+mod blocked;
+mod labels;
+
+/// Everything a check may look at.
+pub struct Audit<'a> {
+    pub traces: &'a [Trace],
+    pub config: &'a Config,
+    pub probes: &'a Probes,
+}
+
+/// One family of checks.
+pub trait Check: Send + Sync {
+    /// Short name, for debugging and `--help`.
+    fn name(&self) -> &'static str;
+    fn run(&self, audit: &Audit<'_>) -> Vec<Finding>;
+}
+
+/// Every check, in the order their findings are listed before ranking.
+pub fn all() -> Vec<Box<dyn Check>> {
+    vec![Box::new(blocked::JourneyBlocked), Box::new(labels::Labels)]
+}
+
+/// Runs every check. Findings are unpriced; [`crate::rank`] prices and merges them.
+pub fn audit(audit: &Audit<'_>) -> Vec<Finding> {
+    all().iter().flat_map(|c| c.run(audit)).collect()
+}

@@ -1,0 +1,115 @@
+//! An error that points into a file a user wrote: `file:line:column`, what was expected,
+//! and a suggestion when one is close.
+//!
+//! Shared by the scenario and `nocall.yaml` loaders so both read the same way.
+
+use std::fmt;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub file: PathBuf,
+    /// 1-based; 0 when the problem is the file as a whole (unreadable, empty).
+    pub line: usize,
+    /// 1-based, in characters.
+    pub column: usize,
+    /// What is wrong and what was expected.
+    pub message: String,
+    /// A fix: "did you mean `click`?", "quote the value", ….
+    pub help: Option<String>,
+    /// The offending line of the file, for the caret display.
+    pub source_line: Option<String>,
+    /// How many characters the caret underlines (at least 1).
+    pub width: usize,
+}
+
+impl Diagnostic {
+    pub fn new(file: impl Into<PathBuf>, line: usize, column: usize, message: impl Into<String>) -> Self {
+        Diagnostic {
+            file: file.into(),
+            line,
+            column,
+            message: message.into(),
+            help: None,
+            source_line: None,
+            width: 1,
+        }
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Attaches the source line from the file's text and the span width to underline.
+    pub fn with_source(mut self, source: &str, width: usize) -> Self {
+        if self.line > 0 {
+            self.source_line = source.lines().nth(self.line - 1).map(str::to_string);
+        }
+        self.width = width.max(1);
+        self
+    }
+
+    /// `file:line:column`, the part editors and CI logs link on.
+    pub fn location(&self) -> String {
+        format!("{}:{}:{}", self.file.display(), self.line, self.column)
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location(), self.message)?;
+        if let Some(src) = &self.source_line {
+            let num = self.line.to_string();
+            let pad = " ".repeat(num.len());
+            let indent = " ".repeat(self.column.saturating_sub(1));
+            write!(
+                f,
+                "\n{pad} |\n{num} | {src}\n{pad} | {indent}{}",
+                "^".repeat(self.width)
+            )?;
+        }
+        if let Some(help) = &self.help {
+            write!(f, "\n  = help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostic {}
+
+/// The closest candidate to `word` when it is close enough to be a likely typo.
+pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = word.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(&lower, &c.to_lowercase()), c))
+        .filter(|(d, c)| *d <= (c.chars().count() / 3).max(1) || c.to_lowercase().starts_with(&lower) && lower.len() >= 3)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_location_caret_and_help() {
+        let src = "name: x\nsteps:\n  - clik: Log in\n";
+        let d = Diagnostic::new("s.yaml", 3, 5, "unknown step `clik`")
+            .help("did you mean `click`?")
+            .with_source(src, 4);
+        let text = d.to_string();
+        assert!(text.starts_with("s.yaml:3:5: unknown step `clik`"), "{text}");
+        assert!(text.contains("3 |   - clik: Log in\n  |     ^^^^"), "{text}");
+        assert!(text.ends_with("= help: did you mean `click`?"), "{text}");
+    }
+
+    #[test]
+    fn suggests_close_words_only() {
+        let steps = ["open", "fill", "choose", "click", "expect", "email", "wait"];
+        assert_eq!(suggest("clik", steps), Some("click"));
+        assert_eq!(suggest("expct", steps), Some("expect"));
+        assert_eq!(suggest("navigate", steps), None);
+    }
+}

@@ -1,0 +1,317 @@
+//! Findings: one problem a first-time user meets, with its evidence and its price.
+//!
+//! Checks create findings without a price; [`crate::rank`] fills in the estimate and merges
+//! the same problem met in several journeys into one. The id is derived from what the
+//! problem is (kind, page path, element), never from when or where it was seen, so it is
+//! stable across runs and ports.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The finding kinds of the product contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    LabelMismatch,
+    LabelInconsistent,
+    LabelMissing,
+    UnknownInfo,
+    InstructionMismatch,
+    SupportOnlyPath,
+    JourneyBlocked,
+    RecoveryDeadEnd,
+    DeadLink,
+    EmailMissing,
+    DeadEmailLink,
+    PhoneInvalid,
+    PhoneMismatch,
+    PhoneUnreachable,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 14] = [
+        Kind::LabelMismatch,
+        Kind::LabelInconsistent,
+        Kind::LabelMissing,
+        Kind::UnknownInfo,
+        Kind::InstructionMismatch,
+        Kind::SupportOnlyPath,
+        Kind::JourneyBlocked,
+        Kind::RecoveryDeadEnd,
+        Kind::DeadLink,
+        Kind::EmailMissing,
+        Kind::DeadEmailLink,
+        Kind::PhoneInvalid,
+        Kind::PhoneMismatch,
+        Kind::PhoneUnreachable,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::LabelMismatch => "label-mismatch",
+            Kind::LabelInconsistent => "label-inconsistent",
+            Kind::LabelMissing => "label-missing",
+            Kind::UnknownInfo => "unknown-info",
+            Kind::InstructionMismatch => "instruction-mismatch",
+            Kind::SupportOnlyPath => "support-only-path",
+            Kind::JourneyBlocked => "journey-blocked",
+            Kind::RecoveryDeadEnd => "recovery-dead-end",
+            Kind::DeadLink => "dead-link",
+            Kind::EmailMissing => "email-missing",
+            Kind::DeadEmailLink => "dead-email-link",
+            Kind::PhoneInvalid => "phone-invalid",
+            Kind::PhoneMismatch => "phone-mismatch",
+            Kind::PhoneUnreachable => "phone-unreachable",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// What the user meets, in one line (the contract's table).
+    pub fn summary(self) -> &'static str {
+        match self {
+            Kind::LabelMismatch => "a field is labelled with a name the user does not hold",
+            Kind::LabelInconsistent => {
+                "the same credential is asked for under different labels on different pages"
+            }
+            Kind::LabelMissing => "a field has no accessible name a person can read",
+            Kind::UnknownInfo => "a required field asks for something the user does not hold",
+            Kind::InstructionMismatch => {
+                "the page tells the user to use a control that is not there, or is named otherwise"
+            }
+            Kind::SupportOnlyPath => "the only way forward the page offers is to contact support",
+            Kind::JourneyBlocked => "the journey cannot go on",
+            Kind::RecoveryDeadEnd => "a recovery journey cannot complete for this user",
+            Kind::DeadLink => "a link or form target on a visited page fails",
+            Kind::EmailMissing => "a message the journey waits for never arrives",
+            Kind::DeadEmailLink => "a link in a message the portal sent fails",
+            Kind::PhoneInvalid => "a phone number shown is not a valid number for its region",
+            Kind::PhoneMismatch => "a tel: link dials a different number from the one displayed",
+            Kind::PhoneUnreachable => "a phone number shown is listed as disconnected or not live",
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How bad it is for the gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The journey cannot go on.
+    Blocker,
+    /// The user meets it and may call, but can go on.
+    Problem,
+    /// Could not be verified (bot-blocked link, number no directory covers); no gate fails on it.
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Blocker => "blocker",
+            Severity::Problem => "problem",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// What backs a finding up.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// Screenshot of the step, relative to the run's output folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screenshot: Option<String>,
+    /// The element's HTML, or the page's own words.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub html_excerpt: String,
+}
+
+/// Where one journey met the problem, and how many of its users got that far.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Occurrence {
+    pub scenario: String,
+    pub file: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<usize>,
+    /// Line of that step in the scenario file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// Users of this journey who reach the problem each month.
+    pub reach: f64,
+}
+
+/// The arithmetic behind a finding's figure, kept so `nocall explain` can show it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    /// Sum of the occurrences' reach.
+    pub reach: f64,
+    /// Chance that a user who meets the problem calls support.
+    pub chance: f64,
+    /// Where the chance came from: the model table row, or the `nocall.yaml` override.
+    pub chance_source: String,
+    /// Low and high ends of the estimate from the model's uncertainty.
+    pub calls_low: f64,
+    pub calls_high: f64,
+    pub cost_per_call: f64,
+    pub currency: String,
+}
+
+/// One problem a first-time user meets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub id: String,
+    pub kind: Kind,
+    pub severity: Severity,
+    /// The journey could not go on past it.
+    pub blocking: bool,
+    /// The journey needs it (clicked, typed into, the only way onward), as opposed to merely
+    /// present on a page it passed through.
+    pub on_path: bool,
+    /// The first journey that met it.
+    pub scenario: String,
+    /// 1-based step of that journey.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<usize>,
+    pub url: String,
+    pub element: String,
+    /// What the user meets, in their words.
+    pub message: String,
+    #[serde(default)]
+    pub est_calls_per_month: f64,
+    #[serde(default)]
+    pub est_cost_per_month: f64,
+    #[serde(default)]
+    pub evidence: Evidence,
+    /// Every journey that met it.
+    #[serde(default)]
+    pub occurrences: Vec<Occurrence>,
+    #[serde(default)]
+    pub estimate: Estimate,
+}
+
+impl Finding {
+    /// A finding as a check reports it: unpriced, its id derived from kind, page and element.
+    pub fn new(kind: Kind, url: &str, element: impl Into<String>, message: impl Into<String>) -> Self {
+        let element = element.into();
+        Finding {
+            id: stable_id(kind, url, &element),
+            kind,
+            severity: Severity::Problem,
+            blocking: false,
+            on_path: false,
+            scenario: String::new(),
+            step: None,
+            url: url.to_string(),
+            element,
+            message: message.into(),
+            est_calls_per_month: 0.0,
+            est_cost_per_month: 0.0,
+            evidence: Evidence::default(),
+            occurrences: Vec::new(),
+            estimate: Estimate::default(),
+        }
+    }
+
+    /// Marks it as stopping the journey.
+    pub fn blocking(mut self) -> Self {
+        self.blocking = true;
+        self.on_path = true;
+        self.severity = Severity::Blocker;
+        self
+    }
+
+    pub fn on_path(mut self, on_path: bool) -> Self {
+        self.on_path = on_path;
+        self
+    }
+
+    /// Marks it as unverified: shown, never gating.
+    pub fn warning(mut self) -> Self {
+        self.severity = Severity::Warning;
+        self.blocking = false;
+        self
+    }
+
+    /// Records where in which journey it was met.
+    pub fn at(mut self, trace: &crate::trace::Trace, step: Option<usize>) -> Self {
+        self.scenario = trace.scenario.clone();
+        self.step = step;
+        let line = step.and_then(|i| trace.steps.iter().find(|s| s.index == i).map(|s| s.line));
+        self.occurrences = vec![Occurrence {
+            scenario: trace.scenario.clone(),
+            file: trace.file.clone(),
+            step,
+            line,
+            reach: 0.0,
+        }];
+        if self.evidence.screenshot.is_none() {
+            self.evidence.screenshot = step
+                .and_then(|i| trace.steps.iter().find(|s| s.index == i))
+                .and_then(|s| s.screenshot.clone());
+        }
+        self
+    }
+
+    pub fn excerpt(mut self, html: impl Into<String>) -> Self {
+        self.evidence.html_excerpt = html.into();
+        self
+    }
+
+    /// Gives the id another component, for kinds where page and element are not enough.
+    pub fn id_extra(mut self, extra: &str) -> Self {
+        self.id = stable_id(
+            self.kind,
+            &self.url,
+            &format!("{}\u{1f}{extra}", self.element),
+        );
+        self
+    }
+}
+
+/// `F` and seven hex digits of a hash over kind, page path and element. The host and port
+/// are left out, so a portal served on another port (or at staging) keeps its ids.
+pub fn stable_id(kind: Kind, url: &str, element: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(kind.as_str().as_bytes());
+    h.update([0x1f]);
+    h.update(crate::trace::url_path(url).as_bytes());
+    h.update([0x1f]);
+    h.update(element.as_bytes());
+    let digest = h.finalize();
+    let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    format!("F{}", &hex[..7])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_ignore_host_and_port_but_not_path_or_element() {
+        let a = stable_id(Kind::DeadLink, "http://127.0.0.1:4000/help?x=1", "link \"FAQ\"");
+        let b = stable_id(Kind::DeadLink, "http://staging.example/help?x=1", "link \"FAQ\"");
+        let c = stable_id(Kind::DeadLink, "http://127.0.0.1:4000/help", "link \"FAQ\"");
+        let d = stable_id(Kind::LabelMissing, "http://127.0.0.1:4000/help?x=1", "link \"FAQ\"");
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_ne!(a, d);
+        assert_eq!(a.len(), 8);
+        assert!(a.starts_with('F'));
+    }
+
+    #[test]
+    fn kind_names_round_trip() {
+        for k in Kind::ALL {
+            assert_eq!(Kind::parse(k.as_str()), Some(k));
+            let json = serde_json::to_string(&k).unwrap();
+            assert_eq!(json, format!("\"{}\"", k.as_str()));
+        }
+    }
+}

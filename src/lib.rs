@@ -1,0 +1,15 @@
+//! nocall: walks a web portal as a first-time user does, in a real browser, with only what
+//! that user holds, and reports each trap with its evidence and its price in support calls.
+//!
+//! The pipeline, one module a stage:
+//! scenario files → [`scenario`] → [`runner`] (Chromium) → [`trace`] → [`checks`] (+ [`probe`])
+//! → [`rank`] → [`report`].
+
+pub mod checks;
+pub mod config;
+pub mod diagnostic;
+pub mod finding;
+pub mod probe;
+pub mod scenario;
+pub mod secrets;
+pub mod trace;

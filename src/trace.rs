@@ -1,0 +1,435 @@
+//! The trace: what a first-time user saw at each step of one journey.
+//!
+//! The runner writes it; checks only read it. It is plain data, serialised as JSON beside
+//! the screenshots, so a saved trace can be audited again without a browser. Nothing here
+//! may hold a secret in clear: the runner masks `{env:…}` values before they get here.
+
+use serde::{Deserialize, Serialize};
+
+/// One journey as it happened.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Trace {
+    /// The scenario's `name`.
+    pub scenario: String,
+    /// The scenario file, as given on the command line.
+    pub file: String,
+    pub start_url: String,
+    pub monthly_users: f64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// The names of what the user holds (values never: they may be secrets).
+    #[serde(default)]
+    pub holds: Vec<HoldInfo>,
+    pub status: JourneyStatus,
+    /// 1-based index of the step the journey stopped at, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked_at_step: Option<usize>,
+    /// Why the journey stopped (blocked) or could not run (error).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub steps: Vec<StepTrace>,
+    /// Messages the portal sent during the journey.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mails: Vec<Mail>,
+    pub duration_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct HoldInfo {
+    pub name: String,
+    /// The hold's value comes from `{env:…}`; it is never shown.
+    #[serde(default)]
+    pub secret: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum JourneyStatus {
+    /// Every step was done.
+    #[default]
+    Completed,
+    /// A step could not be done: the user is stuck there.
+    Blocked,
+    /// nocall could not run the journey (portal unreachable, browser crashed, …).
+    Error,
+}
+
+impl JourneyStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JourneyStatus::Completed => "completed",
+            JourneyStatus::Blocked => "blocked",
+            JourneyStatus::Error => "error",
+        }
+    }
+}
+
+/// One step: what was done and what the user then saw.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct StepTrace {
+    /// 1-based position in the scenario's `steps`.
+    pub index: usize,
+    /// Line of the step in the scenario file (for SARIF and evidence).
+    pub line: usize,
+    /// The step as a person would say it: `click "Log in"`.
+    pub action: String,
+    pub kind: StepKind,
+    pub outcome: Outcome,
+    /// Fields typed into or chosen by this step.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filled: Vec<Filled>,
+    /// The control a `click` step pressed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clicked: Option<Clicked>,
+    /// The page as it stood after the step settled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<PageState>,
+    /// Screenshot file, relative to the run's output folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screenshot: Option<String>,
+    /// The message an `email` step opened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail: Option<usize>,
+    pub timings: Timings,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum StepKind {
+    #[default]
+    Open,
+    Fill,
+    Choose,
+    Click,
+    Expect,
+    Email,
+    Wait,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "result", rename_all = "lowercase")]
+pub enum Outcome {
+    #[default]
+    Done,
+    /// The step could not be done; the journey is blocked here.
+    Failed { reason: String },
+}
+
+impl Outcome {
+    pub fn is_done(&self) -> bool {
+        matches!(self, Outcome::Done)
+    }
+}
+
+/// Milliseconds spent on a step, split so nocall's own cost can be told from the page's.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
+pub struct Timings {
+    /// Since the journey started.
+    pub started_ms: u64,
+    /// Performing the action and waiting for the page to settle.
+    pub action_ms: u64,
+    /// Recording what the user saw (snapshot and screenshot).
+    pub record_ms: u64,
+    /// The browser's own time for the navigation this step caused, from the Navigation
+    /// Timing API (responseStart..loadEventEnd); 0 when the step did not navigate.
+    pub page_ms: u64,
+}
+
+/// A field the scenario filled, and how nocall found it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Filled {
+    /// The label the scenario asked for (the key in `fill:` / `choose:`).
+    pub asked: String,
+    /// Index into the page's `fields` (the page before the step).
+    pub field: Option<usize>,
+    /// The field's accessible name as Chromium computed it.
+    pub name: String,
+    pub found_by: FoundBy,
+    /// Holds the typed value came from (`{Leader PIN}` → `["Leader PIN"]`); empty for a literal.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holds: Vec<String>,
+    /// The value was `{unknown}`: the user has nothing to type.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unknown: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub secret: bool,
+    /// The URL of the page the field was on.
+    pub url: String,
+}
+
+/// How a field or control was found on the page.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum FoundBy {
+    /// Its accessible name matched.
+    #[default]
+    AccessibleName,
+    /// Only its placeholder matched: it has no readable label.
+    Placeholder,
+    /// Only its `name` attribute matched.
+    NameAttribute,
+    /// A recording's selector found it.
+    Selector,
+}
+
+/// The control a click pressed, and the other candidates of the same name.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Clicked {
+    pub name: String,
+    pub role: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub href: Option<String>,
+    /// Other visible controls with the same name; the rule that picked this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ambiguity: Option<String>,
+}
+
+/// What the user saw once the page settled.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct PageState {
+    pub url: String,
+    /// Main-document HTTP status, when the page came from the network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    pub title: String,
+    /// `<html lang>`, for phone regions and the like.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub lang: String,
+    /// The visible text, as `innerText` gives it.
+    pub text: String,
+    #[serde(default)]
+    pub fields: Vec<Field>,
+    /// Buttons and other pressable controls (not links).
+    #[serde(default)]
+    pub buttons: Vec<Control>,
+    #[serde(default)]
+    pub links: Vec<Link>,
+    #[serde(default)]
+    pub forms: Vec<Form>,
+    /// `<label>` elements tied to no field: text a person reads as a label that names nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub orphan_labels: Vec<OrphanLabel>,
+    /// Element ids and anchor names on the page, for `#fragment` checks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub anchors: Vec<String>,
+}
+
+impl PageState {
+    /// The path and query of the page's URL, for stable finding ids.
+    pub fn path(&self) -> String {
+        url_path(&self.url)
+    }
+}
+
+/// The path (and query) of a URL; the URL itself when it does not parse.
+pub fn url_path(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(u) => match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_string(),
+        },
+        Err(_) => raw.to_string(),
+    }
+}
+
+/// Where an accessible name came from (the accessible-name computation's winning source).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum NameSource {
+    /// `<label for>` or a wrapping `<label>`.
+    Label,
+    /// `aria-labelledby`.
+    LabelledBy,
+    /// `aria-label`.
+    AriaLabel,
+    /// `title` attribute.
+    Title,
+    /// Only the `placeholder`: it disappears as soon as the user types.
+    Placeholder,
+    /// Element content (buttons, links).
+    Contents,
+    /// Some other source (`alt`, `value`, a `<legend>`, …).
+    Other,
+    /// No accessible name at all.
+    #[default]
+    None,
+}
+
+/// A form field as the page offered it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Field {
+    /// Accessible name, as Chromium computed it.
+    pub name: String,
+    pub name_source: NameSource,
+    /// ARIA role Chromium gave it (`textbox`, `combobox`, `checkbox`, …).
+    pub role: String,
+    /// `input`, `select` or `textarea`.
+    pub tag: String,
+    /// The `type` attribute of an input (`text` when absent).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub input_type: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub id: String,
+    /// The `name` attribute.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub html_name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub placeholder: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub autocomplete: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub pattern: String,
+    /// `required` or `aria-required="true"`.
+    #[serde(default)]
+    pub required: bool,
+    /// The text of the `<label>` elements associated with it, as a person reads them.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub label_text: String,
+    /// Index into the page's `forms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<usize>,
+    #[serde(default = "yes")]
+    pub visible: bool,
+    /// Option texts of a `<select>`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
+    /// The element's opening tag, for evidence.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub html: String,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Field {
+    /// A short description for findings: `input labelled "Password"`.
+    pub fn describe(&self) -> String {
+        let what = if self.tag.is_empty() {
+            "field"
+        } else {
+            &self.tag
+        };
+        if self.name.is_empty() {
+            match (self.html_name.is_empty(), self.id.is_empty()) {
+                (false, _) => format!("{what} named \"{}\" with no label", self.html_name),
+                (true, false) => format!("{what} #{} with no label", self.id),
+                _ => format!("{what} with no label"),
+            }
+        } else {
+            format!("{what} labelled \"{}\"", self.name)
+        }
+    }
+
+    /// Text-like fields take typed input; others are chosen.
+    pub fn is_text_like(&self) -> bool {
+        matches!(self.role.as_str(), "textbox" | "searchbox" | "spinbutton")
+            || (self.tag == "textarea")
+            || (self.tag == "input"
+                && !matches!(
+                    self.input_type.as_str(),
+                    "checkbox"
+                        | "radio"
+                        | "submit"
+                        | "button"
+                        | "reset"
+                        | "image"
+                        | "file"
+                        | "hidden"
+                        | "range"
+                        | "color"
+                ))
+    }
+}
+
+/// A button or other pressable control.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Control {
+    pub name: String,
+    pub role: String,
+    /// `submit`, `button` or `reset` for buttons; empty for other roles.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub button_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<usize>,
+    /// `formaction`, or the target of an `onclick="location=…"`-style control when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    #[serde(default = "yes")]
+    pub visible: bool,
+}
+
+/// A link the user could follow.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Link {
+    /// Accessible name (the link text).
+    pub text: String,
+    /// Absolute URL (`tel:`, `mailto:` kept as written).
+    pub href: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub rel: String,
+    /// The landmark it sits in: `header`, `nav`, `main`, `footer`, `aside` or empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub region: String,
+    /// `a` or `area`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub tag: String,
+    #[serde(default = "yes")]
+    pub visible: bool,
+}
+
+/// A form and where it submits.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Form {
+    /// Absolute action URL (the page's own URL when the attribute is absent).
+    pub action: String,
+    /// `get` or `post`.
+    pub method: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct OrphanLabel {
+    pub text: String,
+    /// The `for` attribute, when it points at nothing.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub for_id: String,
+}
+
+/// A message the portal sent, as captured by the mail sink.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Mail {
+    pub from: String,
+    pub to: Vec<String>,
+    pub subject: String,
+    pub text: String,
+    pub links: Vec<MailLink>,
+    /// Milliseconds after the journey started that the message arrived.
+    pub received_ms: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct MailLink {
+    pub text: String,
+    pub href: String,
+}
+
+impl Trace {
+    /// The page the user saw after step `index` (1-based), if it was recorded.
+    pub fn page_at(&self, index: usize) -> Option<&PageState> {
+        self.steps
+            .iter()
+            .find(|s| s.index == index)
+            .and_then(|s| s.page.as_ref())
+    }
+
+    /// The last page recorded before step `index` ran: the page the step acted on.
+    pub fn page_before(&self, index: usize) -> Option<&PageState> {
+        self.steps
+            .iter()
+            .filter(|s| s.index < index)
+            .rev()
+            .find_map(|s| s.page.as_ref())
+    }
+}
