@@ -90,3 +90,13 @@ impl Config {
         Kind::parse(key.split('.').next().unwrap_or(key))
     }
 }
+
+// Placeholder until the loader lands.
+impl Config {
+    pub fn discover(_paths: &[PathBuf]) -> Option<PathBuf> {
+        None
+    }
+    pub fn load(path: &std::path::Path, _env: crate::scenario::Env<'_>) -> Result<Config, Vec<crate::diagnostic::Diagnostic>> {
+        Ok(Config { file: Some(path.to_path_buf()), ..Config::default() })
+    }
+}

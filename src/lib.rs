@@ -8,8 +8,16 @@
 pub mod checks;
 pub mod config;
 pub mod diagnostic;
+pub mod explain;
 pub mod finding;
+pub mod gate;
+pub mod normalize;
+pub mod pipeline;
 pub mod probe;
+pub mod rank;
+pub mod report;
+pub mod runner;
 pub mod scenario;
 pub mod secrets;
 pub mod trace;
+pub mod fixture_portal;

@@ -1,1 +1,247 @@
-fn main() {}
+//! The `nocall` binary: parses the command line, calls the library, prints, exits.
+
+mod cli;
+mod progress;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command, CommonArgs, Ending, OutputFormat};
+use nocall::diagnostic::Diagnostic;
+use nocall::gate::Gate;
+use nocall::pipeline::{self, Loaded};
+use nocall::report::{self, Format, Report};
+use nocall::runner::{self, BrowserSource, RunOptions};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ending = match cli.command {
+        Command::Run(args) => run(&args.paths, &args.common, None),
+        Command::Demo(args) => demo(&args.common),
+        Command::Explain(args) => explain(&args.id, &args.report),
+    };
+    ExitCode::from(cli::exit_code(ending))
+}
+
+fn print_diagnostics(errors: &[Diagnostic]) {
+    for e in errors {
+        eprintln!("error: {e}\n");
+    }
+    let files: HashSet<_> = errors.iter().map(|e| &e.file).collect();
+    eprintln!(
+        "nocall: {} problem(s) in {} file(s); nothing was run",
+        errors.len(),
+        files.len()
+    );
+}
+
+fn run(paths: &[PathBuf], args: &CommonArgs, base_url: Option<url::Url>) -> Ending {
+    let env = nocall::scenario::process_env;
+    let mut loaded = match pipeline::load(paths, args.config.as_deref(), &env) {
+        Ok(l) => l,
+        Err(errors) => {
+            print_diagnostics(&errors);
+            return Ending::BadInput;
+        }
+    };
+    if let Some(shard) = &args.shard {
+        match cli::parse_shard(shard) {
+            Ok((i, n)) => {
+                loaded.scenarios = std::mem::take(&mut loaded.scenarios)
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(k, _)| k % n == i - 1)
+                    .map(|(_, s)| s)
+                    .collect();
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ending::BadInput;
+            }
+        }
+    }
+    let mut reports = Vec::new();
+    for spec in &args.reports {
+        match parse_report_spec(spec) {
+            Ok(r) => reports.push(r),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ending::BadInput;
+            }
+        }
+    }
+    let gate = match gate(args, &loaded) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ending::BadInput;
+        }
+    };
+    let browser = match &args.browser_url {
+        Some(url) => BrowserSource::Connect(url.clone()),
+        None => {
+            let chrome = std::env::var("CHROME").ok();
+            match runner::browser::find(args.browser.as_deref(), chrome.as_deref()) {
+                Ok(path) => BrowserSource::Launch {
+                    path,
+                    headful: args.headful,
+                },
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ending::CouldNotRun;
+                }
+            }
+        }
+    };
+    let options = RunOptions {
+        browser,
+        jobs: args
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+        out_dir: args.out.clone(),
+        base_url: base_url.or_else(|| args.base_url.clone()),
+    };
+    let bars = progress::Bars::new(&loaded.scenarios);
+    let outcome = match pipeline::run(&loaded, &options, &bars) {
+        Ok(o) => o,
+        Err(e) => {
+            bars.clear();
+            eprintln!("error: {e}");
+            return Ending::CouldNotRun;
+        }
+    };
+    bars.clear();
+    let report = &outcome.report;
+    match args.format {
+        OutputFormat::Table => print!("{}", report::table::Table.render(report)),
+        OutputFormat::Json => print!("{}", report::json::Json.render(report)),
+    }
+    for (format, path) in &reports {
+        if let Err(e) = pipeline::write_file(path, &format.render(report)) {
+            eprintln!("error: cannot write the {} report to {}: {e}", format.name(), path.display());
+            return Ending::CouldNotRun;
+        }
+    }
+    eprintln!(
+        "nocall: traces and screenshots in {}",
+        options.out_dir.display()
+    );
+    if runner::nothing_ran(&outcome.traces) {
+        eprintln!("nocall: no journey could run; see the reasons above");
+        return Ending::CouldNotRun;
+    }
+    let verdict = gate.evaluate(report);
+    for r in &verdict.reasons {
+        eprintln!("nocall: gate failed: {r}");
+    }
+    if verdict.failed { Ending::GateFailed } else { Ending::Passed }
+}
+
+fn parse_report_spec(spec: &str) -> Result<(Box<dyn Format>, PathBuf), String> {
+    let (name, path) = spec
+        .split_once('=')
+        .ok_or_else(|| format!("--report wants FORMAT=PATH (such as json=out/nocall.json); got {spec:?}"))?;
+    let format = report::format(name)
+        .filter(|_| report::FILE_FORMATS.contains(&name))
+        .ok_or_else(|| {
+            format!(
+                "unknown report format {name:?}; the formats are {}",
+                report::FILE_FORMATS.join(", ")
+            )
+        })?;
+    if path.is_empty() {
+        return Err(format!("--report {name}= needs a path"));
+    }
+    Ok((format, PathBuf::from(path)))
+}
+
+fn gate(args: &CommonArgs, loaded: &Loaded) -> Result<Gate, String> {
+    let defaults = &loaded.config.gates;
+    let baseline_file = args.baseline.clone().or_else(|| defaults.baseline.clone());
+    let baseline = match baseline_file {
+        Some(f) => Some(read_baseline(&f)?),
+        None => None,
+    };
+    Ok(Gate {
+        fail_on: args.fail_on.or(defaults.fail_on).unwrap_or_default(),
+        max_calls: args.max_calls.or(defaults.max_calls),
+        baseline,
+    })
+}
+
+/// Finding ids from a JSON report, or from a file with one id per line.
+fn read_baseline(path: &Path) -> Result<HashSet<String>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the baseline {}: {e}", path.display()))?;
+    if text.trim_start().starts_with('{') {
+        let report: Report = report::json::parse(&text)
+            .map_err(|e| format!("{} is not a nocall JSON report: {e}", path.display()))?;
+        return Ok(report.findings.into_iter().map(|f| f.id).collect());
+    }
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect())
+}
+
+fn demo(args: &CommonArgs) -> Ending {
+    let portal = match nocall::fixture_portal::Portal::start(Default::default()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: cannot start the example portal: {e}");
+            return Ending::CouldNotRun;
+        }
+    };
+    let dir = match write_demo_scenarios() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: cannot write the demo scenarios: {e}");
+            return Ending::CouldNotRun;
+        }
+    };
+    eprintln!("nocall: example portal at {}", portal.base_url());
+    let base = url::Url::parse(&portal.base_url()).ok();
+    let ending = run(&[dir.path().to_path_buf()], args, base);
+    drop(portal);
+    ending
+}
+
+fn write_demo_scenarios() -> std::io::Result<tempfile::TempDir> {
+    use nocall::fixture_portal::{CONFIG, PHONE_DIRECTORY, SCENARIOS};
+    let dir = tempfile::Builder::new().prefix("nocall-demo-").tempdir()?;
+    for (name, text) in SCENARIOS.iter().chain([&CONFIG, &PHONE_DIRECTORY]) {
+        std::fs::write(dir.path().join(name), text)?;
+    }
+    Ok(dir)
+}
+
+fn explain(id: &str, path: &Path) -> Ending {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!(
+                "error: cannot read {}: {e}\nhelp: run `nocall run` first, or give --report FILE",
+                path.display()
+            );
+            return Ending::BadInput;
+        }
+    };
+    let report = match report::json::parse(&text) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {} is not a nocall JSON report: {e}", path.display());
+            return Ending::BadInput;
+        }
+    };
+    let Some(f) = report.finding(id) else {
+        eprintln!("error: no finding {id} in {}", path.display());
+        return Ending::BadInput;
+    };
+    print!("{}", nocall::explain::explain(f));
+    Ending::Passed
+}

@@ -285,6 +285,9 @@ pub struct Field {
     /// The text of the `<label>` elements associated with it, as a person reads them.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub label_text: String,
+    /// The legend of the fieldset it sits in (a radio group's question).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub group: String,
     /// Index into the page's `forms`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub form: Option<usize>,

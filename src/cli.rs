@@ -1,0 +1,169 @@
+//! The command line: clap definitions and exit codes, nothing else.
+//!
+//! Every subcommand is one struct whose doc comments are its `--help`. The exit code is
+//! decided in [`exit_code`] and nowhere else.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use nocall::config::FailOn;
+
+/// nocall walks a web portal as a first-time user does, in a real browser, with only what
+/// that user holds, and reports each trap with its evidence and its price in support calls.
+#[derive(Debug, Parser)]
+#[command(name = "nocall", version, about, long_about = None, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run scenarios, print the ranked table, write reports.
+    Run(RunArgs),
+    /// Start the bundled example portal on a free local port and run the bundled scenarios
+    /// against it.
+    Demo(DemoArgs),
+    /// Show how one finding's estimate was computed, from the last run's report.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario files or folders (every *.yaml / *.yml under a folder, in name order).
+    #[arg(default_value = "scenarios")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Options shared by `run` and `demo`.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Replace the origin of every scenario's `start` (e.g. a staging server).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<url::Url>,
+    /// Also write a report: FORMAT=PATH, repeatable. Formats: json.
+    #[arg(long = "report", value_name = "FORMAT=PATH")]
+    pub reports: Vec<String>,
+    /// What to print on standard output.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Journeys run at once (default: one per CPU core).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Run only shard I of N (1-based), for splitting a suite over CI machines.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Which findings fail the run (exit 1) [default: blocker, or `gates.fail_on` in nocall.yaml].
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub fail_on: Option<FailOn>,
+    /// Fail the run when the findings add up to more than N calls a month.
+    #[arg(long, value_name = "N")]
+    pub max_calls: Option<f64>,
+    /// A previous JSON report (or a file of finding ids, one per line): only findings not in
+    /// it count for the gates.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// The Chromium to start (else $CHROME, else chromium, chromium-browser, google-chrome on PATH).
+    #[arg(long, value_name = "PATH")]
+    pub browser: Option<PathBuf>,
+    /// Use a browser that is already running, by its DevTools address (ws://…/devtools/browser/…).
+    #[arg(long, value_name = "WS_URL", conflicts_with = "browser")]
+    pub browser_url: Option<String>,
+    /// Show the browser window instead of running headless.
+    #[arg(long)]
+    pub headful: bool,
+    /// The settings file [default: nocall.yaml beside the scenarios, else in this folder].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Where traces, screenshots and report.json go.
+    #[arg(long, value_name = "DIR", default_value = "nocall-out")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// The ranked table, for people.
+    Table,
+    /// The JSON report, for `jq` and scripts.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The finding's id, as the table shows it (e.g. F1a2b3c).
+    pub id: String,
+    /// The report to read.
+    #[arg(long, value_name = "FILE", default_value = "nocall-out/report.json")]
+    pub report: PathBuf,
+}
+
+/// How a command ended, before it becomes an exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Ran; no gate failed.
+    Passed,
+    /// Ran; a gate failed.
+    GateFailed,
+    /// Bad input: usage, scenario, config.
+    BadInput,
+    /// Could not run: no browser, portal unreachable, browser gone for good.
+    CouldNotRun,
+}
+
+/// The exit codes of PRODUCT.md.
+pub fn exit_code(ending: Ending) -> u8 {
+    match ending {
+        Ending::Passed => 0,
+        Ending::GateFailed => 1,
+        Ending::BadInput => 2,
+        Ending::CouldNotRun => 3,
+    }
+}
+
+/// `I/N` → (I, N), 1-based.
+pub fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("--shard wants I/N with 1 ≤ I ≤ N, such as 1/3; got {s:?}");
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let i: usize = i.trim().parse().map_err(|_| bad())?;
+    let n: usize = n.trim().parse().map_err(|_| bad())?;
+    if i == 0 || n == 0 || i > n {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_interface_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn shards() {
+        assert_eq!(parse_shard("2/3"), Ok((2, 3)));
+        assert!(parse_shard("0/3").is_err());
+        assert!(parse_shard("4/3").is_err());
+        assert!(parse_shard("x").is_err());
+    }
+
+    #[test]
+    fn exit_codes_are_the_contracts() {
+        assert_eq!(
+            [Ending::Passed, Ending::GateFailed, Ending::BadInput, Ending::CouldNotRun].map(exit_code),
+            [0, 1, 2, 3]
+        );
+    }
+}

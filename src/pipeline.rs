@@ -1,0 +1,109 @@
+//! The whole run, stage by stage: load → run journeys → audit → rank → report.
+//!
+//! The binary calls these; tests call them too. Everything written to disk goes through the
+//! secrets mask first.
+
+use std::path::{Path, PathBuf};
+
+use crate::checks::{self, Audit};
+use crate::config::Config;
+use crate::diagnostic::Diagnostic;
+use crate::finding::Finding;
+use crate::probe::Probes;
+use crate::rank;
+use crate::report::{Format, Report, json::Json};
+use crate::runner::{self, BrowserError, Observer, RunOptions};
+use crate::scenario::{self, Env, Scenario};
+use crate::secrets::Secrets;
+use crate::trace::Trace;
+
+/// Scenarios and settings, validated, before any browser starts.
+pub struct Loaded {
+    pub scenarios: Vec<Scenario>,
+    pub secrets: Secrets,
+    pub config: Config,
+}
+
+/// Loads the scenarios under `paths` and the `nocall.yaml` that goes with them (`config`
+/// when given). Every problem in every file is returned together.
+pub fn load(paths: &[PathBuf], config: Option<&Path>, env: Env<'_>) -> Result<Loaded, Vec<Diagnostic>> {
+    let files = scenario::discover(paths).map_err(|d| vec![d])?;
+    if files.is_empty() {
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        return Err(vec![
+            Diagnostic::new(shown.join(", "), 0, 0, "no scenario files (*.yaml, *.yml) found here")
+                .help("give a scenario file or a folder that holds some; `nocall demo` shows examples"),
+        ]);
+    }
+    let config_file = config.map(Path::to_path_buf).or_else(|| Config::discover(paths));
+    let config = match &config_file {
+        Some(f) => Config::load(f, env),
+        None => Ok(Config::default()),
+    };
+    let scenarios = scenario::load_files(&files, env);
+    match (scenarios, config) {
+        (Ok((scenarios, secrets)), Ok(config)) => Ok(Loaded { scenarios, secrets, config }),
+        (s, c) => {
+            let mut errors = c.err().unwrap_or_default();
+            errors.extend(s.err().unwrap_or_default());
+            Err(errors)
+        }
+    }
+}
+
+/// What a run produced.
+pub struct Outcome {
+    pub report: Report,
+    pub traces: Vec<Trace>,
+}
+
+/// Runs every journey, audits and ranks, writes traces and `report.json` under the output
+/// folder. Fails only when no browser could be started.
+pub fn run(loaded: &Loaded, options: &RunOptions, observer: &dyn Observer) -> Result<Outcome, BrowserError> {
+    let traces = runner::run_all(&loaded.scenarios, &loaded.secrets, options, observer)?;
+    let trace_files = write_traces(&traces, &options.out_dir, &loaded.secrets);
+    let findings = audit(&traces, &loaded.config, &Probes::default(), &loaded.secrets);
+    let report = Report::new(&traces, &trace_files, findings, &loaded.config.currency);
+    let _ = write_file(&options.out_dir.join("report.json"), &Json.render(&report));
+    Ok(Outcome { report, traces })
+}
+
+/// Checks and ranking over recorded traces: no browser, no network.
+pub fn audit(traces: &[Trace], config: &Config, probes: &Probes, secrets: &Secrets) -> Vec<Finding> {
+    let findings = checks::audit(&Audit { traces, config, probes });
+    let findings = rank::rank(findings, traces, config);
+    if secrets.is_empty() {
+        return findings;
+    }
+    findings
+        .into_iter()
+        .map(|f| {
+            let Ok(mut v) = serde_json::to_value(&f) else { return f };
+            secrets.mask_json(&mut v);
+            serde_json::from_value(v).unwrap_or(f)
+        })
+        .collect()
+}
+
+fn write_traces(traces: &[Trace], out: &Path, secrets: &Secrets) -> Vec<Option<String>> {
+    traces
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let rel = format!("traces/{}.json", runner::journey_dir(i, &t.scenario));
+            let mut v = serde_json::to_value(t).ok()?;
+            secrets.mask_json(&mut v);
+            let text = serde_json::to_string_pretty(&v).ok()?;
+            write_file(&out.join(&rel), &text).ok()?;
+            Some(rel)
+        })
+        .collect()
+}
+
+/// Writes a file, creating its folder.
+pub fn write_file(path: &Path, text: &str) -> std::io::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(path, text)
+}

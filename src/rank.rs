@@ -1,0 +1,218 @@
+//! Ranking: how many support calls each finding will cause a month, and what they cost.
+//!
+//! calls = reach (users a month who meet the problem) × chance that one of them calls.
+//! The default chances live in one table here ([`DEFAULT_CHANCES`]), documented with their
+//! reasoning in `docs/model.md`; `nocall.yaml`'s `model` overrides any of them. The same
+//! problem met in several journeys is merged into one finding whose reach is their sum.
+//! Pure arithmetic: no I/O.
+
+use std::collections::BTreeMap;
+
+use crate::config::Config;
+use crate::finding::{Finding, Kind, Occurrence, Severity};
+use crate::trace::Trace;
+
+/// Chance that a user who meets a problem calls support: (kind, when it blocks, when it is
+/// on the user's path without blocking, when it is merely present on a page).
+pub const DEFAULT_CHANCES: &[(Kind, f64, f64, f64)] = &[
+    (Kind::SupportOnlyPath, 0.90, 0.90, 0.30),
+    (Kind::RecoveryDeadEnd, 0.70, 0.70, 0.70),
+    (Kind::UnknownInfo, 0.60, 0.35, 0.10),
+    (Kind::EmailMissing, 0.60, 0.60, 0.60),
+    (Kind::JourneyBlocked, 0.50, 0.50, 0.50),
+    (Kind::LabelMismatch, 0.45, 0.15, 0.05),
+    (Kind::DeadEmailLink, 0.50, 0.50, 0.05),
+    (Kind::DeadLink, 0.35, 0.35, 0.03),
+    (Kind::PhoneUnreachable, 0.30, 0.30, 0.10),
+    (Kind::InstructionMismatch, 0.25, 0.25, 0.10),
+    (Kind::LabelInconsistent, 0.20, 0.20, 0.10),
+    (Kind::PhoneInvalid, 0.10, 0.10, 0.05),
+    (Kind::PhoneMismatch, 0.10, 0.10, 0.05),
+    (Kind::LabelMissing, 0.08, 0.08, 0.02),
+];
+
+/// The uncertainty band around every estimate: low = calls × LOW, high = calls × HIGH.
+pub const UNCERTAINTY_LOW: f64 = 0.5;
+pub const UNCERTAINTY_HIGH: f64 = 1.6;
+
+/// Where a finding sits for the model.
+fn situation(f: &Finding) -> &'static str {
+    if f.blocking {
+        "blocking"
+    } else if f.on_path {
+        "on-path"
+    } else {
+        "present"
+    }
+}
+
+/// The chance used for a finding and where it came from (`nocall.yaml` or the default table).
+pub fn chance(f: &Finding, config: &Config) -> (f64, String) {
+    if f.severity == Severity::Warning {
+        return (0.0, "unverified: not counted".to_string());
+    }
+    let situation = situation(f);
+    for key in [format!("chance.{}.{situation}", f.kind), format!("chance.{}", f.kind)] {
+        if let Some(v) = config.model.get(&key) {
+            let file = config
+                .file
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "nocall.yaml".into());
+            return (*v, format!("{key} in {file}"));
+        }
+    }
+    let (_, blocking, on_path, present) = DEFAULT_CHANCES
+        .iter()
+        .copied()
+        .find(|(k, ..)| *k == f.kind)
+        .unwrap_or((f.kind, 0.1, 0.1, 0.05));
+    let v = match situation {
+        "blocking" => blocking,
+        "on-path" => on_path,
+        _ => present,
+    };
+    (v, format!("default for {} ({situation}), docs/model.md", f.kind))
+}
+
+/// Prices every finding, merges the same problem across journeys, and sorts by calls.
+pub fn rank(findings: Vec<Finding>, traces: &[Trace], config: &Config) -> Vec<Finding> {
+    let users: BTreeMap<&str, f64> = traces
+        .iter()
+        .map(|t| (t.scenario.as_str(), t.monthly_users.max(0.0)))
+        .collect();
+    let mut merged: BTreeMap<String, Finding> = BTreeMap::new();
+    let mut order = Vec::new();
+    for mut f in findings {
+        for o in &mut f.occurrences {
+            o.reach = users.get(o.scenario.as_str()).copied().unwrap_or(0.0);
+        }
+        match merged.get_mut(&f.id) {
+            Some(existing) => merge_into(existing, f),
+            None => {
+                order.push(f.id.clone());
+                merged.insert(f.id.clone(), f);
+            }
+        }
+    }
+    let mut out: Vec<Finding> = order.into_iter().filter_map(|id| merged.remove(&id)).collect();
+    for f in &mut out {
+        price(f, config);
+    }
+    out.sort_by(|a, b| {
+        b.est_calls_per_month
+            .total_cmp(&a.est_calls_per_month)
+            .then(a.severity.cmp(&b.severity))
+            .then(a.id.cmp(&b.id))
+    });
+    out
+}
+
+fn merge_into(existing: &mut Finding, other: Finding) {
+    existing.blocking |= other.blocking;
+    existing.on_path |= other.on_path;
+    if other.severity < existing.severity {
+        existing.severity = other.severity;
+    }
+    for o in other.occurrences {
+        // One journey meeting a problem twice is still its users once.
+        if !existing.occurrences.iter().any(|e: &Occurrence| e.scenario == o.scenario) {
+            existing.occurrences.push(o);
+        }
+    }
+}
+
+fn price(f: &mut Finding, config: &Config) {
+    let reach: f64 = f.occurrences.iter().map(|o| o.reach).sum();
+    let (chance, source) = chance(f, config);
+    let calls = round2(reach * chance);
+    let low = config.model.get("uncertainty.low").copied().unwrap_or(UNCERTAINTY_LOW);
+    let high = config.model.get("uncertainty.high").copied().unwrap_or(UNCERTAINTY_HIGH);
+    f.est_calls_per_month = calls;
+    f.est_cost_per_month = round2(calls * config.cost_per_call);
+    f.estimate.reach = reach;
+    f.estimate.chance = chance;
+    f.estimate.chance_source = source;
+    f.estimate.calls_low = round2(calls * low);
+    f.estimate.calls_high = round2(calls * high);
+    f.estimate.cost_per_call = config.cost_per_call;
+    f.estimate.currency = config.currency.clone();
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trace(name: &str, users: f64) -> Trace {
+        Trace {
+            scenario: name.into(),
+            monthly_users: users,
+            ..Trace::default()
+        }
+    }
+
+    fn finding(kind: Kind, scenario: &str) -> Finding {
+        let mut f = Finding::new(kind, "http://h/login", "input labelled \"Password\"", "m");
+        f.occurrences = vec![Occurrence {
+            scenario: scenario.into(),
+            ..Occurrence::default()
+        }];
+        f.scenario = scenario.into();
+        f
+    }
+
+    #[test]
+    fn calls_are_reach_times_chance_and_cost_follows() {
+        let traces = [trace("login", 400.0)];
+        let out = rank(vec![finding(Kind::LabelMismatch, "login").blocking()], &traces, &Config::default());
+        assert_eq!(out[0].est_calls_per_month, 180.0);
+        assert_eq!(out[0].est_cost_per_month, 180.0 * 22.0);
+        assert_eq!(out[0].estimate.calls_low, 90.0);
+        assert!(out[0].estimate.chance_source.contains("default"));
+    }
+
+    #[test]
+    fn the_same_problem_in_two_journeys_is_one_finding_with_summed_reach() {
+        let traces = [trace("a", 100.0), trace("b", 300.0)];
+        let out = rank(
+            vec![finding(Kind::LabelMissing, "a"), finding(Kind::LabelMissing, "b"), finding(Kind::LabelMissing, "b")],
+            &traces,
+            &Config::default(),
+        );
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].estimate.reach, 400.0);
+        assert_eq!(out[0].est_calls_per_month, 8.0);
+    }
+
+    #[test]
+    fn config_overrides_win_and_are_named_and_warnings_count_nothing() {
+        let mut config = Config::default();
+        config.model.insert("chance.label-missing".into(), 0.5);
+        let traces = [trace("a", 100.0)];
+        let out = rank(vec![finding(Kind::LabelMissing, "a")], &traces, &config);
+        assert_eq!(out[0].est_calls_per_month, 50.0);
+        assert!(out[0].estimate.chance_source.contains("chance.label-missing"));
+        let out = rank(vec![finding(Kind::DeadLink, "a").warning()], &traces, &config);
+        assert_eq!(out[0].est_calls_per_month, 0.0);
+    }
+
+    #[test]
+    fn sorted_by_calls() {
+        let traces = [trace("a", 100.0)];
+        let mut low = finding(Kind::LabelMissing, "a");
+        low.id = "Flow".into();
+        let out = rank(vec![low, finding(Kind::SupportOnlyPath, "a").blocking()], &traces, &Config::default());
+        assert_eq!(out[0].kind, Kind::SupportOnlyPath);
+    }
+
+    #[test]
+    fn every_kind_has_a_default() {
+        for k in Kind::ALL {
+            assert!(DEFAULT_CHANCES.iter().any(|(d, ..)| *d == k), "{k}");
+        }
+    }
+}

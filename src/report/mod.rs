@@ -1,0 +1,155 @@
+//! Reports: one [`Report`] value, shown in several formats, one module each.
+//!
+//! The report is built once from the ranked findings and the traces; every format reads the
+//! same value and none of them computes anything of its own. Secrets are masked before a
+//! report is built, so formats need not think about them.
+
+pub mod json;
+pub mod table;
+
+use serde::{Deserialize, Serialize};
+
+use crate::finding::Finding;
+use crate::trace::{JourneyStatus, Outcome, Trace};
+
+pub const SCHEMA: &str = "nocall-report/1";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Report {
+    pub schema: String,
+    pub tool_version: String,
+    pub summary: Summary,
+    pub scenarios: Vec<ScenarioResult>,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Summary {
+    pub scenarios: usize,
+    pub completed: usize,
+    pub blocked: usize,
+    #[serde(default)]
+    pub errors: usize,
+    pub findings: usize,
+    pub est_calls_per_month: f64,
+    pub est_cost_per_month: f64,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ScenarioResult {
+    pub name: String,
+    pub file: String,
+    pub status: JourneyStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked_at_step: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub monthly_users: f64,
+    pub duration_ms: u64,
+    /// The journey's full trace, relative to the output folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
+    pub steps: Vec<StepResult>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct StepResult {
+    pub index: usize,
+    pub line: usize,
+    pub action: String,
+    /// `done` or `failed`.
+    pub result: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screenshot: Option<String>,
+    pub duration_ms: u64,
+}
+
+impl Report {
+    /// `trace_files[i]` is where trace `i` was saved, if it was.
+    pub fn new(traces: &[Trace], trace_files: &[Option<String>], findings: Vec<Finding>, currency: &str) -> Report {
+        let count = |s: JourneyStatus| traces.iter().filter(|t| t.status == s).count();
+        let summary = Summary {
+            scenarios: traces.len(),
+            completed: count(JourneyStatus::Completed),
+            blocked: count(JourneyStatus::Blocked),
+            errors: count(JourneyStatus::Error),
+            findings: findings.len(),
+            est_calls_per_month: round2(findings.iter().map(|f| f.est_calls_per_month).sum()),
+            est_cost_per_month: round2(findings.iter().map(|f| f.est_cost_per_month).sum()),
+            currency: currency.to_string(),
+        };
+        let scenarios = traces
+            .iter()
+            .enumerate()
+            .map(|(i, t)| ScenarioResult {
+                name: t.scenario.clone(),
+                file: t.file.clone(),
+                status: t.status,
+                blocked_at_step: t.blocked_at_step,
+                reason: t.reason.clone(),
+                monthly_users: t.monthly_users,
+                duration_ms: t.duration_ms,
+                trace: trace_files.get(i).cloned().flatten(),
+                steps: t
+                    .steps
+                    .iter()
+                    .map(|s| StepResult {
+                        index: s.index,
+                        line: s.line,
+                        action: s.action.clone(),
+                        result: if s.outcome.is_done() { "done" } else { "failed" }.into(),
+                        reason: match &s.outcome {
+                            Outcome::Failed { reason } => Some(reason.clone()),
+                            Outcome::Done => None,
+                        },
+                        url: s.page.as_ref().map(|p| p.url.clone()),
+                        status: s.page.as_ref().and_then(|p| p.status),
+                        screenshot: s.screenshot.clone(),
+                        duration_ms: s.timings.action_ms + s.timings.record_ms,
+                    })
+                    .collect(),
+            })
+            .collect();
+        Report {
+            schema: SCHEMA.to_string(),
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            summary,
+            scenarios,
+            findings,
+        }
+    }
+
+    pub fn finding(&self, id: &str) -> Option<&Finding> {
+        self.findings.iter().find(|f| f.id.eq_ignore_ascii_case(id))
+    }
+}
+
+/// One output format.
+pub trait Format {
+    /// The format's name in `--report NAME=PATH`.
+    fn name(&self) -> &'static str;
+    fn render(&self, report: &Report) -> String;
+}
+
+/// The format called `name`, if there is one.
+pub fn format(name: &str) -> Option<Box<dyn Format>> {
+    match name {
+        "json" => Some(Box::new(json::Json)),
+        "table" => Some(Box::new(table::Table)),
+        _ => None,
+    }
+}
+
+/// Names accepted by [`format`] for files.
+pub const FILE_FORMATS: &[&str] = &["json"];
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}

@@ -1,0 +1,272 @@
+//! Finding, starting and connecting to Chromium.
+//!
+//! nocall starts Chromium itself (a fresh profile in a temporary folder, the flags a closed
+//! network needs) and speaks DevTools over [`super::cdp`]. It never downloads a browser.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::cdp::{CdpError, Connection};
+
+/// Where the browser comes from.
+#[derive(Debug, Clone)]
+pub enum BrowserSource {
+    /// Start this executable.
+    Launch { path: PathBuf, headful: bool },
+    /// Use a browser that is already running (`ws://…/devtools/browser/…`).
+    Connect(String),
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum BrowserError {
+    #[error(
+        "no Chromium found: tried {tried}. Install it (`apt-get install -y chromium`), or point \
+         nocall at one with --browser PATH or $CHROME"
+    )]
+    NotFound { tried: String },
+    #[error("cannot start the browser {path}: {detail}")]
+    Launch { path: String, detail: String },
+    #[error(transparent)]
+    Cdp(#[from] CdpError),
+}
+
+/// The browser to launch: `explicit` (from `--browser`), else `$CHROME`, else the first of
+/// `chromium`, `chromium-browser`, `google-chrome`, `google-chrome-stable` on PATH.
+pub fn find(explicit: Option<&Path>, chrome_env: Option<&str>) -> Result<PathBuf, BrowserError> {
+    let mut tried = Vec::new();
+    let named = explicit
+        .map(Path::to_path_buf)
+        .or_else(|| chrome_env.filter(|s| !s.is_empty()).map(PathBuf::from));
+    // An explicit choice that does not exist is an error, not a cue to pick another.
+    if let Some(candidate) = named {
+        return which::which(&candidate).map_err(|_| BrowserError::NotFound {
+            tried: candidate.display().to_string(),
+        });
+    }
+    for name in ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"] {
+        if let Ok(p) = which::which(name) {
+            return Ok(p);
+        }
+        tried.push(name.to_string());
+    }
+    Err(BrowserError::NotFound {
+        tried: format!("{} on PATH", tried.join(", ")),
+    })
+}
+
+/// The flags this kind of machine needs; without them Chromium stalls on a closed network.
+const FLAGS: &[&str] = &[
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-dev-shm-usage",
+    "--disable-features=Translate,MediaRouter,OptimizationHints",
+    "--hide-scrollbars",
+    "--mute-audio",
+    "--window-size=1280,900",
+    "--remote-debugging-port=0",
+];
+
+const LAUNCH_TIMEOUT: Duration = Duration::from_secs(30);
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(15);
+
+struct Process {
+    child: Mutex<Child>,
+    // Held so the profile is deleted when the browser is dropped.
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// A running browser. Clones share it; the process ends when the last clone is dropped.
+#[derive(Clone)]
+pub struct Browser {
+    pub conn: Connection,
+    process: Option<Arc<Process>>,
+}
+
+impl Browser {
+    pub fn start(source: &BrowserSource) -> Result<Browser, BrowserError> {
+        match source {
+            BrowserSource::Launch { path, headful } => Browser::launch(path, *headful),
+            BrowserSource::Connect(url) => Ok(Browser {
+                conn: Connection::connect(url)?,
+                process: None,
+            }),
+        }
+    }
+
+    fn launch(path: &Path, headful: bool) -> Result<Browser, BrowserError> {
+        let fail = |detail: String| BrowserError::Launch {
+            path: path.display().to_string(),
+            detail,
+        };
+        let profile = tempfile::Builder::new()
+            .prefix("nocall-chromium-")
+            .tempdir()
+            .map_err(|e| fail(format!("cannot create a profile folder: {e}")))?;
+        let mut cmd = Command::new(path);
+        if !headful {
+            cmd.arg("--headless");
+        }
+        cmd.args(FLAGS)
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg("about:blank")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().map_err(|e| fail(e.to_string()))?;
+        let Some(stderr) = child.stderr.take() else {
+            let _ = child.kill();
+            return Err(fail("no stderr".into()));
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Chromium prints its DevTools address on stderr; the rest of stderr is drained so
+        // the browser never blocks on a full pipe.
+        std::thread::Builder::new()
+            .name("chromium-stderr".into())
+            .spawn(move || {
+                let mut tail = Vec::new();
+                let mut sent = false;
+                for line in BufReader::new(stderr).lines() {
+                    let Ok(line) = line else { break };
+                    if !sent {
+                        if let Some(at) = line.find("ws://") {
+                            let _ = tx.send(Ok(line[at..].trim().to_string()));
+                            sent = true;
+                        } else {
+                            tail.push(line);
+                            if tail.len() > 20 {
+                                tail.remove(0);
+                            }
+                        }
+                    }
+                }
+                if !sent {
+                    let _ = tx.send(Err(tail.join("\n")));
+                }
+            })
+            .map_err(|e| fail(e.to_string()))?;
+        let ws = match rx.recv_timeout(LAUNCH_TIMEOUT) {
+            Ok(Ok(ws)) => ws,
+            Ok(Err(tail)) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(fail(format!("it exited before it was ready. It said:\n{tail}")));
+            }
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(fail(format!(
+                    "it did not open its DevTools port within {}",
+                    super::human_duration(LAUNCH_TIMEOUT)
+                )));
+            }
+        };
+        let process = Arc::new(Process {
+            child: Mutex::new(child),
+            _profile: profile,
+        });
+        let conn = Connection::connect(&ws)?;
+        Ok(Browser {
+            conn,
+            process: Some(process),
+        })
+    }
+
+    pub fn is_alive(&self) -> bool {
+        if !self.conn.is_alive() {
+            return false;
+        }
+        match &self.process {
+            Some(p) => {
+                let mut child = p.child.lock().unwrap_or_else(|e| e.into_inner());
+                matches!(child.try_wait(), Ok(None))
+            }
+            None => true,
+        }
+    }
+
+    /// The browser's process id, when nocall started it (tests kill it on purpose).
+    pub fn pid(&self) -> Option<u32> {
+        self.process.as_ref().map(|p| {
+            let child = p.child.lock().unwrap_or_else(|e| e.into_inner());
+            child.id()
+        })
+    }
+
+    /// A new incognito context with one blank tab, attached with its own session.
+    pub fn new_context(&self) -> Result<(String, String, String), CdpError> {
+        let ctx = self.conn.call_raw(
+            None,
+            "Target.createBrowserContext",
+            json!({"disposeOnDetach": true}),
+            CALL_TIMEOUT,
+        )?;
+        let context_id = str_field(&ctx, "browserContextId", "Target.createBrowserContext")?;
+        let target = self.conn.call_raw(
+            None,
+            "Target.createTarget",
+            json!({"url": "about:blank", "browserContextId": context_id}),
+            CALL_TIMEOUT,
+        )?;
+        let target_id = str_field(&target, "targetId", "Target.createTarget")?;
+        let attached = self.conn.call_raw(
+            None,
+            "Target.attachToTarget",
+            json!({"targetId": target_id, "flatten": true}),
+            CALL_TIMEOUT,
+        )?;
+        let session = str_field(&attached, "sessionId", "Target.attachToTarget")?;
+        Ok((context_id, target_id, session))
+    }
+
+    /// Closes a context and its tabs; errors are ignored because the context may be gone.
+    pub fn dispose_context(&self, context_id: &str) {
+        let _ = self.conn.call_raw(
+            None,
+            "Target.disposeBrowserContext",
+            json!({"browserContextId": context_id}),
+            Duration::from_secs(5),
+        );
+    }
+}
+
+pub(crate) fn str_field(v: &serde_json::Value, key: &str, method: &str) -> Result<String, CdpError> {
+    v.get(key)
+        .and_then(|x| x.as_str())
+        .map(str::to_string)
+        .ok_or_else(|| CdpError::Decode {
+            method: method.to_string(),
+            detail: format!("no {key}"),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_explicit_browser_that_does_not_exist_is_not_replaced() {
+        let err = find(Some(Path::new("/nonexistent/chrome")), None).unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/chrome"), "{err}");
+        assert!(err.to_string().contains("--browser"), "{err}");
+        let err = find(None, Some("/also/missing")).unwrap_err();
+        assert!(err.to_string().contains("/also/missing"), "{err}");
+    }
+}

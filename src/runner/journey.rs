@@ -1,0 +1,647 @@
+//! One journey: perform each step in the browser, then record what the user saw.
+//!
+//! A step that cannot be done (no such field, no such button, an `expect` not met, a page
+//! that never loads) ends the journey as blocked, with the reason in the user's terms. A
+//! browser that dies ends it as an error. Either way the steps done so far are kept.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::{Value, json};
+
+use super::browser::Browser;
+use super::cdp::CdpError;
+use super::locate::{self, Target, Want};
+use super::page::{Page, WaitError};
+use super::snapshot::{self, PAGE_INFO_JS, PageInfo, Snapshot};
+use super::{RunOptions, human_duration, journey_dir};
+use crate::scenario::{Action, Expectation, Scenario, Value as StepValue};
+use crate::secrets::Secrets;
+use crate::trace::{
+    Clicked, Filled, FoundBy, HoldInfo, JourneyStatus, Outcome, StepTrace, Trace,
+};
+
+/// How long an `expect` lets the page's own scripts bring the text in.
+const EXPECT_GRACE_MS: u64 = 500;
+
+/// The trace of a journey that could not start at all.
+pub fn not_started(scenario: &Scenario, reason: &str) -> Trace {
+    let mut t = empty_trace(scenario);
+    t.status = JourneyStatus::Error;
+    t.reason = Some(reason.to_string());
+    t
+}
+
+fn empty_trace(s: &Scenario) -> Trace {
+    Trace {
+        scenario: s.name.clone(),
+        file: s.file.display().to_string(),
+        start_url: s.start.to_string(),
+        monthly_users: s.monthly_users,
+        tags: s.tags.clone(),
+        holds: s
+            .holds
+            .iter()
+            .map(|h| HoldInfo {
+                name: h.name.clone(),
+                secret: h.value.secret,
+            })
+            .collect(),
+        ..Trace::default()
+    }
+}
+
+/// Why a step failed, and whether it is the portal's doing (blocked) or ours (error).
+enum StepError {
+    Blocked(String),
+    Broken(String),
+}
+
+impl From<CdpError> for StepError {
+    fn from(e: CdpError) -> Self {
+        match e {
+            CdpError::Closed => StepError::Broken("the browser crashed or was closed".into()),
+            CdpError::Timeout { after, .. } => {
+                StepError::Blocked(format!("the page stopped responding (nothing for {})", human_duration(after)))
+            }
+            other => StepError::Broken(other.to_string()),
+        }
+    }
+}
+
+impl From<WaitError> for StepError {
+    fn from(e: WaitError) -> Self {
+        match e {
+            WaitError::Timeout(_) => StepError::Blocked("the page did not finish loading in time".into()),
+            WaitError::Crashed => StepError::Broken("the page crashed the browser's renderer".into()),
+            WaitError::Cdp(c) => c.into(),
+        }
+    }
+}
+
+struct Journey<'a> {
+    page: Page,
+    scenario: &'a Scenario,
+    options: &'a RunOptions,
+    start: url::Url,
+    last: Option<Snapshot>,
+    last_form: Option<usize>,
+    shots: PathBuf,
+    shots_rel: String,
+    loaded_once: bool,
+    /// The browser's own load time of the page last recorded, ms.
+    last_load: u64,
+}
+
+/// Runs one journey to its end and returns its trace, with secrets masked.
+pub fn run(
+    browser: &Browser,
+    number: usize,
+    scenario: &Scenario,
+    secrets: &Secrets,
+    options: &RunOptions,
+    on_step: &dyn Fn(&StepTrace),
+) -> Trace {
+    let began = Instant::now();
+    let mut trace = empty_trace(scenario);
+    let page = match Page::open(browser) {
+        Ok(p) => p,
+        Err(e) => {
+            let mut t = not_started(scenario, &format!("cannot open a browser tab: {e}"));
+            t.duration_ms = began.elapsed().as_millis() as u64;
+            return t;
+        }
+    };
+    let start = rebase(&scenario.start, options.base_url.as_ref());
+    trace.start_url = start.to_string();
+    let name = journey_dir(number, &scenario.name);
+    let mut j = Journey {
+        page,
+        scenario,
+        options,
+        start,
+        last: None,
+        last_form: None,
+        shots: options.out_dir.join("screenshots").join(&name),
+        shots_rel: format!("screenshots/{name}"),
+        loaded_once: false,
+        last_load: 0,
+    };
+    for (n, step) in scenario.steps.iter().enumerate() {
+        let index = n + 1;
+        let t0 = Instant::now();
+        let mut st = StepTrace {
+            index,
+            line: step.at.line,
+            action: step.action.describe(),
+            kind: step.action.kind(),
+            ..StepTrace::default()
+        };
+        st.timings.started_ms = t0.duration_since(began).as_millis() as u64;
+        j.page.mark();
+        let result = j.perform(&step.action, &mut st);
+        st.timings.action_ms = t0.elapsed().as_millis() as u64;
+        let broken = matches!(result, Err(StepError::Broken(_)));
+        if !broken {
+            let t1 = Instant::now();
+            match j.record(index) {
+                Ok((snap, shot)) => {
+                    st.page = Some(snap.page.clone());
+                    st.screenshot = shot;
+                    j.last = Some(snap);
+                }
+                Err(e) => {
+                    if matches!(e, CdpError::Closed) && result.is_ok() {
+                        st.outcome = Outcome::Failed {
+                            reason: "the browser crashed or was closed".into(),
+                        };
+                        trace.status = JourneyStatus::Error;
+                        trace.blocked_at_step = Some(index);
+                        trace.reason = Some(format!("step {index}: the browser crashed or was closed"));
+                        on_step(&st);
+                        trace.steps.push(st);
+                        break;
+                    }
+                }
+            }
+            st.timings.record_ms = t1.elapsed().as_millis() as u64;
+            if j.page.navigated() {
+                st.timings.page_ms = j.last_load;
+            }
+        }
+        let stop = match result {
+            Ok(()) => None,
+            Err(StepError::Blocked(r)) => Some((JourneyStatus::Blocked, r)),
+            Err(StepError::Broken(r)) => Some((JourneyStatus::Error, r)),
+        };
+        if let Some((status, reason)) = stop {
+            st.outcome = Outcome::Failed { reason: reason.clone() };
+            trace.status = status;
+            trace.blocked_at_step = Some(index);
+            trace.reason = Some(format!("step {index} ({}): {reason}", st.action));
+            on_step(&st);
+            trace.steps.push(st);
+            break;
+        }
+        on_step(&st);
+        trace.steps.push(st);
+    }
+    j.page.close();
+    trace.duration_ms = began.elapsed().as_millis() as u64;
+    mask(trace, secrets)
+}
+
+/// Masks every secret anywhere in the trace (a page may echo what the user typed).
+fn mask(trace: Trace, secrets: &Secrets) -> Trace {
+    if secrets.is_empty() {
+        return trace;
+    }
+    let Ok(mut v) = serde_json::to_value(&trace) else {
+        return trace;
+    };
+    secrets.mask_json(&mut v);
+    serde_json::from_value(v).unwrap_or(trace)
+}
+
+/// `start` with its origin replaced by `base`'s (`--base-url`).
+pub fn rebase(start: &url::Url, base: Option<&url::Url>) -> url::Url {
+    let Some(base) = base else { return start.clone() };
+    let mut u = start.clone();
+    let _ = u.set_scheme(base.scheme());
+    let _ = u.set_host(base.host_str());
+    let _ = u.set_port(base.port_or_known_default().filter(|p| Some(*p) != default_port(base.scheme())));
+    let prefix = base.path().trim_end_matches('/');
+    if !prefix.is_empty() {
+        u.set_path(&format!("{prefix}{}", start.path()));
+    }
+    u
+}
+
+fn default_port(scheme: &str) -> Option<u16> {
+    match scheme {
+        "http" => Some(80),
+        "https" => Some(443),
+        _ => None,
+    }
+}
+
+impl Journey<'_> {
+    fn timeout(&self) -> Duration {
+        self.scenario.step_timeout
+    }
+
+    fn deadline(&self) -> Instant {
+        Instant::now() + self.timeout()
+    }
+
+    fn perform(&mut self, action: &Action, st: &mut StepTrace) -> Result<(), StepError> {
+        match action {
+            Action::Open(target) => self.open(target),
+            Action::Fill(items) => self.fill(items, st, Want::Text),
+            Action::Choose(items) => self.fill(items, st, Want::Choice),
+            Action::Click(name) => self.click(name, st),
+            Action::Expect(e) => self.expect(e),
+            Action::Email(_) => Err(StepError::Blocked(
+                "`email` steps need mail capture, which this version of nocall does not have yet".into(),
+            )),
+            Action::Wait(d) => {
+                // Asked for by the scenario; the only sleep in the runner.
+                std::thread::sleep(*d);
+                self.page.settle(self.deadline(), false)?;
+                Ok(())
+            }
+        }
+    }
+
+    fn resolve(&self, target: &str) -> Result<String, StepError> {
+        let original_origin = self.scenario.start.origin();
+        match url::Url::parse(target) {
+            Ok(u) if u.origin() == original_origin => Ok(rebase(&u, self.options.base_url.as_ref()).to_string()),
+            Ok(u) => Ok(u.to_string()),
+            Err(_) => self
+                .start
+                .join(target)
+                .map(|u| u.to_string())
+                .map_err(|e| StepError::Blocked(format!("cannot make a URL of {target:?}: {e}"))),
+        }
+    }
+
+    fn open(&mut self, target: &str) -> Result<(), StepError> {
+        let url = self.resolve(target)?;
+        match self.page.navigate(&url, self.timeout()) {
+            Ok(()) => {}
+            Err(WaitError::Timeout(_)) | Err(WaitError::Cdp(CdpError::Timeout { .. })) => {
+                return Err(StepError::Blocked(format!(
+                    "{url} did not finish loading within {}",
+                    human_duration(self.timeout())
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        if let Some(err) = self.page.load_error.clone() {
+            let reason = format!("{url} could not be loaded ({err})");
+            // The first page of a journey not answering is the portal being down, not a trap.
+            return Err(if self.loaded_once {
+                StepError::Blocked(reason)
+            } else {
+                StepError::Broken(format!("the portal could not be reached: {reason}"))
+            });
+        }
+        self.loaded_once = true;
+        self.check_status()
+    }
+
+    fn check_status(&self) -> Result<(), StepError> {
+        match &self.page.document {
+            Some((status, url)) if *status >= 400 => Err(StepError::Blocked(format!(
+                "{url} answered {status} {}",
+                reason_phrase(*status)
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// The page as last recorded, or recorded now if nothing was yet.
+    fn current(&mut self) -> Result<Snapshot, StepError> {
+        if let Some(s) = &self.last {
+            return Ok(s.clone());
+        }
+        let (s, _) = self.record(0)?;
+        self.last = Some(s.clone());
+        Ok(s)
+    }
+
+    fn fill(&mut self, items: &[(String, StepValue)], st: &mut StepTrace, want: Want) -> Result<(), StepError> {
+        let snap = self.current()?;
+        let url = snap.page.url.clone();
+        for (label, value) in items {
+            let found = locate::field(&snap.page, label, want);
+            let (index, found_by) = match found {
+                Ok(f) => f,
+                // Nothing to type and nothing asked: the user is not stuck on it.
+                Err(_) if value.unknown => {
+                    st.filled.push(filled_record(label, value, None, "", FoundBy::AccessibleName, &url));
+                    continue;
+                }
+                Err(reason) => return Err(StepError::Blocked(reason)),
+            };
+            let Some(field) = snap.page.fields.get(index) else { continue };
+            let backend = snap.field_nodes.get(index).copied().unwrap_or(0);
+            st.filled.push(filled_record(label, value, Some(index), &field.name, found_by, &url));
+            if value.unknown {
+                continue;
+            }
+            let last_form = field.form;
+            match want {
+                Want::Text => self.type_into(backend, &value.text, value.secret)?,
+                Want::Choice => self.choose(&snap, index, backend, label, &value.text)?,
+            }
+            self.last_form = last_form.or(self.last_form);
+        }
+        self.page.settle(self.deadline(), false)?;
+        Ok(())
+    }
+
+    fn object(&self, backend: i64) -> Result<String, StepError> {
+        let v = self.page.call("DOM.resolveNode", json!({"backendNodeId": backend}))?;
+        v.pointer("/object/objectId")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| StepError::Blocked("the field left the page before it could be used".into()))
+    }
+
+    fn call_on(&self, object: &str, function: &str, args: Value) -> Result<Value, StepError> {
+        let v = self.page.call(
+            "Runtime.callFunctionOn",
+            json!({"objectId": object, "functionDeclaration": function, "arguments": args,
+                   "returnByValue": true, "awaitPromise": true}),
+        )?;
+        Ok(v.pointer("/result/value").cloned().unwrap_or(Value::Null))
+    }
+
+    fn type_into(&mut self, backend: i64, text: &str, secret: bool) -> Result<(), StepError> {
+        let object = self.object(backend)?;
+        // A secret typed into a plain text box is drawn as dots, so screenshots never show it.
+        self.call_on(
+            &object,
+            "function(secret) { this.scrollIntoView({block: 'center'}); this.focus(); this.value = '';
+               if (secret && this.type !== 'password') this.style.webkitTextSecurity = 'disc'; }",
+            json!([{"value": secret}]),
+        )?;
+        if !text.is_empty() {
+            self.page.call("Input.insertText", json!({"text": text}))?;
+        }
+        self.call_on(
+            &object,
+            "function() { this.dispatchEvent(new Event('change', {bubbles: true})); }",
+            json!([]),
+        )?;
+        Ok(())
+    }
+
+    fn choose(&mut self, snap: &Snapshot, index: usize, backend: i64, label: &str, option: &str) -> Result<(), StepError> {
+        let Some(field) = snap.page.fields.get(index) else { return Ok(()) };
+        if field.tag == "select" || field.role == "combobox" || field.role == "listbox" {
+            let object = self.object(backend)?;
+            let answer = self.call_on(
+                &object,
+                "function(wanted) {
+                   const norm = s => (s || '').toLowerCase().replace(/[^\\p{L}\\p{N}]/gu, '');
+                   const opts = [...(this.options || [])];
+                   const o = opts.find(o => norm(o.text) === norm(wanted) || norm(o.value) === norm(wanted));
+                   if (!o) return opts.map(o => o.text.trim());
+                   this.value = o.value;
+                   this.dispatchEvent(new Event('input', {bubbles: true}));
+                   this.dispatchEvent(new Event('change', {bubbles: true}));
+                   return null; }",
+                json!([{"value": option}]),
+            )?;
+            if let Some(offered) = answer.as_array() {
+                let list: Vec<String> = offered.iter().filter_map(Value::as_str).map(|s| format!("\"{s}\"")).collect();
+                return Err(StepError::Blocked(format!(
+                    "\"{label}\" has no option \"{option}\"; it offers {}",
+                    list.join(", ")
+                )));
+            }
+            return Ok(());
+        }
+        if field.input_type == "radio" {
+            let Some(radio) = locate::radio_in_group(&snap.page, index, option) else {
+                return Err(StepError::Blocked(format!("\"{label}\" has no choice \"{option}\"")));
+            };
+            let node = snap.field_nodes.get(radio).copied().unwrap_or(0);
+            self.click_node(node)?;
+            return Ok(());
+        }
+        // A checkbox: "yes"/"no" and the like.
+        let want_checked = !matches!(
+            crate::normalize::normalize(option).as_str(),
+            "no" | "false" | "off" | "unchecked" | "0"
+        );
+        let object = self.object(backend)?;
+        let checked = self.call_on(&object, "function() { return !!this.checked; }", json!([]))?;
+        if checked.as_bool() != Some(want_checked) {
+            self.click_node(backend)?;
+        }
+        Ok(())
+    }
+
+    /// A real mouse click in the middle of the element, as a person makes one.
+    fn click_node(&mut self, backend: i64) -> Result<(), StepError> {
+        let _ = self.page.call("DOM.scrollIntoViewIfNeeded", json!({"backendNodeId": backend}));
+        let quads = self.page.call("DOM.getContentQuads", json!({"backendNodeId": backend}));
+        let point = quads.ok().and_then(|q| {
+            let quad = q.pointer("/quads/0")?.as_array()?.iter().filter_map(Value::as_f64).collect::<Vec<_>>();
+            if quad.len() != 8 {
+                return None;
+            }
+            let x = (quad[0] + quad[2] + quad[4] + quad[6]) / 4.0;
+            let y = (quad[1] + quad[3] + quad[5] + quad[7]) / 4.0;
+            Some((x, y))
+        });
+        match point {
+            Some((x, y)) => {
+                for (kind, buttons) in [("mouseMoved", 0), ("mousePressed", 1), ("mouseReleased", 0)] {
+                    self.page.call(
+                        "Input.dispatchMouseEvent",
+                        json!({"type": kind, "x": x, "y": y, "button": "left", "buttons": buttons, "clickCount": 1}),
+                    )?;
+                }
+            }
+            None => {
+                // Custom-styled radios and the like hide the real input; click it the way
+                // its label would.
+                let object = self.object(backend)?;
+                self.call_on(&object, "function() { this.click(); }", json!([]))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn click(&mut self, name: &str, st: &mut StepTrace) -> Result<(), StepError> {
+        let snap = self.current()?;
+        let (target, ambiguity) = locate::control(&snap.page, name, self.last_form).map_err(StepError::Blocked)?;
+        let (backend, clicked) = match target {
+            Target::Button(i) => {
+                let b = snap.page.buttons.get(i);
+                (
+                    snap.button_nodes.get(i).copied().unwrap_or(0),
+                    Clicked {
+                        name: b.map(|b| b.name.clone()).unwrap_or_default(),
+                        role: "button".into(),
+                        href: None,
+                        ambiguity,
+                    },
+                )
+            }
+            Target::Link(i) => {
+                let l = snap.page.links.get(i);
+                (
+                    snap.link_nodes.get(i).copied().unwrap_or(0),
+                    Clicked {
+                        name: l.map(|l| l.text.clone()).unwrap_or_default(),
+                        role: "link".into(),
+                        href: l.map(|l| l.href.clone()),
+                        ambiguity,
+                    },
+                )
+            }
+        };
+        st.clicked = Some(clicked);
+        self.click_node(backend)?;
+        match self.page.settle_after_input(self.deadline()) {
+            Ok(()) => {}
+            Err(WaitError::Timeout(_)) => {
+                return Err(StepError::Blocked(format!(
+                    "the page did not finish loading within {} after clicking \"{name}\"",
+                    human_duration(self.timeout())
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.last_form = None;
+        if self.page.navigated() {
+            if let Some(err) = self.page.load_error.clone() {
+                return Err(StepError::Blocked(format!("the next page could not be loaded ({err})")));
+            }
+            self.check_status()?;
+        }
+        Ok(())
+    }
+
+    fn expect(&mut self, e: &Expectation) -> Result<(), StepError> {
+        let js = format!(
+            r#"(async (text, absent, ms) => {{
+  const norm = s => (s || '').replace(/\s+/g, ' ').trim().toLowerCase();
+  const body = () => norm(document.body ? document.body.innerText : '');
+  const ok = () => (!text || body().includes(norm(text))) && (!absent || !body().includes(norm(absent)));
+  let met = ok();
+  if (!met) met = await new Promise(resolve => {{
+    const obs = new MutationObserver(() => {{ if (ok()) {{ obs.disconnect(); resolve(true); }} }});
+    obs.observe(document, {{subtree: true, childList: true, characterData: true}});
+    setTimeout(() => {{ obs.disconnect(); resolve(ok()); }}, ms);
+  }});
+  const main = document.querySelector('[role=alert], .error, .alert, main') || document.body;
+  return {{met, shown: main ? main.innerText.replace(/\s+/g, ' ').trim().slice(0, 200) : ''}};
+}})({}, {}, {})"#,
+            json!(e.text),
+            json!(e.absent),
+            EXPECT_GRACE_MS
+        );
+        let v = self.page.call_within(
+            "Runtime.evaluate",
+            json!({"expression": js, "awaitPromise": true, "returnByValue": true}),
+            self.timeout(),
+        )?;
+        let result = v.pointer("/result/value").cloned().unwrap_or(Value::Null);
+        let met = result.get("met").and_then(Value::as_bool).unwrap_or(false);
+        let shown = result.get("shown").and_then(Value::as_str).unwrap_or_default();
+        if !met {
+            let what = match (&e.text, &e.absent) {
+                (Some(t), _) if !shown.to_lowercase().contains(&t.to_lowercase()) => {
+                    format!("expected to see \"{t}\"")
+                }
+                (_, Some(a)) => format!("expected \"{a}\" to be gone"),
+                _ => "the expected text is not there".to_string(),
+            };
+            return Err(StepError::Blocked(format!("{what}; the page shows: \"{shown}\"")));
+        }
+        if let Some(part) = &e.url {
+            let url = self.page.url()?;
+            if !url.contains(part.as_str()) {
+                return Err(StepError::Blocked(format!("expected the address to contain \"{part}\"; it is {url}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Records the page and takes the step's screenshot.
+    fn record(&mut self, index: usize) -> Result<(Snapshot, Option<String>), CdpError> {
+        self.page.drain();
+        let doc = self.page.call("DOM.getDocument", json!({"depth": -1, "pierce": false}))?;
+        let ax = self.page.call("Accessibility.getFullAXTree", json!({}))?;
+        let info = self.page.call(
+            "Runtime.evaluate",
+            json!({"expression": PAGE_INFO_JS, "returnByValue": true}),
+        )?;
+        let info: PageInfo = info
+            .pointer("/result/value")
+            .cloned()
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default();
+        self.last_load = info.load_ms.max(0.0) as u64;
+        let status = self.page.document.as_ref().map(|(s, _)| *s);
+        let snap = snapshot::build(
+            doc.get("root").unwrap_or(&Value::Null),
+            ax.get("nodes").unwrap_or(&Value::Null),
+            info,
+            status,
+        );
+        let shot = if index > 0 { self.screenshot(index) } else { None };
+        Ok((snap, shot))
+    }
+
+    fn screenshot(&self, index: usize) -> Option<String> {
+        let v = self
+            .page
+            .call(
+                "Page.captureScreenshot",
+                json!({"format": "png", "optimizeForSpeed": true}),
+            )
+            .ok()?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(v.get("data")?.as_str()?)
+            .ok()?;
+        std::fs::create_dir_all(&self.shots).ok()?;
+        let file = format!("step-{index:02}.png");
+        std::fs::write(self.shots.join(&file), bytes).ok()?;
+        Some(format!("{}/{file}", self.shots_rel))
+    }
+}
+
+fn filled_record(asked: &str, value: &StepValue, field: Option<usize>, name: &str, found_by: FoundBy, url: &str) -> Filled {
+    Filled {
+        asked: asked.to_string(),
+        field,
+        name: name.to_string(),
+        found_by,
+        holds: value.holds.clone(),
+        unknown: value.unknown,
+        secret: value.secret,
+        url: url.to_string(),
+    }
+}
+
+fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        410 => "Gone",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_replaces_the_origin_only() {
+        let start = url::Url::parse("http://127.0.0.1:8080/confer/").unwrap();
+        let base = url::Url::parse("http://127.0.0.1:4321").unwrap();
+        assert_eq!(rebase(&start, Some(&base)).as_str(), "http://127.0.0.1:4321/confer/");
+        let base = url::Url::parse("https://staging.example/portal/").unwrap();
+        assert_eq!(rebase(&start, Some(&base)).as_str(), "https://staging.example/portal/confer/");
+        assert_eq!(rebase(&start, None), start);
+    }
+}

@@ -1,0 +1,171 @@
+//! The runner: drives Chromium through each journey and records what the user saw.
+//!
+//! It owns every byte of browser I/O and nothing else: it does not judge what it sees (that
+//! is [`crate::checks`]) and it does not print (that is the binary, through [`Observer`]).
+//! A journey that cannot go on ends with a reason in its trace; a browser that dies is
+//! restarted for the journeys after it; no journey can take the others down.
+
+pub mod browser;
+pub mod cdp;
+mod journey;
+pub mod locate;
+mod page;
+pub mod snapshot;
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+pub use browser::{Browser, BrowserError, BrowserSource};
+
+use crate::scenario::Scenario;
+use crate::secrets::Secrets;
+use crate::trace::{JourneyStatus, StepTrace, Trace};
+
+/// How journeys are run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub browser: BrowserSource,
+    /// Journeys run at once, each in its own incognito context of one browser.
+    pub jobs: usize,
+    /// Where screenshots go (`<out>/screenshots/<journey>/step-NN.png`).
+    pub out_dir: PathBuf,
+    /// Replaces the origin of every scenario's `start`.
+    pub base_url: Option<url::Url>,
+}
+
+/// Told what happens while journeys run; the binary draws progress bars from it.
+pub trait Observer: Sync {
+    fn journey_started(&self, _journey: usize, _scenario: &Scenario) {}
+    fn step_finished(&self, _journey: usize, _step: &StepTrace) {}
+    fn journey_finished(&self, _journey: usize, _trace: &Trace) {}
+}
+
+/// An observer that ignores everything.
+pub struct Quiet;
+impl Observer for Quiet {}
+
+/// Runs every scenario and returns one trace per scenario, in scenario order.
+///
+/// Fails only when no browser can be started at all; anything else ends the journey it
+/// hit, with the reason in its trace.
+pub fn run_all(
+    scenarios: &[Scenario],
+    secrets: &Secrets,
+    options: &RunOptions,
+    observer: &dyn Observer,
+) -> Result<Vec<Trace>, BrowserError> {
+    let first = Browser::start(&options.browser)?;
+    let browser = Mutex::new(Some(first));
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Trace>>> = Mutex::new(vec![None; scenarios.len()]);
+    let jobs = options.jobs.clamp(1, scenarios.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(scenario) = scenarios.get(i) else { break };
+                    observer.journey_started(i, scenario);
+                    let trace = match connection(&browser, &options.browser) {
+                        Ok(b) => journey::run(&b, i, scenario, secrets, options, &|s| {
+                            observer.step_finished(i, s)
+                        }),
+                        Err(e) => journey::not_started(scenario, &e.to_string()),
+                    };
+                    observer.journey_finished(i, &trace);
+                    lock(&results)[i] = Some(trace);
+                }
+            });
+        }
+    });
+    let traces = results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .zip(scenarios)
+        .map(|(t, s)| t.unwrap_or_else(|| journey::not_started(s, "the journey did not run")))
+        .collect();
+    Ok(traces)
+}
+
+/// The running browser, restarted when the last one died.
+fn connection(slot: &Mutex<Option<Browser>>, source: &BrowserSource) -> Result<Browser, BrowserError> {
+    let mut guard = lock(slot);
+    if let Some(b) = guard.as_ref().filter(|b| b.is_alive()) {
+        return Ok(b.clone());
+    }
+    let fresh = Browser::start(source)?;
+    *guard = Some(fresh.clone());
+    Ok(fresh)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// True when no journey ran far enough to say anything about the portal.
+pub fn nothing_ran(traces: &[Trace]) -> bool {
+    !traces.is_empty() && traces.iter().all(|t| t.status == JourneyStatus::Error)
+}
+
+/// "250ms", "10s", "1m 30s".
+pub fn human_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else if ms % 1000 != 0 && ms < 10_000 {
+        format!("{:.1}s", d.as_secs_f64())
+    } else if d.as_secs() < 60 {
+        format!("{}s", d.as_secs())
+    } else if d.as_secs() % 60 == 0 {
+        format!("{}m", d.as_secs() / 60)
+    } else {
+        format!("{}m {}s", d.as_secs() / 60, d.as_secs() % 60)
+    }
+}
+
+/// The folder / file stem of journey `index` (0-based): `01-first-time-login`.
+pub fn journey_dir(index: usize, name: &str) -> String {
+    format!("{:02}-{}", index + 1, slug(name))
+}
+
+/// A file-system-safe name for a journey's screenshots and trace.
+pub fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let trimmed = out.trim_end_matches('-');
+    if trimmed.is_empty() {
+        "journey".to_string()
+    } else {
+        trimmed.chars().take(60).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        assert_eq!(human_duration(Duration::from_millis(250)), "250ms");
+        assert_eq!(human_duration(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(human_duration(Duration::from_secs(10)), "10s");
+        assert_eq!(human_duration(Duration::from_secs(90)), "1m 30s");
+        assert_eq!(human_duration(Duration::from_secs(120)), "2m");
+    }
+
+    #[test]
+    fn slugs_are_safe_file_names() {
+        assert_eq!(slug("First-time login: the CONFERENCE card!"), "first-time-login-the-conference-card");
+        assert_eq!(slug("../../etc"), "etc");
+        assert_eq!(slug("日本"), "journey");
+    }
+}

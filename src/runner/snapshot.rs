@@ -1,0 +1,548 @@
+//! What the user sees, built from the browser's own view of the page.
+//!
+//! A pure function of three answers the browser gave — the DOM tree (`DOM.getDocument`),
+//! the accessibility tree (`Accessibility.getFullAXTree`) and a few page facts
+//! (`Runtime.evaluate`) — so it is tested from recorded JSON without a browser. Accessible
+//! names are taken from Chromium, never recomputed: that is what a screen reader announces
+//! and what the label checks judge.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::trace::{Control, Field, Form, Link, NameSource, OrphanLabel, PageState};
+
+/// Facts only the page's own script can tell.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct PageInfo {
+    pub url: String,
+    pub title: String,
+    pub lang: String,
+    pub text: String,
+    /// The browser's own navigation time for this document (load event end), ms.
+    pub load_ms: f64,
+}
+
+/// The expression that produces [`PageInfo`].
+pub const PAGE_INFO_JS: &str = r#"(() => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  return {
+    url: location.href,
+    title: document.title || '',
+    lang: (document.documentElement && document.documentElement.lang) || '',
+    text: document.body ? document.body.innerText : '',
+    load_ms: nav ? Math.max(nav.loadEventEnd, nav.domContentLoadedEventEnd) - nav.startTime : 0,
+  };
+})()"#;
+
+/// A page state plus the DOM nodes behind its fields, buttons and links, so the runner can
+/// act on what a check will later read about.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub page: PageState,
+    pub field_nodes: Vec<i64>,
+    pub button_nodes: Vec<i64>,
+    pub link_nodes: Vec<i64>,
+}
+
+#[derive(Debug, Default)]
+struct Element {
+    backend: i64,
+    tag: String,
+    attrs: Vec<(String, String)>,
+    parent: Option<usize>,
+    text: String,
+}
+
+impl Element {
+    fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    fn has(&self, name: &str) -> bool {
+        self.attr(name).is_some()
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+struct AxInfo {
+    role: String,
+    name: String,
+    source: NameSource,
+    ignored: bool,
+    required: bool,
+}
+
+/// Builds the page state. `document` is `DOM.getDocument`'s `root`; `ax_nodes` is
+/// `Accessibility.getFullAXTree`'s `nodes`.
+pub fn build(document: &Value, ax_nodes: &Value, info: PageInfo, status: Option<u16>) -> Snapshot {
+    let base = document
+        .get("baseURL")
+        .and_then(Value::as_str)
+        .or_else(|| document.get("documentURL").and_then(Value::as_str))
+        .and_then(|u| url::Url::parse(u).ok())
+        .or_else(|| url::Url::parse(&info.url).ok());
+    let mut elements = Vec::new();
+    flatten(document, None, &mut elements);
+    let ax = ax_index(ax_nodes);
+    let resolve = |href: &str| -> String {
+        match &base {
+            Some(b) => b.join(href.trim()).map(|u| u.to_string()).unwrap_or_else(|_| href.to_string()),
+            None => href.to_string(),
+        }
+    };
+
+    let mut snap = Snapshot::default();
+    let forms: Vec<usize> = (0..elements.len()).filter(|&i| elements[i].tag == "form").collect();
+    let form_of = |i: usize| -> Option<usize> {
+        if let Some(id) = elements[i].attr("form") {
+            return forms.iter().position(|&f| elements[f].attr("id") == Some(id));
+        }
+        let a = ancestor(&elements, i, |e| e.tag == "form")?;
+        forms.iter().position(|&f| f == a)
+    };
+    for &f in &forms {
+        let e = &elements[f];
+        let action = e.attr("action").filter(|a| !a.trim().is_empty()).map(resolve);
+        snap.page.forms.push(Form {
+            action: action.unwrap_or_else(|| info.url.clone()),
+            method: e.attr("method").unwrap_or("get").to_ascii_lowercase(),
+            id: e.attr("id").unwrap_or_default().to_string(),
+        });
+    }
+    let ids: HashMap<&str, usize> = elements
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| e.attr("id").map(|id| (id, i)))
+        .collect();
+
+    for (i, e) in elements.iter().enumerate() {
+        let a = ax.get(&e.backend);
+        let visible = a.is_some_and(|a| !a.ignored);
+        match e.tag.as_str() {
+            "input" | "select" | "textarea" => {
+                let input_type = if e.tag == "input" {
+                    e.attr("type").unwrap_or("text").to_ascii_lowercase()
+                } else {
+                    String::new()
+                };
+                if matches!(input_type.as_str(), "submit" | "button" | "reset" | "image") {
+                    snap.button_nodes.push(e.backend);
+                    snap.page.buttons.push(Control {
+                        name: a
+                            .map(|a| a.name.clone())
+                            .filter(|n| !n.is_empty())
+                            .unwrap_or_else(|| e.attr("value").unwrap_or_default().to_string()),
+                        role: "button".into(),
+                        button_type: input_type,
+                        form: form_of(i),
+                        target: None,
+                        visible,
+                    });
+                    continue;
+                }
+                if input_type == "hidden" {
+                    continue;
+                }
+                let label = label_of(&elements, &ids, i);
+                let options = if e.tag == "select" {
+                    elements
+                        .iter()
+                        .enumerate()
+                        .filter(|(j, o)| o.tag == "option" && ancestor(&elements, *j, |p| p.backend == e.backend).is_some())
+                        .map(|(_, o)| collapse(&o.text))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                let group = ancestor(&elements, i, |p| p.tag == "fieldset")
+                    .and_then(|fs| {
+                        elements
+                            .iter()
+                            .enumerate()
+                            .find(|(j, l)| l.tag == "legend" && elements[*j].parent == Some(fs))
+                            .map(|(_, l)| collapse(&l.text))
+                    })
+                    .unwrap_or_default();
+                snap.field_nodes.push(e.backend);
+                snap.page.fields.push(Field {
+                    name: a.map(|a| a.name.clone()).unwrap_or_default(),
+                    name_source: a.map(|a| a.source).unwrap_or_default(),
+                    role: a.map(|a| a.role.clone()).unwrap_or_default(),
+                    tag: e.tag.clone(),
+                    input_type,
+                    id: e.attr("id").unwrap_or_default().to_string(),
+                    html_name: e.attr("name").unwrap_or_default().to_string(),
+                    placeholder: e.attr("placeholder").unwrap_or_default().to_string(),
+                    autocomplete: e.attr("autocomplete").unwrap_or_default().to_string(),
+                    pattern: e.attr("pattern").unwrap_or_default().to_string(),
+                    required: e.has("required")
+                        || e.attr("aria-required") == Some("true")
+                        || a.is_some_and(|a| a.required),
+                    label_text: label.clone().unwrap_or_default(),
+                    group,
+                    form: form_of(i),
+                    visible,
+                    options,
+                    html: excerpt(e, label.as_deref()),
+                });
+            }
+            "button" => {
+                snap.button_nodes.push(e.backend);
+                snap.page.buttons.push(Control {
+                    name: a.map(|a| a.name.clone()).unwrap_or_else(|| collapse(&e.text)),
+                    role: "button".into(),
+                    button_type: e.attr("type").unwrap_or("submit").to_ascii_lowercase(),
+                    form: form_of(i),
+                    target: None,
+                    visible,
+                });
+            }
+            "a" | "area" if e.has("href") => {
+                let href = e.attr("href").unwrap_or_default();
+                snap.link_nodes.push(e.backend);
+                snap.page.links.push(Link {
+                    text: a
+                        .map(|a| a.name.clone())
+                        .filter(|n| !n.is_empty())
+                        .unwrap_or_else(|| collapse(&e.text)),
+                    href: resolve(href),
+                    rel: e.attr("rel").unwrap_or_default().to_string(),
+                    region: region(&elements, i),
+                    tag: e.tag.clone(),
+                    visible,
+                });
+            }
+            "label" => {
+                if let Some(target) = e.attr("for").filter(|t| !ids.contains_key(t)) {
+                    snap.page.orphan_labels.push(OrphanLabel {
+                        text: collapse(&e.text),
+                        for_id: target.to_string(),
+                    });
+                }
+            }
+            _ => {
+                if e.attr("role") == Some("button") {
+                    snap.button_nodes.push(e.backend);
+                    snap.page.buttons.push(Control {
+                        name: a.map(|a| a.name.clone()).unwrap_or_else(|| collapse(&e.text)),
+                        role: "button".into(),
+                        button_type: String::new(),
+                        form: form_of(i),
+                        target: None,
+                        visible,
+                    });
+                }
+            }
+        }
+        if let Some(id) = e.attr("id") {
+            snap.page.anchors.push(id.to_string());
+        }
+        if e.tag == "a" {
+            if let Some(name) = e.attr("name") {
+                snap.page.anchors.push(name.to_string());
+            }
+        }
+    }
+    snap.page.url = info.url;
+    snap.page.status = status;
+    snap.page.title = info.title;
+    snap.page.lang = info.lang;
+    snap.page.text = info.text;
+    snap
+}
+
+fn flatten(node: &Value, parent: Option<usize>, out: &mut Vec<Element>) -> Option<usize> {
+    let node_type = node.get("nodeType").and_then(Value::as_u64).unwrap_or(0);
+    let mut me = parent;
+    if node_type == 3 {
+        let text = node.get("nodeValue").and_then(Value::as_str).unwrap_or_default();
+        // Text belongs to every element above it, for labels and link text.
+        let mut at = parent;
+        while let Some(i) = at {
+            if let Some(e) = out.get_mut(i) {
+                e.text.push_str(text);
+                at = e.parent;
+            } else {
+                break;
+            }
+        }
+        return None;
+    }
+    if node_type == 1 {
+        let tag = node
+            .get("localName")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| {
+                node.get("nodeName")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_ascii_lowercase()
+            });
+        if matches!(tag.as_str(), "script" | "style" | "template" | "noscript") {
+            return None;
+        }
+        let attrs = node
+            .get("attributes")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.chunks(2)
+                    .filter_map(|kv| match kv {
+                        [k, v] => Some((k.as_str()?.to_string(), v.as_str()?.to_string())),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.push(Element {
+            backend: node.get("backendNodeId").and_then(Value::as_i64).unwrap_or(0),
+            tag,
+            attrs,
+            parent,
+            text: String::new(),
+        });
+        me = Some(out.len() - 1);
+    }
+    if let Some(children) = node.get("children").and_then(Value::as_array) {
+        for c in children {
+            flatten(c, me, out);
+        }
+    }
+    me
+}
+
+fn ax_index(nodes: &Value) -> HashMap<i64, AxInfo> {
+    let mut map = HashMap::new();
+    for n in nodes.as_array().map(Vec::as_slice).unwrap_or_default() {
+        let Some(backend) = n.get("backendDOMNodeId").and_then(Value::as_i64) else {
+            continue;
+        };
+        let value = |v: Option<&Value>| {
+            v.and_then(|v| v.get("value"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let name = value(n.get("name"));
+        let required = n
+            .get("properties")
+            .and_then(Value::as_array)
+            .is_some_and(|ps| {
+                ps.iter().any(|p| {
+                    p.get("name").and_then(Value::as_str) == Some("required")
+                        && p.pointer("/value/value").and_then(Value::as_bool) == Some(true)
+                })
+            });
+        let source = if name.trim().is_empty() {
+            NameSource::None
+        } else {
+            name_source(n.pointer("/name/sources"))
+        };
+        map.insert(
+            backend,
+            AxInfo {
+                role: value(n.get("role")),
+                name: name.trim().to_string(),
+                source,
+                ignored: n.get("ignored").and_then(Value::as_bool).unwrap_or(false),
+                required,
+            },
+        );
+    }
+    map
+}
+
+/// Which of Chromium's name sources won: the first that has a value and is not superseded.
+fn name_source(sources: Option<&Value>) -> NameSource {
+    let Some(list) = sources.and_then(Value::as_array) else {
+        return NameSource::Other;
+    };
+    for s in list {
+        let has_value = s
+            .pointer("/value/value")
+            .and_then(Value::as_str)
+            .is_some_and(|v| !v.trim().is_empty());
+        if !has_value || s.get("superseded").and_then(Value::as_bool) == Some(true) {
+            continue;
+        }
+        let kind = s.get("type").and_then(Value::as_str).unwrap_or_default();
+        let attribute = s.get("attribute").and_then(Value::as_str).unwrap_or_default();
+        let native = s.get("nativeSource").and_then(Value::as_str).unwrap_or_default();
+        return match (kind, attribute, native) {
+            (_, "aria-labelledby", _) => NameSource::LabelledBy,
+            (_, "aria-label", _) => NameSource::AriaLabel,
+            (_, "title", _) => NameSource::Title,
+            ("placeholder", _, _) | (_, "placeholder" | "aria-placeholder", _) => NameSource::Placeholder,
+            (_, _, "labelfor" | "labelwrapped" | "label") => NameSource::Label,
+            ("contents", _, _) => NameSource::Contents,
+            _ => NameSource::Other,
+        };
+    }
+    NameSource::Other
+}
+
+fn ancestor(elements: &[Element], i: usize, pred: impl Fn(&Element) -> bool) -> Option<usize> {
+    let mut at = elements.get(i).and_then(|e| e.parent);
+    while let Some(p) = at {
+        let e = elements.get(p)?;
+        if pred(e) {
+            return Some(p);
+        }
+        at = e.parent;
+    }
+    None
+}
+
+/// The text of the `<label>` a person would read beside the field, if one is tied to it.
+fn label_of(elements: &[Element], ids: &HashMap<&str, usize>, i: usize) -> Option<String> {
+    let e = elements.get(i)?;
+    if let Some(id) = e.attr("id").filter(|id| ids.contains_key(id)) {
+        if let Some(l) = elements.iter().find(|l| l.tag == "label" && l.attr("for") == Some(id)) {
+            return Some(collapse(&l.text));
+        }
+    }
+    ancestor(elements, i, |p| p.tag == "label").map(|l| collapse(&elements[l].text))
+}
+
+fn region(elements: &[Element], i: usize) -> String {
+    let found = ancestor(elements, i, |e| {
+        matches!(e.tag.as_str(), "header" | "nav" | "main" | "footer" | "aside")
+            || matches!(
+                e.attr("role"),
+                Some("banner" | "navigation" | "main" | "contentinfo" | "complementary")
+            )
+    });
+    let Some(e) = found.and_then(|f| elements.get(f)) else {
+        return String::new();
+    };
+    match e.attr("role") {
+        Some("banner") => "header",
+        Some("navigation") => "nav",
+        Some("main") => "main",
+        Some("contentinfo") => "footer",
+        Some("complementary") => "aside",
+        _ => e.tag.as_str(),
+    }
+    .to_string()
+}
+
+fn collapse(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The element's start tag (and its label, when it has one): enough for a ticket.
+fn excerpt(e: &Element, label: Option<&str>) -> String {
+    let mut tag = format!("<{}", e.tag);
+    for (k, v) in &e.attrs {
+        if k == "value" || k == "style" {
+            continue; // A value may be what the user typed.
+        }
+        tag.push_str(&format!(" {k}=\"{}\"", v.replace('&', "&amp;").replace('"', "&quot;")));
+    }
+    tag.push('>');
+    match label {
+        Some(l) if !l.is_empty() => format!("<label>{}</label> {tag}", l.replace('&', "&amp;").replace('<', "&lt;")),
+        _ => tag,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn el(id: i64, tag: &str, attrs: &[&str], children: Vec<Value>) -> Value {
+        json!({"nodeType": 1, "backendNodeId": id, "localName": tag, "nodeName": tag.to_uppercase(),
+               "attributes": attrs, "children": children})
+    }
+    fn text(t: &str) -> Value {
+        json!({"nodeType": 3, "nodeValue": t})
+    }
+    fn ax(id: i64, role: &str, name: &str, sources: Value) -> Value {
+        json!({"backendDOMNodeId": id, "role": {"value": role}, "name": {"value": name, "sources": sources}})
+    }
+
+    fn login_page() -> (Value, Value) {
+        let doc = json!({"nodeType": 9, "backendNodeId": 1, "documentURL": "http://h/login", "baseURL": "http://h/login",
+            "children": [el(2, "html", &["lang", "en"], vec![el(3, "body", &[], vec![
+                el(4, "header", &[], vec![el(5, "a", &["href", "/login"], vec![text("Log in")])]),
+                el(6, "form", &["action", "/session", "method", "POST"], vec![
+                    el(7, "label", &["for", "owner"], vec![text("Owner  Name")]),
+                    el(8, "input", &["id", "owner", "name", "owner", "required", ""], vec![]),
+                    el(9, "input", &["type", "password", "placeholder", "Password", "name", "pw"], vec![]),
+                    el(10, "input", &["type", "hidden", "name", "csrf"], vec![]),
+                    el(11, "button", &[], vec![text("Log in")]),
+                ]),
+                el(12, "label", &["for", "nowhere"], vec![text("Ghost")]),
+                el(13, "footer", &[], vec![el(14, "a", &["href", "help#faq", "id", "f"], vec![text("Help")])]),
+            ])])]});
+        let nodes = json!([
+            ax(5, "link", "Log in", json!([{"type": "contents", "value": {"value": "Log in"}}])),
+            ax(8, "textbox", "Owner Name", json!([
+                {"type": "attribute", "attribute": "aria-labelledby"},
+                {"type": "relatedElement", "nativeSource": "labelfor", "value": {"value": "Owner Name"}}])),
+            ax(9, "textbox", "Password", json!([
+                {"type": "relatedElement", "nativeSource": "labelfor"},
+                {"type": "placeholder", "attribute": "placeholder", "value": {"value": "Password"}}])),
+            ax(11, "button", "Log in", json!([{"type": "contents", "value": {"value": "Log in"}}])),
+            {"backendDOMNodeId": 14, "role": {"value": "link"}, "name": {"value": "Help"}, "ignored": true},
+        ]);
+        (doc, nodes)
+    }
+
+    #[test]
+    fn fields_carry_chromiums_names_and_where_they_came_from() {
+        let (doc, nodes) = login_page();
+        let info = PageInfo { url: "http://h/login".into(), title: "Log in".into(), ..Default::default() };
+        let s = build(&doc, &nodes, info, Some(200));
+        let f = &s.page.fields;
+        assert_eq!(f.len(), 2, "hidden inputs are not fields: {f:?}");
+        assert_eq!((f[0].name.as_str(), f[0].name_source), ("Owner Name", NameSource::Label));
+        assert!(f[0].required);
+        assert_eq!(f[0].label_text, "Owner Name");
+        assert_eq!(f[0].form, Some(0));
+        assert_eq!((f[1].name.as_str(), f[1].name_source), ("Password", NameSource::Placeholder));
+        assert_eq!(f[1].input_type, "password");
+        assert!(f[1].html.starts_with("<input type=\"password\""), "{}", f[1].html);
+        assert_eq!(s.field_nodes, vec![8, 9]);
+        assert_eq!(s.page.status, Some(200));
+    }
+
+    #[test]
+    fn links_buttons_forms_and_orphans() {
+        let (doc, nodes) = login_page();
+        let s = build(&doc, &nodes, PageInfo::default(), None);
+        let p = &s.page;
+        assert_eq!(p.buttons.len(), 1);
+        assert_eq!((p.buttons[0].name.as_str(), p.buttons[0].button_type.as_str()), ("Log in", "submit"));
+        assert_eq!(p.buttons[0].form, Some(0));
+        assert_eq!(p.links[0].href, "http://h/login");
+        assert_eq!(p.links[0].region, "header");
+        assert_eq!(p.links[1].href, "http://h/help#faq");
+        assert_eq!(p.links[1].region, "footer");
+        assert!(!p.links[1].visible, "ignored by the accessibility tree");
+        assert_eq!(p.forms[0].action, "http://h/session");
+        assert_eq!(p.forms[0].method, "post");
+        assert_eq!(p.orphan_labels[0].for_id, "nowhere");
+        assert!(p.anchors.contains(&"f".to_string()));
+    }
+
+    #[test]
+    fn a_field_missing_from_the_accessibility_tree_is_not_visible() {
+        let doc = el(1, "input", &["name", "x"], vec![]);
+        let s = build(&doc, &json!([]), PageInfo::default(), None);
+        assert!(!s.page.fields[0].visible);
+        assert_eq!(s.page.fields[0].name_source, NameSource::None);
+    }
+
+    #[test]
+    fn garbage_does_not_panic() {
+        for v in [json!(null), json!([1, 2]), json!({"children": [{"nodeType": 1, "attributes": ["odd"]}]})] {
+            let _ = build(&v, &v, PageInfo::default(), None);
+        }
+    }
+}
