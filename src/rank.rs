@@ -76,17 +76,16 @@ pub fn chance(f: &Finding, config: &Config) -> (f64, String) {
 }
 
 /// Prices every finding, merges the same problem across journeys, and sorts by calls.
+///
+/// Reach follows the funnel of each journey: a user who calls support about one problem
+/// does not go on to meet the next, so the users reaching a problem are the journey's
+/// `monthly_users` (or the step's own `reach` share of them) times the share that did not
+/// call at any earlier problem. Within a step, specific findings come before the generic
+/// `journey-blocked`, so one stuck user is one call, not two.
 pub fn rank(findings: Vec<Finding>, traces: &[Trace], config: &Config) -> Vec<Finding> {
-    let users: BTreeMap<&str, f64> = traces
-        .iter()
-        .map(|t| (t.scenario.as_str(), t.monthly_users.max(0.0)))
-        .collect();
     let mut merged: BTreeMap<String, Finding> = BTreeMap::new();
     let mut order = Vec::new();
-    for mut f in findings {
-        for o in &mut f.occurrences {
-            o.reach = users.get(o.scenario.as_str()).copied().unwrap_or(0.0);
-        }
+    for f in findings {
         match merged.get_mut(&f.id) {
             Some(existing) => merge_into(existing, f),
             None => {
@@ -96,8 +95,12 @@ pub fn rank(findings: Vec<Finding>, traces: &[Trace], config: &Config) -> Vec<Fi
         }
     }
     let mut out: Vec<Finding> = order.into_iter().filter_map(|id| merged.remove(&id)).collect();
-    for f in &mut out {
-        price(f, config);
+    let chances: Vec<(f64, String)> = out.iter().map(|f| chance(f, config)).collect();
+    for t in traces {
+        funnel(t, &mut out, &chances);
+    }
+    for (f, (c, source)) in out.iter_mut().zip(chances) {
+        price(f, c, source, config);
     }
     out.sort_by(|a, b| {
         b.est_calls_per_month
@@ -106,6 +109,35 @@ pub fn rank(findings: Vec<Finding>, traces: &[Trace], config: &Config) -> Vec<Fi
             .then(a.id.cmp(&b.id))
     });
     out
+}
+
+/// Sets the reach of every occurrence in journey `t`, walking its problems in order.
+fn funnel(t: &Trace, findings: &mut [Finding], chances: &[(f64, String)]) {
+    let users = t.monthly_users.max(0.0);
+    // (step, generic last, finding index, occurrence index)
+    let mut met: Vec<(usize, bool, usize, usize)> = Vec::new();
+    for (fi, f) in findings.iter().enumerate() {
+        for (oi, o) in f.occurrences.iter().enumerate() {
+            if o.scenario == t.scenario {
+                met.push((o.step.unwrap_or(usize::MAX), f.kind == Kind::JourneyBlocked, fi, oi));
+            }
+        }
+    }
+    met.sort();
+    let mut still_trying = 1.0;
+    for (step, _, fi, oi) in met {
+        let share = t
+            .steps
+            .iter()
+            .find(|s| s.index == step)
+            .and_then(|s| s.reach)
+            .unwrap_or(1.0)
+            .clamp(0.0, 1.0);
+        if let Some(o) = findings.get_mut(fi).and_then(|f| f.occurrences.get_mut(oi)) {
+            o.reach = round2(users * share * still_trying);
+        }
+        still_trying *= 1.0 - chances.get(fi).map_or(0.0, |c| c.0).clamp(0.0, 1.0);
+    }
 }
 
 fn merge_into(existing: &mut Finding, other: Finding) {
@@ -122,9 +154,8 @@ fn merge_into(existing: &mut Finding, other: Finding) {
     }
 }
 
-fn price(f: &mut Finding, config: &Config) {
-    let reach: f64 = f.occurrences.iter().map(|o| o.reach).sum();
-    let (chance, source) = chance(f, config);
+fn price(f: &mut Finding, chance: f64, source: String, config: &Config) {
+    let reach: f64 = round2(f.occurrences.iter().map(|o| o.reach).sum());
     let calls = round2(reach * chance);
     let low = config.model.get("uncertainty.low").copied().unwrap_or(UNCERTAINTY_LOW);
     let high = config.model.get("uncertainty.high").copied().unwrap_or(UNCERTAINTY_HIGH);
@@ -213,6 +244,79 @@ mod tests {
     fn every_kind_has_a_default() {
         for k in Kind::ALL {
             assert!(DEFAULT_CHANCES.iter().any(|(d, ..)| *d == k), "{k}");
+        }
+    }
+
+    fn at_step(kind: Kind, scenario: &str, step: usize, element: &str) -> Finding {
+        let mut f = Finding::new(kind, "http://h/p", element, "m");
+        f.occurrences = vec![Occurrence { scenario: scenario.into(), step: Some(step), ..Occurrence::default() }];
+        f
+    }
+
+    #[test]
+    fn users_who_called_at_one_trap_do_not_meet_the_next() {
+        let traces = [trace("login", 100.0)];
+        let first = at_step(Kind::LabelMismatch, "login", 2, "a").blocking();
+        let generic = at_step(Kind::JourneyBlocked, "login", 2, "b").blocking();
+        let out = rank(vec![generic, first], &traces, &Config::default());
+        let mismatch = out.iter().find(|f| f.kind == Kind::LabelMismatch).unwrap();
+        let blocked = out.iter().find(|f| f.kind == Kind::JourneyBlocked).unwrap();
+        assert_eq!(mismatch.estimate.reach, 100.0);
+        assert_eq!(blocked.estimate.reach, 55.0, "the 45 who called about the label are gone");
+        let total: f64 = out.iter().map(|f| f.est_calls_per_month).sum();
+        assert!(total <= 100.0);
+    }
+
+    #[test]
+    fn a_step_reach_share_scales_its_users() {
+        let mut t = trace("login", 200.0);
+        t.steps = vec![crate::trace::StepTrace { index: 3, reach: Some(0.25), ..Default::default() }];
+        let out = rank(vec![at_step(Kind::LabelMissing, "login", 3, "a")], &[t], &Config::default());
+        assert_eq!(out[0].estimate.reach, 50.0);
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn kind() -> impl Strategy<Value = Kind> {
+            (0..Kind::ALL.len()).prop_map(|i| Kind::ALL[i])
+        }
+
+        proptest! {
+            #[test]
+            fn more_users_never_mean_fewer_calls(k in kind(), users in 0.0..10_000.0f64, extra in 0.0..10_000.0f64, blocking: bool) {
+                let make = |u: f64| {
+                    let f = at_step(k, "j", 1, "e");
+                    let f = if blocking { f.blocking() } else { f };
+                    rank(vec![f], &[trace("j", u)], &Config::default())[0].est_calls_per_month
+                };
+                prop_assert!(make(users + extra) >= make(users));
+            }
+
+            #[test]
+            fn blocking_never_ranks_below_the_same_finding_not_blocking(k in kind(), users in 1.0..10_000.0f64) {
+                let traces = [trace("j", users)];
+                let plain = rank(vec![at_step(k, "j", 1, "e")], &traces, &Config::default())[0].est_calls_per_month;
+                let blocking = rank(vec![at_step(k, "j", 1, "e").blocking()], &traces, &Config::default())[0].est_calls_per_month;
+                prop_assert!(blocking >= plain);
+            }
+
+            #[test]
+            fn merging_journeys_sums_reach(a in 0.0..5_000.0f64, b in 0.0..5_000.0f64, k in kind()) {
+                let traces = [trace("a", a), trace("b", b)];
+                let out = rank(vec![at_step(k, "a", 1, "e"), at_step(k, "b", 4, "e")], &traces, &Config::default());
+                prop_assert_eq!(out.len(), 1);
+                prop_assert!((out[0].estimate.reach - (a + b)).abs() < 0.02);
+            }
+
+            #[test]
+            fn calls_never_exceed_users(n in 1usize..12, users in 0.0..10_000.0f64) {
+                let fs: Vec<Finding> = (0..n).map(|i| at_step(Kind::ALL[i % 14], "j", i / 3 + 1, &i.to_string()).blocking()).collect();
+                let out = rank(fs, &[trace("j", users)], &Config::default());
+                let total: f64 = out.iter().map(|f| f.est_calls_per_month).sum();
+                prop_assert!(total <= users + 0.05 * n as f64);
+            }
         }
     }
 }

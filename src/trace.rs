@@ -91,6 +91,9 @@ pub struct StepTrace {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mail: Option<usize>,
     pub timings: Timings,
+    /// The share of the journey's users known to reach this step (a scenario's `reach`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reach: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash)]
