@@ -168,7 +168,12 @@ pub enum MailSource {
 }
 
 mod load;
+mod values;
+pub(crate) mod yaml;
 pub use load::{Env, discover, load_files, load_str, process_env};
 
 pub const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_EMAIL_WITHIN: Duration = Duration::from_secs(30);
+/// `monthly_users` when a scenario leaves it out: a round figure so its findings still rank
+/// against each other; real estimates need the real number.
+pub const DEFAULT_MONTHLY_USERS: f64 = 100.0;
