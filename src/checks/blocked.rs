@@ -29,8 +29,9 @@ impl Check for JourneyBlocked {
                 } else {
                     format!(" on \"{title}\"")
                 };
+                let end = if reason.ends_with(['.', '!', '?', '"']) { "" } else { "." };
                 let message = format!(
-                    "The journey stops at step {} ({}){on}: {reason}.",
+                    "The journey stops at step {} ({}){on}: {reason}{end}",
                     step.index, step.action
                 );
                 Some(

@@ -3,7 +3,7 @@
 use comfy_table::{ContentArrangement, Table as Grid, presets::UTF8_FULL_CONDENSED};
 
 use super::{Format, Report};
-use crate::trace::{JourneyStatus, url_path};
+use crate::trace::JourneyStatus;
 
 pub struct Table;
 
@@ -55,7 +55,7 @@ impl Format for Table {
                 (i + 1).to_string(),
                 format!("{:.1}", f.est_calls_per_month),
                 format!("{}{}", f.kind, if f.blocking { " ⛔" } else { "" }),
-                format!("{}\n{}{step}{journeys}", url_path(&f.url), f.scenario),
+                format!("{}\n{}{step}{journeys}", page_path(&f.url), f.scenario),
                 f.message.clone(),
                 f.id.clone(),
             ]);
@@ -68,6 +68,11 @@ impl Format for Table {
         out.push_str("`nocall explain ID` shows how an estimate was made; `nocall evidence ID` writes a ticket bundle.\n");
         out
     }
+}
+
+/// The page's path: what the user typed into a GET form stays out of the table.
+fn page_path(url: &str) -> String {
+    url::Url::parse(url).map(|u| u.path().to_string()).unwrap_or_else(|_| url.to_string())
 }
 
 fn terminal_width() -> u16 {

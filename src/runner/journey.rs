@@ -136,6 +136,7 @@ pub fn run(
             line: step.at.line,
             action: step.action.describe(),
             kind: step.action.kind(),
+            reach: step.reach,
             ..StepTrace::default()
         };
         st.timings.started_ms = t0.duration_since(began).as_millis() as u64;

@@ -433,7 +433,20 @@ fn step(
             ),
         }
     });
-    let entries = yaml::entries(item, expected, help_for_scalar.or(help.clone()), p)?;
+    let mut entries = yaml::entries(item, expected, help_for_scalar.or(help.clone()), p)?;
+    // `reach: 0.4` beside a step: the share of the journey's users known to get this far.
+    let mut reach = None;
+    if let Some(at) = entries.iter().position(|(k, ..)| k == "reach")
+        && entries.len() > 1
+    {
+        let (_, _, value) = entries.remove(at);
+        reach = Some(yaml::number(
+            &value,
+            "`reach` (the share of users who get to this step, 0 to 1)",
+            NumberRange::Fraction,
+            p,
+        )?);
+    }
     let Some((kind, kind_node, value)) = entries.first() else {
         p.at(
             item,
@@ -486,6 +499,7 @@ fn step(
     Some(Step {
         at: Position { line, column },
         action,
+        reach,
     })
 }
 
@@ -841,6 +855,16 @@ steps:
   - click: Log in
   - expect: Welcome
 "#;
+
+    #[test]
+    fn a_step_may_carry_a_reach_share() {
+        let (s, _) = load("name: n\nstart: http://h/\nsteps:\n  - open: /\n  - click: Go\n    reach: 0.4\n").unwrap();
+        assert_eq!(s.steps[1].reach, Some(0.4));
+        assert_eq!(s.steps[0].reach, None);
+        let e = located("name: n\nstart: http://h/\nsteps:\n  - click: Go\n    reach: 4\n");
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].starts_with("5:12"), "{e:?}");
+    }
 
     #[test]
     fn loads_the_product_example() {

@@ -65,6 +65,8 @@ pub struct Position {
 pub struct Step {
     pub at: Position,
     pub action: Action,
+    /// The share of the journey's users known to reach this step (funnel analytics).
+    pub reach: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
