@@ -38,9 +38,8 @@ impl Check for InstructionMismatch {
                     {
                         continue;
                     }
-                    let shown: Vec<String> = names
+                    let shown: Vec<String> = offered(page)
                         .iter()
-                        .filter(|n| !n.trim().is_empty())
                         .take(6)
                         .map(|n| format!("\"{}\"", clip(n, 40)))
                         .collect();
@@ -97,6 +96,25 @@ fn control_names(page: &PageState) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
     names.retain(|n| !n.trim().is_empty() && seen.insert(normalize(n)));
     names
+}
+
+/// The buttons and links a reader would look through, those of the page's main part first.
+fn offered(page: &PageState) -> Vec<String> {
+    let main = |region: &str| matches!(region, "main" | "");
+    let mut out: Vec<String> = Vec::new();
+    let buttons = page.buttons.iter().filter(|b| b.visible).map(|b| &b.name);
+    let links = |in_main: bool| {
+        page.links
+            .iter()
+            .filter(move |l| l.visible && main(&l.region) == in_main && !l.href.starts_with("tel:"))
+            .map(|l| &l.text)
+    };
+    for name in buttons.chain(links(true)).chain(links(false)) {
+        if !name.trim().is_empty() && !out.contains(name) {
+            out.push(name.clone());
+        }
+    }
+    out
 }
 
 /// An instruction naming a control.
@@ -352,7 +370,12 @@ mod tests {
         assert_eq!(f.kind, Kind::InstructionMismatch);
         assert_eq!(f.element, "instruction \"click on forgot password\"");
         assert!(f.message.starts_with("The login page tells the user to \"click on forgot password\", but nothing on the page is called \"forgot password\""), "{}", f.message);
-        assert!(f.message.contains("\"Reset your access\""));
+        assert!(
+            f.message
+                .contains("(it offers \"Log in\", \"Reset your access\")"),
+            "{}",
+            f.message
+        );
         assert!(f.evidence.html_excerpt.contains("first time"));
         assert_eq!(f.step, Some(1));
     }

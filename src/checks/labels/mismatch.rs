@@ -98,15 +98,20 @@ fn hold_mismatch(
         return None;
     }
     let field = filled_field(t, step, filled.field);
+    if invents_a_value(label, field) {
+        return None;
+    }
     let element = field
         .map(Field::describe)
         .unwrap_or_else(|| format!("field labelled \"{label}\""));
     let page = t.page_before(step.index);
     let on = page.map_or_else(|| super::page_phrase(&filled.url, ""), super::page_of);
     let tried = super::and_list(&filled.holds);
+    let asked = super::spoken(label);
     let message = format!(
-        "{} asks for a {label}. The user holds no {label}; they try their {tried}.",
-        capitalised(&on)
+        "{} asks for {}. The user holds no {asked}; they try their {tried}.",
+        capitalised(&on),
+        super::with_article(&asked)
     );
     let mut f = Finding::new(Kind::LabelMismatch, &filled.url, element, message)
         .on_path(true)
@@ -115,6 +120,26 @@ fn hold_mismatch(
         f = f.blocking();
     }
     Some(f.at(t, Some(step.index)))
+}
+
+/// A field where the user makes a new value up ("Choose a User Name", "Create a password",
+/// `autocomplete="new-password"`): whatever they type, they were not asked for something
+/// they should already hold. Whether it later reappears under another name is
+/// `label-inconsistent`'s business.
+fn invents_a_value(label: &str, field: Option<&Field>) -> bool {
+    let first = label
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_lowercase();
+    matches!(
+        first.as_str(),
+        "choose" | "create" | "pick" | "new" | "set" | "invent" | "make"
+    ) || field.is_some_and(|f| {
+        f.autocomplete
+            .split_whitespace()
+            .any(|a| a == "new-password")
+    })
 }
 
 /// What a label says the field is for.

@@ -16,12 +16,14 @@
 use std::collections::HashMap;
 
 use crate::finding::{Finding, Severity};
-use crate::normalize::normalize;
+use crate::normalize::{normalize, strip_required_marker};
 use crate::trace::{Field, JourneyStatus, PageState, StepTrace, Trace, url_path};
 
 mod inconsistent;
 mod mismatch;
 mod missing;
+#[cfg(test)]
+mod stories;
 mod unknown;
 
 pub use inconsistent::LabelInconsistent;
@@ -137,6 +139,37 @@ pub(in crate::checks) fn capitalised(text: &str) -> String {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
     }
+}
+
+/// A label as a person would say what the page asks for: without its required marker or
+/// leading instructions ("Please enter your card number *" → "card number").
+pub(in crate::checks) fn spoken(label: &str) -> String {
+    const LEADING: [&str; 10] = [
+        "please", "enter", "type", "provide", "input", "your", "the", "a", "an", "choose",
+    ];
+    let stripped = strip_required_marker(label);
+    let mut rest: &str = stripped.trim();
+    while let Some((first, tail)) = rest.split_once(char::is_whitespace) {
+        if !LEADING.contains(&first.to_lowercase().as_str()) {
+            break;
+        }
+        rest = tail.trim_start();
+    }
+    rest.trim_end_matches(':').trim().to_string()
+}
+
+/// The label with its indefinite article: "a Password", "an Email", "an SMS code".
+pub(in crate::checks) fn with_article(label: &str) -> String {
+    let first = label.split_whitespace().next().unwrap_or_default();
+    let acronym = first.len() > 1 && first.chars().all(|c| c.is_ascii_uppercase());
+    let lower = first.to_lowercase();
+    let an = if acronym {
+        lower.starts_with(['a', 'e', 'f', 'h', 'i', 'l', 'm', 'n', 'o', 'r', 's', 'x'])
+    } else {
+        lower.starts_with(['a', 'e', 'i', 'o'])
+            || (lower.starts_with("un") && !lower.starts_with("uni"))
+    };
+    format!("{} {label}", if an { "an" } else { "a" })
 }
 
 /// "A", "A and B", "A, B and C".
@@ -391,6 +424,21 @@ mod tests {
         );
         assert_eq!(page_phrase("http://x/a/b?c=1", ""), "the page /a/b");
         assert_eq!(capitalised("the login page"), "The login page");
+    }
+
+    #[test]
+    fn labels_are_spoken_with_their_article() {
+        assert_eq!(spoken("Please enter your card number *"), "card number");
+        assert_eq!(spoken("Choose a User Name"), "User Name");
+        assert_eq!(spoken("Password:"), "Password");
+        assert_eq!(spoken("Your"), "Your");
+        assert_eq!(with_article("Password"), "a Password");
+        assert_eq!(with_article("Email"), "an Email");
+        assert_eq!(with_article("Owner Name"), "an Owner Name");
+        assert_eq!(with_article("User Name"), "a User Name");
+        assert_eq!(with_article("PIN"), "a PIN");
+        assert_eq!(with_article("SMS code"), "an SMS code");
+        assert_eq!(with_article("Unlock code"), "an Unlock code");
     }
 
     #[test]

@@ -14,6 +14,7 @@ use std::collections::HashSet;
 
 use super::{
     Findings, blocked_on_page, capitalised, clip, filled_field, held, is_user_field, page_of,
+    spoken, with_article,
 };
 use crate::checks::{Audit, Check};
 use crate::finding::{Finding, Kind};
@@ -51,9 +52,10 @@ fn marked_unknown(t: &Trace, out: &mut Findings) {
                 .page_before(step.index)
                 .map_or_else(|| super::page_phrase(&filled.url, ""), page_of);
             let message = format!(
-                "{} asks for a {label}. The user holds nothing of the kind (they hold {}); \
-                 they have nothing to type.",
+                "{} asks for {}. The user holds nothing of the kind (they hold {}); they have \
+                 nothing to type.",
                 capitalised(&on),
+                with_article(&spoken(label)),
                 held(t)
             );
             let element = field
@@ -113,9 +115,9 @@ fn left_empty(t: &Trace, synonyms: &[Vec<String>], out: &mut Findings) {
                 None => String::new(),
             };
             let message = format!(
-                "{} requires a {}. The user holds nothing of the kind (they hold {}).{why}",
+                "{} requires {}. The user holds nothing of the kind (they hold {}).{why}",
                 capitalised(&page_of(page)),
-                field.name.trim(),
+                with_article(&spoken(&field.name)),
                 held(t)
             );
             let mut f = Finding::new(Kind::UnknownInfo, &page.url, field.describe(), message)
