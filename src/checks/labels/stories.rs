@@ -337,3 +337,107 @@ fn the_clean_portal_has_no_findings() {
     let found = audit(&[t]);
     assert!(found.is_empty(), "{found:#?}");
 }
+
+/// Django's own auth forms as Chromium names them (see bench/realworld/django): sign up,
+/// log in, ask for a password reset. A third-party portal done right: nothing to report.
+#[test]
+fn djangos_auth_forms_have_no_findings() {
+    let django = |path: &str, title: &str, text: &str| {
+        let mut p = page(path, &format!("{title} | Example"), text);
+        p.links = vec![
+            link("Home", "/", "nav"),
+            link("Log in", "/accounts/login/", "nav"),
+            link("Sign up", "/accounts/signup/", "nav"),
+        ];
+        p
+    };
+    let mut signup = django(
+        "/accounts/signup/",
+        "Sign up",
+        "Home Log in Sign up\nSign up\nUsername:\nRequired. 150 characters or fewer. Letters, digits and @/./+/-/_ only.\nPassword:\nYour password can’t be too similar to your other personal information.\nYour password must contain at least 8 characters.\nPassword confirmation:\nEnter the same password as before, for verification.\nSign up",
+    );
+    signup.fields = vec![
+        required(typed("Username:", "text", "username")),
+        required(typed("Password:", "password", "new-password")),
+        required(typed("Password confirmation:", "password", "new-password")),
+    ];
+    signup.buttons = vec![button("Sign up")];
+    let mut login = django(
+        "/accounts/login/",
+        "Log in",
+        "Home Log in Sign up\nLog in\nUsername:\nPassword:\nLog in\nForgotten your password?",
+    );
+    login.fields = vec![
+        required(typed("Username:", "text", "username")),
+        required(typed("Password:", "password", "current-password")),
+    ];
+    login.buttons = vec![button("Log in")];
+    login.links.push(link(
+        "Forgotten your password?",
+        "/accounts/password_reset/",
+        "main",
+    ));
+    let mut home = django("/", "Home", "Home Log out\nWelcome, pat.doe");
+    home.links.truncate(1);
+    home.buttons = vec![button("Log out")];
+    let mut reset = page(
+        "/accounts/password_reset/",
+        "Password reset | Django site admin",
+        "Skip to main content\nDjango administration\nHome › Password reset\nForgotten your password? Enter your email address below, and we’ll email instructions for setting a new one.\nEmail address:\nReset my password",
+    );
+    reset.fields = vec![required(typed("Email address:", "email", "email"))];
+    reset.buttons = vec![
+        button("Toggle theme (current theme: auto)"),
+        button("Reset my password"),
+    ];
+    reset.links = vec![
+        link(
+            "Skip to main content",
+            "/accounts/password_reset/#content-start",
+            "",
+        ),
+        link("Home", "/admin/", "nav"),
+    ];
+    let mut sent = reset.clone();
+    sent.url = format!("{BASE}/accounts/password_reset/done/");
+    sent.title = "Password reset sent | Django site admin".into();
+    sent.fields.clear();
+    sent.buttons.truncate(1);
+    sent.text = "Skip to main content\nDjango administration\nHome › Password reset\nPassword reset sent\nWe’ve emailed you instructions for setting your password, if an account exists with the email you entered. You should receive them shortly.\nIf you don’t receive an email, please make sure you’ve entered the address you registered with, and check your spam folder.".into();
+
+    let first = trace(
+        "django-signup-login",
+        &["Username", "Password"],
+        vec![
+            open(1, signup.clone()),
+            fill(
+                2,
+                &signup,
+                &[
+                    (0, &["Username"], false),
+                    (1, &["Password"], false),
+                    (2, &["Password"], false),
+                ],
+            ),
+            click(3, "Sign up", login.clone()),
+            fill(
+                4,
+                &login,
+                &[(0, &["Username"], false), (1, &["Password"], false)],
+            ),
+            click(5, "Log in", home),
+        ],
+    );
+    let recovery = trace(
+        "django-password-reset",
+        &["Email"],
+        vec![
+            open(1, login.clone()),
+            click(2, "Forgotten your password?", reset.clone()),
+            fill(3, &reset, &[(0, &["Email"], false)]),
+            click(4, "Reset my password", sent),
+        ],
+    );
+    let found = audit(&[first, recovery]);
+    assert!(found.is_empty(), "{found:#?}");
+}
