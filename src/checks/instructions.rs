@@ -126,15 +126,23 @@ struct Instruction {
     target: String,
     /// The line it came from.
     line: String,
+    /// The line from the verb on.
+    from_verb: String,
 }
 
 impl Instruction {
     /// The whole line is a control's own text ("Select plan", "Press releases").
     fn line_is_control(&self, names: &[String], synonyms: &[Vec<String>]) -> bool {
         let line = normalize(&self.line);
-        names
-            .iter()
-            .any(|n| normalize(n) == line || crate::normalize::same_label(n, &self.line, synonyms))
+        // Links set inline share a line ("Press Careers Contact"): the verb that starts a
+        // control's own text ("Press") is that control, not an instruction.
+        let from_verb = normalize(&self.from_verb);
+        names.iter().any(|n| {
+            let name = normalize(n);
+            name == line
+                || crate::normalize::same_label(n, &self.line, synonyms)
+                || (!name.is_empty() && from_verb.starts_with(&name))
+        })
     }
 }
 
@@ -217,6 +225,7 @@ fn instructions(text: &str) -> Vec<Instruction> {
                 phrase,
                 target,
                 line: line.to_string(),
+                from_verb: line.get(whole.start()..).unwrap_or_default().to_string(),
             };
             if !out
                 .iter()
@@ -382,12 +391,15 @@ mod tests {
 
     #[test]
     fn instructions_that_match_a_control_do_not_fire() {
-        let text = "Click Sign in or Log in.\nForgot your password? Click on Forgot password.\nPress “Log in”.\nSelect Owner Name.\nSign in\nSelect plan";
+        let text = "Press Careers Contact\nClick & Collect\nClick Sign in or Log in.\nForgot your password? Click on Forgot password.\nPress “Log in”.\nSelect Owner Name.\nSign in\nSelect plan";
         let mut p = login_page(
             text,
             &["Sign in", "Forgotten your password?", "Select plan"],
         );
         p.links.push(link("Log in", "/confer/login", "header"));
+        for l in ["Press", "Careers", "Contact", "Click & Collect"] {
+            p.links.push(link(l, "/x", "footer"));
+        }
         let t = trace("login", &[], vec![open(1, p)]);
         let found = run(&InstructionMismatch, &[t]);
         assert!(found.is_empty(), "{found:#?}");

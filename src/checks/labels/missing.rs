@@ -27,11 +27,24 @@ impl Check for LabelMissing {
         for t in audit.traces {
             // The journey's own fields first, so their findings carry the on-path message.
             found_without_label(t, &mut out);
+            let typed: HashSet<(String, String)> = t
+                .steps
+                .iter()
+                .flat_map(|s| s.filled.iter())
+                .map(|f| (crate::trace::url_path(&f.url), normalize(&f.name)))
+                .collect();
             for step in &t.steps {
-                if let Some(page) = &step.page {
-                    for f in page_findings(page, &audit.config.synonyms) {
-                        out.push(f.at(t, Some(step.index)));
-                    }
+                let Some(page) = &step.page else { continue };
+                // A field the journey typed into is on its path, however nocall found it.
+                let on_path: HashSet<String> = page
+                    .fields
+                    .iter()
+                    .filter(|f| typed.contains(&(page.path(), normalize(&f.name))))
+                    .map(Field::describe)
+                    .collect();
+                for f in page_findings(page, &audit.config.synonyms) {
+                    let mine = on_path.contains(&f.element);
+                    out.push(f.on_path(mine).at(t, Some(step.index)));
                 }
             }
         }
@@ -379,5 +392,23 @@ mod tests {
         assert!(found[0].on_path);
         assert!(found[0].message.contains("found only by its placeholder"));
         assert_eq!(found[0].step, Some(2));
+
+        // Found by its accessible name (which Chromium took from the placeholder): the
+        // page-level finding is on the path all the same.
+        let mut p2 = p.clone();
+        p2.url = format!("{BASE}/card/lost2");
+        let t = trace(
+            "card",
+            &["Postcode"],
+            vec![
+                open(1, p2.clone()),
+                fill(2, &p2, &[(0, &["Postcode"], false)]),
+            ],
+        );
+        let found = run(&LabelMissing, &[t]);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(found[0].on_path);
+        assert!(found[0].message.contains("named only by its placeholder"));
+        assert_eq!(found[0].step, Some(1));
     }
 }
