@@ -101,21 +101,17 @@ fn hold_mismatch(
     if invents_a_value(label, field) {
         return None;
     }
-    let element = field
-        .map(Field::describe)
-        .unwrap_or_else(|| format!("field labelled \"{label}\""));
-    let page = t.page_before(step.index);
-    let on = page.map_or_else(|| super::page_phrase(&filled.url, ""), super::page_of);
+    let at = super::entry(t, step, filled, label);
     let tried = super::and_list(&filled.holds);
     let asked = super::spoken(label);
     let message = format!(
         "{} asks for {}. The user holds no {asked}; they try their {tried}.",
-        capitalised(&on),
+        capitalised(&at.on),
         super::with_article(&asked)
     );
-    let mut f = Finding::new(Kind::LabelMismatch, &filled.url, element, message)
+    let mut f = Finding::new(Kind::LabelMismatch, &filled.url, at.element, message)
         .on_path(true)
-        .excerpt(field.map(|f| f.html.clone()).unwrap_or_default());
+        .excerpt(at.html);
     if blocked_on_page(t, step.index, &filled.url) {
         f = f.blocking();
     }

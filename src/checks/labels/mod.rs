@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 use crate::finding::{Finding, Severity};
 use crate::normalize::{normalize, strip_required_marker};
-use crate::trace::{Field, JourneyStatus, PageState, StepTrace, Trace, url_path};
+use crate::trace::{Field, Filled, JourneyStatus, PageState, StepTrace, Trace, url_path};
 
 mod inconsistent;
 mod mismatch;
@@ -199,6 +199,30 @@ pub(in crate::checks) fn filled_field<'t>(
 ) -> Option<&'t Field> {
     let page = trace.page_before(step.index)?;
     page.fields.get(field?)
+}
+
+/// A `fill`/`choose` entry as a finding points at it.
+pub(in crate::checks) struct Entry {
+    /// The field's description (`input labelled "Password"`).
+    pub element: String,
+    /// The field's HTML, for evidence.
+    pub html: String,
+    /// How a person names the page it was on ("the login page").
+    pub on: String,
+}
+
+/// The [`Entry`] of a filled field; `label` names it when the field was not recorded.
+pub(in crate::checks) fn entry(t: &Trace, step: &StepTrace, filled: &Filled, label: &str) -> Entry {
+    let field = filled_field(t, step, filled.field);
+    Entry {
+        element: field
+            .map(Field::describe)
+            .unwrap_or_else(|| format!("field labelled \"{label}\"")),
+        html: field.map(|f| f.html.clone()).unwrap_or_default(),
+        on: t
+            .page_before(step.index)
+            .map_or_else(|| page_phrase(&filled.url, ""), page_of),
+    }
 }
 
 /// A field a person sees and can type into or choose from (not hidden, not a button).

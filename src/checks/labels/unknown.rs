@@ -42,28 +42,22 @@ impl Check for UnknownInfo {
 fn marked_unknown(t: &Trace, out: &mut Findings) {
     for step in &t.steps {
         for filled in step.filled.iter().filter(|f| f.unknown) {
-            let field = filled_field(t, step, filled.field);
             let label = if filled.name.trim().is_empty() {
                 filled.asked.as_str()
             } else {
                 filled.name.as_str()
             };
-            let on = t
-                .page_before(step.index)
-                .map_or_else(|| super::page_phrase(&filled.url, ""), page_of);
+            let at = super::entry(t, step, filled, label);
             let message = format!(
                 "{} asks for {}. The user holds nothing of the kind (they hold {}); they have \
                  nothing to type.",
-                capitalised(&on),
+                capitalised(&at.on),
                 with_article(&spoken(label)),
                 held(t)
             );
-            let element = field
-                .map(Field::describe)
-                .unwrap_or_else(|| format!("field labelled \"{label}\""));
-            let mut f = Finding::new(Kind::UnknownInfo, &filled.url, element, message)
+            let mut f = Finding::new(Kind::UnknownInfo, &filled.url, at.element, message)
                 .on_path(true)
-                .excerpt(field.map(|f| f.html.clone()).unwrap_or_default());
+                .excerpt(at.html);
             if blocked_on_page(t, step.index, &filled.url) {
                 f = f.blocking();
             }
