@@ -10,7 +10,9 @@ use crate::probe::Probes;
 use crate::trace::Trace;
 
 mod blocked;
+mod instructions;
 mod labels;
+mod support_only;
 
 /// Everything a check may look at.
 pub struct Audit<'a> {
@@ -28,7 +30,15 @@ pub trait Check: Send + Sync {
 
 /// Every check, in the order their findings are listed before ranking.
 pub fn all() -> Vec<Box<dyn Check>> {
-    vec![Box::new(blocked::JourneyBlocked), Box::new(labels::Labels)]
+    vec![
+        Box::new(blocked::JourneyBlocked),
+        Box::new(labels::LabelMissing),
+        Box::new(labels::LabelMismatch),
+        Box::new(labels::LabelInconsistent),
+        Box::new(labels::UnknownInfo),
+        Box::new(instructions::InstructionMismatch),
+        Box::new(support_only::SupportOnlyPath),
+    ]
 }
 
 /// Runs every check. Findings are unpriced; [`crate::rank`] prices and merges them.
