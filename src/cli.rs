@@ -27,6 +27,15 @@ pub enum Command {
     Demo(DemoArgs),
     /// Show how one finding's estimate was computed, from the last run's report.
     Explain(ExplainArgs),
+    /// Serve the bundled example portal until interrupted, to try scenarios against it by hand.
+    Portal(PortalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PortalArgs {
+    /// The port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
 }
 
 #[derive(Debug, Args)]

@@ -18,10 +18,20 @@ use nocall::runner::{self, BrowserSource, RunOptions};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The first Ctrl-C lets running journeys finish their step and writes what finished;
+    // the second one leaves at once.
+    let _ = ctrlc::set_handler(|| {
+        if runner::interrupted() {
+            std::process::exit(130);
+        }
+        eprintln!("\nnocall: interrupted; finishing the current steps and writing what ran (Ctrl-C again to quit now)");
+        runner::interrupt();
+    });
     let ending = match cli.command {
         Command::Run(args) => run(&args.paths, &args.common, None),
         Command::Demo(args) => demo(&args.common),
         Command::Explain(args) => explain(&args.id, &args.report),
+        Command::Portal(args) => serve_portal(args.port),
     };
     ExitCode::from(cli::exit_code(ending))
 }
@@ -209,6 +219,22 @@ fn demo(args: &CommonArgs) -> Ending {
     let ending = run(&[dir.path().to_path_buf()], args, base);
     drop(portal);
     ending
+}
+
+fn serve_portal(port: u16) -> Ending {
+    use nocall::fixture_portal::{Portal, PortalOptions};
+    match Portal::start(PortalOptions { port, ..PortalOptions::default() }) {
+        Ok(p) => {
+            println!("example portal at {} (Ctrl-C to stop)", p.base_url());
+            loop {
+                std::thread::park();
+            }
+        }
+        Err(e) => {
+            eprintln!("error: cannot serve the example portal on port {port}: {e}");
+            Ending::CouldNotRun
+        }
+    }
 }
 
 fn write_demo_scenarios() -> std::io::Result<tempfile::TempDir> {

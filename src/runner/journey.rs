@@ -130,6 +130,11 @@ pub fn run(
     };
     for (n, step) in scenario.steps.iter().enumerate() {
         let index = n + 1;
+        if super::interrupted() {
+            trace.status = JourneyStatus::Error;
+            trace.reason = Some(format!("interrupted before step {index}"));
+            break;
+        }
         let t0 = Instant::now();
         let mut st = StepTrace {
             index,

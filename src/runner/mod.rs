@@ -14,7 +14,7 @@ pub mod snapshot;
 
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 pub use browser::{Browser, BrowserError, BrowserSource};
@@ -46,6 +46,18 @@ pub trait Observer: Sync {
 pub struct Quiet;
 impl Observer for Quiet {}
 
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Asks running journeys to stop after their current step and no new journey to start
+/// (Ctrl-C). What finished is still reported.
+pub fn interrupt() {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
 /// Runs every scenario and returns one trace per scenario, in scenario order.
 ///
 /// Fails only when no browser can be started at all; anything else ends the journey it
@@ -67,6 +79,10 @@ pub fn run_all(
                 loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     let Some(scenario) = scenarios.get(i) else { break };
+                    if interrupted() {
+                        lock(&results)[i] = Some(journey::not_started(scenario, "interrupted before it started"));
+                        continue;
+                    }
                     observer.journey_started(i, scenario);
                     let trace = match connection(&browser, &options.browser) {
                         Ok(b) => journey::run(&b, i, scenario, secrets, options, &|s| {
