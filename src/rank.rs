@@ -171,7 +171,7 @@ fn price(f: &mut Finding, chance: f64, source: String, config: &Config) {
 }
 
 fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
+    (x * 100.0).round() / 100.0 + 0.0
 }
 
 #[cfg(test)]

@@ -151,5 +151,5 @@ pub fn format(name: &str) -> Option<Box<dyn Format>> {
 pub const FILE_FORMATS: &[&str] = &["json"];
 
 fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
+    (x * 100.0).round() / 100.0 + 0.0
 }

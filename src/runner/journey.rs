@@ -139,7 +139,7 @@ pub fn run(
         let mut st = StepTrace {
             index,
             line: step.at.line,
-            action: step.action.describe(),
+            action: secrets.mask(&step.action.describe()).into_owned(),
             kind: step.action.kind(),
             reach: step.reach,
             ..StepTrace::default()
@@ -182,6 +182,7 @@ pub fn run(
             Err(StepError::Broken(r)) => Some((JourneyStatus::Error, r)),
         };
         if let Some((status, reason)) = stop {
+            let reason = secrets.mask(&reason).into_owned();
             st.outcome = Outcome::Failed { reason: reason.clone() };
             trace.status = status;
             trace.blocked_at_step = Some(index);
@@ -528,7 +529,7 @@ impl Journey<'_> {
     obs.observe(document, {{subtree: true, childList: true, characterData: true}});
     setTimeout(() => {{ obs.disconnect(); resolve(ok()); }}, ms);
   }});
-  const main = document.querySelector('[role=alert], .error, .alert, main') || document.body;
+  const main = ['[role=alert]', '.error', '.alert', 'main'].map(q => document.querySelector(q)).find(e => e && e.innerText.trim()) || document.body;
   return {{met, shown: main ? main.innerText.replace(/\s+/g, ' ').trim().slice(0, 200) : ''}};
 }})({}, {}, {})"#,
             json!(e.text),

@@ -1,0 +1,196 @@
+//! The real binary, against the example portal served on 127.0.0.1, in real headless Chromium.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use nocall::trace::{FoundBy, JourneyStatus, NameSource};
+
+#[test]
+fn the_conference_login_is_recorded_as_the_user_saw_it() {
+    let portal = portal();
+    let (code, report, out) = run_json(&portal, &[scenario("confer-first-login.yaml")], &[]);
+    assert_eq!(code, 1, "a blocked journey fails the default gate");
+    let t = trace(out.path(), &report, "confer-first-login");
+    assert_eq!(t.status, JourneyStatus::Blocked);
+    assert_eq!(t.blocked_at_step, Some(4));
+
+    let login = t.steps[0].page.as_ref().expect("the login page was recorded");
+    assert_eq!(login.status, Some(200));
+    assert!(login.url.ends_with("/confer/login"), "{}", login.url);
+    let owner = login.fields.iter().find(|f| f.name == "Owner Name").expect("Owner Name field");
+    assert_eq!(owner.name_source, NameSource::Label);
+    let password = login.fields.iter().find(|f| f.name == "Password").expect("Password field");
+    assert_eq!(password.input_type, "password");
+    assert_eq!(password.autocomplete, "current-password");
+    assert!(login.links.iter().any(|l| l.text == "Reset your access" && l.href.ends_with("/confer/forgot")));
+
+    let fill = &t.steps[1];
+    assert_eq!(fill.filled.len(), 2);
+    assert_eq!(fill.filled[1].asked, "Password");
+    assert_eq!(fill.filled[1].found_by, FoundBy::AccessibleName);
+    assert_eq!(fill.filled[1].holds, vec!["Leader PIN".to_string()]);
+
+    let click = t.steps[2].clicked.as_ref().expect("the click is recorded");
+    assert_eq!(click.role, "button", "the form's submit button, not the header link");
+    assert!(click.ambiguity.as_deref().is_some_and(|a| a.contains("link in nav")), "{click:?}");
+
+    for s in &t.steps {
+        let shot = s.screenshot.as_ref().expect("every step has a screenshot");
+        let bytes = std::fs::read(out.path().join(shot)).expect("the screenshot exists");
+        assert!(bytes.starts_with(b"\x89PNG"), "{shot} is a PNG");
+    }
+
+    let mismatch = findings(&report, "label-mismatch");
+    assert!(
+        mismatch.iter().any(|f| f["element"].as_str().is_some_and(|e| e.contains("Password"))
+            && f["message"].as_str().is_some_and(|m| m.contains("Leader PIN"))),
+        "{report:#}"
+    );
+    let blocked = findings(&report, "journey-blocked");
+    assert_eq!(blocked.len(), 1);
+    assert_eq!(blocked[0]["blocking"], true);
+    assert!(blocked[0]["est_calls_per_month"].as_f64().unwrap_or(0.0) > 0.0);
+}
+
+#[test]
+fn the_lost_card_check_asks_for_what_a_first_timer_cannot_have() {
+    let portal = portal();
+    let (code, report, out) = run_json(&portal, &[scenario("card-lost-card.yaml")], &[]);
+    assert_eq!(code, 1);
+    let t = trace(out.path(), &report, "card-lost-card");
+    assert_eq!(t.status, JourneyStatus::Blocked);
+    let postcode = t.steps.iter().flat_map(|s| &s.filled).find(|f| f.asked == "Postcode").expect("filled");
+    assert_eq!(postcode.found_by, FoundBy::Placeholder);
+    let unknown: Vec<String> = findings(&report, "unknown-info")
+        .iter()
+        .filter_map(|f| f["element"].as_str().map(str::to_string))
+        .collect();
+    assert!(unknown.iter().any(|e| e.contains("Card number")), "{unknown:?}");
+    assert!(unknown.iter().any(|e| e.contains("Credit limit")), "{unknown:?}");
+    assert!(!findings(&report, "label-missing").is_empty(), "the placeholder-only Postcode");
+}
+
+#[test]
+fn the_clean_portal_gets_a_first_timer_through_with_no_finding() {
+    let portal = portal();
+    let (code, report, _out) = run_json(&portal, &[scenario("clean-library-login.yaml")], &["--fail-on", "any"]);
+    assert_eq!(report["scenarios"][0]["status"], "completed", "{report:#}");
+    assert_eq!(report["findings"].as_array().map(Vec::len), Some(0), "{report:#}");
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn a_dead_link_on_the_path_blocks_with_its_status() {
+    let portal = portal();
+    let (_, report, _out) = run_json(&portal, &[scenario("mail-update-details.yaml")], &[]);
+    let s = scenario_result(&report, "mail-update-details");
+    assert_eq!(s["status"], "blocked");
+    assert!(s["reason"].as_str().is_some_and(|r| r.contains("404")), "{s:#}");
+}
+
+#[test]
+fn explain_shows_the_arithmetic_of_a_finding() {
+    let portal = portal();
+    let (_, report, out) = run_json(&portal, &[scenario("confer-first-login.yaml")], &[]);
+    let id = report["findings"][0]["id"].as_str().expect("a finding").to_string();
+    let output = nocall()
+        .args(["explain", &id, "--report"])
+        .arg(out.path().join("report.json"))
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains(&id) && text.contains("users ×") && text.contains("USD"), "{text}");
+}
+
+#[test]
+fn a_bad_scenario_is_refused_before_any_browser_starts() {
+    let dir = tempfile::tempdir().expect("temp");
+    let file = dir.path().join("bad.yaml");
+    std::fs::write(&file, "name: x\nstart: http://127.0.0.1:1/\nsteps:\n  - open: /\n  - clik: Log in\n").expect("write");
+    let output = nocall()
+        .args(["run", "--browser", "/nonexistent/chrome"])
+        .arg(&file)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("bad.yaml:5:5: unknown step `clik`"), "{err}");
+    assert!(err.contains("did you mean `click`?"), "{err}");
+}
+
+#[test]
+fn no_browser_is_exit_3_with_a_way_out() {
+    let output = nocall()
+        .args(["run", "--browser", "/nonexistent/chrome"])
+        .arg(scenario("clean-library-login.yaml"))
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("no Chromium found") && err.contains("apt-get install"), "{err}");
+}
+
+#[test]
+fn an_unreachable_portal_is_exit_3_with_the_reason() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let out = tempfile::tempdir().expect("temp");
+    let output = nocall()
+        .arg("run")
+        .arg(scenario("clean-library-login.yaml"))
+        .args(["--base-url", &format!("http://127.0.0.1:{port}"), "--out"])
+        .arg(out.path())
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(3));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("could not be reached") && text.contains("ERR_CONNECTION_REFUSED"), "{text}");
+    assert!(out.path().join("report.json").exists(), "partial results are written");
+}
+
+#[test]
+fn secrets_from_the_environment_appear_nowhere() {
+    let portal = portal();
+    let dir = tempfile::tempdir().expect("temp");
+    let file = dir.path().join("secret.yaml");
+    std::fs::write(
+        &file,
+        "name: Secret login\nstart: http://127.0.0.1:8080/\nholds:\n  Owner Name: Pat Doe\n  Leader PIN: \"{env:NOCALL_TEST_PIN}\"\n\
+         steps:\n  - open: /confer/login\n  - fill:\n      Owner Name: \"{Owner Name}\"\n      Password: \"{Leader PIN}\"\n\
+         \x20 - click: Log in\n  - expect: \"{Leader PIN} accepted\"\n",
+    )
+    .expect("write");
+    let secret = "SeCrEt-73915";
+    let out = tempfile::tempdir().expect("temp");
+    let json_report = out.path().join("copy.json");
+    let output = nocall()
+        .env("NOCALL_TEST_PIN", secret)
+        .arg("run")
+        .arg(&file)
+        .args(["--base-url", &portal.base_url(), "--out"])
+        .arg(out.path())
+        .arg("--report")
+        .arg(format!("json={}", json_report.display()))
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stdout.contains("BLOCKED Secret login"), "{stdout}\n{stderr}");
+    assert!(!stdout.contains(secret) && !stderr.contains(secret), "{stdout}\n{stderr}");
+    assert_no_secret(out.path(), secret);
+}
+
+fn assert_no_secret(dir: &Path, secret: &str) {
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            assert_no_secret(&path, secret);
+        } else if let Ok(text) = std::fs::read_to_string(&path) {
+            assert!(!text.contains(secret), "{} holds the secret", path.display());
+        }
+    }
+}
