@@ -92,6 +92,47 @@ impl Kind {
             Kind::PhoneUnreachable => "a phone number shown is listed as disconnected or not live",
         }
     }
+
+    /// What a first-time user should meet instead: the "expected" of a bug report, and the
+    /// fix a rule's help text suggests.
+    pub fn expected(self) -> &'static str {
+        match self {
+            Kind::LabelMismatch => {
+                "each field is labelled with the name the user was given the value under (the name on their card, letter or e-mail)"
+            }
+            Kind::LabelInconsistent => {
+                "the same credential is asked for under the same label on every page"
+            }
+            Kind::LabelMissing => {
+                "every field has a visible label tied to it (`<label for>` or `aria-labelledby`), not only a placeholder"
+            }
+            Kind::UnknownInfo => {
+                "a required field asks only for what a first-time user holds, or says where to find it and offers a way round it"
+            }
+            Kind::InstructionMismatch => {
+                "the page's instructions name the controls as the page shows them"
+            }
+            Kind::SupportOnlyPath => {
+                "the page offers a self-service way forward besides contacting support"
+            }
+            Kind::JourneyBlocked => "the user can complete the step and go on with the journey",
+            Kind::RecoveryDeadEnd => {
+                "a user who forgot or lost a credential can recover it on their own with what they hold"
+            }
+            Kind::DeadLink => {
+                "every link and form target on the page answers with the page it promises"
+            }
+            Kind::EmailMissing => "the message the page promises arrives within the expected time",
+            Kind::DeadEmailLink => "the links in the portal's messages open the page they promise",
+            Kind::PhoneInvalid => {
+                "every phone number shown is a valid, diallable number for its region"
+            }
+            Kind::PhoneMismatch => "a `tel:` link dials the number the page displays",
+            Kind::PhoneUnreachable => {
+                "every phone number shown is a live line that support answers"
+            }
+        }
+    }
 }
 
 impl std::fmt::Display for Kind {
@@ -262,6 +303,19 @@ impl Finding {
     pub fn excerpt(mut self, html: impl Into<String>) -> Self {
         self.evidence.html_excerpt = html.into();
         self
+    }
+
+    /// Where in a repository file the finding was met: the scenario file and the line of the
+    /// step, from the first journey that met it. `None` when no scenario file is known (a
+    /// `nocall links` crawl).
+    pub fn location(&self) -> Option<(&str, Option<usize>)> {
+        let first = self
+            .occurrences
+            .iter()
+            .find(|o| o.scenario == self.scenario && o.step == self.step && !o.file.is_empty());
+        first
+            .or_else(|| self.occurrences.iter().find(|o| !o.file.is_empty()))
+            .map(|o| (o.file.as_str(), o.line))
     }
 
     /// Gives the id another component, for kinds where page and element are not enough.

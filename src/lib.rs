@@ -5,9 +5,11 @@
 //! scenario files → [`scenario`] → [`runner`] (Chromium) → [`trace`] → [`checks`] (+ [`probe`])
 //! → [`rank`] → [`report`].
 
+pub mod baseline;
 pub mod checks;
 pub mod config;
 pub mod diagnostic;
+pub mod evidence;
 pub mod explain;
 pub mod finding;
 pub mod gate;

@@ -4,8 +4,15 @@
 //! same value and none of them computes anything of its own. Secrets are masked before a
 //! report is built, so formats need not think about them.
 
+pub mod github;
+pub mod html;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 pub mod table;
+
+use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +25,9 @@ pub const SCHEMA: &str = "nocall-report/1";
 pub struct Report {
     pub schema: String,
     pub tool_version: String,
+    /// The browser that ran the journeys (`Browser.getVersion`'s product), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser: Option<String>,
     pub summary: Summary,
     pub scenarios: Vec<ScenarioResult>,
     pub findings: Vec<Finding>,
@@ -120,6 +130,7 @@ impl Report {
         Report {
             schema: SCHEMA.to_string(),
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            browser: None,
             summary,
             scenarios,
             findings,
@@ -128,6 +139,33 @@ impl Report {
 
     pub fn finding(&self, id: &str) -> Option<&Finding> {
         self.findings.iter().find(|f| f.id.eq_ignore_ascii_case(id))
+    }
+
+    /// The findings journey `scenario` met at `step` (`None`: met by the journey as a whole),
+    /// in the report's (ranked) order. A finding met in several journeys is listed under each.
+    pub fn findings_at<'a>(
+        &'a self,
+        scenario: &'a str,
+        step: Option<usize>,
+    ) -> impl Iterator<Item = &'a Finding> + 'a {
+        self.findings.iter().filter(move |f| {
+            f.occurrences
+                .iter()
+                .any(|o| o.scenario == scenario && o.step == step)
+                || (f.occurrences.is_empty() && f.scenario == scenario && f.step == step)
+        })
+    }
+}
+
+impl ScenarioResult {
+    /// How the journey ended, in a few words: `completed`, `blocked at step 4`, ….
+    pub fn outcome(&self) -> String {
+        match (self.status, self.blocked_at_step) {
+            (JourneyStatus::Completed, _) => "completed".into(),
+            (JourneyStatus::Blocked, Some(n)) => format!("blocked at step {n}"),
+            (JourneyStatus::Blocked, None) => "blocked".into(),
+            (JourneyStatus::Error, _) => "could not run".into(),
+        }
     }
 }
 
@@ -138,17 +176,53 @@ pub trait Format {
     fn render(&self, report: &Report) -> String;
 }
 
-/// The format called `name`, if there is one.
+/// The format called `name`, for a run that wrote to the default output folder
+/// (`nocall-out`). With `--out`, call [`format_in`]: the HTML report reads screenshots there.
 pub fn format(name: &str) -> Option<Box<dyn Format>> {
+    format_in(name, Path::new("nocall-out"))
+}
+
+/// The format called `name`, if there is one. `out_dir` is the run's output folder, where
+/// the HTML report finds the screenshots it inlines.
+pub fn format_in(name: &str, out_dir: &Path) -> Option<Box<dyn Format>> {
     match name {
         "json" => Some(Box::new(json::Json)),
         "table" => Some(Box::new(table::Table)),
+        "junit" => Some(Box::new(junit::Junit)),
+        "sarif" => Some(Box::new(sarif::Sarif)),
+        "html" => Some(Box::new(html::Html {
+            out_dir: out_dir.to_path_buf(),
+        })),
+        "markdown" => Some(Box::new(markdown::Markdown)),
         _ => None,
     }
 }
 
 /// Names accepted by [`format`] for files.
-pub const FILE_FORMATS: &[&str] = &["json"];
+pub const FILE_FORMATS: &[&str] = &["json", "junit", "sarif", "html", "markdown"];
+
+/// `rel` (a path the report gives, relative to the run's output folder) under `out_dir`, if
+/// it stays inside it: a report edited by hand cannot pull any other file into a report or
+/// a bundle.
+pub(crate) fn in_out_dir(out_dir: &Path, rel: &str) -> Option<PathBuf> {
+    let path = Path::new(rel);
+    path.components()
+        .all(|c| matches!(c, Component::Normal(_)))
+        .then(|| out_dir.join(path))
+}
+
+/// The trace a journey's result points at, read from the run's output folder.
+pub(crate) fn read_trace(out_dir: &Path, sc: &ScenarioResult) -> Option<Trace> {
+    let text = std::fs::read_to_string(in_out_dir(out_dir, sc.trace.as_deref()?)?).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// The page's path: what the user typed into a GET form (the query) stays out of reports.
+pub(crate) fn page_path(url: &str) -> String {
+    url::Url::parse(url)
+        .map(|u| u.path().to_string())
+        .unwrap_or_else(|_| url.to_string())
+}
 
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0 + 0.0

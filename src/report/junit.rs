@@ -1,0 +1,281 @@
+//! The JUnit XML report, for the test views of GitHub Actions, GitLab and Jenkins.
+//!
+//! A test suite per journey, a test case per step. A step fails when the journey was
+//! blocked there or when a finding that counts was met there; the failure carries those
+//! findings (kind, message, estimated calls, id). What could not be verified is not a
+//! failure: it goes to the step's `system-out`. A journey that could not run is an error.
+//! Written with `quick-junit`, which also escapes everything a page said.
+
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Property, Report as Xml, TestCase, TestCaseStatus, TestSuite};
+
+use super::{Format, Report, ScenarioResult, StepResult, page_path};
+use crate::finding::{Finding, Severity};
+use crate::trace::JourneyStatus;
+
+pub struct Junit;
+
+impl Format for Junit {
+    fn name(&self) -> &'static str {
+        "junit"
+    }
+
+    fn render(&self, report: &Report) -> String {
+        let mut xml = Xml::new("nocall");
+        xml.set_time(Duration::from_millis(
+            report.scenarios.iter().map(|s| s.duration_ms).sum(),
+        ));
+        for sc in &report.scenarios {
+            xml.add_test_suite(suite(report, sc));
+        }
+        // Serialising in memory fails only on a bug in the writer; an empty run still parses.
+        xml.to_string().unwrap_or_else(|_| {
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"nocall\"/>\n".into()
+        })
+    }
+}
+
+fn suite(report: &Report, sc: &ScenarioResult) -> TestSuite {
+    let mut suite = TestSuite::new(sc.name.as_str());
+    suite.set_time(Duration::from_millis(sc.duration_ms));
+    suite.add_property(Property::new("file", sc.file.as_str()));
+    suite.add_property(Property::new("status", sc.status.as_str()));
+    suite.add_property(Property::new("monthly_users", sc.monthly_users.to_string()));
+    for step in &sc.steps {
+        let findings: Vec<&Finding> = report.findings_at(&sc.name, Some(step.index)).collect();
+        suite.add_test_case(case(sc, step, &findings));
+    }
+    // What the journey met as a whole (no step), and a journey that could not run at all.
+    let journey: Vec<&Finding> = report.findings_at(&sc.name, None).collect();
+    if !journey.is_empty() || (sc.status == JourneyStatus::Error && sc.steps.is_empty()) {
+        let step = StepResult {
+            action: "journey".into(),
+            result: if sc.status == JourneyStatus::Error {
+                "error"
+            } else {
+                "done"
+            }
+            .into(),
+            reason: sc.reason.clone(),
+            ..StepResult::default()
+        };
+        suite.add_test_case(case(sc, &step, &journey));
+    }
+    suite
+}
+
+fn case(sc: &ScenarioResult, step: &StepResult, findings: &[&Finding]) -> TestCase {
+    let (counted, unverified): (Vec<&Finding>, Vec<&Finding>) = findings
+        .iter()
+        .partition(|f| f.severity != Severity::Warning);
+    let failed = step.result == "failed";
+    let status = if step.result == "error" {
+        let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+        s.set_message(
+            step.reason
+                .as_deref()
+                .unwrap_or("the journey could not run"),
+        );
+        s
+    } else if failed || !counted.is_empty() {
+        let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        let mut what = Vec::new();
+        if failed {
+            what.push(format!(
+                "blocked: {}",
+                step.reason
+                    .as_deref()
+                    .unwrap_or("the step could not be done")
+            ));
+        }
+        if !counted.is_empty() {
+            let calls: f64 = counted.iter().map(|f| f.est_calls_per_month).sum();
+            what.push(format!(
+                "{} finding(s), about {calls:.1} calls/month",
+                counted.len()
+            ));
+        }
+        s.set_message(what.join("; "));
+        let mut kinds: Vec<&str> = counted.iter().map(|f| f.kind.as_str()).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        s.set_type(if kinds.is_empty() {
+            "journey-blocked".to_string()
+        } else {
+            kinds.join(" ")
+        });
+        s.set_description(describe(&counted));
+        s
+    } else {
+        TestCaseStatus::success()
+    };
+    let name = if step.index == 0 {
+        step.action.clone()
+    } else {
+        format!("step {}: {}", step.index, step.action)
+    };
+    let mut case = TestCase::new(name, status);
+    case.set_classname(sc.name.as_str());
+    case.set_time(Duration::from_millis(step.duration_ms));
+    if step.line > 0 {
+        case.add_property(Property::new("line", step.line.to_string()));
+    }
+    if let Some(url) = &step.url {
+        case.add_property(Property::new("url", url.as_str()));
+    }
+    if !unverified.is_empty() {
+        case.set_system_out(format!("Could not be verified:\n{}", describe(&unverified)));
+    }
+    case
+}
+
+/// The findings, one paragraph each, for a person reading the CI's test view.
+fn describe(findings: &[&Finding]) -> String {
+    findings
+        .iter()
+        .map(|f| {
+            format!(
+                "[{}] {} · about {:.1} calls/month · {}\n  {}\n  page: {} · {}\n",
+                f.id,
+                f.kind,
+                f.est_calls_per_month,
+                f.severity.as_str(),
+                f.message,
+                page_path(&f.url),
+                f.element
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Kind, Occurrence};
+    use crate::trace::{Outcome, StepTrace, Trace};
+
+    fn trace() -> Trace {
+        let step = |index, outcome| StepTrace {
+            index,
+            line: index + 10,
+            action: format!("do {index}"),
+            outcome,
+            ..StepTrace::default()
+        };
+        Trace {
+            scenario: "login".into(),
+            file: "s/login.yaml".into(),
+            status: JourneyStatus::Blocked,
+            blocked_at_step: Some(3),
+            steps: vec![
+                step(1, Outcome::Done),
+                step(2, Outcome::Done),
+                step(
+                    3,
+                    Outcome::Failed {
+                        reason: "no \"Welcome\"".into(),
+                    },
+                ),
+            ],
+            ..Trace::default()
+        }
+    }
+
+    fn at(mut f: Finding, step: usize, calls: f64) -> Finding {
+        f.scenario = "login".into();
+        f.step = Some(step);
+        f.occurrences = vec![Occurrence {
+            scenario: "login".into(),
+            file: "s/login.yaml".into(),
+            step: Some(step),
+            line: None,
+            reach: 1.0,
+        }];
+        f.est_calls_per_month = calls;
+        f
+    }
+
+    #[test]
+    fn a_case_per_step_failing_where_findings_or_the_block_are() {
+        let findings = vec![
+            at(
+                Finding::new(
+                    Kind::LabelMismatch,
+                    "http://h/login",
+                    "input",
+                    "Password <asked>",
+                ),
+                2,
+                7.5,
+            ),
+            at(
+                Finding::new(Kind::DeadLink, "http://h/login", "link", "403").warning(),
+                1,
+                0.1,
+            ),
+        ];
+        let xml = Junit.render(&Report::new(&[trace()], &[None], findings, "USD"));
+        let parsed = Xml::deserialize_from_str(&xml).unwrap();
+        assert_eq!(parsed.tests, 3);
+        assert_eq!(parsed.failures, 2);
+        let cases = &parsed.test_suites[0].test_cases;
+        assert!(matches!(cases[0].status, TestCaseStatus::Success { .. }));
+        assert!(
+            cases[0]
+                .system_out
+                .as_ref()
+                .unwrap()
+                .as_str()
+                .contains("403")
+        );
+        let TestCaseStatus::NonSuccess {
+            message,
+            ty,
+            description,
+            ..
+        } = &cases[1].status
+        else {
+            panic!("{xml}")
+        };
+        assert_eq!(ty.as_ref().unwrap().as_str(), "label-mismatch");
+        assert!(
+            message
+                .as_ref()
+                .unwrap()
+                .as_str()
+                .contains("about 7.5 calls/month")
+        );
+        assert!(
+            description
+                .as_ref()
+                .unwrap()
+                .as_str()
+                .contains("Password <asked>")
+        );
+        assert!(xml.contains("Password &lt;asked&gt;"), "{xml}");
+        let TestCaseStatus::NonSuccess { message, .. } = &cases[2].status else {
+            panic!("{xml}")
+        };
+        assert!(
+            message
+                .as_ref()
+                .unwrap()
+                .as_str()
+                .contains("blocked: no \"Welcome\"")
+        );
+    }
+
+    #[test]
+    fn a_journey_that_could_not_run_is_an_error() {
+        let t = Trace {
+            scenario: "x".into(),
+            status: JourneyStatus::Error,
+            reason: Some("portal unreachable".into()),
+            ..Trace::default()
+        };
+        let xml = Junit.render(&Report::new(&[t], &[None], vec![], "USD"));
+        let parsed = Xml::deserialize_from_str(&xml).unwrap();
+        assert_eq!((parsed.tests, parsed.errors), (1, 1), "{xml}");
+    }
+}
