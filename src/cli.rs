@@ -27,8 +27,55 @@ pub enum Command {
     Demo(DemoArgs),
     /// Show how one finding's estimate was computed, from the last run's report.
     Explain(ExplainArgs),
+    /// Write the evidence bundle for one finding: a Markdown bug report, the screenshots of
+    /// the steps around it, the HTML excerpt and the trace, ready to attach to a ticket.
+    Evidence(EvidenceArgs),
+    /// Merge JSON reports from sharded runs (`--shard I/N`) into one.
+    Merge(MergeArgs),
+    /// Record or inspect the baseline of known findings that `--baseline` excuses.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
     /// Serve the bundled example portal until interrupted, to try scenarios against it by hand.
     Portal(PortalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvidenceArgs {
+    /// The finding's id, as the table shows it.
+    pub id: String,
+    /// Where the bundle folder is created.
+    #[arg(long, value_name = "DIR", default_value = "nocall-evidence")]
+    pub out: PathBuf,
+    /// The run's JSON report; its folder holds the screenshots and traces.
+    #[arg(long, value_name = "FILE", default_value = "nocall-out/report.json")]
+    pub report: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The JSON reports to merge.
+    #[arg(required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Where the merged report goes (standard output when omitted).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Also print the ranked table of the merged report on standard error.
+    #[arg(long)]
+    pub table: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Record the findings of a run as the baseline: later runs with `--baseline FILE` fail
+    /// only on findings that are not in it.
+    Write {
+        /// The baseline file to write.
+        #[arg(default_value = "nocall-baseline.json")]
+        file: PathBuf,
+        /// The run's JSON report.
+        #[arg(long, value_name = "FILE", default_value = "nocall-out/report.json")]
+        report: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -59,7 +106,7 @@ pub struct CommonArgs {
     /// Replace the origin of every scenario's `start` (e.g. a staging server).
     #[arg(long, value_name = "URL")]
     pub base_url: Option<url::Url>,
-    /// Also write a report: FORMAT=PATH, repeatable. Formats: json.
+    /// Also write a report: FORMAT=PATH, repeatable. Formats: json, junit, sarif, html, markdown.
     #[arg(long = "report", value_name = "FORMAT=PATH")]
     pub reports: Vec<String>,
     /// What to print on standard output.

@@ -31,6 +31,9 @@ fn main() -> ExitCode {
         Command::Run(args) => run(&args.paths, &args.common, None),
         Command::Demo(args) => demo(&args.common),
         Command::Explain(args) => explain(&args.id, &args.report),
+        Command::Evidence(args) => evidence(&args.id, &args.report, &args.out),
+        Command::Merge(args) => merge(&args.reports, args.out.as_deref(), args.table),
+        Command::Baseline(cli::BaselineCommand::Write { file, report }) => baseline_write(&file, &report),
         Command::Portal(args) => serve_portal(args.port),
     };
     ExitCode::from(cli::exit_code(ending))
@@ -75,7 +78,7 @@ fn run(paths: &[PathBuf], args: &CommonArgs, base_url: Option<url::Url>) -> Endi
     }
     let mut reports = Vec::new();
     for spec in &args.reports {
-        match parse_report_spec(spec) {
+        match parse_report_spec(spec, &args.out) {
             Ok(r) => reports.push(r),
             Err(e) => {
                 eprintln!("error: {e}");
@@ -135,6 +138,9 @@ fn run(paths: &[PathBuf], args: &CommonArgs, base_url: Option<url::Url>) -> Endi
             return Ending::CouldNotRun;
         }
     }
+    if std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true") {
+        github_output(report);
+    }
     eprintln!(
         "nocall: traces and screenshots in {}",
         options.out_dir.display()
@@ -150,11 +156,11 @@ fn run(paths: &[PathBuf], args: &CommonArgs, base_url: Option<url::Url>) -> Endi
     if verdict.failed { Ending::GateFailed } else { Ending::Passed }
 }
 
-fn parse_report_spec(spec: &str) -> Result<(Box<dyn Format>, PathBuf), String> {
+fn parse_report_spec(spec: &str, out_dir: &Path) -> Result<(Box<dyn Format>, PathBuf), String> {
     let (name, path) = spec
         .split_once('=')
         .ok_or_else(|| format!("--report wants FORMAT=PATH (such as json=out/nocall.json); got {spec:?}"))?;
-    let format = report::format(name)
+    let format = report::format_in(name, out_dir)
         .filter(|_| report::FILE_FORMATS.contains(&name))
         .ok_or_else(|| {
             format!(
@@ -182,21 +188,8 @@ fn gate(args: &CommonArgs, loaded: &Loaded) -> Result<Gate, String> {
     })
 }
 
-/// Finding ids from a JSON report, or from a file with one id per line.
 fn read_baseline(path: &Path) -> Result<HashSet<String>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read the baseline {}: {e}", path.display()))?;
-    if text.trim_start().starts_with('{') {
-        let report: Report = report::json::parse(&text)
-            .map_err(|e| format!("{} is not a nocall JSON report: {e}", path.display()))?;
-        return Ok(report.findings.into_iter().map(|f| f.id).collect());
-    }
-    Ok(text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_string)
-        .collect())
+    nocall::baseline::read(path).map_err(|e| e.to_string())
 }
 
 fn demo(args: &CommonArgs) -> Ending {
@@ -247,22 +240,9 @@ fn write_demo_scenarios() -> std::io::Result<tempfile::TempDir> {
 }
 
 fn explain(id: &str, path: &Path) -> Ending {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!(
-                "error: cannot read {}: {e}\nhelp: run `nocall run` first, or give --report FILE",
-                path.display()
-            );
-            return Ending::BadInput;
-        }
-    };
-    let report = match report::json::parse(&text) {
+    let report = match read_report(path) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {} is not a nocall JSON report: {e}", path.display());
-            return Ending::BadInput;
-        }
+        Err(e) => return e,
     };
     let Some(f) = report.finding(id) else {
         eprintln!("error: no finding {id} in {}", path.display());
@@ -270,4 +250,105 @@ fn explain(id: &str, path: &Path) -> Ending {
     };
     print!("{}", nocall::explain::explain(f));
     Ending::Passed
+}
+
+/// Under GitHub Actions: annotations for the costliest findings, and the ranked table in
+/// the job summary.
+fn github_output(report: &Report) {
+    print!("{}", report::github::annotations(report));
+    if let Ok(path) = std::env::var("GITHUB_STEP_SUMMARY") {
+        use std::io::Write;
+        let summary = report::github::step_summary(report);
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(summary.as_bytes()));
+        if let Err(e) = written {
+            eprintln!("nocall: cannot write the job summary to {path}: {e}");
+        }
+    }
+}
+
+fn read_report(path: &Path) -> Result<Report, Ending> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        eprintln!(
+            "error: cannot read {}: {e}\nhelp: run `nocall run` first, or give --report FILE",
+            path.display()
+        );
+        Ending::BadInput
+    })?;
+    report::json::parse(&text).map_err(|e| {
+        eprintln!("error: {} is not a nocall JSON report: {e}", path.display());
+        Ending::BadInput
+    })
+}
+
+fn evidence(id: &str, report_path: &Path, dest: &Path) -> Ending {
+    let report = match read_report(report_path) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    let run_dir = report_path.parent().unwrap_or(Path::new("."));
+    match nocall::evidence::write_bundle(&report, id, run_dir, dest) {
+        Ok(dir) => {
+            println!("{}", dir.display());
+            eprintln!("nocall: evidence for {id} written to {}; attach the folder to the ticket", dir.display());
+            Ending::Passed
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ending::BadInput
+        }
+    }
+}
+
+fn merge(paths: &[PathBuf], out: Option<&Path>, table: bool) -> Ending {
+    let mut reports = Vec::new();
+    for p in paths {
+        match read_report(p) {
+            Ok(r) => reports.push(r),
+            Err(e) => return e,
+        }
+    }
+    let Some(merged) = report::merge::merge(reports) else {
+        eprintln!("error: no reports to merge");
+        return Ending::BadInput;
+    };
+    let json = report::json::Json.render(&merged);
+    match out {
+        Some(path) => {
+            if let Err(e) = pipeline::write_file(path, &json) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return Ending::CouldNotRun;
+            }
+        }
+        None => print!("{json}"),
+    }
+    if table {
+        eprint!("{}", report::table::Table.render(&merged));
+    }
+    Ending::Passed
+}
+
+fn baseline_write(file: &Path, report_path: &Path) -> Ending {
+    let report = match read_report(report_path) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    match nocall::baseline::write(&report, file) {
+        Ok(()) => {
+            eprintln!(
+                "nocall: {} finding(s) recorded in {}; runs with --baseline {} fail only on new ones",
+                report.findings.len(),
+                file.display(),
+                file.display()
+            );
+            Ending::Passed
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ending::CouldNotRun
+        }
+    }
 }

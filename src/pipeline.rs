@@ -63,7 +63,8 @@ pub fn run(loaded: &Loaded, options: &RunOptions, observer: &dyn Observer) -> Re
     let traces = runner::run_all(&loaded.scenarios, &loaded.secrets, options, observer)?;
     let trace_files = write_traces(&traces, &options.out_dir, &loaded.secrets);
     let findings = audit(&traces, &loaded.config, &Probes::default(), &loaded.secrets);
-    let report = Report::new(&traces, &trace_files, findings, &loaded.config.currency);
+    let mut report = Report::new(&traces, &trace_files, findings, &loaded.config.currency);
+    report.browser = traces.iter().find_map(|t| t.browser.clone());
     let _ = write_file(&options.out_dir.join("report.json"), &Json.render(&report));
     Ok(Outcome { report, traces })
 }

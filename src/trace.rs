@@ -32,6 +32,9 @@ pub struct Trace {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mails: Vec<Mail>,
     pub duration_ms: u64,
+    /// The browser that ran it ("Chromium/156.0.8078.73").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

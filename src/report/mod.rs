@@ -7,6 +7,7 @@
 pub mod github;
 pub mod html;
 pub mod json;
+pub mod merge;
 pub mod junit;
 pub mod markdown;
 pub mod sarif;

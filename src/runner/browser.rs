@@ -97,6 +97,8 @@ impl Drop for Process {
 #[derive(Clone)]
 pub struct Browser {
     pub conn: Connection,
+    /// The product and version the browser reports.
+    pub version: Option<String>,
     process: Option<Arc<Process>>,
 }
 
@@ -104,10 +106,14 @@ impl Browser {
     pub fn start(source: &BrowserSource) -> Result<Browser, BrowserError> {
         match source {
             BrowserSource::Launch { path, headful } => Browser::launch(path, *headful),
-            BrowserSource::Connect(url) => Ok(Browser {
-                conn: Connection::connect(url)?,
-                process: None,
-            }),
+            BrowserSource::Connect(url) => {
+                let conn = Connection::connect(url)?;
+                Ok(Browser {
+                    version: version(&conn),
+                    conn,
+                    process: None,
+                })
+            }
         }
     }
 
@@ -184,6 +190,7 @@ impl Browser {
         });
         let conn = Connection::connect(&ws)?;
         Ok(Browser {
+            version: version(&conn),
             conn,
             process: Some(process),
         })
@@ -245,6 +252,13 @@ impl Browser {
             Duration::from_secs(5),
         );
     }
+}
+
+fn version(conn: &Connection) -> Option<String> {
+    let v = conn
+        .call_raw(None, "Browser.getVersion", json!({}), CALL_TIMEOUT)
+        .ok()?;
+    v.get("product").and_then(|p| p.as_str()).map(str::to_string)
 }
 
 pub(crate) fn str_field(v: &serde_json::Value, key: &str, method: &str) -> Result<String, CdpError> {

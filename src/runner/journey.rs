@@ -105,6 +105,7 @@ pub fn run(
 ) -> Trace {
     let began = Instant::now();
     let mut trace = empty_trace(scenario);
+    trace.browser = browser.version.clone();
     let page = match Page::open(browser) {
         Ok(p) => p,
         Err(e) => {
