@@ -9,6 +9,7 @@ pub mod checks;
 pub mod config;
 pub mod diagnostic;
 pub mod finding;
+pub mod fixture_portal;
 pub mod probe;
 pub mod scenario;
 pub mod secrets;
