@@ -218,7 +218,13 @@ mod tests {
     #[test]
     fn exit_codes_are_the_contracts() {
         assert_eq!(
-            [Ending::Passed, Ending::GateFailed, Ending::BadInput, Ending::CouldNotRun].map(exit_code),
+            [
+                Ending::Passed,
+                Ending::GateFailed,
+                Ending::BadInput,
+                Ending::CouldNotRun
+            ]
+            .map(exit_code),
             [0, 1, 2, 3]
         );
     }

@@ -13,7 +13,10 @@ pub fn explain(f: &Finding) -> String {
             (Some(s), None) => format!(" at step {s}"),
             _ => String::new(),
         };
-        out.push_str(&format!("  {:>8.1} users  journey \"{}\"{at}\n", o.reach, o.scenario));
+        out.push_str(&format!(
+            "  {:>8.1} users  journey \"{}\"{at}\n",
+            o.reach, o.scenario
+        ));
     }
     out.push_str(&format!("  {:>8.1} users  in all\n\n", e.reach));
     let situation = if f.blocking {
@@ -46,14 +49,40 @@ mod tests {
 
     #[test]
     fn shows_each_factor_and_the_result() {
-        let mut f = Finding::new(Kind::LabelMismatch, "http://h/login", "input labelled \"Password\"", "m").blocking();
-        f.occurrences = vec![Occurrence { scenario: "login".into(), file: "s/login.yaml".into(), step: Some(2), line: Some(14), reach: 400.0 }];
-        f.estimate = Estimate { reach: 400.0, chance: 0.45, chance_source: "default".into(), calls_low: 90.0, calls_high: 288.0, cost_per_call: 22.0, currency: "USD".into() };
+        let mut f = Finding::new(
+            Kind::LabelMismatch,
+            "http://h/login",
+            "input labelled \"Password\"",
+            "m",
+        )
+        .blocking();
+        f.occurrences = vec![Occurrence {
+            scenario: "login".into(),
+            file: "s/login.yaml".into(),
+            step: Some(2),
+            line: Some(14),
+            reach: 400.0,
+        }];
+        f.estimate = Estimate {
+            reach: 400.0,
+            chance: 0.45,
+            chance_source: "default".into(),
+            calls_low: 90.0,
+            calls_high: 288.0,
+            cost_per_call: 22.0,
+            currency: "USD".into(),
+        };
         f.est_calls_per_month = 180.0;
         f.est_cost_per_month = 3960.0;
         let text = explain(&f);
-        assert!(text.contains("400.0 users  journey \"login\" at step 2 (s/login.yaml:14)"), "{text}");
-        assert!(text.contains("45%") && text.contains("it blocks the journey"), "{text}");
+        assert!(
+            text.contains("400.0 users  journey \"login\" at step 2 (s/login.yaml:14)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("45%") && text.contains("it blocks the journey"),
+            "{text}"
+        );
         assert!(text.contains("400.0 users × 0.45 = 180.0"), "{text}");
         assert!(text.contains("= 3960.00 USD"), "{text}");
     }

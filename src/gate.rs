@@ -38,7 +38,9 @@ impl Gate {
             FailOn::Blocker => {
                 let n = counted.iter().filter(|f| f.blocking).count();
                 if n > 0 {
-                    reasons.push(format!("{n} {new}finding(s) block a journey (--fail-on blocker)"));
+                    reasons.push(format!(
+                        "{n} {new}finding(s) block a journey (--fail-on blocker)"
+                    ));
                 }
             }
             FailOn::Any => {
@@ -81,25 +83,55 @@ mod tests {
     #[test]
     fn blocker_gate_fails_only_on_blockers() {
         let gate = Gate::default();
-        assert!(!gate.evaluate(&report(vec![f(Kind::LabelMissing, 5.0)])).failed);
-        assert!(gate.evaluate(&report(vec![f(Kind::JourneyBlocked, 5.0).blocking()])).failed);
+        assert!(
+            !gate
+                .evaluate(&report(vec![f(Kind::LabelMissing, 5.0)]))
+                .failed
+        );
+        assert!(
+            gate.evaluate(&report(vec![f(Kind::JourneyBlocked, 5.0).blocking()]))
+                .failed
+        );
     }
 
     #[test]
     fn any_and_none_and_max_calls() {
-        let any = Gate { fail_on: FailOn::Any, ..Gate::default() };
-        assert!(any.evaluate(&report(vec![f(Kind::LabelMissing, 5.0)])).failed);
-        assert!(!any.evaluate(&report(vec![f(Kind::DeadLink, 5.0).warning()])).failed);
-        let calls = Gate { fail_on: FailOn::None, max_calls: Some(10.0), ..Gate::default() };
-        assert!(!calls.evaluate(&report(vec![f(Kind::LabelMissing, 9.0)])).failed);
-        let v = calls.evaluate(&report(vec![f(Kind::LabelMissing, 9.0), f(Kind::DeadLink, 2.0)]));
+        let any = Gate {
+            fail_on: FailOn::Any,
+            ..Gate::default()
+        };
+        assert!(
+            any.evaluate(&report(vec![f(Kind::LabelMissing, 5.0)]))
+                .failed
+        );
+        assert!(
+            !any.evaluate(&report(vec![f(Kind::DeadLink, 5.0).warning()]))
+                .failed
+        );
+        let calls = Gate {
+            fail_on: FailOn::None,
+            max_calls: Some(10.0),
+            ..Gate::default()
+        };
+        assert!(
+            !calls
+                .evaluate(&report(vec![f(Kind::LabelMissing, 9.0)]))
+                .failed
+        );
+        let v = calls.evaluate(&report(vec![
+            f(Kind::LabelMissing, 9.0),
+            f(Kind::DeadLink, 2.0),
+        ]));
         assert!(v.failed && v.reasons[0].contains("11.0"), "{v:?}");
     }
 
     #[test]
     fn a_baseline_excuses_known_findings() {
         let known = f(Kind::JourneyBlocked, 5.0).blocking();
-        let gate = Gate { baseline: Some([known.id.clone()].into()), ..Gate::default() };
+        let gate = Gate {
+            baseline: Some([known.id.clone()].into()),
+            ..Gate::default()
+        };
         assert!(!gate.evaluate(&report(vec![known])).failed);
     }
 }

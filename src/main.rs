@@ -24,7 +24,9 @@ fn main() -> ExitCode {
         if runner::interrupted() {
             std::process::exit(130);
         }
-        eprintln!("\nnocall: interrupted; finishing the current steps and writing what ran (Ctrl-C again to quit now)");
+        eprintln!(
+            "\nnocall: interrupted; finishing the current steps and writing what ran (Ctrl-C again to quit now)"
+        );
         runner::interrupt();
     });
     let ending = match cli.command {
@@ -33,7 +35,9 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain(&args.id, &args.report),
         Command::Evidence(args) => evidence(&args.id, &args.report, &args.out),
         Command::Merge(args) => merge(&args.reports, args.out.as_deref(), args.table),
-        Command::Baseline(cli::BaselineCommand::Write { file, report }) => baseline_write(&file, &report),
+        Command::Baseline(cli::BaselineCommand::Write { file, report }) => {
+            baseline_write(&file, &report)
+        }
         Command::Portal(args) => serve_portal(args.port),
     };
     ExitCode::from(cli::exit_code(ending))
@@ -134,7 +138,11 @@ fn run(paths: &[PathBuf], args: &CommonArgs, base_url: Option<url::Url>) -> Endi
     }
     for (format, path) in &reports {
         if let Err(e) = pipeline::write_file(path, &format.render(report)) {
-            eprintln!("error: cannot write the {} report to {}: {e}", format.name(), path.display());
+            eprintln!(
+                "error: cannot write the {} report to {}: {e}",
+                format.name(),
+                path.display()
+            );
             return Ending::CouldNotRun;
         }
     }
@@ -153,13 +161,17 @@ fn run(paths: &[PathBuf], args: &CommonArgs, base_url: Option<url::Url>) -> Endi
     for r in &verdict.reasons {
         eprintln!("nocall: gate failed: {r}");
     }
-    if verdict.failed { Ending::GateFailed } else { Ending::Passed }
+    if verdict.failed {
+        Ending::GateFailed
+    } else {
+        Ending::Passed
+    }
 }
 
 fn parse_report_spec(spec: &str, out_dir: &Path) -> Result<(Box<dyn Format>, PathBuf), String> {
-    let (name, path) = spec
-        .split_once('=')
-        .ok_or_else(|| format!("--report wants FORMAT=PATH (such as json=out/nocall.json); got {spec:?}"))?;
+    let (name, path) = spec.split_once('=').ok_or_else(|| {
+        format!("--report wants FORMAT=PATH (such as json=out/nocall.json); got {spec:?}")
+    })?;
     let format = report::format_in(name, out_dir)
         .filter(|_| report::FILE_FORMATS.contains(&name))
         .ok_or_else(|| {
@@ -216,7 +228,10 @@ fn demo(args: &CommonArgs) -> Ending {
 
 fn serve_portal(port: u16) -> Ending {
     use nocall::fixture_portal::{Portal, PortalOptions};
-    match Portal::start(PortalOptions { port, ..PortalOptions::default() }) {
+    match Portal::start(PortalOptions {
+        port,
+        ..PortalOptions::default()
+    }) {
         Ok(p) => {
             println!("example portal at {} (Ctrl-C to stop)", p.base_url());
             loop {
@@ -293,7 +308,10 @@ fn evidence(id: &str, report_path: &Path, dest: &Path) -> Ending {
     match nocall::evidence::write_bundle(&report, id, run_dir, dest) {
         Ok(dir) => {
             println!("{}", dir.display());
-            eprintln!("nocall: evidence for {id} written to {}; attach the folder to the ticket", dir.display());
+            eprintln!(
+                "nocall: evidence for {id} written to {}; attach the folder to the ticket",
+                dir.display()
+            );
             Ending::Passed
         }
         Err(e) => {

@@ -26,23 +26,38 @@ pub struct Loaded {
 
 /// Loads the scenarios under `paths` and the `nocall.yaml` that goes with them (`config`
 /// when given). Every problem in every file is returned together.
-pub fn load(paths: &[PathBuf], config: Option<&Path>, env: Env<'_>) -> Result<Loaded, Vec<Diagnostic>> {
+pub fn load(
+    paths: &[PathBuf],
+    config: Option<&Path>,
+    env: Env<'_>,
+) -> Result<Loaded, Vec<Diagnostic>> {
     let files = scenario::discover(paths).map_err(|d| vec![d])?;
     if files.is_empty() {
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         return Err(vec![
-            Diagnostic::new(shown.join(", "), 0, 0, "no scenario files (*.yaml, *.yml) found here")
-                .help("give a scenario file or a folder that holds some; `nocall demo` shows examples"),
+            Diagnostic::new(
+                shown.join(", "),
+                0,
+                0,
+                "no scenario files (*.yaml, *.yml) found here",
+            )
+            .help("give a scenario file or a folder that holds some; `nocall demo` shows examples"),
         ]);
     }
-    let config_file = config.map(Path::to_path_buf).or_else(|| Config::discover(paths));
+    let config_file = config
+        .map(Path::to_path_buf)
+        .or_else(|| Config::discover(paths));
     let config = match &config_file {
         Some(f) => Config::load(f, env),
         None => Ok(Config::default()),
     };
     let scenarios = scenario::load_files(&files, env);
     match (scenarios, config) {
-        (Ok((scenarios, secrets)), Ok(config)) => Ok(Loaded { scenarios, secrets, config }),
+        (Ok((scenarios, secrets)), Ok(config)) => Ok(Loaded {
+            scenarios,
+            secrets,
+            config,
+        }),
         (s, c) => {
             let mut errors = c.err().unwrap_or_default();
             errors.extend(s.err().unwrap_or_default());
@@ -59,7 +74,11 @@ pub struct Outcome {
 
 /// Runs every journey, audits and ranks, writes traces and `report.json` under the output
 /// folder. Fails only when no browser could be started.
-pub fn run(loaded: &Loaded, options: &RunOptions, observer: &dyn Observer) -> Result<Outcome, BrowserError> {
+pub fn run(
+    loaded: &Loaded,
+    options: &RunOptions,
+    observer: &dyn Observer,
+) -> Result<Outcome, BrowserError> {
     let traces = runner::run_all(&loaded.scenarios, &loaded.secrets, options, observer)?;
     let trace_files = write_traces(&traces, &options.out_dir, &loaded.secrets);
     let findings = audit(&traces, &loaded.config, &Probes::default(), &loaded.secrets);
@@ -70,8 +89,17 @@ pub fn run(loaded: &Loaded, options: &RunOptions, observer: &dyn Observer) -> Re
 }
 
 /// Checks and ranking over recorded traces: no browser, no network.
-pub fn audit(traces: &[Trace], config: &Config, probes: &Probes, secrets: &Secrets) -> Vec<Finding> {
-    let findings = checks::audit(&Audit { traces, config, probes });
+pub fn audit(
+    traces: &[Trace],
+    config: &Config,
+    probes: &Probes,
+    secrets: &Secrets,
+) -> Vec<Finding> {
+    let findings = checks::audit(&Audit {
+        traces,
+        config,
+        probes,
+    });
     let findings = rank::rank(findings, traces, config);
     if secrets.is_empty() {
         return findings;
@@ -79,7 +107,9 @@ pub fn audit(traces: &[Trace], config: &Config, probes: &Probes, secrets: &Secre
     findings
         .into_iter()
         .map(|f| {
-            let Ok(mut v) = serde_json::to_value(&f) else { return f };
+            let Ok(mut v) = serde_json::to_value(&f) else {
+                return f;
+            };
             secrets.mask_json(&mut v);
             serde_json::from_value(v).unwrap_or(f)
         })

@@ -52,7 +52,10 @@ pub fn chance(f: &Finding, config: &Config) -> (f64, String) {
         return (0.0, "unverified: not counted".to_string());
     }
     let situation = situation(f);
-    for key in [format!("chance.{}.{situation}", f.kind), format!("chance.{}", f.kind)] {
+    for key in [
+        format!("chance.{}.{situation}", f.kind),
+        format!("chance.{}", f.kind),
+    ] {
         if let Some(v) = config.model.get(&key) {
             let file = config
                 .file
@@ -72,7 +75,10 @@ pub fn chance(f: &Finding, config: &Config) -> (f64, String) {
         "on-path" => on_path,
         _ => present,
     };
-    (v, format!("default for {} ({situation}), docs/model.md", f.kind))
+    (
+        v,
+        format!("default for {} ({situation}), docs/model.md", f.kind),
+    )
 }
 
 /// Prices every finding, merges the same problem across journeys, and sorts by calls.
@@ -94,7 +100,10 @@ pub fn rank(findings: Vec<Finding>, traces: &[Trace], config: &Config) -> Vec<Fi
             }
         }
     }
-    let mut out: Vec<Finding> = order.into_iter().filter_map(|id| merged.remove(&id)).collect();
+    let mut out: Vec<Finding> = order
+        .into_iter()
+        .filter_map(|id| merged.remove(&id))
+        .collect();
     let chances: Vec<(f64, String)> = out.iter().map(|f| chance(f, config)).collect();
     for t in traces {
         funnel(t, &mut out, &chances);
@@ -119,7 +128,12 @@ fn funnel(t: &Trace, findings: &mut [Finding], chances: &[(f64, String)]) {
     for (fi, f) in findings.iter().enumerate() {
         for (oi, o) in f.occurrences.iter().enumerate() {
             if o.scenario == t.scenario {
-                met.push((o.step.unwrap_or(usize::MAX), f.kind == Kind::JourneyBlocked, fi, oi));
+                met.push((
+                    o.step.unwrap_or(usize::MAX),
+                    f.kind == Kind::JourneyBlocked,
+                    fi,
+                    oi,
+                ));
             }
         }
     }
@@ -148,7 +162,11 @@ fn merge_into(existing: &mut Finding, other: Finding) {
     }
     for o in other.occurrences {
         // One journey meeting a problem twice is still its users once.
-        if !existing.occurrences.iter().any(|e: &Occurrence| e.scenario == o.scenario) {
+        if !existing
+            .occurrences
+            .iter()
+            .any(|e: &Occurrence| e.scenario == o.scenario)
+        {
             existing.occurrences.push(o);
         }
     }
@@ -157,8 +175,16 @@ fn merge_into(existing: &mut Finding, other: Finding) {
 fn price(f: &mut Finding, chance: f64, source: String, config: &Config) {
     let reach: f64 = round2(f.occurrences.iter().map(|o| o.reach).sum());
     let calls = round2(reach * chance);
-    let low = config.model.get("uncertainty.low").copied().unwrap_or(UNCERTAINTY_LOW);
-    let high = config.model.get("uncertainty.high").copied().unwrap_or(UNCERTAINTY_HIGH);
+    let low = config
+        .model
+        .get("uncertainty.low")
+        .copied()
+        .unwrap_or(UNCERTAINTY_LOW);
+    let high = config
+        .model
+        .get("uncertainty.high")
+        .copied()
+        .unwrap_or(UNCERTAINTY_HIGH);
     f.est_calls_per_month = calls;
     f.est_cost_per_month = round2(calls * config.cost_per_call);
     f.estimate.reach = reach;
@@ -199,7 +225,11 @@ mod tests {
     #[test]
     fn calls_are_reach_times_chance_and_cost_follows() {
         let traces = [trace("login", 400.0)];
-        let out = rank(vec![finding(Kind::LabelMismatch, "login").blocking()], &traces, &Config::default());
+        let out = rank(
+            vec![finding(Kind::LabelMismatch, "login").blocking()],
+            &traces,
+            &Config::default(),
+        );
         assert_eq!(out[0].est_calls_per_month, 180.0);
         assert_eq!(out[0].est_cost_per_month, 180.0 * 22.0);
         assert_eq!(out[0].estimate.calls_low, 90.0);
@@ -210,7 +240,11 @@ mod tests {
     fn the_same_problem_in_two_journeys_is_one_finding_with_summed_reach() {
         let traces = [trace("a", 100.0), trace("b", 300.0)];
         let out = rank(
-            vec![finding(Kind::LabelMissing, "a"), finding(Kind::LabelMissing, "b"), finding(Kind::LabelMissing, "b")],
+            vec![
+                finding(Kind::LabelMissing, "a"),
+                finding(Kind::LabelMissing, "b"),
+                finding(Kind::LabelMissing, "b"),
+            ],
             &traces,
             &Config::default(),
         );
@@ -226,8 +260,17 @@ mod tests {
         let traces = [trace("a", 100.0)];
         let out = rank(vec![finding(Kind::LabelMissing, "a")], &traces, &config);
         assert_eq!(out[0].est_calls_per_month, 50.0);
-        assert!(out[0].estimate.chance_source.contains("chance.label-missing"));
-        let out = rank(vec![finding(Kind::DeadLink, "a").warning()], &traces, &config);
+        assert!(
+            out[0]
+                .estimate
+                .chance_source
+                .contains("chance.label-missing")
+        );
+        let out = rank(
+            vec![finding(Kind::DeadLink, "a").warning()],
+            &traces,
+            &config,
+        );
         assert_eq!(out[0].est_calls_per_month, 0.0);
     }
 
@@ -236,7 +279,11 @@ mod tests {
         let traces = [trace("a", 100.0)];
         let mut low = finding(Kind::LabelMissing, "a");
         low.id = "Flow".into();
-        let out = rank(vec![low, finding(Kind::SupportOnlyPath, "a").blocking()], &traces, &Config::default());
+        let out = rank(
+            vec![low, finding(Kind::SupportOnlyPath, "a").blocking()],
+            &traces,
+            &Config::default(),
+        );
         assert_eq!(out[0].kind, Kind::SupportOnlyPath);
     }
 
@@ -249,7 +296,11 @@ mod tests {
 
     fn at_step(kind: Kind, scenario: &str, step: usize, element: &str) -> Finding {
         let mut f = Finding::new(kind, "http://h/p", element, "m");
-        f.occurrences = vec![Occurrence { scenario: scenario.into(), step: Some(step), ..Occurrence::default() }];
+        f.occurrences = vec![Occurrence {
+            scenario: scenario.into(),
+            step: Some(step),
+            ..Occurrence::default()
+        }];
         f
     }
 
@@ -262,7 +313,10 @@ mod tests {
         let mismatch = out.iter().find(|f| f.kind == Kind::LabelMismatch).unwrap();
         let blocked = out.iter().find(|f| f.kind == Kind::JourneyBlocked).unwrap();
         assert_eq!(mismatch.estimate.reach, 100.0);
-        assert_eq!(blocked.estimate.reach, 55.0, "the 45 who called about the label are gone");
+        assert_eq!(
+            blocked.estimate.reach, 55.0,
+            "the 45 who called about the label are gone"
+        );
         let total: f64 = out.iter().map(|f| f.est_calls_per_month).sum();
         assert!(total <= 100.0);
     }
@@ -270,8 +324,16 @@ mod tests {
     #[test]
     fn a_step_reach_share_scales_its_users() {
         let mut t = trace("login", 200.0);
-        t.steps = vec![crate::trace::StepTrace { index: 3, reach: Some(0.25), ..Default::default() }];
-        let out = rank(vec![at_step(Kind::LabelMissing, "login", 3, "a")], &[t], &Config::default());
+        t.steps = vec![crate::trace::StepTrace {
+            index: 3,
+            reach: Some(0.25),
+            ..Default::default()
+        }];
+        let out = rank(
+            vec![at_step(Kind::LabelMissing, "login", 3, "a")],
+            &[t],
+            &Config::default(),
+        );
         assert_eq!(out[0].estimate.reach, 50.0);
     }
 

@@ -10,7 +10,8 @@ use common::*;
 
 fn journey(dir: &Path, file: &str, name: &str, steps: &str) -> PathBuf {
     let path = dir.join(file);
-    let text = format!("name: {name}\nstart: http://127.0.0.1:8080/\nstep_timeout: 3s\nsteps:\n{steps}");
+    let text =
+        format!("name: {name}\nstart: http://127.0.0.1:8080/\nstep_timeout: 3s\nsteps:\n{steps}");
     std::fs::write(&path, text).expect("write scenario");
     path
 }
@@ -23,11 +24,31 @@ fn every_fault_ends_only_its_own_journey() {
     let files = vec![
         journey(d, "a-500.yaml", "Server error", "  - open: /fault/500\n"),
         journey(d, "b-hang.yaml", "Never answers", "  - open: /fault/hang\n"),
-        journey(d, "c-reset.yaml", "Connection reset", "  - open: /fault/reset\n"),
+        journey(
+            d,
+            "c-reset.yaml",
+            "Connection reset",
+            "  - open: /fault/reset\n",
+        ),
         journey(d, "d-loop.yaml", "Redirect loop", "  - open: /fault/loop\n"),
-        journey(d, "e-dialogs.yaml", "Endless dialogs", "  - open: /fault/dialogs\n  - expect: never there\n"),
-        journey(d, "f-never-loads.yaml", "Never finishes loading", "  - open: /fault/never-loads\n"),
-        journey(d, "g-slow.yaml", "Slow but fine", "  - open: /fault/slow?ms=1200\n"),
+        journey(
+            d,
+            "e-dialogs.yaml",
+            "Endless dialogs",
+            "  - open: /fault/dialogs\n  - expect: never there\n",
+        ),
+        journey(
+            d,
+            "f-never-loads.yaml",
+            "Never finishes loading",
+            "  - open: /fault/never-loads\n",
+        ),
+        journey(
+            d,
+            "g-slow.yaml",
+            "Slow but fine",
+            "  - open: /fault/slow?ms=1200\n",
+        ),
         journey(
             d,
             "h-clean.yaml",
@@ -37,16 +58,34 @@ fn every_fault_ends_only_its_own_journey() {
     ];
     let (code, report, _out) = run_json(&portal, &files, &["--jobs", "2"]);
     assert_eq!(code, 1, "journeys ran and some were blocked: {report:#}");
-    let status = |part: &str| scenario_result(&report, part)["status"].as_str().unwrap_or_default().to_string();
-    let reason = |part: &str| scenario_result(&report, part)["reason"].as_str().unwrap_or_default().to_string();
+    let status = |part: &str| {
+        scenario_result(&report, part)["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let reason = |part: &str| {
+        scenario_result(&report, part)["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
     assert_eq!(status("a-500"), "blocked");
     assert!(reason("a-500").contains("500"), "{}", reason("a-500"));
     assert_eq!(status("b-hang"), "blocked");
-    assert!(reason("b-hang").contains("did not finish loading"), "{}", reason("b-hang"));
+    assert!(
+        reason("b-hang").contains("did not finish loading"),
+        "{}",
+        reason("b-hang")
+    );
     assert_eq!(status("c-reset"), "blocked");
     assert!(reason("c-reset").contains("ERR_"), "{}", reason("c-reset"));
     assert_eq!(status("d-loop"), "blocked");
-    assert!(reason("d-loop").contains("ERR_TOO_MANY_REDIRECTS"), "{}", reason("d-loop"));
+    assert!(
+        reason("d-loop").contains("ERR_TOO_MANY_REDIRECTS"),
+        "{}",
+        reason("d-loop")
+    );
     assert_ne!(status("e-dialogs"), "completed");
     assert_eq!(status("f-never-loads"), "blocked");
     assert_eq!(status("g-slow"), "completed", "{}", reason("g-slow"));
@@ -61,7 +100,9 @@ impl nocall::runner::Observer for KillAfterFirstStep {
     fn step_finished(&self, journey: usize, step: &nocall::trace::StepTrace) {
         if journey == 0 && step.index == 1 {
             let pid = std::fs::read_to_string(&self.pid_file).unwrap_or_default();
-            let _ = std::process::Command::new("kill").args(["-9", pid.trim()]).status();
+            let _ = std::process::Command::new("kill")
+                .args(["-9", pid.trim()])
+                .status();
         }
     }
 }
@@ -75,10 +116,15 @@ fn a_killed_browser_ends_one_journey_and_is_restarted_for_the_rest() {
     // A wrapper that tells the test which process to kill.
     let pid_file = dir.path().join("chromium.pid");
     let wrapper = dir.path().join("chromium-wrapper");
-    let chromium = nocall::runner::browser::find(None, std::env::var("CHROME").ok().as_deref()).expect("chromium");
+    let chromium = nocall::runner::browser::find(None, std::env::var("CHROME").ok().as_deref())
+        .expect("chromium");
     std::fs::write(
         &wrapper,
-        format!("#!/bin/sh\necho $$ > '{}'\nexec '{}' \"$@\"\n", pid_file.display(), chromium.display()),
+        format!(
+            "#!/bin/sh\necho $$ > '{}'\nexec '{}' \"$@\"\n",
+            pid_file.display(),
+            chromium.display()
+        ),
     )
     .expect("write wrapper");
     std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
@@ -86,20 +132,52 @@ fn a_killed_browser_ends_one_journey_and_is_restarted_for_the_rest() {
     let clean = "  - open: /clean/login\n  - fill:\n      Library card number: \"21234000123456\"\n      PIN: \"1357\"\n  - click: Sign in\n  - expect: Welcome back\n";
     let files: Vec<PathBuf> = ["a", "b", "c"]
         .iter()
-        .map(|n| journey(dir.path(), &format!("{n}.yaml"), &format!("Journey {n}"), clean))
+        .map(|n| {
+            journey(
+                dir.path(),
+                &format!("{n}.yaml"),
+                &format!("Journey {n}"),
+                clean,
+            )
+        })
         .collect();
     let env = |_: &str| None;
     let (scenarios, secrets) = nocall::scenario::load_files(&files, &env).expect("scenarios load");
     let options = nocall::runner::RunOptions {
-        browser: nocall::runner::BrowserSource::Launch { path: wrapper, headful: false },
+        browser: nocall::runner::BrowserSource::Launch {
+            path: wrapper,
+            headful: false,
+        },
         jobs: 1,
         out_dir: dir.path().join("out"),
         base_url: url::Url::parse(&portal.base_url()).ok(),
     };
     let observer = KillAfterFirstStep { pid_file };
     let traces = nocall::runner::run_all(&scenarios, &secrets, &options, &observer).expect("runs");
-    assert_eq!(traces[0].status, nocall::trace::JourneyStatus::Error, "{:?}", traces[0].reason);
-    assert!(traces[0].reason.as_deref().is_some_and(|r| r.contains("browser")), "{:?}", traces[0].reason);
-    assert_eq!(traces[1].status, nocall::trace::JourneyStatus::Completed, "{:?}", traces[1].reason);
-    assert_eq!(traces[2].status, nocall::trace::JourneyStatus::Completed, "{:?}", traces[2].reason);
+    assert_eq!(
+        traces[0].status,
+        nocall::trace::JourneyStatus::Error,
+        "{:?}",
+        traces[0].reason
+    );
+    assert!(
+        traces[0]
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("browser")),
+        "{:?}",
+        traces[0].reason
+    );
+    assert_eq!(
+        traces[1].status,
+        nocall::trace::JourneyStatus::Completed,
+        "{:?}",
+        traces[1].reason
+    );
+    assert_eq!(
+        traces[2].status,
+        nocall::trace::JourneyStatus::Completed,
+        "{:?}",
+        traces[2].reason
+    );
 }

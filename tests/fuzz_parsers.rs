@@ -20,11 +20,21 @@ fn check(source: &str) -> Result<(), TestCaseError> {
     // YAML also breaks lines at a lone \r.
     let lines = source.matches(['\n', '\r']).count() + 2;
     for (what, result) in [
-        ("scenario", load_str(source, Path::new("f.yaml"), &env).err()),
-        ("config", Config::load_str(source, Path::new("nocall.yaml"), &env).err()),
+        (
+            "scenario",
+            load_str(source, Path::new("f.yaml"), &env).err(),
+        ),
+        (
+            "config",
+            Config::load_str(source, Path::new("nocall.yaml"), &env).err(),
+        ),
     ] {
         for d in result.unwrap_or_default() {
-            prop_assert!(d.line <= lines, "{what}: line {} beyond the input: {d}", d.line);
+            prop_assert!(
+                d.line <= lines,
+                "{what}: line {} beyond the input: {d}",
+                d.line
+            );
             prop_assert!(!d.message.is_empty(), "{what}: empty message");
             // Rendering a diagnostic must not panic either.
             let _ = d.to_string();
@@ -35,12 +45,74 @@ fn check(source: &str) -> Result<(), TestCaseError> {
 
 fn tokens() -> impl Strategy<Value = String> {
     let token = prop::sample::select(vec![
-        "name", "start", "steps", "holds", "fill", "click", "open", "expect", "email", "wait", "choose",
-        "monthly_users", "mail", "smtp", "maildir", "tags", "step_timeout", "reach", "text", "url", "absent",
-        "to", "subject", "follow", "within", "cost_per_call", "synonyms", "phones", "model", "gates", ":", ": ",
-        "- ", "\n", "\n  ", "\n    ", "{", "}", "{{", "}}", "{env:", "{unknown}", "{Owner Name}", "\"", "'", "[",
-        "]", ",", "#", "&a", "*a", "!!str", "|", ">", "---", "...", "\t", "10s", "-1", "1e999", "0.5",
-        "http://h/", "é", "\u{0}", "~", "null", "true", "%",
+        "name",
+        "start",
+        "steps",
+        "holds",
+        "fill",
+        "click",
+        "open",
+        "expect",
+        "email",
+        "wait",
+        "choose",
+        "monthly_users",
+        "mail",
+        "smtp",
+        "maildir",
+        "tags",
+        "step_timeout",
+        "reach",
+        "text",
+        "url",
+        "absent",
+        "to",
+        "subject",
+        "follow",
+        "within",
+        "cost_per_call",
+        "synonyms",
+        "phones",
+        "model",
+        "gates",
+        ":",
+        ": ",
+        "- ",
+        "\n",
+        "\n  ",
+        "\n    ",
+        "{",
+        "}",
+        "{{",
+        "}}",
+        "{env:",
+        "{unknown}",
+        "{Owner Name}",
+        "\"",
+        "'",
+        "[",
+        "]",
+        ",",
+        "#",
+        "&a",
+        "*a",
+        "!!str",
+        "|",
+        ">",
+        "---",
+        "...",
+        "\t",
+        "10s",
+        "-1",
+        "1e999",
+        "0.5",
+        "http://h/",
+        "é",
+        "\u{0}",
+        "~",
+        "null",
+        "true",
+        "%",
     ]);
     prop::collection::vec(token, 0..60).prop_map(|t| t.concat())
 }
@@ -67,7 +139,11 @@ fn mutation(seed: &'static str) -> impl Strategy<Value = String> {
 }
 
 fn run(strategy: impl Strategy<Value = String>, cases: u32) {
-    let mut runner = TestRunner::new(Runner { cases, failure_persistence: None, ..Runner::default() });
+    let mut runner = TestRunner::new(Runner {
+        cases,
+        failure_persistence: None,
+        ..Runner::default()
+    });
     if let Err(e) = runner.run(&strategy, |s| check(&s)) {
         panic!("{e}");
     }

@@ -16,15 +16,31 @@ fn the_conference_login_is_recorded_as_the_user_saw_it() {
     assert_eq!(t.status, JourneyStatus::Blocked);
     assert_eq!(t.blocked_at_step, Some(4));
 
-    let login = t.steps[0].page.as_ref().expect("the login page was recorded");
+    let login = t.steps[0]
+        .page
+        .as_ref()
+        .expect("the login page was recorded");
     assert_eq!(login.status, Some(200));
     assert!(login.url.ends_with("/confer/login"), "{}", login.url);
-    let owner = login.fields.iter().find(|f| f.name == "Owner Name").expect("Owner Name field");
+    let owner = login
+        .fields
+        .iter()
+        .find(|f| f.name == "Owner Name")
+        .expect("Owner Name field");
     assert_eq!(owner.name_source, NameSource::Label);
-    let password = login.fields.iter().find(|f| f.name == "Password").expect("Password field");
+    let password = login
+        .fields
+        .iter()
+        .find(|f| f.name == "Password")
+        .expect("Password field");
     assert_eq!(password.input_type, "password");
     assert_eq!(password.autocomplete, "current-password");
-    assert!(login.links.iter().any(|l| l.text == "Reset your access" && l.href.ends_with("/confer/forgot")));
+    assert!(
+        login
+            .links
+            .iter()
+            .any(|l| l.text == "Reset your access" && l.href.ends_with("/confer/forgot"))
+    );
 
     let fill = &t.steps[1];
     assert_eq!(fill.filled.len(), 2);
@@ -33,8 +49,17 @@ fn the_conference_login_is_recorded_as_the_user_saw_it() {
     assert_eq!(fill.filled[1].holds, vec!["Leader PIN".to_string()]);
 
     let click = t.steps[2].clicked.as_ref().expect("the click is recorded");
-    assert_eq!(click.role, "button", "the form's submit button, not the header link");
-    assert!(click.ambiguity.as_deref().is_some_and(|a| a.contains("link in nav")), "{click:?}");
+    assert_eq!(
+        click.role, "button",
+        "the form's submit button, not the header link"
+    );
+    assert!(
+        click
+            .ambiguity
+            .as_deref()
+            .is_some_and(|a| a.contains("link in nav")),
+        "{click:?}"
+    );
 
     for s in &t.steps {
         let shot = s.screenshot.as_ref().expect("every step has a screenshot");
@@ -44,8 +69,12 @@ fn the_conference_login_is_recorded_as_the_user_saw_it() {
 
     let mismatch = findings(&report, "label-mismatch");
     assert!(
-        mismatch.iter().any(|f| f["element"].as_str().is_some_and(|e| e.contains("Password"))
-            && f["message"].as_str().is_some_and(|m| m.contains("Leader PIN"))),
+        mismatch.iter().any(|f| f["element"]
+            .as_str()
+            .is_some_and(|e| e.contains("Password"))
+            && f["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("Leader PIN"))),
         "{report:#}"
     );
     let blocked = findings(&report, "journey-blocked");
@@ -61,23 +90,45 @@ fn the_lost_card_check_asks_for_what_a_first_timer_cannot_have() {
     assert_eq!(code, 1);
     let t = trace(out.path(), &report, "card-lost-card");
     assert_eq!(t.status, JourneyStatus::Blocked);
-    let postcode = t.steps.iter().flat_map(|s| &s.filled).find(|f| f.asked == "Postcode").expect("filled");
+    let postcode = t
+        .steps
+        .iter()
+        .flat_map(|s| &s.filled)
+        .find(|f| f.asked == "Postcode")
+        .expect("filled");
     assert_eq!(postcode.found_by, FoundBy::Placeholder);
     let unknown: Vec<String> = findings(&report, "unknown-info")
         .iter()
         .filter_map(|f| f["element"].as_str().map(str::to_string))
         .collect();
-    assert!(unknown.iter().any(|e| e.contains("Card number")), "{unknown:?}");
-    assert!(unknown.iter().any(|e| e.contains("Credit limit")), "{unknown:?}");
-    assert!(!findings(&report, "label-missing").is_empty(), "the placeholder-only Postcode");
+    assert!(
+        unknown.iter().any(|e| e.contains("Card number")),
+        "{unknown:?}"
+    );
+    assert!(
+        unknown.iter().any(|e| e.contains("Credit limit")),
+        "{unknown:?}"
+    );
+    assert!(
+        !findings(&report, "label-missing").is_empty(),
+        "the placeholder-only Postcode"
+    );
 }
 
 #[test]
 fn the_clean_portal_gets_a_first_timer_through_with_no_finding() {
     let portal = portal();
-    let (code, report, _out) = run_json(&portal, &[scenario("clean-library-login.yaml")], &["--fail-on", "any"]);
+    let (code, report, _out) = run_json(
+        &portal,
+        &[scenario("clean-library-login.yaml")],
+        &["--fail-on", "any"],
+    );
     assert_eq!(report["scenarios"][0]["status"], "completed", "{report:#}");
-    assert_eq!(report["findings"].as_array().map(Vec::len), Some(0), "{report:#}");
+    assert_eq!(
+        report["findings"].as_array().map(Vec::len),
+        Some(0),
+        "{report:#}"
+    );
     assert_eq!(code, 0);
 }
 
@@ -87,14 +138,20 @@ fn a_dead_link_on_the_path_blocks_with_its_status() {
     let (_, report, _out) = run_json(&portal, &[scenario("mail-update-details.yaml")], &[]);
     let s = scenario_result(&report, "mail-update-details");
     assert_eq!(s["status"], "blocked");
-    assert!(s["reason"].as_str().is_some_and(|r| r.contains("404")), "{s:#}");
+    assert!(
+        s["reason"].as_str().is_some_and(|r| r.contains("404")),
+        "{s:#}"
+    );
 }
 
 #[test]
 fn explain_shows_the_arithmetic_of_a_finding() {
     let portal = portal();
     let (_, report, out) = run_json(&portal, &[scenario("confer-first-login.yaml")], &[]);
-    let id = report["findings"][0]["id"].as_str().expect("a finding").to_string();
+    let id = report["findings"][0]["id"]
+        .as_str()
+        .expect("a finding")
+        .to_string();
     let output = nocall()
         .args(["explain", &id, "--report"])
         .arg(out.path().join("report.json"))
@@ -102,14 +159,21 @@ fn explain_shows_the_arithmetic_of_a_finding() {
         .expect("runs");
     assert!(output.status.success());
     let text = String::from_utf8_lossy(&output.stdout);
-    assert!(text.contains(&id) && text.contains("users ×") && text.contains("USD"), "{text}");
+    assert!(
+        text.contains(&id) && text.contains("users ×") && text.contains("USD"),
+        "{text}"
+    );
 }
 
 #[test]
 fn a_bad_scenario_is_refused_before_any_browser_starts() {
     let dir = tempfile::tempdir().expect("temp");
     let file = dir.path().join("bad.yaml");
-    std::fs::write(&file, "name: x\nstart: http://127.0.0.1:1/\nsteps:\n  - open: /\n  - clik: Log in\n").expect("write");
+    std::fs::write(
+        &file,
+        "name: x\nstart: http://127.0.0.1:1/\nsteps:\n  - open: /\n  - clik: Log in\n",
+    )
+    .expect("write");
     let output = nocall()
         .args(["run", "--browser", "/nonexistent/chrome"])
         .arg(&file)
@@ -130,7 +194,10 @@ fn no_browser_is_exit_3_with_a_way_out() {
         .expect("runs");
     assert_eq!(output.status.code(), Some(3));
     let err = String::from_utf8_lossy(&output.stderr);
-    assert!(err.contains("no Chromium found") && err.contains("apt-get install"), "{err}");
+    assert!(
+        err.contains("no Chromium found") && err.contains("apt-get install"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -148,8 +215,14 @@ fn an_unreachable_portal_is_exit_3_with_the_reason() {
         .expect("runs");
     assert_eq!(output.status.code(), Some(3));
     let text = String::from_utf8_lossy(&output.stdout);
-    assert!(text.contains("could not be reached") && text.contains("ERR_CONNECTION_REFUSED"), "{text}");
-    assert!(out.path().join("report.json").exists(), "partial results are written");
+    assert!(
+        text.contains("could not be reached") && text.contains("ERR_CONNECTION_REFUSED"),
+        "{text}"
+    );
+    assert!(
+        out.path().join("report.json").exists(),
+        "partial results are written"
+    );
 }
 
 #[test]
@@ -179,8 +252,14 @@ fn secrets_from_the_environment_appear_nowhere() {
         .expect("runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stdout.contains("BLOCKED Secret login"), "{stdout}\n{stderr}");
-    assert!(!stdout.contains(secret) && !stderr.contains(secret), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("BLOCKED Secret login"),
+        "{stdout}\n{stderr}"
+    );
+    assert!(
+        !stdout.contains(secret) && !stderr.contains(secret),
+        "{stdout}\n{stderr}"
+    );
     assert_no_secret(out.path(), secret);
 }
 
@@ -190,7 +269,11 @@ fn assert_no_secret(dir: &Path, secret: &str) {
         if path.is_dir() {
             assert_no_secret(&path, secret);
         } else if let Ok(text) = std::fs::read_to_string(&path) {
-            assert!(!text.contains(secret), "{} holds the secret", path.display());
+            assert!(
+                !text.contains(secret),
+                "{} holds the secret",
+                path.display()
+            );
         }
     }
 }

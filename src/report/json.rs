@@ -38,7 +38,18 @@ mod tests {
         for key in ["schema", "tool_version", "summary", "scenarios", "findings"] {
             assert!(v.get(key).is_some(), "{key}");
         }
-        for key in ["id", "kind", "blocking", "scenario", "url", "element", "message", "est_calls_per_month", "est_cost_per_month", "evidence"] {
+        for key in [
+            "id",
+            "kind",
+            "blocking",
+            "scenario",
+            "url",
+            "element",
+            "message",
+            "est_calls_per_month",
+            "est_cost_per_month",
+            "evidence",
+        ] {
             assert!(v["findings"][0].get(key).is_some(), "{key}");
         }
         assert_eq!(v["schema"], "nocall-report/1");

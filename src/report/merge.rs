@@ -42,9 +42,15 @@ pub fn merge(reports: Vec<Report>) -> Option<Report> {
             .then(a.id.cmp(&b.id))
     });
     let traces: Vec<crate::trace::Trace> = Vec::new();
-    let mut fresh = Report::new(&traces, &[], std::mem::take(&mut out.findings), &out.summary.currency);
+    let mut fresh = Report::new(
+        &traces,
+        &[],
+        std::mem::take(&mut out.findings),
+        &out.summary.currency,
+    );
     fresh.scenarios = std::mem::take(&mut out.scenarios);
-    let count = |s: crate::trace::JourneyStatus| fresh.scenarios.iter().filter(|x| x.status == s).count();
+    let count =
+        |s: crate::trace::JourneyStatus| fresh.scenarios.iter().filter(|x| x.status == s).count();
     fresh.summary.scenarios = fresh.scenarios.len();
     fresh.summary.completed = count(crate::trace::JourneyStatus::Completed);
     fresh.summary.blocked = count(crate::trace::JourneyStatus::Blocked);
@@ -76,8 +82,15 @@ mod tests {
         f.est_calls_per_month = calls;
         f.est_cost_per_month = calls * 22.0;
         f.estimate.reach = calls * 10.0;
-        f.occurrences = vec![Occurrence { scenario: scenario.into(), ..Occurrence::default() }];
-        let t = Trace { scenario: scenario.into(), status: JourneyStatus::Blocked, ..Trace::default() };
+        f.occurrences = vec![Occurrence {
+            scenario: scenario.into(),
+            ..Occurrence::default()
+        }];
+        let t = Trace {
+            scenario: scenario.into(),
+            status: JourneyStatus::Blocked,
+            ..Trace::default()
+        };
         Report::new(&[t], &[None], vec![f], "USD")
     }
 

@@ -7,9 +7,9 @@
 pub mod github;
 pub mod html;
 pub mod json;
-pub mod merge;
 pub mod junit;
 pub mod markdown;
+pub mod merge;
 pub mod sarif;
 pub mod table;
 
@@ -84,7 +84,12 @@ pub struct StepResult {
 
 impl Report {
     /// `trace_files[i]` is where trace `i` was saved, if it was.
-    pub fn new(traces: &[Trace], trace_files: &[Option<String>], findings: Vec<Finding>, currency: &str) -> Report {
+    pub fn new(
+        traces: &[Trace],
+        trace_files: &[Option<String>],
+        findings: Vec<Finding>,
+        currency: &str,
+    ) -> Report {
         let count = |s: JourneyStatus| traces.iter().filter(|t| t.status == s).count();
         let summary = Summary {
             scenarios: traces.len(),
@@ -115,7 +120,12 @@ impl Report {
                         index: s.index,
                         line: s.line,
                         action: s.action.clone(),
-                        result: if s.outcome.is_done() { "done" } else { "failed" }.into(),
+                        result: if s.outcome.is_done() {
+                            "done"
+                        } else {
+                            "failed"
+                        }
+                        .into(),
                         reason: match &s.outcome {
                             Outcome::Failed { reason } => Some(reason.clone()),
                             Outcome::Done => None,

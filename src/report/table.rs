@@ -20,7 +20,11 @@ impl Format for Table {
             s.scenarios,
             s.completed,
             s.blocked,
-            if s.errors > 0 { format!(", {} could not run", s.errors) } else { String::new() }
+            if s.errors > 0 {
+                format!(", {} could not run", s.errors)
+            } else {
+                String::new()
+            }
         ));
         for sc in &report.scenarios {
             let mark = match sc.status {
@@ -36,14 +40,23 @@ impl Format for Table {
         }
         out.push('\n');
         if report.findings.is_empty() {
-            out.push_str("No findings: a first-time user gets through every journey without calling.\n");
+            out.push_str(
+                "No findings: a first-time user gets through every journey without calling.\n",
+            );
             return out;
         }
         let mut grid = Grid::new();
         grid.load_style(UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic)
             .set_width(terminal_width())
-            .set_header(vec!["#", "calls/mo", "kind", "where", "what the user meets", "id"]);
+            .set_header(vec![
+                "#",
+                "calls/mo",
+                "kind",
+                "where",
+                "what the user meets",
+                "id",
+            ]);
         for (i, f) in report.findings.iter().enumerate() {
             let step = f.step.map(|n| format!(" step {n}")).unwrap_or_default();
             let journeys = if f.occurrences.len() > 1 {
@@ -72,7 +85,9 @@ impl Format for Table {
 
 /// The page's path: what the user typed into a GET form stays out of the table.
 fn page_path(url: &str) -> String {
-    url::Url::parse(url).map(|u| u.path().to_string()).unwrap_or_else(|_| url.to_string())
+    url::Url::parse(url)
+        .map(|u| u.path().to_string())
+        .unwrap_or_else(|_| url.to_string())
 }
 
 fn terminal_width() -> u16 {
@@ -90,13 +105,29 @@ mod tests {
 
     #[test]
     fn lists_findings_by_rank_with_their_ids() {
-        let mut a = Finding::new(Kind::LabelMismatch, "http://h/confer/login", "input", "Password asked");
+        let mut a = Finding::new(
+            Kind::LabelMismatch,
+            "http://h/confer/login",
+            "input",
+            "Password asked",
+        );
         a.est_calls_per_month = 180.0;
-        let t = Trace { scenario: "login".into(), status: JourneyStatus::Blocked, reason: Some("step 3: no".into()), ..Trace::default() };
+        let t = Trace {
+            scenario: "login".into(),
+            status: JourneyStatus::Blocked,
+            reason: Some("step 3: no".into()),
+            ..Trace::default()
+        };
         let text = Table.render(&Report::new(&[t], &[None], vec![a.clone()], "USD"));
-        assert!(text.contains("1 journeys: 0 completed, 1 blocked"), "{text}");
+        assert!(
+            text.contains("1 journeys: 0 completed, 1 blocked"),
+            "{text}"
+        );
         assert!(text.contains("BLOCKED login"), "{text}");
-        assert!(text.contains("180.0") && text.contains("/confer/login") && text.contains(&a.id), "{text}");
+        assert!(
+            text.contains("180.0") && text.contains("/confer/login") && text.contains(&a.id),
+            "{text}"
+        );
     }
 
     #[test]

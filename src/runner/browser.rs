@@ -48,7 +48,12 @@ pub fn find(explicit: Option<&Path>, chrome_env: Option<&str>) -> Result<PathBuf
             tried: candidate.display().to_string(),
         });
     }
-    for name in ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"] {
+    for name in [
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+    ] {
         if let Ok(p) = which::which(name) {
             return Ok(p);
         }
@@ -173,7 +178,9 @@ impl Browser {
             Ok(Err(tail)) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(fail(format!("it exited before it was ready. It said:\n{tail}")));
+                return Err(fail(format!(
+                    "it exited before it was ready. It said:\n{tail}"
+                )));
             }
             Err(_) => {
                 let _ = child.kill();
@@ -258,10 +265,16 @@ fn version(conn: &Connection) -> Option<String> {
     let v = conn
         .call_raw(None, "Browser.getVersion", json!({}), CALL_TIMEOUT)
         .ok()?;
-    v.get("product").and_then(|p| p.as_str()).map(str::to_string)
+    v.get("product")
+        .and_then(|p| p.as_str())
+        .map(str::to_string)
 }
 
-pub(crate) fn str_field(v: &serde_json::Value, key: &str, method: &str) -> Result<String, CdpError> {
+pub(crate) fn str_field(
+    v: &serde_json::Value,
+    key: &str,
+    method: &str,
+) -> Result<String, CdpError> {
     v.get(key)
         .and_then(|x| x.as_str())
         .map(str::to_string)

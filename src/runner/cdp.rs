@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use headless_chrome::protocol::cdp::types::Method;
 use serde_json::{Value, json};
-use tungstenite::protocol::{Role, WebSocket, WebSocketConfig};
 use tungstenite::Message;
+use tungstenite::protocol::{Role, WebSocket, WebSocketConfig};
 
 /// What can go wrong talking to the browser.
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
@@ -71,7 +71,9 @@ impl Connection {
         };
         let url = url::Url::parse(ws_url).map_err(|e| fail(e.to_string()))?;
         let host = url.host_str().ok_or_else(|| fail("no host".into()))?;
-        let port = url.port_or_known_default().ok_or_else(|| fail("no port".into()))?;
+        let port = url
+            .port_or_known_default()
+            .ok_or_else(|| fail("no port".into()))?;
         let stream = TcpStream::connect((host, port)).map_err(|e| fail(e.to_string()))?;
         stream.set_nodelay(true).map_err(|e| fail(e.to_string()))?;
         // Screenshots and accessibility trees of big pages exceed the default message limit.
@@ -145,7 +147,12 @@ impl Connection {
     }
 
     /// Sends a typed command from headless_chrome's protocol definitions.
-    pub fn call<M>(&self, session: Option<&str>, method: M, timeout: Duration) -> Result<M::ReturnObject, CdpError>
+    pub fn call<M>(
+        &self,
+        session: Option<&str>,
+        method: M,
+        timeout: Duration,
+    ) -> Result<M::ReturnObject, CdpError>
     where
         M: Method + serde::Serialize,
     {
@@ -214,18 +221,31 @@ fn read_loop(mut reader: WebSocket<TcpStream>, shared: &Shared) {
                         .unwrap_or("unknown error")
                         .to_string(),
                 }),
-                None => Ok(value.get_mut("result").map(Value::take).unwrap_or(Value::Null)),
+                None => Ok(value
+                    .get_mut("result")
+                    .map(Value::take)
+                    .unwrap_or(Value::Null)),
             };
             if let Some(tx) = lock(&shared.pending).remove(&id) {
                 let _ = tx.send(reply);
             }
             continue;
         }
-        let Some(method) = value.get("method").and_then(Value::as_str).map(str::to_string) else {
+        let Some(method) = value
+            .get("method")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+        else {
             continue;
         };
-        let session = value.get("sessionId").and_then(Value::as_str).map(str::to_string);
-        let params = value.get_mut("params").map(Value::take).unwrap_or(Value::Null);
+        let session = value
+            .get("sessionId")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let params = value
+            .get_mut("params")
+            .map(Value::take)
+            .unwrap_or(Value::Null);
         if method == "Page.javascriptDialogOpening" {
             answer_dialog(shared, session.as_deref(), &params);
         }
@@ -247,7 +267,10 @@ fn read_loop(mut reader: WebSocket<TcpStream>, shared: &Shared) {
 /// here, at once: alerts and "leave page?" are accepted, confirms and prompts dismissed, as
 /// a cautious first-time user would. The session still gets the event, to record it.
 fn answer_dialog(shared: &Shared, session: Option<&str>, params: &Value) {
-    let kind = params.get("type").and_then(Value::as_str).unwrap_or("alert");
+    let kind = params
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("alert");
     let accept = matches!(kind, "alert" | "beforeunload");
     let id = shared.next_id.fetch_add(1, Ordering::SeqCst);
     let mut message = json!({

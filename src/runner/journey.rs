@@ -18,9 +18,7 @@ use super::snapshot::{self, PAGE_INFO_JS, PageInfo, Snapshot};
 use super::{RunOptions, human_duration, journey_dir};
 use crate::scenario::{Action, Expectation, Scenario, Value as StepValue};
 use crate::secrets::Secrets;
-use crate::trace::{
-    Clicked, Filled, FoundBy, HoldInfo, JourneyStatus, Outcome, StepTrace, Trace,
-};
+use crate::trace::{Clicked, Filled, FoundBy, HoldInfo, JourneyStatus, Outcome, StepTrace, Trace};
 
 /// How long an `expect` lets the page's own scripts bring the text in.
 const EXPECT_GRACE_MS: u64 = 500;
@@ -62,9 +60,10 @@ impl From<CdpError> for StepError {
     fn from(e: CdpError) -> Self {
         match e {
             CdpError::Closed => StepError::Broken("the browser crashed or was closed".into()),
-            CdpError::Timeout { after, .. } => {
-                StepError::Blocked(format!("the page stopped responding (nothing for {})", human_duration(after)))
-            }
+            CdpError::Timeout { after, .. } => StepError::Blocked(format!(
+                "the page stopped responding (nothing for {})",
+                human_duration(after)
+            )),
             other => StepError::Broken(other.to_string()),
         }
     }
@@ -73,8 +72,12 @@ impl From<CdpError> for StepError {
 impl From<WaitError> for StepError {
     fn from(e: WaitError) -> Self {
         match e {
-            WaitError::Timeout(_) => StepError::Blocked("the page did not finish loading in time".into()),
-            WaitError::Crashed => StepError::Broken("the page crashed the browser's renderer".into()),
+            WaitError::Timeout(_) => {
+                StepError::Blocked("the page did not finish loading in time".into())
+            }
+            WaitError::Crashed => {
+                StepError::Broken("the page crashed the browser's renderer".into())
+            }
             WaitError::Cdp(c) => c.into(),
         }
     }
@@ -165,7 +168,8 @@ pub fn run(
                         };
                         trace.status = JourneyStatus::Error;
                         trace.blocked_at_step = Some(index);
-                        trace.reason = Some(format!("step {index}: the browser crashed or was closed"));
+                        trace.reason =
+                            Some(format!("step {index}: the browser crashed or was closed"));
                         on_step(&st);
                         trace.steps.push(st);
                         break;
@@ -184,7 +188,9 @@ pub fn run(
         };
         if let Some((status, reason)) = stop {
             let reason = secrets.mask(&reason).into_owned();
-            st.outcome = Outcome::Failed { reason: reason.clone() };
+            st.outcome = Outcome::Failed {
+                reason: reason.clone(),
+            };
             trace.status = status;
             trace.blocked_at_step = Some(index);
             trace.reason = Some(format!("step {index} ({}): {reason}", st.action));
@@ -214,11 +220,16 @@ fn mask(trace: Trace, secrets: &Secrets) -> Trace {
 
 /// `start` with its origin replaced by `base`'s (`--base-url`).
 pub fn rebase(start: &url::Url, base: Option<&url::Url>) -> url::Url {
-    let Some(base) = base else { return start.clone() };
+    let Some(base) = base else {
+        return start.clone();
+    };
     let mut u = start.clone();
     let _ = u.set_scheme(base.scheme());
     let _ = u.set_host(base.host_str());
-    let _ = u.set_port(base.port_or_known_default().filter(|p| Some(*p) != default_port(base.scheme())));
+    let _ = u.set_port(
+        base.port_or_known_default()
+            .filter(|p| Some(*p) != default_port(base.scheme())),
+    );
     let prefix = base.path().trim_end_matches('/');
     if !prefix.is_empty() {
         u.set_path(&format!("{prefix}{}", start.path()));
@@ -251,7 +262,8 @@ impl Journey<'_> {
             Action::Click(name) => self.click(name, st),
             Action::Expect(e) => self.expect(e),
             Action::Email(_) => Err(StepError::Blocked(
-                "`email` steps need mail capture, which this version of nocall does not have yet".into(),
+                "`email` steps need mail capture, which this version of nocall does not have yet"
+                    .into(),
             )),
             Action::Wait(d) => {
                 // Asked for by the scenario; the only sleep in the runner.
@@ -265,13 +277,15 @@ impl Journey<'_> {
     fn resolve(&self, target: &str) -> Result<String, StepError> {
         let original_origin = self.scenario.start.origin();
         match url::Url::parse(target) {
-            Ok(u) if u.origin() == original_origin => Ok(rebase(&u, self.options.base_url.as_ref()).to_string()),
+            Ok(u) if u.origin() == original_origin => {
+                Ok(rebase(&u, self.options.base_url.as_ref()).to_string())
+            }
             Ok(u) => Ok(u.to_string()),
-            Err(_) => self
-                .start
-                .join(target)
-                .map(|u| u.to_string())
-                .map_err(|e| StepError::Blocked(format!("cannot make a URL of {target:?}: {e}"))),
+            Err(_) => {
+                self.start.join(target).map(|u| u.to_string()).map_err(|e| {
+                    StepError::Blocked(format!("cannot make a URL of {target:?}: {e}"))
+                })
+            }
         }
     }
 
@@ -320,7 +334,12 @@ impl Journey<'_> {
         Ok(s)
     }
 
-    fn fill(&mut self, items: &[(String, StepValue)], st: &mut StepTrace, want: Want) -> Result<(), StepError> {
+    fn fill(
+        &mut self,
+        items: &[(String, StepValue)],
+        st: &mut StepTrace,
+        want: Want,
+    ) -> Result<(), StepError> {
         let snap = self.current()?;
         let url = snap.page.url.clone();
         for (label, value) in items {
@@ -329,14 +348,30 @@ impl Journey<'_> {
                 Ok(f) => f,
                 // Nothing to type and nothing asked: the user is not stuck on it.
                 Err(_) if value.unknown => {
-                    st.filled.push(filled_record(label, value, None, "", FoundBy::AccessibleName, &url));
+                    st.filled.push(filled_record(
+                        label,
+                        value,
+                        None,
+                        "",
+                        FoundBy::AccessibleName,
+                        &url,
+                    ));
                     continue;
                 }
                 Err(reason) => return Err(StepError::Blocked(reason)),
             };
-            let Some(field) = snap.page.fields.get(index) else { continue };
+            let Some(field) = snap.page.fields.get(index) else {
+                continue;
+            };
             let backend = snap.field_nodes.get(index).copied().unwrap_or(0);
-            st.filled.push(filled_record(label, value, Some(index), &field.name, found_by, &url));
+            st.filled.push(filled_record(
+                label,
+                value,
+                Some(index),
+                &field.name,
+                found_by,
+                &url,
+            ));
             if value.unknown {
                 continue;
             }
@@ -352,11 +387,15 @@ impl Journey<'_> {
     }
 
     fn object(&self, backend: i64) -> Result<String, StepError> {
-        let v = self.page.call("DOM.resolveNode", json!({"backendNodeId": backend}))?;
+        let v = self
+            .page
+            .call("DOM.resolveNode", json!({"backendNodeId": backend}))?;
         v.pointer("/object/objectId")
             .and_then(Value::as_str)
             .map(str::to_string)
-            .ok_or_else(|| StepError::Blocked("the field left the page before it could be used".into()))
+            .ok_or_else(|| {
+                StepError::Blocked("the field left the page before it could be used".into())
+            })
     }
 
     fn call_on(&self, object: &str, function: &str, args: Value) -> Result<Value, StepError> {
@@ -388,8 +427,17 @@ impl Journey<'_> {
         Ok(())
     }
 
-    fn choose(&mut self, snap: &Snapshot, index: usize, backend: i64, label: &str, option: &str) -> Result<(), StepError> {
-        let Some(field) = snap.page.fields.get(index) else { return Ok(()) };
+    fn choose(
+        &mut self,
+        snap: &Snapshot,
+        index: usize,
+        backend: i64,
+        label: &str,
+        option: &str,
+    ) -> Result<(), StepError> {
+        let Some(field) = snap.page.fields.get(index) else {
+            return Ok(());
+        };
         if field.tag == "select" || field.role == "combobox" || field.role == "listbox" {
             let object = self.object(backend)?;
             let answer = self.call_on(
@@ -406,7 +454,11 @@ impl Journey<'_> {
                 json!([{"value": option}]),
             )?;
             if let Some(offered) = answer.as_array() {
-                let list: Vec<String> = offered.iter().filter_map(Value::as_str).map(|s| format!("\"{s}\"")).collect();
+                let list: Vec<String> = offered
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(|s| format!("\"{s}\""))
+                    .collect();
                 return Err(StepError::Blocked(format!(
                     "\"{label}\" has no option \"{option}\"; it offers {}",
                     list.join(", ")
@@ -416,7 +468,9 @@ impl Journey<'_> {
         }
         if field.input_type == "radio" {
             let Some(radio) = locate::radio_in_group(&snap.page, index, option) else {
-                return Err(StepError::Blocked(format!("\"{label}\" has no choice \"{option}\"")));
+                return Err(StepError::Blocked(format!(
+                    "\"{label}\" has no choice \"{option}\""
+                )));
             };
             let node = snap.field_nodes.get(radio).copied().unwrap_or(0);
             self.click_node(node)?;
@@ -437,10 +491,20 @@ impl Journey<'_> {
 
     /// A real mouse click in the middle of the element, as a person makes one.
     fn click_node(&mut self, backend: i64) -> Result<(), StepError> {
-        let _ = self.page.call("DOM.scrollIntoViewIfNeeded", json!({"backendNodeId": backend}));
-        let quads = self.page.call("DOM.getContentQuads", json!({"backendNodeId": backend}));
+        let _ = self.page.call(
+            "DOM.scrollIntoViewIfNeeded",
+            json!({"backendNodeId": backend}),
+        );
+        let quads = self
+            .page
+            .call("DOM.getContentQuads", json!({"backendNodeId": backend}));
         let point = quads.ok().and_then(|q| {
-            let quad = q.pointer("/quads/0")?.as_array()?.iter().filter_map(Value::as_f64).collect::<Vec<_>>();
+            let quad = q
+                .pointer("/quads/0")?
+                .as_array()?
+                .iter()
+                .filter_map(Value::as_f64)
+                .collect::<Vec<_>>();
             if quad.len() != 8 {
                 return None;
             }
@@ -450,7 +514,9 @@ impl Journey<'_> {
         });
         match point {
             Some((x, y)) => {
-                for (kind, buttons) in [("mouseMoved", 0), ("mousePressed", 1), ("mouseReleased", 0)] {
+                for (kind, buttons) in
+                    [("mouseMoved", 0), ("mousePressed", 1), ("mouseReleased", 0)]
+                {
                     self.page.call(
                         "Input.dispatchMouseEvent",
                         json!({"type": kind, "x": x, "y": y, "button": "left", "buttons": buttons, "clickCount": 1}),
@@ -469,7 +535,8 @@ impl Journey<'_> {
 
     fn click(&mut self, name: &str, st: &mut StepTrace) -> Result<(), StepError> {
         let snap = self.current()?;
-        let (target, ambiguity) = locate::control(&snap.page, name, self.last_form).map_err(StepError::Blocked)?;
+        let (target, ambiguity) =
+            locate::control(&snap.page, name, self.last_form).map_err(StepError::Blocked)?;
         let (backend, clicked) = match target {
             Target::Button(i) => {
                 let b = snap.page.buttons.get(i);
@@ -511,7 +578,9 @@ impl Journey<'_> {
         self.last_form = None;
         if self.page.navigated() {
             if let Some(err) = self.page.load_error.clone() {
-                return Err(StepError::Blocked(format!("the next page could not be loaded ({err})")));
+                return Err(StepError::Blocked(format!(
+                    "the next page could not be loaded ({err})"
+                )));
             }
             self.check_status()?;
         }
@@ -544,7 +613,10 @@ impl Journey<'_> {
         )?;
         let result = v.pointer("/result/value").cloned().unwrap_or(Value::Null);
         let met = result.get("met").and_then(Value::as_bool).unwrap_or(false);
-        let shown = result.get("shown").and_then(Value::as_str).unwrap_or_default();
+        let shown = result
+            .get("shown")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if !met {
             let what = match (&e.text, &e.absent) {
                 (Some(t), _) if !shown.to_lowercase().contains(&t.to_lowercase()) => {
@@ -553,12 +625,16 @@ impl Journey<'_> {
                 (_, Some(a)) => format!("expected \"{a}\" to be gone"),
                 _ => "the expected text is not there".to_string(),
             };
-            return Err(StepError::Blocked(format!("{what}; the page shows: \"{shown}\"")));
+            return Err(StepError::Blocked(format!(
+                "{what}; the page shows: \"{shown}\""
+            )));
         }
         if let Some(part) = &e.url {
             let url = self.page.url()?;
             if !url.contains(part.as_str()) {
-                return Err(StepError::Blocked(format!("expected the address to contain \"{part}\"; it is {url}")));
+                return Err(StepError::Blocked(format!(
+                    "expected the address to contain \"{part}\"; it is {url}"
+                )));
             }
         }
         Ok(())
@@ -567,7 +643,9 @@ impl Journey<'_> {
     /// Records the page and takes the step's screenshot.
     fn record(&mut self, index: usize) -> Result<(Snapshot, Option<String>), CdpError> {
         self.page.drain();
-        let doc = self.page.call("DOM.getDocument", json!({"depth": -1, "pierce": false}))?;
+        let doc = self
+            .page
+            .call("DOM.getDocument", json!({"depth": -1, "pierce": false}))?;
         let ax = self.page.call("Accessibility.getFullAXTree", json!({}))?;
         let info = self.page.call(
             "Runtime.evaluate",
@@ -586,7 +664,11 @@ impl Journey<'_> {
             info,
             status,
         );
-        let shot = if index > 0 { self.screenshot(index) } else { None };
+        let shot = if index > 0 {
+            self.screenshot(index)
+        } else {
+            None
+        };
         Ok((snap, shot))
     }
 
@@ -608,7 +690,14 @@ impl Journey<'_> {
     }
 }
 
-fn filled_record(asked: &str, value: &StepValue, field: Option<usize>, name: &str, found_by: FoundBy, url: &str) -> Filled {
+fn filled_record(
+    asked: &str,
+    value: &StepValue,
+    field: Option<usize>,
+    name: &str,
+    found_by: FoundBy,
+    url: &str,
+) -> Filled {
     Filled {
         asked: asked.to_string(),
         field,
@@ -647,9 +736,15 @@ mod tests {
     fn base_url_replaces_the_origin_only() {
         let start = url::Url::parse("http://127.0.0.1:8080/confer/").unwrap();
         let base = url::Url::parse("http://127.0.0.1:4321").unwrap();
-        assert_eq!(rebase(&start, Some(&base)).as_str(), "http://127.0.0.1:4321/confer/");
+        assert_eq!(
+            rebase(&start, Some(&base)).as_str(),
+            "http://127.0.0.1:4321/confer/"
+        );
         let base = url::Url::parse("https://staging.example/portal/").unwrap();
-        assert_eq!(rebase(&start, Some(&base)).as_str(), "https://staging.example/portal/confer/");
+        assert_eq!(
+            rebase(&start, Some(&base)).as_str(),
+            "https://staging.example/portal/confer/"
+        );
         assert_eq!(rebase(&start, None), start);
     }
 }

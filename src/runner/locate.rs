@@ -36,7 +36,10 @@ fn key(label: &str) -> String {
 fn wanted(f: &Field, want: Want) -> bool {
     let choice = matches!(f.tag.as_str(), "select")
         || matches!(f.input_type.as_str(), "radio" | "checkbox")
-        || matches!(f.role.as_str(), "combobox" | "listbox" | "radio" | "checkbox" | "switch");
+        || matches!(
+            f.role.as_str(),
+            "combobox" | "listbox" | "radio" | "checkbox" | "switch"
+        );
     f.visible
         && match want {
             Want::Text => f.is_text_like() && !choice || (f.role == "combobox" && f.tag == "input"),
@@ -53,13 +56,18 @@ pub fn field(page: &PageState, asked: &str, want: Want) -> Result<(usize, FoundB
         .enumerate()
         .filter(|(_, f)| wanted(f, want))
         .collect();
-    let by = |pred: &dyn Fn(&Field) -> bool| candidates.iter().find(|(_, f)| pred(f)).map(|(i, _)| *i);
+    let by =
+        |pred: &dyn Fn(&Field) -> bool| candidates.iter().find(|(_, f)| pred(f)).map(|(i, _)| *i);
     if let Some(i) = by(&|f| !k.is_empty() && key(&f.name) == k) {
         // Chromium falls back to the placeholder for a name; the user still sees no label.
         let placeholder_only = candidates
             .iter()
             .any(|(j, f)| *j == i && f.name_source == crate::trace::NameSource::Placeholder);
-        let by = if placeholder_only { FoundBy::Placeholder } else { FoundBy::AccessibleName };
+        let by = if placeholder_only {
+            FoundBy::Placeholder
+        } else {
+            FoundBy::AccessibleName
+        };
         return Ok((i, by));
     }
     if let Some(i) = by(&|f| !k.is_empty() && (key(&f.label_text) == k || key(&f.group) == k)) {
@@ -77,7 +85,9 @@ pub fn field(page: &PageState, asked: &str, want: Want) -> Result<(usize, FoundB
     if let Some(i) = by(&|f| !f.placeholder.is_empty() && key(&f.placeholder) == k) {
         return Ok((i, FoundBy::Placeholder));
     }
-    if let Some(i) = by(&|f| !f.html_name.is_empty() && (key(&f.html_name) == k || f.html_name == asked)) {
+    if let Some(i) =
+        by(&|f| !f.html_name.is_empty() && (key(&f.html_name) == k || f.html_name == asked))
+    {
         return Ok((i, FoundBy::NameAttribute));
     }
     let offered: Vec<String> = candidates
@@ -95,12 +105,18 @@ pub fn field(page: &PageState, asked: &str, want: Want) -> Result<(usize, FoundB
         Want::Choice => "choice",
     };
     Err(if offered.is_empty() {
-        format!("no {what} labelled \"{asked}\": the page has no visible {what}s to {}", match want {
-            Want::Text => "fill",
-            Want::Choice => "choose",
-        })
+        format!(
+            "no {what} labelled \"{asked}\": the page has no visible {what}s to {}",
+            match want {
+                Want::Text => "fill",
+                Want::Choice => "choose",
+            }
+        )
     } else {
-        format!("no {what} labelled \"{asked}\"; the page offers {}", offered.join(", "))
+        format!(
+            "no {what} labelled \"{asked}\"; the page offers {}",
+            offered.join(", ")
+        )
     })
 }
 
@@ -120,7 +136,11 @@ pub fn radio_in_group(page: &PageState, group_of: usize, option: &str) -> Option
 /// Finds the button or link named `asked`. Among equal names: the submit control of the
 /// form the journey just filled, then buttons over links, then the first visible in
 /// document order. The second value describes the ambiguity, when there was one.
-pub fn control(page: &PageState, asked: &str, last_form: Option<usize>) -> Result<(Target, Option<String>), String> {
+pub fn control(
+    page: &PageState,
+    asked: &str,
+    last_form: Option<usize>,
+) -> Result<(Target, Option<String>), String> {
     let k = key(asked);
     let mut exact: Vec<(Target, bool)> = Vec::new();
     for (i, b) in page.buttons.iter().enumerate() {
@@ -157,12 +177,19 @@ pub fn control(page: &PageState, asked: &str, last_form: Option<usize>) -> Resul
     }
     let submit_of_form = visible.iter().copied().find(|t| match t {
         Target::Button(i) => page.buttons.get(*i).is_some_and(|b| {
-            last_form.is_some() && b.form == last_form && matches!(b.button_type.as_str(), "submit" | "image")
+            last_form.is_some()
+                && b.form == last_form
+                && matches!(b.button_type.as_str(), "submit" | "image")
         }),
         Target::Link(_) => false,
     });
     let chosen = submit_of_form
-        .or_else(|| visible.iter().copied().find(|t| matches!(t, Target::Button(_))))
+        .or_else(|| {
+            visible
+                .iter()
+                .copied()
+                .find(|t| matches!(t, Target::Button(_)))
+        })
         .or_else(|| visible.first().copied());
     let Some(chosen) = chosen else {
         return Err(missing_control(page, asked));
@@ -205,20 +232,35 @@ fn missing_control(page: &PageState, asked: &str) -> String {
         .iter()
         .filter(|b| b.visible)
         .map(|b| b.name.as_str())
-        .chain(page.links.iter().filter(|l| l.visible).map(|l| l.text.as_str()))
+        .chain(
+            page.links
+                .iter()
+                .filter(|l| l.visible)
+                .map(|l| l.text.as_str()),
+        )
         .filter(|n| !n.is_empty())
         .collect();
     let close = names
         .iter()
-        .map(|n| (strsim::normalized_damerau_levenshtein(&key(n), &key(asked)), *n))
+        .map(|n| {
+            (
+                strsim::normalized_damerau_levenshtein(&key(n), &key(asked)),
+                *n,
+            )
+        })
         .filter(|(s, _)| *s >= 0.6)
         .max_by(|a, b| a.0.total_cmp(&b.0));
     match close {
         Some((_, n)) => format!("no button or link named \"{asked}\" (the closest is \"{n}\")"),
-        None if names.is_empty() => format!("no button or link named \"{asked}\": the page has none"),
+        None if names.is_empty() => {
+            format!("no button or link named \"{asked}\": the page has none")
+        }
         None => {
             let shown: Vec<String> = names.iter().take(8).map(|n| format!("\"{n}\"")).collect();
-            format!("no button or link named \"{asked}\"; the page offers {}", shown.join(", "))
+            format!(
+                "no button or link named \"{asked}\"; the page offers {}",
+                shown.join(", ")
+            )
         }
     }
 }
@@ -231,7 +273,11 @@ mod tests {
     fn field(name: &str, placeholder: &str, html_name: &str) -> Field {
         Field {
             name: name.into(),
-            name_source: if name.is_empty() { NameSource::None } else { NameSource::Label },
+            name_source: if name.is_empty() {
+                NameSource::None
+            } else {
+                NameSource::Label
+            },
             role: "textbox".into(),
             tag: "input".into(),
             input_type: "text".into(),
@@ -248,7 +294,11 @@ mod tests {
                 field("Owner Name *", "", "owner"),
                 field("E-mail address", "", "mail"),
                 field("", "Postcode", "pc"),
-                Field { name: "Town".into(), name_source: NameSource::Placeholder, ..field("", "Town", "t") },
+                Field {
+                    name: "Town".into(),
+                    name_source: NameSource::Placeholder,
+                    ..field("", "Town", "t")
+                },
                 field("", "", "dob"),
             ],
             buttons: vec![Control {
@@ -260,8 +310,19 @@ mod tests {
                 ..Control::default()
             }],
             links: vec![
-                Link { text: "Log in".into(), href: "/login".into(), region: "header".into(), visible: true, ..Link::default() },
-                Link { text: "Reset your access".into(), href: "/forgot".into(), visible: true, ..Link::default() },
+                Link {
+                    text: "Log in".into(),
+                    href: "/login".into(),
+                    region: "header".into(),
+                    visible: true,
+                    ..Link::default()
+                },
+                Link {
+                    text: "Reset your access".into(),
+                    href: "/forgot".into(),
+                    visible: true,
+                    ..Link::default()
+                },
             ],
             ..PageState::default()
         }
@@ -270,11 +331,26 @@ mod tests {
     #[test]
     fn fields_are_found_by_name_then_placeholder_then_name_attribute() {
         let p = page();
-        assert_eq!(super::field(&p, "owner name", Want::Text), Ok((0, FoundBy::AccessibleName)));
-        assert_eq!(super::field(&p, "Email", Want::Text), Ok((1, FoundBy::AccessibleName)));
-        assert_eq!(super::field(&p, "Postcode", Want::Text), Ok((2, FoundBy::Placeholder)));
-        assert_eq!(super::field(&p, "Town", Want::Text), Ok((3, FoundBy::Placeholder)));
-        assert_eq!(super::field(&p, "dob", Want::Text), Ok((4, FoundBy::NameAttribute)));
+        assert_eq!(
+            super::field(&p, "owner name", Want::Text),
+            Ok((0, FoundBy::AccessibleName))
+        );
+        assert_eq!(
+            super::field(&p, "Email", Want::Text),
+            Ok((1, FoundBy::AccessibleName))
+        );
+        assert_eq!(
+            super::field(&p, "Postcode", Want::Text),
+            Ok((2, FoundBy::Placeholder))
+        );
+        assert_eq!(
+            super::field(&p, "Town", Want::Text),
+            Ok((3, FoundBy::Placeholder))
+        );
+        assert_eq!(
+            super::field(&p, "dob", Want::Text),
+            Ok((4, FoundBy::NameAttribute))
+        );
         let err = super::field(&p, "Password", Want::Text).unwrap_err();
         assert!(err.contains("no field labelled \"Password\""), "{err}");
         assert!(err.contains("\"Owner Name *\""), "{err}");
@@ -287,8 +363,14 @@ mod tests {
         let (t, amb) = control(&p, "Log in", Some(0)).unwrap();
         assert_eq!(t, Target::Button(0));
         let amb = amb.unwrap();
-        assert!(amb.contains("2 controls") && amb.contains("link in header"), "{amb}");
-        assert_eq!(control(&p, "reset your access", None).unwrap(), (Target::Link(1), None));
+        assert!(
+            amb.contains("2 controls") && amb.contains("link in header"),
+            "{amb}"
+        );
+        assert_eq!(
+            control(&p, "reset your access", None).unwrap(),
+            (Target::Link(1), None)
+        );
     }
 
     #[test]

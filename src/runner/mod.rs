@@ -78,9 +78,14 @@ pub fn run_all(
             scope.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(scenario) = scenarios.get(i) else { break };
+                    let Some(scenario) = scenarios.get(i) else {
+                        break;
+                    };
                     if interrupted() {
-                        lock(&results)[i] = Some(journey::not_started(scenario, "interrupted before it started"));
+                        lock(&results)[i] = Some(journey::not_started(
+                            scenario,
+                            "interrupted before it started",
+                        ));
                         continue;
                     }
                     observer.journey_started(i, scenario);
@@ -107,7 +112,10 @@ pub fn run_all(
 }
 
 /// The running browser, restarted when the last one died.
-fn connection(slot: &Mutex<Option<Browser>>, source: &BrowserSource) -> Result<Browser, BrowserError> {
+fn connection(
+    slot: &Mutex<Option<Browser>>,
+    source: &BrowserSource,
+) -> Result<Browser, BrowserError> {
     let mut guard = lock(slot);
     if let Some(b) = guard.as_ref().filter(|b| b.is_alive()) {
         return Ok(b.clone());
@@ -180,7 +188,10 @@ mod tests {
 
     #[test]
     fn slugs_are_safe_file_names() {
-        assert_eq!(slug("First-time login: the CONFERENCE card!"), "first-time-login-the-conference-card");
+        assert_eq!(
+            slug("First-time login: the CONFERENCE card!"),
+            "first-time-login-the-conference-card"
+        );
         assert_eq!(slug("../../etc"), "etc");
         assert_eq!(slug("日本"), "journey");
     }

@@ -73,7 +73,12 @@ impl Page {
             crashed: false,
             load_error: None,
         };
-        for method in ["Page.enable", "Network.enable", "DOM.enable", "Accessibility.enable"] {
+        for method in [
+            "Page.enable",
+            "Network.enable",
+            "DOM.enable",
+            "Accessibility.enable",
+        ] {
             page.call(method, json!({}))?;
         }
         page.call("Page.setLifecycleEventsEnabled", json!({"enabled": true}))?;
@@ -90,7 +95,12 @@ impl Page {
         self.call_within(method, params, CALL_TIMEOUT)
     }
 
-    pub fn call_within(&self, method: &str, params: Value, timeout: Duration) -> Result<Value, CdpError> {
+    pub fn call_within(
+        &self,
+        method: &str,
+        params: Value,
+        timeout: Duration,
+    ) -> Result<Value, CdpError> {
         self.browser
             .conn
             .call_raw(Some(&self.session), method, params, timeout)
@@ -121,7 +131,11 @@ impl Page {
         self.mark();
         let deadline = Instant::now() + timeout;
         let reply = self.call_within("Page.navigate", json!({"url": url}), timeout)?;
-        if let Some(err) = reply.get("errorText").and_then(Value::as_str).filter(|e| !e.is_empty()) {
+        if let Some(err) = reply
+            .get("errorText")
+            .and_then(Value::as_str)
+            .filter(|e| !e.is_empty())
+        {
             self.load_error = Some(err.to_string());
         }
         self.settle(deadline, true)
@@ -223,7 +237,10 @@ impl Page {
                     && p.get("type").and_then(Value::as_str) == Some("Document")
                     && frame() == self.main_frame
                 {
-                    let text = p.get("errorText").and_then(Value::as_str).unwrap_or("failed");
+                    let text = p
+                        .get("errorText")
+                        .and_then(Value::as_str)
+                        .unwrap_or("failed");
                     if !text.contains("ERR_ABORTED") {
                         self.load_error = Some(text.to_string());
                     }
@@ -252,8 +269,14 @@ impl Page {
 
     /// The page's URL as the browser has it now.
     pub fn url(&self) -> Result<String, CdpError> {
-        let v = self.call("Runtime.evaluate", json!({"expression": "location.href", "returnByValue": true}))?;
-        Ok(v.pointer("/result/value").and_then(Value::as_str).unwrap_or_default().to_string())
+        let v = self.call(
+            "Runtime.evaluate",
+            json!({"expression": "location.href", "returnByValue": true}),
+        )?;
+        Ok(v.pointer("/result/value")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string())
     }
 
     pub fn close(self) {

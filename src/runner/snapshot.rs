@@ -90,23 +90,33 @@ pub fn build(document: &Value, ax_nodes: &Value, info: PageInfo, status: Option<
     let ax = ax_index(ax_nodes);
     let resolve = |href: &str| -> String {
         match &base {
-            Some(b) => b.join(href.trim()).map(|u| u.to_string()).unwrap_or_else(|_| href.to_string()),
+            Some(b) => b
+                .join(href.trim())
+                .map(|u| u.to_string())
+                .unwrap_or_else(|_| href.to_string()),
             None => href.to_string(),
         }
     };
 
     let mut snap = Snapshot::default();
-    let forms: Vec<usize> = (0..elements.len()).filter(|&i| elements[i].tag == "form").collect();
+    let forms: Vec<usize> = (0..elements.len())
+        .filter(|&i| elements[i].tag == "form")
+        .collect();
     let form_of = |i: usize| -> Option<usize> {
         if let Some(id) = elements[i].attr("form") {
-            return forms.iter().position(|&f| elements[f].attr("id") == Some(id));
+            return forms
+                .iter()
+                .position(|&f| elements[f].attr("id") == Some(id));
         }
         let a = ancestor(&elements, i, |e| e.tag == "form")?;
         forms.iter().position(|&f| f == a)
     };
     for &f in &forms {
         let e = &elements[f];
-        let action = e.attr("action").filter(|a| !a.trim().is_empty()).map(resolve);
+        let action = e
+            .attr("action")
+            .filter(|a| !a.trim().is_empty())
+            .map(resolve);
         snap.page.forms.push(Form {
             action: action.unwrap_or_else(|| info.url.clone()),
             method: e.attr("method").unwrap_or("get").to_ascii_lowercase(),
@@ -152,7 +162,10 @@ pub fn build(document: &Value, ax_nodes: &Value, info: PageInfo, status: Option<
                     elements
                         .iter()
                         .enumerate()
-                        .filter(|(j, o)| o.tag == "option" && ancestor(&elements, *j, |p| p.backend == e.backend).is_some())
+                        .filter(|(j, o)| {
+                            o.tag == "option"
+                                && ancestor(&elements, *j, |p| p.backend == e.backend).is_some()
+                        })
                         .map(|(_, o)| collapse(&o.text))
                         .collect()
                 } else {
@@ -193,7 +206,9 @@ pub fn build(document: &Value, ax_nodes: &Value, info: PageInfo, status: Option<
             "button" => {
                 snap.button_nodes.push(e.backend);
                 snap.page.buttons.push(Control {
-                    name: a.map(|a| a.name.clone()).unwrap_or_else(|| collapse(&e.text)),
+                    name: a
+                        .map(|a| a.name.clone())
+                        .unwrap_or_else(|| collapse(&e.text)),
                     role: "button".into(),
                     button_type: e.attr("type").unwrap_or("submit").to_ascii_lowercase(),
                     form: form_of(i),
@@ -228,7 +243,9 @@ pub fn build(document: &Value, ax_nodes: &Value, info: PageInfo, status: Option<
                 if e.attr("role") == Some("button") {
                     snap.button_nodes.push(e.backend);
                     snap.page.buttons.push(Control {
-                        name: a.map(|a| a.name.clone()).unwrap_or_else(|| collapse(&e.text)),
+                        name: a
+                            .map(|a| a.name.clone())
+                            .unwrap_or_else(|| collapse(&e.text)),
                         role: "button".into(),
                         button_type: String::new(),
                         form: form_of(i),
@@ -259,7 +276,10 @@ fn flatten(node: &Value, parent: Option<usize>, out: &mut Vec<Element>) -> Optio
     let node_type = node.get("nodeType").and_then(Value::as_u64).unwrap_or(0);
     let mut me = parent;
     if node_type == 3 {
-        let text = node.get("nodeValue").and_then(Value::as_str).unwrap_or_default();
+        let text = node
+            .get("nodeValue")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         // Text belongs to every element above it, for labels and link text.
         let mut at = parent;
         while let Some(i) = at {
@@ -299,7 +319,10 @@ fn flatten(node: &Value, parent: Option<usize>, out: &mut Vec<Element>) -> Optio
             })
             .unwrap_or_default();
         out.push(Element {
-            backend: node.get("backendNodeId").and_then(Value::as_i64).unwrap_or(0),
+            backend: node
+                .get("backendNodeId")
+                .and_then(Value::as_i64)
+                .unwrap_or(0),
             tag,
             attrs,
             parent,
@@ -370,13 +393,21 @@ fn name_source(sources: Option<&Value>) -> NameSource {
             continue;
         }
         let kind = s.get("type").and_then(Value::as_str).unwrap_or_default();
-        let attribute = s.get("attribute").and_then(Value::as_str).unwrap_or_default();
-        let native = s.get("nativeSource").and_then(Value::as_str).unwrap_or_default();
+        let attribute = s
+            .get("attribute")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let native = s
+            .get("nativeSource")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         return match (kind, attribute, native) {
             (_, "aria-labelledby", _) => NameSource::LabelledBy,
             (_, "aria-label", _) => NameSource::AriaLabel,
             (_, "title", _) => NameSource::Title,
-            ("placeholder", _, _) | (_, "placeholder" | "aria-placeholder", _) => NameSource::Placeholder,
+            ("placeholder", _, _) | (_, "placeholder" | "aria-placeholder", _) => {
+                NameSource::Placeholder
+            }
             (_, _, "labelfor" | "labelwrapped" | "label") => NameSource::Label,
             ("contents", _, _) => NameSource::Contents,
             _ => NameSource::Other,
@@ -401,7 +432,10 @@ fn ancestor(elements: &[Element], i: usize, pred: impl Fn(&Element) -> bool) -> 
 fn label_of(elements: &[Element], ids: &HashMap<&str, usize>, i: usize) -> Option<String> {
     let e = elements.get(i)?;
     if let Some(id) = e.attr("id").filter(|id| ids.contains_key(id)) {
-        if let Some(l) = elements.iter().find(|l| l.tag == "label" && l.attr("for") == Some(id)) {
+        if let Some(l) = elements
+            .iter()
+            .find(|l| l.tag == "label" && l.attr("for") == Some(id))
+        {
             return Some(collapse(&l.text));
         }
     }
@@ -410,11 +444,13 @@ fn label_of(elements: &[Element], ids: &HashMap<&str, usize>, i: usize) -> Optio
 
 fn region(elements: &[Element], i: usize) -> String {
     let found = ancestor(elements, i, |e| {
-        matches!(e.tag.as_str(), "header" | "nav" | "main" | "footer" | "aside")
-            || matches!(
-                e.attr("role"),
-                Some("banner" | "navigation" | "main" | "contentinfo" | "complementary")
-            )
+        matches!(
+            e.tag.as_str(),
+            "header" | "nav" | "main" | "footer" | "aside"
+        ) || matches!(
+            e.attr("role"),
+            Some("banner" | "navigation" | "main" | "contentinfo" | "complementary")
+        )
     });
     let Some(e) = found.and_then(|f| elements.get(f)) else {
         return String::new();
@@ -441,11 +477,17 @@ fn excerpt(e: &Element, label: Option<&str>) -> String {
         if k == "value" || k == "style" {
             continue; // A value may be what the user typed.
         }
-        tag.push_str(&format!(" {k}=\"{}\"", v.replace('&', "&amp;").replace('"', "&quot;")));
+        tag.push_str(&format!(
+            " {k}=\"{}\"",
+            v.replace('&', "&amp;").replace('"', "&quot;")
+        ));
     }
     tag.push('>');
     match label {
-        Some(l) if !l.is_empty() => format!("<label>{}</label> {tag}", l.replace('&', "&amp;").replace('<', "&lt;")),
+        Some(l) if !l.is_empty() => format!(
+            "<label>{}</label> {tag}",
+            l.replace('&', "&amp;").replace('<', "&lt;")
+        ),
         _ => tag,
     }
 }
@@ -468,18 +510,18 @@ mod tests {
 
     fn login_page() -> (Value, Value) {
         let doc = json!({"nodeType": 9, "backendNodeId": 1, "documentURL": "http://h/login", "baseURL": "http://h/login",
-            "children": [el(2, "html", &["lang", "en"], vec![el(3, "body", &[], vec![
-                el(4, "header", &[], vec![el(5, "a", &["href", "/login"], vec![text("Log in")])]),
-                el(6, "form", &["action", "/session", "method", "POST"], vec![
-                    el(7, "label", &["for", "owner"], vec![text("Owner  Name")]),
-                    el(8, "input", &["id", "owner", "name", "owner", "required", ""], vec![]),
-                    el(9, "input", &["type", "password", "placeholder", "Password", "name", "pw"], vec![]),
-                    el(10, "input", &["type", "hidden", "name", "csrf"], vec![]),
-                    el(11, "button", &[], vec![text("Log in")]),
-                ]),
-                el(12, "label", &["for", "nowhere"], vec![text("Ghost")]),
-                el(13, "footer", &[], vec![el(14, "a", &["href", "help#faq", "id", "f"], vec![text("Help")])]),
-            ])])]});
+        "children": [el(2, "html", &["lang", "en"], vec![el(3, "body", &[], vec![
+            el(4, "header", &[], vec![el(5, "a", &["href", "/login"], vec![text("Log in")])]),
+            el(6, "form", &["action", "/session", "method", "POST"], vec![
+                el(7, "label", &["for", "owner"], vec![text("Owner  Name")]),
+                el(8, "input", &["id", "owner", "name", "owner", "required", ""], vec![]),
+                el(9, "input", &["type", "password", "placeholder", "Password", "name", "pw"], vec![]),
+                el(10, "input", &["type", "hidden", "name", "csrf"], vec![]),
+                el(11, "button", &[], vec![text("Log in")]),
+            ]),
+            el(12, "label", &["for", "nowhere"], vec![text("Ghost")]),
+            el(13, "footer", &[], vec![el(14, "a", &["href", "help#faq", "id", "f"], vec![text("Help")])]),
+        ])])]});
         let nodes = json!([
             ax(5, "link", "Log in", json!([{"type": "contents", "value": {"value": "Log in"}}])),
             ax(8, "textbox", "Owner Name", json!([
@@ -497,17 +539,31 @@ mod tests {
     #[test]
     fn fields_carry_chromiums_names_and_where_they_came_from() {
         let (doc, nodes) = login_page();
-        let info = PageInfo { url: "http://h/login".into(), title: "Log in".into(), ..Default::default() };
+        let info = PageInfo {
+            url: "http://h/login".into(),
+            title: "Log in".into(),
+            ..Default::default()
+        };
         let s = build(&doc, &nodes, info, Some(200));
         let f = &s.page.fields;
         assert_eq!(f.len(), 2, "hidden inputs are not fields: {f:?}");
-        assert_eq!((f[0].name.as_str(), f[0].name_source), ("Owner Name", NameSource::Label));
+        assert_eq!(
+            (f[0].name.as_str(), f[0].name_source),
+            ("Owner Name", NameSource::Label)
+        );
         assert!(f[0].required);
         assert_eq!(f[0].label_text, "Owner Name");
         assert_eq!(f[0].form, Some(0));
-        assert_eq!((f[1].name.as_str(), f[1].name_source), ("Password", NameSource::Placeholder));
+        assert_eq!(
+            (f[1].name.as_str(), f[1].name_source),
+            ("Password", NameSource::Placeholder)
+        );
         assert_eq!(f[1].input_type, "password");
-        assert!(f[1].html.starts_with("<input type=\"password\""), "{}", f[1].html);
+        assert!(
+            f[1].html.starts_with("<input type=\"password\""),
+            "{}",
+            f[1].html
+        );
         assert_eq!(s.field_nodes, vec![8, 9]);
         assert_eq!(s.page.status, Some(200));
     }
@@ -518,7 +574,13 @@ mod tests {
         let s = build(&doc, &nodes, PageInfo::default(), None);
         let p = &s.page;
         assert_eq!(p.buttons.len(), 1);
-        assert_eq!((p.buttons[0].name.as_str(), p.buttons[0].button_type.as_str()), ("Log in", "submit"));
+        assert_eq!(
+            (
+                p.buttons[0].name.as_str(),
+                p.buttons[0].button_type.as_str()
+            ),
+            ("Log in", "submit")
+        );
         assert_eq!(p.buttons[0].form, Some(0));
         assert_eq!(p.links[0].href, "http://h/login");
         assert_eq!(p.links[0].region, "header");
@@ -541,7 +603,11 @@ mod tests {
 
     #[test]
     fn garbage_does_not_panic() {
-        for v in [json!(null), json!([1, 2]), json!({"children": [{"nodeType": 1, "attributes": ["odd"]}]})] {
+        for v in [
+            json!(null),
+            json!([1, 2]),
+            json!({"children": [{"nodeType": 1, "attributes": ["odd"]}]}),
+        ] {
             let _ = build(&v, &v, PageInfo::default(), None);
         }
     }

@@ -858,7 +858,9 @@ steps:
 
     #[test]
     fn a_step_may_carry_a_reach_share() {
-        let (s, _) = load("name: n\nstart: http://h/\nsteps:\n  - open: /\n  - click: Go\n    reach: 0.4\n").unwrap();
+        let (s, _) =
+            load("name: n\nstart: http://h/\nsteps:\n  - open: /\n  - click: Go\n    reach: 0.4\n")
+                .unwrap();
         assert_eq!(s.steps[1].reach, Some(0.4));
         assert_eq!(s.steps[0].reach, None);
         let e = located("name: n\nstart: http://h/\nsteps:\n  - click: Go\n    reach: 4\n");

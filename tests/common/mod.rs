@@ -14,7 +14,9 @@ pub fn portal() -> Portal {
 
 pub fn nocall() -> Command {
     let mut cmd = Command::cargo_bin("nocall").expect("the binary is built");
-    cmd.env_remove("GITHUB_ACTIONS").env("NO_COLOR", "1").env("COLUMNS", "200");
+    cmd.env_remove("GITHUB_ACTIONS")
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "200");
     cmd
 }
 
@@ -27,12 +29,22 @@ pub fn scenario(name: &str) -> PathBuf {
 }
 
 /// Runs scenarios against `portal` with JSON on stdout; returns (exit code, report, out dir).
-pub fn run_json(portal: &Portal, paths: &[PathBuf], extra: &[&str]) -> (i32, serde_json::Value, tempfile::TempDir) {
+pub fn run_json(
+    portal: &Portal,
+    paths: &[PathBuf],
+    extra: &[&str],
+) -> (i32, serde_json::Value, tempfile::TempDir) {
     let out = tempfile::tempdir().expect("temp dir");
     let mut cmd = nocall();
     cmd.arg("run")
         .args(paths)
-        .args(["--base-url", &portal.base_url(), "--format", "json", "--out"])
+        .args([
+            "--base-url",
+            &portal.base_url(),
+            "--format",
+            "json",
+            "--out",
+        ])
         .arg(out.path())
         .args(extra);
     let output = cmd.output().expect("nocall runs");
@@ -53,10 +65,16 @@ pub fn findings<'a>(report: &'a serde_json::Value, kind: &str) -> Vec<&'a serde_
         .unwrap_or_default()
 }
 
-pub fn scenario_result<'a>(report: &'a serde_json::Value, name_part: &str) -> &'a serde_json::Value {
+pub fn scenario_result<'a>(
+    report: &'a serde_json::Value,
+    name_part: &str,
+) -> &'a serde_json::Value {
     report["scenarios"]
         .as_array()
-        .and_then(|a| a.iter().find(|s| s["file"].as_str().is_some_and(|f| f.contains(name_part))))
+        .and_then(|a| {
+            a.iter()
+                .find(|s| s["file"].as_str().is_some_and(|f| f.contains(name_part)))
+        })
         .unwrap_or_else(|| panic!("no scenario {name_part} in {report:#}"))
 }
 
