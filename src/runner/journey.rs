@@ -303,8 +303,20 @@ impl Journey<'_> {
         }
         if let Some(err) = self.page.load_error.clone() {
             let reason = format!("{url} could not be loaded ({err})");
-            // The first page of a journey not answering is the portal being down, not a trap.
-            return Err(if self.loaded_once {
+            // The first page of a journey not answering at all is the portal being down (or
+            // the wrong address), not a trap a user meets.
+            let unreachable = [
+                "ERR_CONNECTION_REFUSED",
+                "ERR_NAME_NOT_RESOLVED",
+                "ERR_NAME_RESOLUTION_FAILED",
+                "ERR_ADDRESS_UNREACHABLE",
+                "ERR_ADDRESS_INVALID",
+                "ERR_CONNECTION_TIMED_OUT",
+                "ERR_INTERNET_DISCONNECTED",
+            ]
+            .iter()
+            .any(|e| err.contains(e));
+            return Err(if self.loaded_once || !unreachable {
                 StepError::Blocked(reason)
             } else {
                 StepError::Broken(format!("the portal could not be reached: {reason}"))

@@ -25,6 +25,8 @@ pub struct Page {
     main_frame: String,
     /// Requests in flight (not counting long-lived ones such as websockets / event streams).
     inflight: HashSet<String>,
+    /// Requests for the main frame's documents (loadingFailed names only the request).
+    documents: HashSet<String>,
     loading: bool,
     /// Main-frame loads that ended since the counter was last reset.
     stopped: usize,
@@ -65,6 +67,7 @@ impl Page {
             events,
             main_frame: String::new(),
             inflight: HashSet::new(),
+            documents: HashSet::new(),
             loading: false,
             stopped: 0,
             started: 0,
@@ -223,20 +226,19 @@ impl Page {
             }
             "Network.requestWillBeSent" => {
                 let kind = p.get("type").and_then(Value::as_str).unwrap_or_default();
+                let id = p.get("requestId").and_then(Value::as_str).unwrap_or_default();
                 if !matches!(kind, "WebSocket" | "EventSource" | "Ping") {
-                    if let Some(id) = p.get("requestId").and_then(Value::as_str) {
-                        self.inflight.insert(id.to_string());
-                    }
+                    self.inflight.insert(id.to_string());
+                }
+                if kind == "Document" && frame() == self.main_frame {
+                    self.documents.insert(id.to_string());
                 }
             }
             "Network.loadingFinished" | "Network.loadingFailed" => {
-                if let Some(id) = p.get("requestId").and_then(Value::as_str) {
-                    self.inflight.remove(id);
-                }
-                if e.method == "Network.loadingFailed"
-                    && p.get("type").and_then(Value::as_str) == Some("Document")
-                    && frame() == self.main_frame
-                {
+                let id = p.get("requestId").and_then(Value::as_str).unwrap_or_default();
+                self.inflight.remove(id);
+                let document = self.documents.remove(id);
+                if e.method == "Network.loadingFailed" && document {
                     let text = p
                         .get("errorText")
                         .and_then(Value::as_str)
