@@ -12,6 +12,7 @@ pub mod explain;
 pub mod finding;
 pub mod gate;
 pub mod normalize;
+pub mod phones;
 pub mod pipeline;
 pub mod probe;
 pub mod rank;
