@@ -571,19 +571,11 @@ mod tests {
         let mut probes = PhoneProbes::default();
         probes.lookups.insert(
             "+12127365000".into(),
-            LookupAnswer {
-                status: LineStatus::NotLive,
-                said: "inactive".into(),
-                carrier: None,
-            },
+            LookupAnswer::new(LineStatus::NotLive, "inactive"),
         );
         probes.lookups.insert(
             "+18005550199".into(),
-            LookupAnswer {
-                status: LineStatus::Live,
-                said: "active".into(),
-                carrier: None,
-            },
+            LookupAnswer::new(LineStatus::Live, "active"),
         );
         let found = run(&[t], probes);
         assert_eq!(

@@ -40,12 +40,16 @@ pub struct LookupAnswer {
 }
 
 impl LookupAnswer {
-    fn unknown(said: impl Into<String>) -> Self {
+    pub fn new(status: LineStatus, said: impl Into<String>) -> Self {
         LookupAnswer {
-            status: LineStatus::Unknown,
+            status,
             said: said.into(),
             carrier: None,
         }
+    }
+
+    fn unknown(said: impl Into<String>) -> Self {
+        LookupAnswer::new(LineStatus::Unknown, said)
     }
 }
 

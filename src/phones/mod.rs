@@ -215,30 +215,14 @@ pub fn places<'a>(traces: &'a [Trace], cfg: &Config) -> Vec<Place<'a>> {
                 continue;
             }
             seen.push((page.url.as_str(), page.text.as_str()));
-            let links: Vec<(&str, &str)> = page
+            let links = page
                 .links
                 .iter()
                 .filter(|l| l.visible && is_tel(&l.href))
                 .map(|l| (l.text.as_str(), l.href.as_str()))
                 .collect();
-            let region = region_hint(configured, &page.lang)
-                .or_else(|| tel_region(&links))
-                .or_else(|| journey_region.clone())
-                .unwrap_or_else(|| find::DEFAULT_REGION.to_string());
-            let tels = links
-                .iter()
-                .map(|&(text, href)| tel_link(text, href, &region))
-                .collect();
-            out.push(Place {
-                trace,
-                step: Some(step.index),
-                url: page.url.clone(),
-                subject: None,
-                numbers: find_in_text(&page.text, &region),
-                region,
-                text: &page.text,
-                tels,
-            });
+            let base = Place::new(trace, Some(step.index), page.url.clone(), None, &page.text);
+            out.push(base.read(&page.lang, links, configured, journey_region.as_deref()));
         }
         // Messages carry no language of their own; the journey's pages say where it is.
         let lang = trace
@@ -254,33 +238,60 @@ pub fn places<'a>(traces: &'a [Trace], cfg: &Config) -> Vec<Place<'a>> {
                 .iter()
                 .find(|s| s.mail == Some(m))
                 .map(|s| s.index);
-            let links: Vec<(&str, &str)> = mail
+            let links = mail
                 .links
                 .iter()
                 .filter(|l| is_tel(&l.href))
                 .map(|l| (l.text.as_str(), l.href.as_str()))
                 .collect();
-            let region = region_hint(configured, lang)
-                .or_else(|| tel_region(&links))
-                .or_else(|| journey_region.clone())
-                .unwrap_or_else(|| find::DEFAULT_REGION.to_string());
-            let tels = links
-                .iter()
-                .map(|&(text, href)| tel_link(text, href, &region))
-                .collect();
-            out.push(Place {
-                trace,
-                step,
-                url: format!("mailto:{}", mail.to.first().map_or("", String::as_str)),
-                subject: Some(mail.subject.as_str()),
-                numbers: find_in_text(&mail.text, &region),
-                region,
-                text: &mail.text,
-                tels,
-            });
+            let url = format!("mailto:{}", mail.to.first().map_or("", String::as_str));
+            let base = Place::new(trace, step, url, Some(&mail.subject), &mail.text);
+            out.push(base.read(lang, links, configured, journey_region.as_deref()));
         }
     }
     out
+}
+
+impl<'a> Place<'a> {
+    fn new(
+        trace: &'a Trace,
+        step: Option<usize>,
+        url: String,
+        subject: Option<&'a str>,
+        text: &'a str,
+    ) -> Self {
+        Place {
+            trace,
+            step,
+            url,
+            subject,
+            region: String::new(),
+            text,
+            numbers: Vec::new(),
+            tels: Vec::new(),
+        }
+    }
+
+    /// Reads the numbers in the text and the `tel:` links, in the region the configuration,
+    /// `lang`, the links themselves or the rest of the journey say, else the default.
+    fn read(
+        mut self,
+        lang: &str,
+        links: Vec<(&'a str, &'a str)>,
+        configured: Option<&str>,
+        journey_region: Option<&str>,
+    ) -> Self {
+        self.region = region_hint(configured, lang)
+            .or_else(|| tel_region(&links))
+            .or_else(|| journey_region.map(str::to_string))
+            .unwrap_or_else(|| find::DEFAULT_REGION.to_string());
+        self.numbers = find_in_text(self.text, &self.region);
+        self.tels = links
+            .into_iter()
+            .map(|(text, href)| tel_link(text, href, &self.region))
+            .collect();
+        self
+    }
 }
 
 fn is_tel(href: &str) -> bool {
@@ -489,19 +500,11 @@ mod tests {
         };
         probes.lookups.insert(
             "+14155552671".into(),
-            LookupAnswer {
-                status: LineStatus::Live,
-                said: "active".into(),
-                carrier: None,
-            },
+            LookupAnswer::new(LineStatus::Live, "active"),
         );
         probes.lookups.insert(
             "+12127365000".into(),
-            LookupAnswer {
-                status: LineStatus::NotLive,
-                said: "inactive".into(),
-                carrier: None,
-            },
+            LookupAnswer::new(LineStatus::NotLive, "inactive"),
         );
         assert_eq!(
             probes.verdict("+14155552671"),
