@@ -405,6 +405,10 @@ struct Candidate {
     pieces: Vec<Piece>,
 }
 
+/// No phone number has more groups: a longer run is a calendar row or a table of figures
+/// (and judging it would cost time quadratic in its length).
+const MAX_PIECES: usize = 10;
+
 /// Characters that may sit between the groups of a number.
 fn is_separator(c: char) -> bool {
     matches!(
@@ -640,20 +644,30 @@ enum Context {
     NotPhone,
 }
 
-/// Up to 60 characters before `start`, crossing at most one line break.
+/// Up to 60 characters before `start` on its line, and the line before when it reads as
+/// the number's label (`Call us:`, a short `Phone` heading above it).
 fn window_before(text: &str, start: usize) -> &str {
     let before = text.get(..start).unwrap_or_default();
     let from = before.char_indices().rev().nth(59).map_or(0, |(b, _)| b);
-    let mut window = before.get(from..).unwrap_or_default();
-    if let Some(first_break) = window.rfind('\n').and_then(|last| {
-        window
-            .get(..last)
-            .and_then(|w| w.rfind('\n'))
-            .map(|b| b + 1)
-    }) {
-        window = window.get(first_break..).unwrap_or_default();
+    let window = before.get(from..).unwrap_or_default();
+    let Some(last_break) = window.rfind('\n') else {
+        return window;
+    };
+    let current = window.get(last_break + 1..).unwrap_or_default();
+    let previous_start = window
+        .get(..last_break)
+        .and_then(|w| w.rfind('\n'))
+        .map_or(0, |b| b + 1);
+    let previous = window
+        .get(previous_start..last_break)
+        .unwrap_or_default()
+        .trim();
+    let is_label = previous.ends_with(':') || previous.chars().count() <= 30;
+    if current.trim().is_empty() && is_label {
+        window.get(previous_start..).unwrap_or_default()
+    } else {
+        current
     }
-    window
 }
 
 fn context(text: &str, start: usize) -> Context {
@@ -707,6 +721,9 @@ struct Choice {
 /// number when the words around it say it is one.
 fn judge(text: &str, cand: &Candidate, region: &str, assume_phone: bool) -> Option<FoundPhone> {
     let n = cand.pieces.len();
+    if n > MAX_PIECES {
+        return None;
+    }
     let ctx = if assume_phone {
         Context::Phone
     } else {
@@ -722,6 +739,7 @@ fn judge(text: &str, cand: &Candidate, region: &str, assume_phone: bool) -> Opti
         for a in 0..n {
             for b in (a + 1)..=n {
                 if (a, b) != (0, n)
+                    && (7..=15).contains(&digits_in(cand, a, b))
                     && split_at_space(text, cand, a)
                     && split_at_space(text, cand, b)
                 {
@@ -856,6 +874,10 @@ fn shaped(
     if !(7..=15).contains(&digits.len()) {
         return None;
     }
+    // `1 2 3 4 5 6 7`: a row of a calendar or a list, not groups of a number.
+    if lens.iter().filter(|&&l| l == 1).count() > 2 {
+        return None;
+    }
     if NOT_A_PHONE.iter().any(|r| r.is_match(raw)) {
         return None;
     }
@@ -965,6 +987,8 @@ mod tests {
         ),
         ("1-800-555-0199", "US", &["+18005550199"]),
         ("Call us: 0800 123", "US", &["+10800123"]),
+        ("Call us:\n0800 123", "US", &["+10800123"]),
+        ("Phone\n212 736 5000", "US", &["+12127365000"]),
         ("Tel. 802 443 7165", "US", &["+18024437165"]),
         ("Call 212-736-5000 x12", "US", &["+12127365000"]),
         ("Fax (212) 736-5001", "US", &["+12127365001"]),
@@ -1068,6 +1092,12 @@ mod tests {
         ("v1.2.3", "US"),
         ("12 345 678", "FR"),
         ("Flight 2490 departs 14:35", "US"),
+        (
+            "Call us any day:\nNovember 1 2 3 4 5 6 7 8 9 10 11 12 13 14",
+            "US",
+        ),
+        ("Seats 12 14 16 18 20 22", "US"),
+        ("Call us today.\nBalance 1234 5678", "US"),
     ];
 
     fn numbers(text: &str, region: &str) -> Vec<String> {
@@ -1269,6 +1299,8 @@ mod tests {
             "Call \u{202f}+\u{a0}4\u{2013}4\u{2011}2",
             "x".repeat(5000).as_str(),
             "1-".repeat(3000).as_str(),
+            "1 ".repeat(3000).as_str(),
+            "12 ".repeat(3000).as_str(),
             "(0) (0) (0) (0) (0) (0)",
             "tel:+;;;;====",
         ] {
