@@ -83,13 +83,11 @@ fn check_place(place: &Place<'_>, probes: &PhoneProbes, lines: &SupportLines, ou
                 in_mismatch.insert(&shown.e164);
                 in_mismatch.insert(&dials.e164);
                 let mut message = format!(
-                    "The link{} shows {} ({}) but dials {} ({}): a user who taps it calls \
-                     another number than the one they read.",
+                    "The link{} shows {} but dials {}: a user who taps it calls another number \
+                     than the one they read.",
                     in_message(place),
-                    shown.raw,
-                    shown.e164,
-                    dials.raw,
-                    dials.e164
+                    written(shown),
+                    written(dials)
                 );
                 for n in [shown, dials] {
                     if let Some(range) = fiction_range(&n.e164) {
@@ -143,11 +141,7 @@ fn check_place(place: &Place<'_>, probes: &PhoneProbes, lines: &SupportLines, ou
             (Some((href, text)), None) => format!("<a href=\"{href}\">{text}</a>"),
             (None, None) => f.raw.clone(),
         };
-        let written = if f.raw == *e164 {
-            f.raw.clone()
-        } else {
-            format!("{} ({e164})", f.raw)
-        };
+        let written = written(f);
         let elsewhere =
             s.at.as_ref()
                 .map(|at| lines.elsewhere(place, at.clone(), e164))
@@ -218,6 +212,15 @@ fn check_place(place: &Place<'_>, probes: &PhoneProbes, lines: &SupportLines, ou
                 .excerpt(excerpt),
             ));
         }
+    }
+}
+
+/// `(415) 555-2671 (+14155552671)`, or the E.164 form alone when that is how it is written.
+fn written(f: &FoundPhone) -> String {
+    if f.raw == f.e164 {
+        f.raw.clone()
+    } else {
+        format!("{} ({})", f.raw, f.e164)
     }
 }
 
@@ -466,7 +469,11 @@ mod tests {
                 .message
                 .contains("shows (800) 555-0148 (+18005550148)")
         );
-        assert!(mismatch.message.contains("dials +18005550184"));
+        assert!(
+            mismatch.message.contains("but dials +18005550184:"),
+            "{}",
+            mismatch.message
+        );
         assert!(
             mismatch.message.contains("unverified"),
             "{}",
