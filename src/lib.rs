@@ -15,6 +15,7 @@ pub mod finding;
 pub mod fixture_portal;
 pub mod gate;
 pub mod normalize;
+pub mod phones;
 pub mod pipeline;
 pub mod probe;
 pub mod rank;

@@ -5,4 +5,7 @@
 
 /// Everything probed during a run.
 #[derive(Debug, Clone, Default)]
-pub struct Probes {}
+pub struct Probes {
+    /// Phone directory rows and lookup answers, by E.164 ([`crate::phones::lookup_all`]).
+    pub phones: crate::phones::PhoneProbes,
+}

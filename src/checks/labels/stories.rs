@@ -187,7 +187,7 @@ fn the_teleconference_traps_are_each_reported_with_their_kind() {
     }
     let label_kinds = got
         .iter()
-        .filter(|(k, _)| *k != Kind::JourneyBlocked)
+        .filter(|(k, _)| *k != Kind::JourneyBlocked && !k.as_str().starts_with("phone-"))
         .count();
     assert_eq!(label_kinds, 5, "{found:#?}");
     let by = |k: Kind| found.iter().find(|f| f.kind == k);
@@ -275,7 +275,7 @@ fn the_clean_portal_has_no_findings() {
     let mut login = page(
         "/clean/login",
         "Sign in — Riverside Library",
-        "Riverside Library\nHome\nCatalogue\nHelp\nSign in to your account\nEnter your library card number and PIN, then click Sign in.\nLibrary card number\nPIN\nSign in\nForgot your PIN?\nNew member? Join the library\nSearch the catalogue\nContact us\nCall us on 020 7946 0123",
+        "Riverside Library\nHome\nCatalogue\nHelp\nSign in to your account\nEnter your library card number and PIN, then click Sign in.\nLibrary card number\nPIN\nSign in\nForgot your PIN?\nNew member? Join the library\nSearch the catalogue\nContact us\nCall us on 020 7123 4567",
     );
     let mut card = typed("Library card number", "text", "username");
     card.pattern = "\\d{14}".into();
@@ -299,8 +299,8 @@ fn the_clean_portal_has_no_findings() {
         link("Join the library", "/clean/join", "main"),
         link("Contact us", "/clean/contact", "footer"),
         Link {
-            text: "020 7946 0123".into(),
-            href: "tel:+442079460123".into(),
+            text: "020 7123 4567".into(),
+            href: "tel:+442071234567".into(),
             region: "footer".into(),
             visible: true,
             ..Link::default()
@@ -309,7 +309,7 @@ fn the_clean_portal_has_no_findings() {
     let mut account = page(
         "/clean/account",
         "Your account — Riverside Library",
-        "Riverside Library\nWelcome back, Pat\nYou have 2 loans.\nRenew all\nMy loans\nLog out\nQuestions? Call us on 020 7946 0123.",
+        "Riverside Library\nWelcome back, Pat\nYou have 2 loans.\nRenew all\nMy loans\nLog out\nQuestions? Call us on 020 7123 4567.",
     );
     account.buttons = vec![button("Renew all"), button("Log out")];
     account.links = chrome("clean");

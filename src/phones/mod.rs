@@ -1,0 +1,554 @@
+//! Phone numbers: where a journey showed them (pages, `tel:` links, captured mail), what
+//! they dial, and what support's directory and a lookup provider say about them.
+//!
+//! When self-service fails the number on the page is the user's last way out, so every
+//! number a journey shows is read here. [`places`] gathers them from the traces for the
+//! check (`checks/phones.rs`); [`numbers_of`] and [`lookup_all`] are the probe the run does
+//! once, after the journeys, so the check stays pure. No library can tell whether a number
+//! is answered: without a directory row or a lookup answer a number is *unverified*, and
+//! nothing here says otherwise.
+
+pub mod directory;
+pub mod find;
+pub mod lookup;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+
+pub use directory::{Directory, DirectoryEntry, LineState};
+pub use find::{
+    FoundPhone, Reading, TelError, find_in_text, parse_tel, read_number, region_for, region_hint,
+};
+pub use lookup::{LineStatus, LookupAnswer};
+
+use crate::config::{Config, Phones};
+use crate::trace::Trace;
+
+/// What the run learned about phone lines, handed to the checks as plain data.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PhoneProbes {
+    /// Support's directory (`phones.directory`), when configured and readable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directory: Option<Directory>,
+    /// Lookup answers by E.164, for numbers the directory does not list.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub lookups: BTreeMap<String, LookupAnswer>,
+    /// What went wrong probing (directory unreadable, provider refused the credentials);
+    /// the numbers concerned are unverified.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+}
+
+/// What is known about whether a number is answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict<'a> {
+    /// Listed as disconnected, or the provider says it is not live. `by` says who, in
+    /// words that fit after "is": "listed as disconnected in the phone directory (…)".
+    Dead { by: String },
+    /// Listed as live (with the hours the directory gives), or the provider says live.
+    Live { hours: Option<&'a str>, by: String },
+    /// Neither the directory nor a lookup covers it.
+    Unverified,
+}
+
+impl PhoneProbes {
+    /// The directory first (support's own word), then the lookup.
+    pub fn verdict(&self, e164: &str) -> Verdict<'_> {
+        if let Some((dir, entry)) = self
+            .directory
+            .as_ref()
+            .and_then(|d| d.get(e164).map(|e| (d, e)))
+        {
+            let cite = dir.cite(entry);
+            return match entry.status {
+                LineState::Disconnected => Verdict::Dead {
+                    by: format!("listed as disconnected in the phone directory ({cite})"),
+                },
+                LineState::Live => Verdict::Live {
+                    hours: Some(entry.hours.as_str()).filter(|h| !h.trim().is_empty()),
+                    by: format!("the phone directory ({cite})"),
+                },
+            };
+        }
+        match self.lookups.get(e164) {
+            Some(a) if a.status == LineStatus::NotLive => Verdict::Dead {
+                by: format!("not live according to the lookup provider (\"{}\")", a.said),
+            },
+            Some(a) if a.status == LineStatus::Live => Verdict::Live {
+                hours: None,
+                by: "the lookup provider".to_string(),
+            },
+            _ => Verdict::Unverified,
+        }
+    }
+
+    /// The numbers neither the directory nor a lookup covers, for the report to list as
+    /// unverified.
+    pub fn unverified<'n>(&self, numbers: &'n [String]) -> Vec<&'n str> {
+        numbers
+            .iter()
+            .filter(|n| self.verdict(n) == Verdict::Unverified)
+            .map(String::as_str)
+            .collect()
+    }
+}
+
+/// Loads the directory and looks up, through the configured provider, every number it
+/// does not list. Problems (unreadable directory, unset credentials, refused lookups) are
+/// kept in [`PhoneProbes::errors`]; the numbers concerned stay unverified.
+pub fn lookup_all(numbers: &[String], cfg: &Phones, env: crate::scenario::Env<'_>) -> PhoneProbes {
+    let mut probes = PhoneProbes::default();
+    if let Some(path) = &cfg.directory {
+        match Directory::load(path, cfg.region.as_deref()) {
+            Ok(d) => probes.directory = Some(d),
+            Err(problems) => probes
+                .errors
+                .extend(problems.iter().map(ToString::to_string)),
+        }
+    }
+    let Some(provider) = &cfg.lookup else {
+        return probes;
+    };
+    let todo: Vec<String> = numbers
+        .iter()
+        .filter(|n| probes.directory.as_ref().is_none_or(|d| d.get(n).is_none()))
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if todo.is_empty() {
+        return probes;
+    }
+    match lookup::credentials(provider, env) {
+        Ok(creds) => {
+            let (answers, errors) =
+                lookup::query(&provider.url, &creds, &todo, lookup::LOOKUP_TIMEOUT);
+            probes.lookups = answers;
+            probes.errors.extend(errors);
+        }
+        Err(e) => probes.errors.push(e),
+    }
+    probes
+}
+
+/// The numbers worth asking a provider about: every number a journey showed or a `tel:`
+/// link dials that could be dialled, in E.164, sorted, once each.
+pub fn numbers_of(traces: &[Trace], cfg: &Config) -> Vec<String> {
+    let mut numbers = BTreeSet::new();
+    for place in places(traces, cfg) {
+        for f in &place.numbers {
+            if f.valid || f.fiction {
+                numbers.insert(f.e164.clone());
+            }
+        }
+        for tel in &place.tels {
+            if let Ok(d) = &tel.dials
+                && (d.valid || d.fiction)
+            {
+                numbers.insert(d.e164.clone());
+            }
+        }
+    }
+    numbers.into_iter().collect()
+}
+
+/// A `tel:` link, what it shows and what it dials.
+#[derive(Debug, Clone)]
+pub struct TelLink<'a> {
+    pub text: &'a str,
+    pub href: &'a str,
+    /// The number the link's own text shows, if it shows one.
+    pub shown: Option<FoundPhone>,
+    pub dials: Result<FoundPhone, TelError>,
+}
+
+/// Where a journey showed numbers: one visited page, or one message the portal sent.
+#[derive(Debug, Clone)]
+pub struct Place<'a> {
+    pub trace: &'a Trace,
+    /// The step whose page this is (for a message: the `email` step that opened it).
+    pub step: Option<usize>,
+    /// The page's URL; `mailto:` the recipient for a message.
+    pub url: String,
+    /// The message's subject; `None` for a page.
+    pub subject: Option<&'a str>,
+    /// The region numbers here are read in.
+    pub region: String,
+    /// The visible text (the message's text).
+    pub text: &'a str,
+    /// Numbers in the text, each where it is written.
+    pub numbers: Vec<FoundPhone>,
+    pub tels: Vec<TelLink<'a>>,
+}
+
+/// Every page and message of every journey, with the numbers on it. A page seen again
+/// unchanged later in the same journey is listed once.
+pub fn places<'a>(traces: &'a [Trace], cfg: &Config) -> Vec<Place<'a>> {
+    let configured = cfg.phones.region.as_deref();
+    let mut out = Vec::new();
+    for trace in traces {
+        // A page that says nothing of its region is read like the rest of its site: the
+        // country the journey's `tel:` links dial.
+        let journey_links: Vec<(&str, &str)> = trace
+            .steps
+            .iter()
+            .filter_map(|s| s.page.as_ref())
+            .flat_map(|p| p.links.iter().filter(|l| l.visible))
+            .map(|l| (l.text.as_str(), l.href.as_str()))
+            .chain(
+                trace
+                    .mails
+                    .iter()
+                    .flat_map(|m| m.links.iter().map(|l| (l.text.as_str(), l.href.as_str()))),
+            )
+            .filter(|&(_, href)| is_tel(href))
+            .collect();
+        let journey_region = tel_region(&journey_links);
+        let mut seen: Vec<(&str, &str)> = Vec::new();
+        for step in &trace.steps {
+            let Some(page) = &step.page else {
+                continue;
+            };
+            if seen.contains(&(page.url.as_str(), page.text.as_str())) {
+                continue;
+            }
+            seen.push((page.url.as_str(), page.text.as_str()));
+            let links = page
+                .links
+                .iter()
+                .filter(|l| l.visible && is_tel(&l.href))
+                .map(|l| (l.text.as_str(), l.href.as_str()))
+                .collect();
+            let base = Place::new(trace, Some(step.index), page.url.clone(), None, &page.text);
+            out.push(base.read(&page.lang, links, configured, journey_region.as_deref()));
+        }
+        // Messages carry no language of their own; the journey's pages say where it is.
+        let lang = trace
+            .steps
+            .iter()
+            .filter_map(|s| s.page.as_ref())
+            .map(|p| p.lang.as_str())
+            .find(|l| !l.is_empty())
+            .unwrap_or_default();
+        for (m, mail) in trace.mails.iter().enumerate() {
+            let step = trace
+                .steps
+                .iter()
+                .find(|s| s.mail == Some(m))
+                .map(|s| s.index);
+            let links = mail
+                .links
+                .iter()
+                .filter(|l| is_tel(&l.href))
+                .map(|l| (l.text.as_str(), l.href.as_str()))
+                .collect();
+            let url = format!("mailto:{}", mail.to.first().map_or("", String::as_str));
+            let base = Place::new(trace, step, url, Some(&mail.subject), &mail.text);
+            out.push(base.read(lang, links, configured, journey_region.as_deref()));
+        }
+    }
+    out
+}
+
+impl<'a> Place<'a> {
+    fn new(
+        trace: &'a Trace,
+        step: Option<usize>,
+        url: String,
+        subject: Option<&'a str>,
+        text: &'a str,
+    ) -> Self {
+        Place {
+            trace,
+            step,
+            url,
+            subject,
+            region: String::new(),
+            text,
+            numbers: Vec::new(),
+            tels: Vec::new(),
+        }
+    }
+
+    /// Reads the numbers in the text and the `tel:` links, in the region the configuration,
+    /// `lang`, the links themselves or the rest of the journey say, else the default.
+    fn read(
+        mut self,
+        lang: &str,
+        links: Vec<(&'a str, &'a str)>,
+        configured: Option<&str>,
+        journey_region: Option<&str>,
+    ) -> Self {
+        self.region = region_hint(configured, lang)
+            .or_else(|| tel_region(&links))
+            .or_else(|| journey_region.map(str::to_string))
+            .unwrap_or_else(|| find::DEFAULT_REGION.to_string());
+        self.numbers = find_in_text(self.text, &self.region);
+        self.tels = links
+            .into_iter()
+            .map(|(text, href)| tel_link(text, href, &self.region))
+            .collect();
+        self
+    }
+}
+
+fn is_tel(href: &str) -> bool {
+    href.trim()
+        .get(..4)
+        .is_some_and(|s| s.eq_ignore_ascii_case("tel:"))
+}
+
+/// The country most of these `tel:` links dial with an explicit `+`: where a page that
+/// does not say its region most likely is.
+fn tel_region(links: &[(&str, &str)]) -> Option<String> {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for &(_, href) in links {
+        let Some(region) = parse_tel(href, find::DEFAULT_REGION)
+            .ok()
+            .filter(|d| d.valid && d.raw.starts_with('+'))
+            .and_then(|d| find::region_of(&d.e164))
+        else {
+            continue;
+        };
+        match counts.iter_mut().find(|(r, _)| *r == region) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((region, 1)),
+        }
+    }
+    // The most frequent; on a tie the first seen.
+    let best = counts.iter().map(|(_, n)| *n).max()?;
+    counts.into_iter().find(|(_, n)| *n == best).map(|(r, _)| r)
+}
+
+fn tel_link<'a>(text: &'a str, href: &'a str, region: &str) -> TelLink<'a> {
+    let dials = parse_tel(href, region);
+    let mut shown = find::find_in_phone_text(text, region).into_iter().next();
+    // A link's text in national form (`020 7946 0123`) is written for the country the link
+    // dials (`tel:+44…`), whatever region the page is read in.
+    if let (Some(s), Ok(d)) = (&shown, &dials)
+        && s.e164 != d.e164
+        && !s.raw.trim_start().starts_with('+')
+        && let Some(theirs) = find::region_of(&d.e164).filter(|r| r != region)
+        && let Some(again) = find::find_in_phone_text(text, &theirs).into_iter().next()
+        && again.e164 == d.e164
+    {
+        shown = Some(again);
+    }
+    TelLink {
+        text,
+        href,
+        shown,
+        dials,
+    }
+}
+
+/// Where `needle` sits in `text`, for a number known only from a link.
+pub fn locate(text: &str, needle: &str) -> Option<Range<usize>> {
+    if needle.trim().is_empty() {
+        return None;
+    }
+    text.find(needle).map(|b| b..b + needle.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::{Link, Mail, MailLink, PageState, StepTrace};
+
+    fn trace() -> Trace {
+        Trace {
+            scenario: "help".into(),
+            file: "help.yaml".into(),
+            start_url: "http://127.0.0.1:1/".into(),
+            steps: vec![
+                StepTrace {
+                    index: 1,
+                    page: Some(PageState {
+                        url: "http://127.0.0.1:1/help/".into(),
+                        lang: "en-GB".into(),
+                        text: "Call us on 020 7946 0000 or 0800 123 4567.".into(),
+                        links: vec![Link {
+                            text: "0800 123 4567".into(),
+                            href: "tel:+448001234567".into(),
+                            visible: true,
+                            ..Link::default()
+                        }],
+                        ..PageState::default()
+                    }),
+                    ..StepTrace::default()
+                },
+                StepTrace {
+                    index: 2,
+                    page: Some(PageState {
+                        url: "http://127.0.0.1:1/help/".into(),
+                        lang: "en-GB".into(),
+                        text: "Call us on 020 7946 0000 or 0800 123 4567.".into(),
+                        ..PageState::default()
+                    }),
+                    ..StepTrace::default()
+                },
+            ],
+            mails: vec![Mail {
+                to: vec!["pat@example.test".into()],
+                subject: "Your notice".into(),
+                text: "Questions? Call 0345 600 1234.".into(),
+                links: vec![MailLink {
+                    text: "Call".into(),
+                    href: "TEL:+443456001234".into(),
+                }],
+                ..Mail::default()
+            }],
+            ..Trace::default()
+        }
+    }
+
+    #[test]
+    fn places_cover_pages_once_and_mail() {
+        let traces = [trace()];
+        let places = places(&traces, &Config::default());
+        assert_eq!(places.len(), 2, "the unchanged page is listed once");
+        assert_eq!(places[0].region, "GB");
+        assert_eq!(places[0].numbers.len(), 2);
+        assert_eq!(places[0].tels.len(), 1);
+        assert_eq!(places[1].subject, Some("Your notice"));
+        assert_eq!(places[1].url, "mailto:pat@example.test");
+        assert_eq!(
+            places[1].region, "GB",
+            "a message is read in its journey's region"
+        );
+        assert_eq!(places[1].tels.len(), 1);
+    }
+
+    #[test]
+    fn numbers_of_lists_each_dialable_number_once() {
+        let traces = [trace()];
+        assert_eq!(
+            numbers_of(&traces, &Config::default()),
+            ["+442079460000", "+443456001234", "+448001234567"]
+        );
+    }
+
+    #[test]
+    fn without_lang_the_tel_links_say_the_region() {
+        let mut t = trace();
+        for step in &mut t.steps {
+            if let Some(p) = &mut step.page {
+                p.lang = "en".into();
+            }
+        }
+        let traces = [t];
+        let places = places(&traces, &Config::default());
+        assert_eq!(places[0].region, "GB");
+        assert_eq!(places[1].region, "GB");
+    }
+
+    #[test]
+    fn a_page_without_hints_is_read_like_the_rest_of_its_journey() {
+        let mut t = trace();
+        t.mails.clear();
+        if let Some(p) = t.steps.get_mut(0).and_then(|s| s.page.as_mut()) {
+            p.lang = "en".into();
+        }
+        if let Some(p) = t.steps.get_mut(1).and_then(|s| s.page.as_mut()) {
+            p.lang = String::new();
+            p.url = "http://127.0.0.1:1/account".into();
+        }
+        let traces = [t];
+        let places = places(&traces, &Config::default());
+        assert_eq!(places.len(), 2);
+        assert!(places[1].tels.is_empty());
+        assert_eq!(places[1].region, "GB");
+    }
+
+    #[test]
+    fn a_link_text_in_national_form_is_read_in_the_country_it_dials() {
+        let link = tel_link("020 7946 0123", "tel:+442079460123", "US");
+        assert_eq!(link.shown.map(|s| s.e164).as_deref(), Some("+442079460123"));
+        let other = tel_link("020 7946 0124", "tel:+442079460123", "US");
+        assert_ne!(
+            other.shown.map(|s| s.e164).as_deref(),
+            Some("+442079460123")
+        );
+    }
+
+    #[test]
+    fn configured_region_wins_over_lang() {
+        let traces = [trace()];
+        let mut cfg = Config::default();
+        cfg.phones.region = Some("US".into());
+        // Read as US numbers the ones written without +44 are not valid; the tel: links
+        // carry their country code and stay.
+        assert_eq!(
+            numbers_of(&traces, &cfg),
+            ["+443456001234", "+448001234567"]
+        );
+    }
+
+    #[test]
+    fn verdicts_prefer_the_directory_then_the_lookup() {
+        let dir = Directory::parse(
+            "number,status,hours\n+14155552671,disconnected,\n+18005550199,live,Mon-Fri 9-5\n",
+            std::path::Path::new("support-phones.csv"),
+            None,
+        )
+        .unwrap();
+        let mut probes = PhoneProbes {
+            directory: Some(dir),
+            ..PhoneProbes::default()
+        };
+        probes.lookups.insert(
+            "+14155552671".into(),
+            LookupAnswer::new(LineStatus::Live, "active"),
+        );
+        probes.lookups.insert(
+            "+12127365000".into(),
+            LookupAnswer::new(LineStatus::NotLive, "inactive"),
+        );
+        assert_eq!(
+            probes.verdict("+14155552671"),
+            Verdict::Dead {
+                by: "listed as disconnected in the phone directory (support-phones.csv, line 2)"
+                    .into()
+            }
+        );
+        assert!(matches!(
+            probes.verdict("+18005550199"),
+            Verdict::Live {
+                hours: Some("Mon-Fri 9-5"),
+                ..
+            }
+        ));
+        assert!(matches!(
+            probes.verdict("+12127365000"),
+            Verdict::Dead { .. }
+        ));
+        assert_eq!(probes.verdict("+16502530000"), Verdict::Unverified);
+        let numbers = ["+16502530000".to_string(), "+18005550199".to_string()];
+        assert_eq!(probes.unverified(&numbers), ["+16502530000"]);
+    }
+
+    #[test]
+    fn lookup_all_without_provider_only_loads_the_directory() {
+        let dir = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(dir.path(), "+14155552671,disconnected,\n").unwrap();
+        let cfg = Phones {
+            directory: Some(dir.path().to_path_buf()),
+            ..Phones::default()
+        };
+        let probes = lookup_all(&["+14155552671".into()], &cfg, &|_| None);
+        assert!(probes.errors.is_empty());
+        assert!(matches!(
+            probes.verdict("+14155552671"),
+            Verdict::Dead { .. }
+        ));
+        let broken = Phones {
+            directory: Some("/nonexistent/phones.csv".into()),
+            ..Phones::default()
+        };
+        let probes = lookup_all(&[], &broken, &|_| None);
+        assert_eq!(probes.errors.len(), 1);
+        assert!(probes.directory.is_none());
+    }
+}
