@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod explain;
 pub mod finding;
 pub mod gate;
+pub mod mail;
 pub mod normalize;
 pub mod pipeline;
 pub mod probe;

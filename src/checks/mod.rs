@@ -11,6 +11,7 @@ use crate::trace::Trace;
 
 mod blocked;
 mod labels;
+mod recovery;
 
 /// Everything a check may look at.
 pub struct Audit<'a> {
@@ -28,7 +29,11 @@ pub trait Check: Send + Sync {
 
 /// Every check, in the order their findings are listed before ranking.
 pub fn all() -> Vec<Box<dyn Check>> {
-    vec![Box::new(blocked::JourneyBlocked), Box::new(labels::Labels)]
+    vec![
+        Box::new(blocked::JourneyBlocked),
+        Box::new(labels::Labels),
+        Box::new(recovery::Recovery),
+    ]
 }
 
 /// Runs every check. Findings are unpriced; [`crate::rank`] prices and merges them.
