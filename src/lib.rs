@@ -14,6 +14,7 @@ pub mod explain;
 pub mod finding;
 pub mod fixture_portal;
 pub mod gate;
+pub mod mail;
 pub mod normalize;
 pub mod phones;
 pub mod pipeline;

@@ -93,6 +93,9 @@ pub struct StepTrace {
     /// The message an `email` step opened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mail: Option<usize>,
+    /// The link (its `href` as in the message) an `email` step opened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub followed: Option<String>,
     pub timings: Timings,
     /// The share of the journey's users known to reach this step (a scenario's `reach`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

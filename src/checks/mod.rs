@@ -13,6 +13,7 @@ mod blocked;
 mod instructions;
 mod labels;
 mod phones;
+mod recovery;
 mod support_only;
 
 /// Everything a check may look at.
@@ -40,6 +41,7 @@ pub fn all() -> Vec<Box<dyn Check>> {
         Box::new(instructions::InstructionMismatch),
         Box::new(support_only::SupportOnlyPath),
         Box::new(phones::Phones),
+        Box::new(recovery::Recovery),
     ]
 }
 

@@ -1,0 +1,248 @@
+//! A maildir folder as a mail source: for portals whose test setup delivers mail to a local
+//! mailer (Postfix, a Django file backend pointed at a maildir, …) rather than to an SMTP
+//! server nocall could run.
+//!
+//! Messages are the files in `new/` and `cur/` (never `tmp/`, where a mailer writes a
+//! message before it is complete). A file's modification time is when it arrived. The
+//! folder is read again every [`POLL`] while a journey waits: a short poll works on every
+//! file system (network mounts and container volumes included, where change notification
+//! often does not), and a message is parsed only once, when first seen.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use super::{MailSource, deadline, matches, parse};
+use crate::trace::Mail;
+
+/// How often the folder is read while waiting.
+pub const POLL: Duration = Duration::from_millis(100);
+/// Larger files are not mail a portal sends; they are skipped.
+const MAX_FILE_BYTES: u64 = 25 * 1024 * 1024;
+
+/// A maildir folder, read on demand.
+pub struct MaildirSource {
+    root: PathBuf,
+    opened: SystemTime,
+    seen: Mutex<BTreeMap<PathBuf, Seen>>,
+}
+
+struct Seen {
+    modified: SystemTime,
+    len: u64,
+    mail: Mail,
+    problems: Vec<String>,
+}
+
+impl MaildirSource {
+    /// Opens the folder `path` (the one holding `new/` and `cur/`). The error names the
+    /// folder: a mistyped path would otherwise only show as mail that never comes.
+    pub fn open(path: &Path) -> std::io::Result<MaildirSource> {
+        let meta = fs::metadata(path).map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("cannot read the maildir {}: {e}", path.display()),
+            )
+        })?;
+        if !meta.is_dir() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotADirectory,
+                format!("the maildir {} is a file, not a folder", path.display()),
+            ));
+        }
+        Ok(MaildirSource {
+            root: path.to_path_buf(),
+            opened: SystemTime::now(),
+            seen: Mutex::new(BTreeMap::new()),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.root
+    }
+
+    /// See [`MailSource::wait_for`]. Reads the folder every [`POLL`] until a message matches.
+    pub fn wait_for(
+        &self,
+        to: &str,
+        subject: Option<&str>,
+        since: Instant,
+        within: Duration,
+    ) -> Option<Mail> {
+        let end = deadline(within);
+        // File times are wall-clock times; `since` is not.
+        let since_wall = SystemTime::now()
+            .checked_sub(since.elapsed())
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        loop {
+            let found = self
+                .scan()
+                .into_iter()
+                .filter(|(at, m)| arrived_since(*at, since_wall) && matches(m, to, subject))
+                .max_by_key(|(at, _)| *at);
+            if let Some((at, mut mail)) = found {
+                mail.received_ms = wall_millis(since_wall, at);
+                return Some(mail);
+            }
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            std::thread::sleep(left.min(POLL));
+        }
+    }
+
+    /// See [`MailSource::messages`].
+    pub fn messages(&self) -> Vec<Mail> {
+        self.scan()
+            .into_iter()
+            .map(|(at, mail)| Mail {
+                received_ms: wall_millis(self.opened, at),
+                ..mail
+            })
+            .collect()
+    }
+
+    /// Files in the folder that could not be read or parsed cleanly.
+    pub fn problems(&self) -> Vec<String> {
+        self.scan();
+        let seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        seen.iter()
+            .flat_map(|(path, s)| {
+                s.problems
+                    .iter()
+                    .map(move |p| format!("{}: {p}", path.display()))
+            })
+            .collect()
+    }
+
+    /// Every message now in the folder with its arrival time, oldest first.
+    fn scan(&self) -> Vec<(SystemTime, Mail)> {
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut present = BTreeMap::new();
+        for sub in ["new", "cur"] {
+            let Ok(entries) = fs::read_dir(self.root.join(sub)) else {
+                // A mailer creates them on first delivery.
+                continue;
+            };
+            for entry in entries.flatten() {
+                // Dot files are the mailer's own (and editors' swap files), not messages.
+                if entry.file_name().to_string_lossy().starts_with('.') {
+                    continue;
+                }
+                let Ok(meta) = entry.metadata() else { continue };
+                if !meta.is_file() || meta.len() > MAX_FILE_BYTES {
+                    continue;
+                }
+                let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+                let path = entry.path();
+                let entry = match seen.remove(&path) {
+                    Some(s) if s.modified == modified && s.len == meta.len() => s,
+                    _ => match read(&path) {
+                        Some(raw) => {
+                            let parsed = parse::parse_checked(&raw, 0);
+                            Seen {
+                                modified,
+                                len: meta.len(),
+                                mail: parsed.mail,
+                                problems: parsed.problems,
+                            }
+                        }
+                        None => continue,
+                    },
+                };
+                present.insert(path, entry);
+            }
+        }
+        // Files gone since the last read (a mailer moving new/ to cur/) are forgotten.
+        *seen = present;
+        let mut out: Vec<(SystemTime, Mail)> = seen
+            .values()
+            .map(|s| (s.modified, s.mail.clone()))
+            .collect();
+        out.sort_by_key(|(at, _)| *at);
+        out
+    }
+}
+
+impl MailSource for MaildirSource {
+    fn wait_for(
+        &self,
+        to: &str,
+        subject: Option<&str>,
+        since: Instant,
+        within: Duration,
+    ) -> Option<Mail> {
+        MaildirSource::wait_for(self, to, subject, since, within)
+    }
+
+    fn messages(&self) -> Vec<Mail> {
+        MaildirSource::messages(self)
+    }
+
+    fn describe(&self) -> String {
+        format!("maildir {}", self.root.display())
+    }
+
+    fn problems(&self) -> Vec<String> {
+        MaildirSource::problems(self)
+    }
+}
+
+fn read(path: &Path) -> Option<Vec<u8>> {
+    let mut raw = Vec::new();
+    fs::File::open(path)
+        .ok()?
+        .take(MAX_FILE_BYTES)
+        .read_to_end(&mut raw)
+        .ok()?;
+    Some(raw)
+}
+
+/// Did a file modified at `at` arrive at or after `since`? A file system that keeps whole
+/// seconds only (its times have no fraction) is compared in whole seconds, so a message
+/// written in the same second as `since` still counts.
+fn arrived_since(at: SystemTime, since: SystemTime) -> bool {
+    let secs = |t: SystemTime| t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    let at_d = secs(at);
+    if at_d.subsec_nanos() == 0 {
+        at_d.as_secs() >= secs(since).as_secs()
+    } else {
+        at >= since
+    }
+}
+
+fn wall_millis(from: SystemTime, to: SystemTime) -> u64 {
+    to.duration_since(from)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_second_times_compare_by_the_second() {
+        let base = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
+        let since = base + Duration::from_millis(400);
+        assert!(
+            arrived_since(base, since),
+            "same second on a coarse file system"
+        );
+        assert!(!arrived_since(base - Duration::from_secs(1), since));
+        assert!(!arrived_since(base + Duration::from_millis(300), since));
+        assert!(arrived_since(base + Duration::from_millis(500), since));
+    }
+
+    #[test]
+    fn a_missing_folder_is_an_error_naming_it() {
+        let Err(e) = MaildirSource::open(Path::new("/nonexistent/nocall-maildir")) else {
+            panic!("opened a folder that does not exist");
+        };
+        assert!(e.to_string().contains("/nonexistent/nocall-maildir"), "{e}");
+    }
+}

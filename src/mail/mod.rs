@@ -1,0 +1,255 @@
+//! Mail capture: the messages a portal sends during a journey, as the user would get them.
+//!
+//! Two sources, one trait: an SMTP sink nocall runs itself ([`MailSink`], for a portal that
+//! can be pointed at an SMTP server) and a maildir folder a local mailer writes to
+//! ([`MaildirSource`]). Both keep every message, answer "has a message to this address
+//! arrived since then?" ([`MailSource::wait_for`]), and hand back [`Mail`] values ready
+//! for the trace. This module never opens a link in a message: a reset link is often good
+//! for one click only, and that click belongs to the journey.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::normalize::normalize;
+use crate::secrets::Secrets;
+use crate::trace::{Mail, MailLink};
+
+mod maildir;
+mod parse;
+mod smtp;
+
+pub use maildir::MaildirSource;
+pub use parse::{Parsed, parse, parse_checked};
+pub use smtp::MailSink;
+
+/// Where the messages of a run come from.
+pub trait MailSource: Send + Sync {
+    /// Waits until a message to `to` (any recipient, compared case-insensitively; and whose
+    /// subject contains `subject`, case-insensitively, when given) that arrived at or after
+    /// `since` is there, for at most `within`. When several are there, the newest wins: it is
+    /// the one a user would open. The returned message's `received_ms` counts from `since`.
+    fn wait_for(
+        &self,
+        to: &str,
+        subject: Option<&str>,
+        since: Instant,
+        within: Duration,
+    ) -> Option<Mail>;
+
+    /// Every message so far, oldest first; `received_ms` counts from when the source opened.
+    fn messages(&self) -> Vec<Mail>;
+
+    /// Where it listens or reads, for messages: `SMTP 127.0.0.1:2525`, `maildir ./mail`.
+    fn describe(&self) -> String;
+
+    /// What could not be read cleanly (a message with no headers, a broken encoding, a
+    /// session cut off), one sentence each. Never fatal: a portal's broken mail is evidence.
+    fn problems(&self) -> Vec<String>;
+}
+
+/// How an `email` step's failure reason starts when nothing arrived; the `email-missing`
+/// check recognises the failure by it.
+pub const MISSING_PREFIX: &str = "no message to";
+
+/// The reason an `email` step fails with when nothing arrived in time.
+pub fn missing_reason(
+    to: &str,
+    subject: Option<&str>,
+    within: Duration,
+    source: &dyn MailSource,
+) -> String {
+    let about = match subject {
+        Some(s) => format!(" with \"{s}\" in the subject"),
+        None => String::new(),
+    };
+    format!(
+        "{MISSING_PREFIX} {to}{about} arrived within {} (reading {})",
+        human_duration(within),
+        source.describe()
+    )
+}
+
+fn human_duration(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
+/// Does this message answer a wait for `to` and `subject`?
+pub fn matches(mail: &Mail, to: &str, subject: Option<&str>) -> bool {
+    let to = parse::bare_address(to);
+    mail.to.iter().any(|a| a.eq_ignore_ascii_case(&to))
+        && subject.is_none_or(|s| mail.subject.to_lowercase().contains(&s.to_lowercase()))
+}
+
+/// The link an `email` step opens: the first whose text contains `follow` (compared as a
+/// person reads it: case, spacing and punctuation aside), else the first whose address
+/// contains it; without `follow`, the first web link (a `mailto:` is not where a journey
+/// goes on).
+pub fn pick_link<'m>(mail: &'m Mail, follow: Option<&str>) -> Option<&'m MailLink> {
+    let web = |l: &&MailLink| {
+        let h = l.href.to_ascii_lowercase();
+        h.starts_with("http://") || h.starts_with("https://")
+    };
+    match follow {
+        None => mail.links.iter().find(web),
+        Some(f) => {
+            let want = normalize(f);
+            let lower = f.to_lowercase();
+            mail.links
+                .iter()
+                .find(|l| !want.is_empty() && normalize(&l.text).contains(&want))
+                .or_else(|| {
+                    mail.links
+                        .iter()
+                        .find(|l| l.href.to_lowercase().contains(&lower))
+                })
+        }
+    }
+}
+
+/// The message with every secret value masked, for the trace.
+pub fn masked(mail: &Mail, secrets: &Secrets) -> Mail {
+    let m = |s: &str| secrets.mask(s).into_owned();
+    Mail {
+        from: m(&mail.from),
+        to: mail.to.iter().map(|a| m(a)).collect(),
+        subject: m(&mail.subject),
+        text: m(&mail.text),
+        links: mail
+            .links
+            .iter()
+            .map(|l| MailLink {
+                text: m(&l.text),
+                href: m(&l.href),
+            })
+            .collect(),
+        received_ms: mail.received_ms,
+    }
+}
+
+/// The mail sources of a run, opened once each and shared by every journey that names them
+/// (several journeys may run at once against the same SMTP address).
+#[derive(Default)]
+pub struct Mailboxes {
+    open: Mutex<Vec<(crate::scenario::MailSource, Arc<dyn MailSource>)>>,
+}
+
+impl Mailboxes {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The source a scenario's `mail` key names, opening it on first use. The error names
+    /// the address or folder and what went wrong (port in use, folder missing).
+    pub fn get(
+        &self,
+        source: &crate::scenario::MailSource,
+    ) -> std::io::Result<Arc<dyn MailSource>> {
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, s)) = open.iter().find(|(k, _)| k == source) {
+            return Ok(Arc::clone(s));
+        }
+        let opened: Arc<dyn MailSource> = match source {
+            crate::scenario::MailSource::Smtp(addr) => Arc::new(MailSink::start(addr)?),
+            crate::scenario::MailSource::Maildir(path) => Arc::new(MaildirSource::open(path)?),
+        };
+        open.push((source.clone(), Arc::clone(&opened)));
+        Ok(opened)
+    }
+}
+
+/// When a wait of `within` from now ends; a wait too long to represent is cut to a year.
+fn deadline(within: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(within)
+        .or_else(|| now.checked_add(Duration::from_secs(365 * 24 * 3600)))
+        .unwrap_or(now)
+}
+
+/// Milliseconds from `from` to `to`, 0 when `to` is earlier.
+fn millis_between(from: Instant, to: Instant) -> u64 {
+    u64::try_from(to.saturating_duration_since(from).as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mail(to: &[&str], subject: &str, links: &[(&str, &str)]) -> Mail {
+        Mail {
+            to: to.iter().map(|s| s.to_string()).collect(),
+            subject: subject.into(),
+            links: links
+                .iter()
+                .map(|(t, h)| MailLink {
+                    text: t.to_string(),
+                    href: h.to_string(),
+                })
+                .collect(),
+            ..Mail::default()
+        }
+    }
+
+    #[test]
+    fn matching_ignores_case_and_angle_brackets() {
+        let m = mail(
+            &["Pat@Example.test", "other@example.test"],
+            "Reset your password",
+            &[],
+        );
+        assert!(matches(&m, "pat@example.test", None));
+        assert!(matches(&m, "<PAT@example.test>", Some("reset")));
+        assert!(!matches(&m, "pat@example.test", Some("Welcome")));
+        assert!(!matches(&m, "pa@example.test", None));
+    }
+
+    #[test]
+    fn picks_links_by_text_then_address_and_skips_mailto_by_default() {
+        let m = mail(
+            &["p@x.test"],
+            "s",
+            &[
+                ("write to us", "mailto:help@x.test"),
+                ("Choose a new password", "https://x.test/reset?t=1"),
+                ("https://x.test/unlock/2", "https://x.test/unlock/2"),
+            ],
+        );
+        assert_eq!(
+            pick_link(&m, None).map(|l| l.href.as_str()),
+            Some("https://x.test/reset?t=1")
+        );
+        assert_eq!(
+            pick_link(&m, Some("new PASSWORD")).map(|l| l.href.as_str()),
+            Some("https://x.test/reset?t=1")
+        );
+        assert_eq!(
+            pick_link(&m, Some("/unlock/")).map(|l| l.href.as_str()),
+            Some("https://x.test/unlock/2")
+        );
+        assert!(pick_link(&m, Some("Verify")).is_none());
+    }
+
+    #[test]
+    fn masking_covers_every_text() {
+        let mut secrets = Secrets::new();
+        secrets.add("s3cret");
+        let m = mail(
+            &["p@x.test"],
+            "Your PIN s3cret",
+            &[("s3cret", "https://x.test/?pin=s3cret")],
+        );
+        let out = masked(
+            &Mail {
+                text: "PIN: s3cret".into(),
+                ..m
+            },
+            &secrets,
+        );
+        let json = serde_json::to_string(&out).unwrap_or_default();
+        assert!(!json.contains("s3cret"), "{json}");
+        assert!(json.contains(crate::secrets::MASK));
+    }
+}

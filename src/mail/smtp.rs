@@ -1,0 +1,379 @@
+//! The SMTP sink: a real SMTP server on a local address that accepts every message a portal
+//! sends and keeps it, by recipient, for the journeys of a run to wait on.
+//!
+//! The protocol (commands, replies, the DATA state, dot-unstuffing) is the `mailin` crate's
+//! state machine; this module owns only the sockets and threads, so that the sink can stop
+//! when it is dropped (mailin-embedded, built on the same state machine, serves forever).
+//! It never relays a message anywhere, and never opens a link in one.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use mailin::{Action, Handler, Response, SessionBuilder, response};
+
+use super::{MailSource, matches, millis_between, parse};
+use crate::trace::Mail;
+
+/// Larger messages are refused (552) rather than kept: no portal mail is this big.
+const MAX_MESSAGE_BYTES: usize = 25 * 1024 * 1024;
+/// A line longer than this is handed on in pieces, so a client cannot make us buffer without end.
+const MAX_LINE_BYTES: u64 = 64 * 1024;
+/// A client silent this long is dropped; long enough for a slow portal, short enough not to
+/// keep threads forever.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// An SMTP server on a local address, keeping what it receives. Clones share the same
+/// server; it stops listening when the last clone is dropped.
+#[derive(Clone)]
+pub struct MailSink {
+    inner: Arc<Running>,
+}
+
+struct Running {
+    addr: SocketAddr,
+    inbox: Arc<Inbox>,
+    stop: Arc<AtomicBool>,
+}
+
+/// What has arrived, and a condition variable that wakes waiters when more does.
+struct Inbox {
+    started: Instant,
+    state: Mutex<Received>,
+    arrived: Condvar,
+}
+
+#[derive(Default)]
+struct Received {
+    messages: Vec<(Instant, Mail)>,
+    /// Lower-cased recipient → indices into `messages`.
+    by_recipient: BTreeMap<String, Vec<usize>>,
+    problems: Vec<String>,
+}
+
+impl Inbox {
+    fn lock(&self) -> MutexGuard<'_, Received> {
+        // A panic elsewhere while holding the lock leaves the data usable: it is append-only.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn deliver(&self, at: Instant, mail: Mail, problems: Vec<String>) {
+        let mut state = self.lock();
+        let index = state.messages.len();
+        for to in &mail.to {
+            state
+                .by_recipient
+                .entry(to.to_lowercase())
+                .or_default()
+                .push(index);
+        }
+        for p in problems {
+            let what = if mail.subject.is_empty() {
+                "a message".to_string()
+            } else {
+                format!("the message \"{}\"", mail.subject)
+            };
+            state
+                .problems
+                .push(format!("{what} to {}: {p}", mail.to.join(", ")));
+        }
+        state.messages.push((at, mail));
+        drop(state);
+        self.arrived.notify_all();
+    }
+
+    fn note(&self, problem: String) {
+        self.lock().problems.push(problem);
+    }
+}
+
+impl Received {
+    /// The newest message to `to` (and about `subject`) that arrived at or after `since`.
+    fn newest(&self, to: &str, subject: Option<&str>, since: Instant) -> Option<(Instant, &Mail)> {
+        let key = super::parse::bare_address(to).to_lowercase();
+        self.by_recipient
+            .get(&key)?
+            .iter()
+            .rev()
+            .filter_map(|&i| self.messages.get(i))
+            .find(|(at, m)| *at >= since && matches(m, to, subject))
+            .map(|(at, m)| (*at, m))
+    }
+}
+
+impl MailSink {
+    /// Listens on `addr` (`127.0.0.1:2525`; port 0 picks a free one). The error names the
+    /// address, and says what to do when the port is taken.
+    pub fn start(addr: &str) -> std::io::Result<MailSink> {
+        let listener = TcpListener::bind(addr).map_err(|e| {
+            let hint = match e.kind() {
+                std::io::ErrorKind::AddrInUse => {
+                    " (another program already uses that port: stop it, or give `mail: {smtp: …}` another port)"
+                }
+                std::io::ErrorKind::AddrNotAvailable => " (that address is not one of this machine's)",
+                std::io::ErrorKind::PermissionDenied => " (ports below 1024 need privileges: use a port such as 2525)",
+                _ => "",
+            };
+            std::io::Error::new(e.kind(), format!("cannot listen for the portal's mail on {addr}: {e}{hint}"))
+        })?;
+        let local = listener.local_addr()?;
+        let inbox = Arc::new(Inbox {
+            started: Instant::now(),
+            state: Mutex::new(Received::default()),
+            arrived: Condvar::new(),
+        });
+        let stop = Arc::new(AtomicBool::new(false));
+        {
+            let inbox = Arc::clone(&inbox);
+            let stop = Arc::clone(&stop);
+            thread::Builder::new()
+                .name(format!("nocall-smtp {local}"))
+                .spawn(move || accept(listener, inbox, stop))?;
+        }
+        Ok(MailSink {
+            inner: Arc::new(Running {
+                addr: local,
+                inbox,
+                stop,
+            }),
+        })
+    }
+
+    /// The address it listens on (with the real port when started on port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.inner.addr
+    }
+
+    /// See [`MailSource::wait_for`]. Wakes as soon as a message arrives; never polls.
+    pub fn wait_for(
+        &self,
+        to: &str,
+        subject: Option<&str>,
+        since: Instant,
+        within: Duration,
+    ) -> Option<Mail> {
+        let inbox = &self.inner.inbox;
+        let deadline = super::deadline(within);
+        let mut state = inbox.lock();
+        loop {
+            if let Some((at, mail)) = state.newest(to, subject, since) {
+                let mut mail = mail.clone();
+                mail.received_ms = millis_between(since, at);
+                return Some(mail);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            state = inbox
+                .arrived
+                .wait_timeout(state, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    /// See [`MailSource::messages`].
+    pub fn messages(&self) -> Vec<Mail> {
+        let inbox = &self.inner.inbox;
+        inbox
+            .lock()
+            .messages
+            .iter()
+            .map(|(at, m)| Mail {
+                received_ms: millis_between(inbox.started, *at),
+                ..m.clone()
+            })
+            .collect()
+    }
+
+    /// What went wrong receiving mail: messages nobody could parse, sessions that broke off,
+    /// messages refused for size. Kept, never fatal: a portal's broken mail is evidence.
+    pub fn problems(&self) -> Vec<String> {
+        self.inner.inbox.lock().problems.clone()
+    }
+}
+
+impl MailSource for MailSink {
+    fn wait_for(
+        &self,
+        to: &str,
+        subject: Option<&str>,
+        since: Instant,
+        within: Duration,
+    ) -> Option<Mail> {
+        MailSink::wait_for(self, to, subject, since, within)
+    }
+
+    fn messages(&self) -> Vec<Mail> {
+        MailSink::messages(self)
+    }
+
+    fn describe(&self) -> String {
+        format!("SMTP {}", self.inner.addr)
+    }
+
+    fn problems(&self) -> Vec<String> {
+        MailSink::problems(self)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // `accept` blocks; one connection of our own wakes it to see the flag.
+        let ip = match self.addr.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        let _ = TcpStream::connect_timeout(
+            &SocketAddr::new(ip, self.addr.port()),
+            Duration::from_secs(1),
+        );
+    }
+}
+
+fn accept(listener: TcpListener, inbox: Arc<Inbox>, stop: Arc<AtomicBool>) {
+    for conn in listener.incoming() {
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        match conn {
+            Ok(stream) => {
+                let inbox = Arc::clone(&inbox);
+                let spawned = thread::Builder::new()
+                    .name("nocall-smtp session".into())
+                    .spawn(move || serve(stream, inbox));
+                if let Err(e) = spawned {
+                    // Out of threads: the client gets a closed connection and may retry.
+                    eprintln!("nocall: mail sink could not take a connection: {e}");
+                }
+            }
+            // Out of file descriptors and the like: give the system a moment rather than spin.
+            Err(_) => thread::sleep(Duration::from_millis(50)),
+        }
+    }
+}
+
+/// Collects one SMTP session's messages and delivers each to the inbox at end of DATA.
+struct Session {
+    inbox: Arc<Inbox>,
+    envelope_to: Vec<String>,
+    data: Vec<u8>,
+    too_big: bool,
+}
+
+impl Handler for Session {
+    fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, to: &[String]) -> Response {
+        self.envelope_to = to.iter().map(|t| parse::bare_address(t)).collect();
+        self.data.clear();
+        self.too_big = false;
+        response::OK
+    }
+
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        // Keep reading to the end of DATA even when over the limit, so the reply comes at
+        // the right point of the dialogue.
+        if self.data.len() + buf.len() > MAX_MESSAGE_BYTES {
+            self.too_big = true;
+        } else if !self.too_big {
+            self.data.extend_from_slice(buf);
+        }
+        Ok(())
+    }
+
+    fn data_end(&mut self) -> Response {
+        if self.too_big {
+            self.inbox.note(format!(
+                "a message to {} was refused: larger than {} MB",
+                self.envelope_to.join(", "),
+                MAX_MESSAGE_BYTES / (1024 * 1024)
+            ));
+            self.data.clear();
+            return response::NO_STORAGE;
+        }
+        let at = Instant::now();
+        let parsed = parse::parse_checked(&self.data, millis_between(self.inbox.started, at));
+        let mut mail = parsed.mail;
+        // The envelope says who it was really sent to, Bcc included.
+        for to in std::mem::take(&mut self.envelope_to) {
+            parse::push_unique(&mut mail.to, to);
+        }
+        self.inbox.deliver(at, mail, parsed.problems);
+        self.data.clear();
+        response::OK
+    }
+}
+
+fn serve(stream: TcpStream, inbox: Arc<Inbox>) {
+    let peer = stream
+        .peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    if stream.set_read_timeout(Some(IDLE_TIMEOUT)).is_err() {
+        return;
+    }
+    // Replies are small and the client waits on each one.
+    let _ = stream.set_nodelay(true);
+    let Ok(mut writer) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(stream);
+    let handler = Session {
+        inbox: Arc::clone(&inbox),
+        envelope_to: Vec::new(),
+        data: Vec::new(),
+        too_big: false,
+    };
+    let mut session = SessionBuilder::new("nocall").build(peer, handler);
+    if send(&mut writer, &session.greeting()).is_err() {
+        return;
+    }
+    let mut line = Vec::with_capacity(512);
+    loop {
+        line.clear();
+        match (&mut reader)
+            .take(MAX_LINE_BYTES)
+            .read_until(b'\n', &mut line)
+        {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) => {
+                inbox.note(format!("an SMTP session from {peer} broke off: {e}"));
+                return;
+            }
+        }
+        // SMTP lines end in CRLF; some senders write a bare LF, which would otherwise hide
+        // the final "." of DATA from the state machine.
+        if line.ends_with(b"\n") && !line.ends_with(b"\r\n") {
+            line.pop();
+            line.extend_from_slice(b"\r\n");
+        }
+        let reply = session.process(&line);
+        match reply.action {
+            Action::NoReply => {}
+            Action::Reply => {
+                if send(&mut writer, &reply).is_err() {
+                    return;
+                }
+            }
+            Action::Close | Action::UpgradeTls => {
+                // STARTTLS is never offered, so an upgrade request ends the session too.
+                let _ = send(&mut writer, &reply);
+                return;
+            }
+        }
+    }
+}
+
+/// Writes a reply in one piece: written piecemeal, a multi-line reply would wait on the
+/// peer's delayed acknowledgements between its lines.
+fn send(writer: &mut TcpStream, reply: &Response) -> std::io::Result<()> {
+    writer.write_all(&reply.buffer()?)?;
+    writer.flush()
+}
