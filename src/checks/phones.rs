@@ -414,7 +414,7 @@ mod tests {
     }
 
     fn run(traces: &[Trace], phones: PhoneProbes) -> Vec<Finding> {
-        let probes = Probes { phones };
+        let probes = Probes { phones, ..Probes::default() };
         Phones.run(&Audit {
             traces,
             config: &Config::default(),
