@@ -134,6 +134,10 @@ pub struct CommonArgs {
     /// Use a browser that is already running, by its DevTools address (ws://…/devtools/browser/…).
     #[arg(long, value_name = "WS_URL", conflicts_with = "browser")]
     pub browser_url: Option<String>,
+    /// Open each link a journey follows from an e-mail once with a plain GET first, as mail
+    /// scanners (Outlook Safe Links and the like) do, to find one-time links they would break.
+    #[arg(long)]
+    pub prefetch_check: bool,
     /// Show the browser window instead of running headless.
     #[arg(long)]
     pub headful: bool,

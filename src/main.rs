@@ -30,7 +30,7 @@ fn main() -> ExitCode {
         runner::interrupt();
     });
     let ending = match cli.command {
-        Command::Run(args) => run(&args.paths, &args.common, None),
+        Command::Run(args) => run(&args.paths, &args.common, None, None),
         Command::Demo(args) => demo(&args.common),
         Command::Explain(args) => explain(&args.id, &args.report),
         Command::Evidence(args) => evidence(&args.id, &args.report, &args.out),
@@ -55,7 +55,12 @@ fn print_diagnostics(errors: &[Diagnostic]) {
     );
 }
 
-fn run(paths: &[PathBuf], args: &CommonArgs, base_url: Option<url::Url>) -> Ending {
+fn run(
+    paths: &[PathBuf],
+    args: &CommonArgs,
+    base_url: Option<url::Url>,
+    portal: Option<&nocall::fixture_portal::Portal>,
+) -> Ending {
     let env = nocall::scenario::process_env;
     let mut loaded = match pipeline::load(paths, args.config.as_deref(), &env) {
         Ok(l) => l,
@@ -120,9 +125,19 @@ fn run(paths: &[PathBuf], args: &CommonArgs, base_url: Option<url::Url>) -> Endi
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
         out_dir: args.out.clone(),
         base_url: base_url.or_else(|| args.base_url.clone()),
+        prefetch_check: args.prefetch_check,
     };
+    let mailboxes = nocall::mail::Mailboxes::new();
+    if let Err(e) = mailboxes.open_all(&loaded.scenarios) {
+        eprintln!("error: cannot receive mail for {e}");
+        return Ending::CouldNotRun;
+    }
+    // The demo's portal sends its mail to nocall's own listener.
+    if let (Some(portal), Some(addr)) = (portal, mailboxes.smtp_addrs().first()) {
+        portal.set_smtp_relay(Some(*addr));
+    }
     let bars = progress::Bars::new(&loaded.scenarios);
-    let outcome = match pipeline::run(&loaded, &options, &bars) {
+    let outcome = match pipeline::run(&loaded, &options, &mailboxes, &bars) {
         Ok(o) => o,
         Err(e) => {
             bars.clear();
@@ -221,7 +236,7 @@ fn demo(args: &CommonArgs) -> Ending {
     };
     eprintln!("nocall: example portal at {}", portal.base_url());
     let base = url::Url::parse(&portal.base_url()).ok();
-    let ending = run(&[dir.path().to_path_buf()], args, base);
+    let ending = run(&[dir.path().to_path_buf()], args, base, Some(&portal));
     drop(portal);
     ending
 }

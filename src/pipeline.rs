@@ -9,13 +9,15 @@ use crate::checks::{self, Audit};
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::finding::Finding;
-use crate::probe::Probes;
+use crate::mail::Mailboxes;
+use crate::phones;
+use crate::probe::{MailLinkStatus, Probes};
 use crate::rank;
 use crate::report::{Format, Report, json::Json};
 use crate::runner::{self, BrowserError, Observer, RunOptions};
 use crate::scenario::{self, Env, Scenario};
 use crate::secrets::Secrets;
-use crate::trace::Trace;
+use crate::trace::{Outcome as StepOutcome, Trace};
 
 /// Scenarios and settings, validated, before any browser starts.
 pub struct Loaded {
@@ -77,15 +79,47 @@ pub struct Outcome {
 pub fn run(
     loaded: &Loaded,
     options: &RunOptions,
+    mail: &Mailboxes,
     observer: &dyn Observer,
 ) -> Result<Outcome, BrowserError> {
-    let traces = runner::run_all(&loaded.scenarios, &loaded.secrets, options, observer)?;
+    let traces = runner::run_all(&loaded.scenarios, &loaded.secrets, options, mail, observer)?;
     let trace_files = write_traces(&traces, &options.out_dir, &loaded.secrets);
-    let findings = audit(&traces, &loaded.config, &Probes::default(), &loaded.secrets);
+    let probes = probe(&traces, &loaded.config);
+    let findings = audit(&traces, &loaded.config, &probes, &loaded.secrets);
     let mut report = Report::new(&traces, &trace_files, findings, &loaded.config.currency);
     report.browser = traces.iter().find_map(|t| t.browser.clone());
     let _ = write_file(&options.out_dir.join("report.json"), &Json.render(&report));
     Ok(Outcome { report, traces })
+}
+
+/// What the checks need from the network, asked after every journey has run (so a
+/// one-time link is never opened before its journey opens it).
+pub fn probe(traces: &[Trace], config: &Config) -> Probes {
+    let numbers = phones::numbers_of(traces, config);
+    let mut probes = Probes {
+        phones: phones::lookup_all(&numbers, &config.phones, &scenario::process_env),
+        ..Probes::default()
+    };
+    // The link a journey followed from a message was checked by following it.
+    for t in traces {
+        for s in &t.steps {
+            let Some(href) = &s.followed else { continue };
+            let (ok, detail) = match &s.outcome {
+                StepOutcome::Done => (true, String::new()),
+                StepOutcome::Failed { reason } => (false, reason.clone()),
+            };
+            probes.mail_links.insert(
+                href.clone(),
+                MailLinkStatus {
+                    ok,
+                    detail,
+                    scanner_broke_it: s.prefetched && !ok,
+                    unverified: false,
+                },
+            );
+        }
+    }
+    probes
 }
 
 /// Checks and ranking over recorded traces: no browser, no network.

@@ -96,6 +96,9 @@ pub struct StepTrace {
     /// The link (its `href` as in the message) an `email` step opened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub followed: Option<String>,
+    /// The followed link was first opened with a plain GET (`--prefetch-check`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub prefetched: bool,
     pub timings: Timings,
     /// The share of the journey's users known to reach this step (a scenario's `reach`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -151,9 +151,12 @@ fn a_killed_browser_ends_one_journey_and_is_restarted_for_the_rest() {
         jobs: 1,
         out_dir: dir.path().join("out"),
         base_url: url::Url::parse(&portal.base_url()).ok(),
+        prefetch_check: false,
     };
     let observer = KillAfterFirstStep { pid_file };
-    let traces = nocall::runner::run_all(&scenarios, &secrets, &options, &observer).expect("runs");
+    let mail = nocall::mail::Mailboxes::new();
+    let traces =
+        nocall::runner::run_all(&scenarios, &secrets, &options, &mail, &observer).expect("runs");
     assert_eq!(
         traces[0].status,
         nocall::trace::JourneyStatus::Error,

@@ -201,7 +201,10 @@ fn directory_first_then_the_provider_over_http() {
 
     // The check over those answers: the dead lines are unreachable, the live and the
     // unverified ones are not; the 555 number with no answer is still a fiction number.
-    let probes = Probes { phones: probes, ..Probes::default() };
+    let probes = Probes {
+        phones: probes,
+        ..Probes::default()
+    };
     let findings = audit(&Audit {
         traces: &traces,
         config: &config,

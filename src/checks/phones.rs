@@ -414,7 +414,10 @@ mod tests {
     }
 
     fn run(traces: &[Trace], phones: PhoneProbes) -> Vec<Finding> {
-        let probes = Probes { phones, ..Probes::default() };
+        let probes = Probes {
+            phones,
+            ..Probes::default()
+        };
         Phones.run(&Audit {
             traces,
             config: &Config::default(),

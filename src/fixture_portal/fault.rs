@@ -231,13 +231,22 @@ mod tests {
 
     /// Headers whole, then fewer body bytes than they promise.
     fn assert_cut_short(text: &str) {
-        let (head, body) = text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("{text}"));
+        let (head, body) = text
+            .split_once("\r\n\r\n")
+            .unwrap_or_else(|| panic!("{text}"));
         let length: usize = head
             .lines()
-            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(str::to_string))
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length: ")
+                    .map(str::to_string)
+            })
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or_else(|| panic!("{head}"));
-        assert!(body.len() < length && body.len() <= super::RESET_AFTER_BYTES, "{text}");
+        assert!(
+            body.len() < length && body.len() <= super::RESET_AFTER_BYTES,
+            "{text}"
+        );
     }
 
     #[test]

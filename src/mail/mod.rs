@@ -45,6 +45,11 @@ pub trait MailSource: Send + Sync {
     /// What could not be read cleanly (a message with no headers, a broken encoding, a
     /// session cut off), one sentence each. Never fatal: a portal's broken mail is evidence.
     fn problems(&self) -> Vec<String>;
+
+    /// The address an SMTP sink listens on (so a portal can be pointed at it).
+    fn smtp_addr(&self) -> Option<std::net::SocketAddr> {
+        None
+    }
 }
 
 /// How an `email` step's failure reason starts when nothing arrived; the `email-missing`
@@ -158,6 +163,24 @@ impl Mailboxes {
         };
         open.push((source.clone(), Arc::clone(&opened)));
         Ok(opened)
+    }
+
+    /// Opens every source the scenarios name, before any journey starts, so a port in use
+    /// or a missing folder stops the run with the address named.
+    pub fn open_all(&self, scenarios: &[crate::scenario::Scenario]) -> Result<(), String> {
+        for s in scenarios {
+            if let Some(source) = &s.mail {
+                self.get(source)
+                    .map_err(|e| format!("{}: {e}", s.file.display()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The addresses of the SMTP sinks opened so far.
+    pub fn smtp_addrs(&self) -> Vec<std::net::SocketAddr> {
+        let open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        open.iter().filter_map(|(_, s)| s.smtp_addr()).collect()
     }
 }
 

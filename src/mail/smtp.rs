@@ -199,6 +199,10 @@ impl MailSink {
 }
 
 impl MailSource for MailSink {
+    fn smtp_addr(&self) -> Option<SocketAddr> {
+        Some(self.addr())
+    }
+
     fn wait_for(
         &self,
         to: &str,

@@ -5,6 +5,7 @@
 //! browser that dies ends it as an error. Either way the steps done so far are kept.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -16,7 +17,8 @@ use super::locate::{self, Target, Want};
 use super::page::{Page, WaitError};
 use super::snapshot::{self, PAGE_INFO_JS, PageInfo, Snapshot};
 use super::{RunOptions, human_duration, journey_dir};
-use crate::scenario::{Action, Expectation, Scenario, Value as StepValue};
+use crate::mail::{self, MailSource};
+use crate::scenario::{Action, EmailStep, Expectation, Scenario, Value as StepValue};
 use crate::secrets::Secrets;
 use crate::trace::{Clicked, Filled, FoundBy, HoldInfo, JourneyStatus, Outcome, StepTrace, Trace};
 
@@ -95,6 +97,11 @@ struct Journey<'a> {
     loaded_once: bool,
     /// The browser's own load time of the page last recorded, ms.
     last_load: u64,
+    inbox: Option<Arc<dyn MailSource>>,
+    began: Instant,
+    secrets: &'a Secrets,
+    /// Messages the journey received, masked, for the trace.
+    mails: Vec<crate::trace::Mail>,
 }
 
 /// Runs one journey to its end and returns its trace, with secrets masked.
@@ -104,6 +111,7 @@ pub fn run(
     scenario: &Scenario,
     secrets: &Secrets,
     options: &RunOptions,
+    inbox: Option<Arc<dyn MailSource>>,
     on_step: &dyn Fn(&StepTrace),
 ) -> Trace {
     let began = Instant::now();
@@ -131,6 +139,10 @@ pub fn run(
         shots_rel: format!("screenshots/{name}"),
         loaded_once: false,
         last_load: 0,
+        inbox,
+        began,
+        secrets,
+        mails: Vec::new(),
     };
     for (n, step) in scenario.steps.iter().enumerate() {
         let index = n + 1;
@@ -201,6 +213,7 @@ pub fn run(
         on_step(&st);
         trace.steps.push(st);
     }
+    trace.mails = std::mem::take(&mut j.mails);
     j.page.close();
     trace.duration_ms = began.elapsed().as_millis() as u64;
     mask(trace, secrets)
@@ -261,10 +274,7 @@ impl Journey<'_> {
             Action::Choose(items) => self.fill(items, st, Want::Choice),
             Action::Click(name) => self.click(name, st),
             Action::Expect(e) => self.expect(e),
-            Action::Email(_) => Err(StepError::Blocked(
-                "`email` steps need mail capture, which this version of nocall does not have yet"
-                    .into(),
-            )),
+            Action::Email(m) => self.email(m, st),
             Action::Wait(d) => {
                 // Asked for by the scenario; the only sleep in the runner.
                 std::thread::sleep(*d);
@@ -323,6 +333,64 @@ impl Journey<'_> {
             });
         }
         self.loaded_once = true;
+        self.check_status()
+    }
+
+    /// Waits for the portal's message, then opens its link in this same context — the only
+    /// time a one-time link is opened, unless `--prefetch-check` asks for a scanner's view.
+    fn email(&mut self, m: &EmailStep, st: &mut StepTrace) -> Result<(), StepError> {
+        let Some(inbox) = self.inbox.clone() else {
+            return Err(StepError::Broken(
+                "the scenario has no `mail:` (smtp or maildir) to receive the message in".into(),
+            ));
+        };
+        let Some(message) = inbox.wait_for(&m.to, m.subject.as_deref(), self.began, m.within)
+        else {
+            return Err(StepError::Blocked(mail::missing_reason(
+                &m.to,
+                m.subject.as_deref(),
+                m.within,
+                inbox.as_ref(),
+            )));
+        };
+        st.mail = Some(self.mails.len());
+        self.mails.push(mail::masked(&message, self.secrets));
+        let Some(link) = mail::pick_link(&message, m.follow.as_deref()).cloned() else {
+            let which = m
+                .follow
+                .as_deref()
+                .map(|f| format!(" whose text contains \"{f}\""))
+                .unwrap_or_default();
+            return Err(StepError::Blocked(format!(
+                "the message \"{}\" has no link{which}",
+                message.subject
+            )));
+        };
+        st.followed = Some(link.href.clone());
+        st.clicked = Some(Clicked {
+            name: link.text.clone(),
+            role: "email-link".into(),
+            href: Some(link.href.clone()),
+            ambiguity: None,
+        });
+        if self.options.prefetch_check {
+            st.prefetched = prefetch(&link.href, self.timeout());
+        }
+        match self.page.navigate(&link.href, self.timeout()) {
+            Ok(()) => {}
+            Err(WaitError::Timeout(_)) | Err(WaitError::Cdp(CdpError::Timeout { .. })) => {
+                return Err(StepError::Blocked(format!(
+                    "the link in the message did not finish loading within {}",
+                    human_duration(self.timeout())
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        if let Some(err) = self.page.load_error.clone() {
+            return Err(StepError::Blocked(format!(
+                "the link in the message could not be loaded ({err})"
+            )));
+        }
         self.check_status()
     }
 
@@ -700,6 +768,23 @@ impl Journey<'_> {
         std::fs::write(self.shots.join(&file), bytes).ok()?;
         Some(format!("{}/{file}", self.shots_rel))
     }
+}
+
+/// Opens a URL once with a plain GET, as a mail scanner does before the user clicks.
+/// Whether the request was made.
+fn prefetch(url: &str, timeout: Duration) -> bool {
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return false;
+    };
+    rt.block_on(async {
+        let Ok(client) = reqwest::Client::builder().timeout(timeout).build() else {
+            return false;
+        };
+        client.get(url).send().await.is_ok()
+    })
 }
 
 fn filled_record(

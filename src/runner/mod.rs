@@ -19,6 +19,7 @@ use std::time::Duration;
 
 pub use browser::{Browser, BrowserError, BrowserSource};
 
+use crate::mail::Mailboxes;
 use crate::scenario::Scenario;
 use crate::secrets::Secrets;
 use crate::trace::{JourneyStatus, StepTrace, Trace};
@@ -33,6 +34,9 @@ pub struct RunOptions {
     pub out_dir: PathBuf,
     /// Replaces the origin of every scenario's `start`.
     pub base_url: Option<url::Url>,
+    /// Open a mailed link once with a plain GET before the journey follows it, as a mail
+    /// scanner would (`--prefetch-check`).
+    pub prefetch_check: bool,
 }
 
 /// Told what happens while journeys run; the binary draws progress bars from it.
@@ -66,6 +70,7 @@ pub fn run_all(
     scenarios: &[Scenario],
     secrets: &Secrets,
     options: &RunOptions,
+    mail: &Mailboxes,
     observer: &dyn Observer,
 ) -> Result<Vec<Trace>, BrowserError> {
     let first = Browser::start(&options.browser)?;
@@ -90,9 +95,12 @@ pub fn run_all(
                     }
                     observer.journey_started(i, scenario);
                     let trace = match connection(&browser, &options.browser) {
-                        Ok(b) => journey::run(&b, i, scenario, secrets, options, &|s| {
-                            observer.step_finished(i, s)
-                        }),
+                        Ok(b) => {
+                            let inbox = scenario.mail.as_ref().and_then(|m| mail.get(m).ok());
+                            journey::run(&b, i, scenario, secrets, options, inbox, &|s| {
+                                observer.step_finished(i, s)
+                            })
+                        }
                         Err(e) => journey::not_started(scenario, &e.to_string()),
                     };
                     observer.journey_finished(i, &trace);

@@ -226,7 +226,10 @@ impl Page {
             }
             "Network.requestWillBeSent" => {
                 let kind = p.get("type").and_then(Value::as_str).unwrap_or_default();
-                let id = p.get("requestId").and_then(Value::as_str).unwrap_or_default();
+                let id = p
+                    .get("requestId")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
                 if !matches!(kind, "WebSocket" | "EventSource" | "Ping") {
                     self.inflight.insert(id.to_string());
                 }
@@ -235,7 +238,10 @@ impl Page {
                 }
             }
             "Network.loadingFinished" | "Network.loadingFailed" => {
-                let id = p.get("requestId").and_then(Value::as_str).unwrap_or_default();
+                let id = p
+                    .get("requestId")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
                 self.inflight.remove(id);
                 let document = self.documents.remove(id);
                 if e.method == "Network.loadingFailed" && document {
