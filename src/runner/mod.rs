@@ -147,11 +147,11 @@ pub fn human_duration(d: Duration) -> String {
     let ms = d.as_millis();
     if ms < 1000 {
         format!("{ms}ms")
-    } else if ms % 1000 != 0 && ms < 10_000 {
+    } else if !ms.is_multiple_of(1000) && ms < 10_000 {
         format!("{:.1}s", d.as_secs_f64())
     } else if d.as_secs() < 60 {
         format!("{}s", d.as_secs())
-    } else if d.as_secs() % 60 == 0 {
+    } else if d.as_secs().is_multiple_of(60) {
         format!("{}m", d.as_secs() / 60)
     } else {
         format!("{}m {}s", d.as_secs() / 60, d.as_secs() % 60)

@@ -218,10 +218,10 @@ impl Page {
             }
             "Page.frameNavigated" => {
                 let f = &p["frame"];
-                if f.get("parentId").is_none() {
-                    if let Some(id) = f.get("id").and_then(Value::as_str) {
-                        self.main_frame = id.to_string();
-                    }
+                if f.get("parentId").is_none()
+                    && let Some(id) = f.get("id").and_then(Value::as_str)
+                {
+                    self.main_frame = id.to_string();
                 }
             }
             "Network.requestWillBeSent" => {

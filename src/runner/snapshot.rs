@@ -258,10 +258,10 @@ pub fn build(document: &Value, ax_nodes: &Value, info: PageInfo, status: Option<
         if let Some(id) = e.attr("id") {
             snap.page.anchors.push(id.to_string());
         }
-        if e.tag == "a" {
-            if let Some(name) = e.attr("name") {
-                snap.page.anchors.push(name.to_string());
-            }
+        if e.tag == "a"
+            && let Some(name) = e.attr("name")
+        {
+            snap.page.anchors.push(name.to_string());
         }
     }
     snap.page.url = info.url;
@@ -431,13 +431,12 @@ fn ancestor(elements: &[Element], i: usize, pred: impl Fn(&Element) -> bool) -> 
 /// The text of the `<label>` a person would read beside the field, if one is tied to it.
 fn label_of(elements: &[Element], ids: &HashMap<&str, usize>, i: usize) -> Option<String> {
     let e = elements.get(i)?;
-    if let Some(id) = e.attr("id").filter(|id| ids.contains_key(id)) {
-        if let Some(l) = elements
+    if let Some(id) = e.attr("id").filter(|id| ids.contains_key(id))
+        && let Some(l) = elements
             .iter()
             .find(|l| l.tag == "label" && l.attr("for") == Some(id))
-        {
-            return Some(collapse(&l.text));
-        }
+    {
+        return Some(collapse(&l.text));
     }
     ancestor(elements, i, |p| p.tag == "label").map(|l| collapse(&elements[l].text))
 }

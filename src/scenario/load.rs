@@ -441,7 +441,7 @@ fn step(
     {
         let (_, _, value) = entries.remove(at);
         reach = Some(yaml::number(
-            &value,
+            value,
             "`reach` (the share of users who get to this step, 0 to 1)",
             NumberRange::Fraction,
             p,
