@@ -239,17 +239,25 @@ fn secrets_from_the_environment_appear_nowhere() {
     .expect("write");
     let secret = "SeCrEt-73915";
     let out = tempfile::tempdir().expect("temp");
-    let json_report = out.path().join("copy.json");
-    let output = nocall()
-        .env("NOCALL_TEST_PIN", secret)
+    let mut cmd = nocall();
+    cmd.env("NOCALL_TEST_PIN", secret)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", out.path().join("summary.md"))
         .arg("run")
         .arg(&file)
         .args(["--base-url", &portal.base_url(), "--out"])
-        .arg(out.path())
-        .arg("--report")
-        .arg(format!("json={}", json_report.display()))
-        .output()
-        .expect("runs");
+        .arg(out.path());
+    for (format, name) in [
+        ("json", "copy.json"),
+        ("junit", "r.xml"),
+        ("sarif", "r.sarif"),
+        ("html", "r.html"),
+        ("markdown", "r.md"),
+    ] {
+        cmd.arg("--report")
+            .arg(format!("{format}={}", out.path().join(name).display()));
+    }
+    let output = cmd.output().expect("runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -259,6 +267,41 @@ fn secrets_from_the_environment_appear_nowhere() {
     assert!(
         !stdout.contains(secret) && !stderr.contains(secret),
         "{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("::error"), "GitHub annotations: {stdout}");
+    assert!(out.path().join("r.html").exists() && out.path().join("summary.md").exists());
+    // The evidence bundle of every finding, too.
+    let text = std::fs::read_to_string(out.path().join("report.json")).expect("report");
+    let report: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let ids: Vec<String> = report["findings"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| f["id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(!ids.is_empty());
+    for id in &ids {
+        let bundle = nocall()
+            .args(["evidence", id, "--report"])
+            .arg(out.path().join("report.json"))
+            .arg("--out")
+            .arg(out.path().join("evidence"))
+            .output()
+            .expect("evidence runs");
+        assert!(
+            bundle.status.success(),
+            "{}",
+            String::from_utf8_lossy(&bundle.stderr)
+        );
+    }
+    assert!(
+        out.path()
+            .join("evidence")
+            .join(&ids[0])
+            .join("README.md")
+            .exists()
     );
     assert_no_secret(out.path(), secret);
 }
@@ -276,4 +319,48 @@ fn assert_no_secret(dir: &Path, secret: &str) {
             );
         }
     }
+}
+
+#[test]
+fn ctrl_c_writes_what_finished_and_exits() {
+    let portal = portal();
+    let dir = tempfile::tempdir().expect("temp");
+    let file = dir.path().join("slow.yaml");
+    std::fs::write(
+        &file,
+        "name: Slow\nstart: http://127.0.0.1:8080/\nsteps:\n  - open: /clean/\n  - wait: 20s\n  - expect: never\n",
+    )
+    .expect("write");
+    let out = tempfile::tempdir().expect("temp");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("nocall"))
+        .arg("run")
+        .arg(&file)
+        .args([
+            "--base-url",
+            &portal.base_url(),
+            "--format",
+            "json",
+            "--out",
+        ])
+        .arg(out.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    // Interrupt once the journey is under way (its first screenshot is on disk).
+    let shot = out.path().join("screenshots/01-slow/step-01.png");
+    let started = std::time::Instant::now();
+    while !shot.exists() && started.elapsed() < std::time::Duration::from_secs(20) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let output = child.wait_with_output().expect("ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("the report is printed");
+    assert_eq!(report["scenarios"][0]["status"], "error", "{report:#}");
+    assert!(out.path().join("report.json").exists());
 }

@@ -276,8 +276,15 @@ impl Journey<'_> {
             Action::Expect(e) => self.expect(e),
             Action::Email(m) => self.email(m, st),
             Action::Wait(d) => {
-                // Asked for by the scenario; the only sleep in the runner.
-                std::thread::sleep(*d);
+                // Asked for by the scenario; the only sleep in the runner, cut short by Ctrl-C.
+                let until = Instant::now() + *d;
+                while !super::interrupted() && Instant::now() < until {
+                    std::thread::sleep(
+                        until
+                            .saturating_duration_since(Instant::now())
+                            .min(Duration::from_millis(100)),
+                    );
+                }
                 self.page.settle(self.deadline(), false)?;
                 Ok(())
             }
