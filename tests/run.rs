@@ -332,7 +332,7 @@ fn ctrl_c_writes_what_finished_and_exits() {
     )
     .expect("write");
     let out = tempfile::tempdir().expect("temp");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("nocall"))
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("nocall"))
         .arg("run")
         .arg(&file)
         .args([
