@@ -12,6 +12,7 @@ use crate::trace::Trace;
 mod blocked;
 mod instructions;
 mod labels;
+mod links;
 mod support_only;
 
 /// Everything a check may look at.
@@ -38,6 +39,7 @@ pub fn all() -> Vec<Box<dyn Check>> {
         Box::new(labels::UnknownInfo),
         Box::new(instructions::InstructionMismatch),
         Box::new(support_only::SupportOnlyPath),
+        Box::new(links::DeadLinks),
     ]
 }
 
