@@ -7,6 +7,7 @@
 
 pub mod checks;
 pub mod config;
+pub mod crawl;
 pub mod diagnostic;
 pub mod explain;
 pub mod finding;

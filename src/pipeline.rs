@@ -9,7 +9,7 @@ use crate::checks::{self, Audit};
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::finding::Finding;
-use crate::probe::Probes;
+use crate::probe::{Probes, links};
 use crate::rank;
 use crate::report::{Format, Report, json::Json};
 use crate::runner::{self, BrowserError, Observer, RunOptions};
@@ -62,7 +62,11 @@ pub struct Outcome {
 pub fn run(loaded: &Loaded, options: &RunOptions, observer: &dyn Observer) -> Result<Outcome, BrowserError> {
     let traces = runner::run_all(&loaded.scenarios, &loaded.secrets, options, observer)?;
     let trace_files = write_traces(&traces, &options.out_dir, &loaded.secrets);
-    let findings = audit(&traces, &loaded.config, &Probes::default(), &loaded.secrets);
+    // Probed only now, so no probe can spend a one-time link before its journey does.
+    let mut probes = Probes::default();
+    let link_options = links::LinkOptions::for_config(&loaded.config);
+    probes.links = links::probe_urls(&links::targets_of(&traces), &link_options);
+    let findings = audit(&traces, &loaded.config, &probes, &loaded.secrets);
     let report = Report::new(&traces, &trace_files, findings, &loaded.config.currency);
     let _ = write_file(&options.out_dir.join("report.json"), &Json.render(&report));
     Ok(Outcome { report, traces })
