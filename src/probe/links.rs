@@ -250,6 +250,8 @@ enum Plan {
         base: Url,
         fragment: Option<String>,
         external: bool,
+        /// Met only as a form's target: asked with GET alone.
+        get_only: bool,
     },
 }
 
@@ -268,11 +270,11 @@ pub(crate) async fn probe_all(engine: Arc<Engine>, urls: &[(String, Origin)]) ->
     // when a form may only be probed with GET.
     let mut wanted: BTreeMap<String, (Url, bool)> = BTreeMap::new();
     for (_, p) in &plans {
-        if let Plan::Fetch { base, fragment, .. } = p {
+        if let Plan::Fetch { base, fragment, get_only, .. } = p {
             let entry = wanted
                 .entry(base.as_str().to_string())
                 .or_insert_with(|| (base.clone(), false));
-            entry.1 |= fragment.is_some();
+            entry.1 |= fragment.is_some() || *get_only;
         }
     }
     let mut tasks = JoinSet::new();
@@ -291,7 +293,7 @@ pub(crate) async fn probe_all(engine: Arc<Engine>, urls: &[(String, Origin)]) ->
         .map(|(url, p)| {
             let status = match p {
                 Plan::Done(s) => s,
-                Plan::Fetch { base, fragment, external } => match fetched.get(base.as_str()) {
+                Plan::Fetch { base, fragment, external, .. } => match fetched.get(base.as_str()) {
                     Some(f) => judge(f, fragment.as_deref(), external),
                     None => LinkStatus::new(
                         Verdict::Unverified,
@@ -343,6 +345,7 @@ fn plan(raw: &str, origins: &[&Origin], engine: &Engine) -> Plan {
         base: url,
         fragment,
         external,
+        get_only: !as_link,
     }
 }
 
@@ -503,7 +506,7 @@ mod tests {
     #[test]
     fn fragments_are_decoded_and_universal_ones_ignored() {
         let o = link_origin();
-        let Plan::Fetch { base, fragment, external } = planned("http://portal.test/a#caf%C3%A9", &[&o]) else {
+        let Plan::Fetch { base, fragment, external, .. } = planned("http://portal.test/a#caf%C3%A9", &[&o]) else {
             panic!()
         };
         assert_eq!(base.as_str(), "http://portal.test/a");
