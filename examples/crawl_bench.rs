@@ -25,11 +25,19 @@ fn run() -> Result<(), String> {
     let mut args = std::env::args().skip(1);
     let start = args.next().ok_or("give the start URL")?;
     let start = url::Url::parse(&start).map_err(|e| format!("{start}: {e}"))?;
-    let mut opts = CrawlOptions { depth: 100, max_pages: 100_000, ..CrawlOptions::default() };
+    let mut opts = CrawlOptions {
+        depth: 100,
+        max_pages: 100_000,
+        ..CrawlOptions::default()
+    };
     let mut verdicts = None;
     while let Some(flag) = args.next() {
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let number = || value.parse::<u64>().map_err(|e| format!("{flag} {value}: {e}"));
+        let number = || {
+            value
+                .parse::<u64>()
+                .map_err(|e| format!("{flag} {value}: {e}"))
+        };
         match flag.as_str() {
             "--per-host" => opts.link.per_host = number()? as usize,
             "--concurrency" => opts.link.concurrency = number()? as usize,
@@ -41,9 +49,14 @@ fn run() -> Result<(), String> {
         }
     }
     let started = Instant::now();
-    let (traces, results) = crawl_and_probe(&start, &opts, &|_, _| {}).map_err(|e| e.to_string())?;
+    let (traces, results) =
+        crawl_and_probe(&start, &opts, &|_, _| {}).map_err(|e| e.to_string())?;
     let secs = started.elapsed().as_secs_f64();
-    let pages: Vec<_> = traces.iter().flat_map(|t| &t.steps).filter_map(|s| s.page.as_ref()).collect();
+    let pages: Vec<_> = traces
+        .iter()
+        .flat_map(|t| &t.steps)
+        .filter_map(|s| s.page.as_ref())
+        .collect();
     let links: usize = pages.iter().map(|p| p.links.len()).sum();
     let count = |v: Verdict| results.values().filter(|s| s.verdict == v).count();
     println!(

@@ -48,7 +48,9 @@ impl Default for CrawlOptions {
 pub enum CrawlError {
     #[error("`{0}` is not a web address nocall can crawl: give an http:// or https:// URL")]
     NotHttp(String),
-    #[error("the start page {url} could not be loaded: {detail}; check the address and that the site is up")]
+    #[error(
+        "the start page {url} could not be loaded: {detail}; check the address and that the site is up"
+    )]
     Start { url: String, detail: String },
     #[error("the HTTP client could not start: {0}")]
     Client(String),
@@ -56,7 +58,11 @@ pub enum CrawlError {
 
 /// Crawls the site at `start` and returns one trace holding a step per page.
 /// `progress` is told (pages recorded, pages waiting) as pages come in.
-pub fn crawl(start: &Url, opts: &CrawlOptions, progress: &dyn Fn(usize, usize)) -> Result<Vec<Trace>, CrawlError> {
+pub fn crawl(
+    start: &Url,
+    opts: &CrawlOptions,
+    progress: &dyn Fn(usize, usize),
+) -> Result<Vec<Trace>, CrawlError> {
     run(start, opts, progress, false).map(|(traces, _)| traces)
 }
 
@@ -80,7 +86,8 @@ fn run(
         return Err(CrawlError::NotHttp(start.to_string()));
     }
     let own = links::own_hosts(std::iter::once(start.as_str()));
-    let engine = Engine::new(opts.link.clone(), own).map_err(|e| CrawlError::Client(e.to_string()))?;
+    let engine =
+        Engine::new(opts.link.clone(), own).map_err(|e| CrawlError::Client(e.to_string()))?;
     let engine = Arc::new(engine);
     let rt = links::runtime().map_err(|e| CrawlError::Client(e.to_string()))?;
     rt.block_on(async {
@@ -142,18 +149,22 @@ async fn pages(
     let limit = opts.link.concurrency.max(1);
     loop {
         while tasks.len() < limit && pages.len() + tasks.len() < opts.max_pages {
-            let Some((url, depth)) = queue.pop_front() else { break };
+            let Some((url, depth)) = queue.pop_front() else {
+                break;
+            };
             let engine = engine.clone();
             let origin = start.origin();
             tasks.spawn(async move { visit(&engine, url, depth, order, &origin).await });
             order += 1;
         }
-        let Some(done) = tasks.join_next().await else { break };
+        let Some(done) = tasks.join_next().await else {
+            break;
+        };
         let Ok(visit) = done else { continue };
         if visit.order == 0 && visit.page.is_none() {
             return Err(CrawlError::Start {
                 url: start.to_string(),
-                detail: visit.failure.unwrap_or_else(|| "not an HTML page".into()),
+                detail: visit.failure.unwrap_or_default(),
             });
         }
         if let Some(page) = visit.page {
@@ -162,7 +173,9 @@ async fn pages(
             }
             if visit.depth < opts.depth {
                 for link in &page.links {
-                    let Ok(mut next) = Url::parse(&link.href) else { continue };
+                    let Ok(mut next) = Url::parse(&link.href) else {
+                        continue;
+                    };
                     next.set_fragment(None);
                     if next.origin() == start.origin() && seen.insert(next.to_string()) {
                         queue.push_back((next, visit.depth + 1));
@@ -179,9 +192,20 @@ async fn pages(
 
 /// Fetches one URL with its body, records what it answered in the prober's cache, and
 /// reads the page when it is an HTML page of the site.
-async fn visit(engine: &Engine, url: Url, depth: usize, order: usize, origin: &url::Origin) -> Visit {
+async fn visit(
+    engine: &Engine,
+    url: Url,
+    depth: usize,
+    order: usize,
+    origin: &url::Origin,
+) -> Visit {
     let fetched = engine.fetch(&url, true).await;
-    let mut visit = Visit { order, depth, page: None, failure: None };
+    let mut visit = Visit {
+        order,
+        depth,
+        page: None,
+        failure: None,
+    };
     let mut cached = fetched.fetched.clone();
     let status = match &fetched.fetched.result {
         Ok(code) => *code,
@@ -198,9 +222,14 @@ async fn visit(engine: &Engine, url: Url, depth: usize, order: usize, origin: &u
             cached.anchors = Some(page.anchors.iter().cloned().collect());
             if final_url.origin() == *origin {
                 visit.page = Some(page);
+            } else {
+                visit.failure = Some(format!("it leads to another site, {final_url}"));
             }
         }
-        _ => visit.failure = Some(status_text(status)),
+        _ if fetched.fetched.unfollowed.is_some() || !(200..300).contains(&status) => {
+            visit.failure = Some(status_text(status));
+        }
+        _ => visit.failure = Some("it is not an HTML page".to_string()),
     }
     if fetched.fetched.redirected {
         let mut landed: Fetched = cached.clone();
@@ -221,12 +250,23 @@ pub fn page_state(url: &Url, status: u16, html: &str) -> PageState {
         .and_then(|b| b.value().attr("href"))
         .and_then(|h| url.join(h.trim()).ok())
         .unwrap_or_else(|| url.clone());
-    let resolve = |href: &str| base.join(href.trim()).map(|u| u.to_string()).unwrap_or_else(|_| href.to_string());
+    let resolve = |href: &str| {
+        base.join(href.trim())
+            .map(|u| u.to_string())
+            .unwrap_or_else(|_| href.to_string())
+    };
     let mut page = PageState {
         url: url.to_string(),
         status: Some(status),
-        title: select(&doc, "title").next().map(|t| collapse(&t.text().collect::<String>())).unwrap_or_default(),
-        lang: select(&doc, "html").next().and_then(|h| h.value().attr("lang")).unwrap_or_default().to_string(),
+        title: select(&doc, "title")
+            .next()
+            .map(|t| collapse(&t.text().collect::<String>()))
+            .unwrap_or_default(),
+        lang: select(&doc, "html")
+            .next()
+            .and_then(|h| h.value().attr("lang"))
+            .unwrap_or_default()
+            .to_string(),
         text: visible_text(&doc),
         ..PageState::default()
     };
@@ -235,7 +275,12 @@ pub fn page_state(url: &Url, status: u16, html: &str) -> PageState {
         let action = f.value().attr("action").filter(|a| !a.trim().is_empty());
         page.forms.push(Form {
             action: action.map(resolve).unwrap_or_else(|| url.to_string()),
-            method: f.value().attr("method").unwrap_or("get").trim().to_ascii_lowercase(),
+            method: f
+                .value()
+                .attr("method")
+                .unwrap_or("get")
+                .trim()
+                .to_ascii_lowercase(),
             id: f.value().attr("id").unwrap_or_default().to_string(),
         });
     }
@@ -243,7 +288,10 @@ pub fn page_state(url: &Url, status: u16, html: &str) -> PageState {
         if let Some(id) = e.value().attr("form") {
             return forms.iter().position(|f| f.value().attr("id") == Some(id));
         }
-        let form = e.ancestors().filter_map(ElementRef::wrap).find(|a| a.value().name() == "form")?;
+        let form = e
+            .ancestors()
+            .filter_map(ElementRef::wrap)
+            .find(|a| a.value().name() == "form")?;
         forms.iter().position(|f| f.id() == form.id())
     };
     for a in select(&doc, "a[href], area[href]") {
@@ -257,17 +305,30 @@ pub fn page_state(url: &Url, status: u16, html: &str) -> PageState {
             visible: visible(&a),
         });
     }
-    for b in select(&doc, "button, input[type=submit], input[type=button], input[type=reset], input[type=image]") {
+    for b in select(
+        &doc,
+        "button, input[type=submit], input[type=button], input[type=reset], input[type=image]",
+    ) {
         let v = b.value();
-        let button_type = v.attr("type").map(str::to_ascii_lowercase).unwrap_or_else(|| {
-            if v.name() == "button" { "submit".into() } else { String::new() }
-        });
+        let button_type = v
+            .attr("type")
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_else(|| {
+                if v.name() == "button" {
+                    "submit".into()
+                } else {
+                    String::new()
+                }
+            });
         page.buttons.push(Control {
             name: name_of(&b),
             role: "button".into(),
             button_type,
             form: form_of(&b),
-            target: v.attr("formaction").filter(|t| !t.trim().is_empty()).map(resolve),
+            target: v
+                .attr("formaction")
+                .filter(|t| !t.trim().is_empty())
+                .map(resolve),
             visible: visible(&b),
         });
     }
@@ -278,13 +339,17 @@ pub fn page_state(url: &Url, status: u16, html: &str) -> PageState {
 
 fn select<'a>(doc: &'a Html, css: &str) -> impl Iterator<Item = ElementRef<'a>> + 'a {
     let selector = Selector::parse(css).ok();
-    selector.into_iter().flat_map(move |s| doc.select(&s).collect::<Vec<_>>())
+    selector
+        .into_iter()
+        .flat_map(move |s| doc.select(&s).collect::<Vec<_>>())
 }
 
 /// Text of the body a person could read: no script, style or hidden parts. Walked with
 /// an explicit stack, since a page may nest deeper than the thread's stack allows.
 fn visible_text(doc: &Html) -> String {
-    let Some(body) = select(doc, "body").next() else { return String::new() };
+    let Some(body) = select(doc, "body").next() else {
+        return String::new();
+    };
     let mut out = String::new();
     let mut stack = vec![*body];
     while let Some(node) = stack.pop() {
@@ -294,8 +359,10 @@ fn visible_text(doc: &Html) -> String {
                 out.push(' ');
             }
             Node::Element(e) => {
-                let skip = matches!(e.name(), "script" | "style" | "noscript" | "template" | "head")
-                    || e.attr("hidden").is_some()
+                let skip = matches!(
+                    e.name(),
+                    "script" | "style" | "noscript" | "template" | "head"
+                ) || e.attr("hidden").is_some()
                     || e.attr("aria-hidden") == Some("true");
                 if !skip {
                     // Reversed, so the stack pops the children in document order.
@@ -320,24 +387,38 @@ fn name_of(e: &ElementRef<'_>) -> String {
     if !text.is_empty() {
         return text;
     }
-    let alt = Selector::parse("img[alt]")
-        .ok()
-        .and_then(|s| e.select(&s).next().and_then(|i| i.value().attr("alt").map(collapse)));
+    let alt = Selector::parse("img[alt]").ok().and_then(|s| {
+        e.select(&s)
+            .next()
+            .and_then(|i| i.value().attr("alt").map(collapse))
+    });
     alt.filter(|a| !a.is_empty())
-        .or_else(|| v.attr("alt").or(v.attr("value")).or(v.attr("title")).map(collapse))
+        .or_else(|| {
+            v.attr("alt")
+                .or(v.attr("value"))
+                .or(v.attr("title"))
+                .map(collapse)
+        })
         .unwrap_or_default()
 }
 
 fn visible(e: &ElementRef<'_>) -> bool {
-    std::iter::once(**e).chain(e.ancestors()).filter_map(ElementRef::wrap).all(|a| {
-        let v = a.value();
-        let style = v.attr("style").unwrap_or_default().to_ascii_lowercase().replace(' ', "");
-        v.attr("hidden").is_none()
-            && v.attr("aria-hidden") != Some("true")
-            && !style.contains("display:none")
-            && !style.contains("visibility:hidden")
-            && !matches!(v.name(), "template" | "noscript")
-    })
+    std::iter::once(**e)
+        .chain(e.ancestors())
+        .filter_map(ElementRef::wrap)
+        .all(|a| {
+            let v = a.value();
+            let style = v
+                .attr("style")
+                .unwrap_or_default()
+                .to_ascii_lowercase()
+                .replace(' ', "");
+            v.attr("hidden").is_none()
+                && v.attr("aria-hidden") != Some("true")
+                && !style.contains("display:none")
+                && !style.contains("visibility:hidden")
+                && !matches!(v.name(), "template" | "noscript")
+        })
 }
 
 /// The landmark the element sits in, as the browser runner names it.
@@ -394,9 +475,16 @@ mod tests {
         assert_eq!(p.title, "Help centre");
         assert_eq!(p.lang, "en");
         assert!(p.text.contains("Call (800) 555-0148 ."), "{}", p.text);
-        assert!(!p.text.contains("notText") && !p.text.contains("Hidden"), "{}", p.text);
-        let links: Vec<(&str, &str, &str)> =
-            p.links.iter().map(|l| (l.text.as_str(), l.href.as_str(), l.region.as_str())).collect();
+        assert!(
+            !p.text.contains("notText") && !p.text.contains("Hidden"),
+            "{}",
+            p.text
+        );
+        let links: Vec<(&str, &str, &str)> = p
+            .links
+            .iter()
+            .map(|l| (l.text.as_str(), l.href.as_str(), l.region.as_str()))
+            .collect();
         assert_eq!(
             links,
             [
@@ -413,7 +501,10 @@ mod tests {
         assert!(!p.links[4].visible && p.links[3].visible);
         assert_eq!(p.links[5].tag, "area");
         assert_eq!(p.forms.len(), 1);
-        assert_eq!((p.forms[0].action.as_str(), p.forms[0].method.as_str()), ("http://h:8080/help/search", "get"));
+        assert_eq!(
+            (p.forms[0].action.as_str(), p.forms[0].method.as_str()),
+            ("http://h:8080/help/search", "get")
+        );
         assert_eq!(p.buttons.len(), 2);
         assert_eq!(p.buttons[1].target.as_deref(), Some("http://h:8080/find"));
         assert_eq!(p.buttons[1].form, Some(0));
@@ -422,7 +513,11 @@ mod tests {
 
     #[test]
     fn deeply_nested_pages_do_not_overflow_the_stack() {
-        let html = format!("<body>{}deep{}</body>", "<div>".repeat(50_000), "</div>".repeat(50_000));
+        let html = format!(
+            "<body>{}deep{}</body>",
+            "<div>".repeat(50_000),
+            "</div>".repeat(50_000)
+        );
         let url = Url::parse("http://h/").expect("url");
         assert!(page_state(&url, 200, &html).text.contains("deep"));
     }

@@ -32,7 +32,9 @@ impl Check for DeadLinks {
             for step in &t.steps {
                 let Some(page) = &step.page else { continue };
                 for target in targets(page) {
-                    let Some(status) = links.get(&target.href) else { continue };
+                    let Some(status) = links.get(&target.href) else {
+                        continue;
+                    };
                     if !matters(status, &target.href, &rendered) {
                         continue;
                     }
@@ -85,7 +87,11 @@ fn targets(page: &PageState) -> Vec<Target> {
 /// may add ids.
 fn rendered_anchors(traces: &[Trace]) -> HashMap<String, HashSet<&str>> {
     let mut out: HashMap<String, HashSet<&str>> = HashMap::new();
-    for page in traces.iter().flat_map(|t| &t.steps).filter_map(|s| s.page.as_ref()) {
+    for page in traces
+        .iter()
+        .flat_map(|t| &t.steps)
+        .filter_map(|s| s.page.as_ref())
+    {
         out.entry(without_fragment(&page.url))
             .or_default()
             .extend(page.anchors.iter().map(String::as_str));
@@ -119,7 +125,13 @@ fn matters(status: &LinkStatus, href: &str, rendered: &HashMap<String, HashSet<&
     }
 }
 
-fn finding(t: &Trace, step: usize, page: &PageState, target: &Target, status: &LinkStatus) -> Finding {
+fn finding(
+    t: &Trace,
+    step: usize,
+    page: &PageState,
+    target: &Target,
+    status: &LinkStatus,
+) -> Finding {
     let shown = shown_target(&page.url, &target.href);
     let named = if target.text.is_empty() {
         String::new()
@@ -129,9 +141,8 @@ fn finding(t: &Trace, step: usize, page: &PageState, target: &Target, status: &L
     let element = format!("{}{named} → {shown}", target.what);
     let click = clicked_at(t, &target.href);
     let on_path = click.is_some() || only_way_onward(page, &target.href);
-    let blocked_here = click.is_some_and(|at| {
-        t.blocked_at_step.is_some_and(|b| b == at || b == at + 1)
-    });
+    let blocked_here =
+        click.is_some_and(|at| t.blocked_at_step.is_some_and(|b| b == at || b == at + 1));
     let message = message(page, target, &named, status, click.is_some());
     let mut f = Finding::new(Kind::DeadLink, &page.url, element, message)
         .on_path(on_path)
@@ -200,7 +211,13 @@ fn region_words(region: &str) -> &'static str {
     }
 }
 
-fn message(page: &PageState, target: &Target, named: &str, status: &LinkStatus, clicked: bool) -> String {
+fn message(
+    page: &PageState,
+    target: &Target,
+    named: &str,
+    status: &LinkStatus,
+    clicked: bool,
+) -> String {
     let on = if page.title.is_empty() {
         String::new()
     } else {
@@ -209,7 +226,9 @@ fn message(page: &PageState, target: &Target, named: &str, status: &LinkStatus, 
     let what = match target.what {
         "form" => format!("The form{on}"),
         "button" => format!("The{named} button{on}"),
-        _ if target.href.starts_with("mailto:") => format!("The{named} e-mail link{}{on}", region_words(&target.region)),
+        _ if target.href.starts_with("mailto:") => {
+            format!("The{named} e-mail link{}{on}", region_words(&target.region))
+        }
         _ => format!("The{named} link{}{on}", region_words(&target.region)),
     };
     let detail = &status.detail;
@@ -217,12 +236,16 @@ fn message(page: &PageState, target: &Target, named: &str, status: &LinkStatus, 
         (Verdict::Unverified, Cause::Fragment(_)) => format!(
             "opens a page whose section could not be confirmed ({detail}); open it by hand once"
         ),
-        (Verdict::Unverified, _) => format!(
-            "could not be checked ({detail}); open it by hand once"
-        ),
-        (_, Cause::Fragment(_)) => format!("opens the page but not the section it points to ({detail})"),
+        (Verdict::Unverified, _) => {
+            format!("could not be checked ({detail}); open it by hand once")
+        }
+        (_, Cause::Fragment(_)) => {
+            format!("opens the page but not the section it points to ({detail})")
+        }
         (_, Cause::Timeout) => format!("leads to a page that does not load ({detail})"),
-        (_, Cause::Redirects) => format!("never arrives: the site sends the browser round in circles ({detail})"),
+        (_, Cause::Redirects) => {
+            format!("never arrives: the site sends the browser round in circles ({detail})")
+        }
         (_, Cause::Address) => format!("points at an address that cannot work ({detail})"),
         (_, Cause::Unreachable) => format!("leads to a site that cannot be reached ({detail})"),
         _ => match status.status {
@@ -243,7 +266,10 @@ fn message(page: &PageState, target: &Target, named: &str, status: &LinkStatus, 
 fn excerpt(target: &Target) -> String {
     match target.what {
         "form" => format!("<form action=\"{}\">", target.href),
-        "button" => format!("<button formaction=\"{}\">{}</button>", target.href, target.text),
+        "button" => format!(
+            "<button formaction=\"{}\">{}</button>",
+            target.href, target.text
+        ),
         _ => format!("<a href=\"{}\">{}</a>", target.href, target.text),
     }
 }
@@ -283,13 +309,28 @@ mod tests {
             url: "http://h/help/".into(),
             title: "How can we help?".into(),
             links: vec![
-                link("Reset your password", "http://h/help/articles/reset-password", "main"),
-                link("Two-step verification", "http://h/help/articles/two-step", "main"),
-                link("How refunds work", "http://h/help/articles/billing#refunds", "main"),
+                link(
+                    "Reset your password",
+                    "http://h/help/articles/reset-password",
+                    "main",
+                ),
+                link(
+                    "Two-step verification",
+                    "http://h/help/articles/two-step",
+                    "main",
+                ),
+                link(
+                    "How refunds work",
+                    "http://h/help/articles/billing#refunds",
+                    "main",
+                ),
                 link("Privacy", "http://h/help/privacy", "footer"),
                 link("Status", "https://status.example/", "footer"),
             ],
-            fields: vec![Field { visible: true, ..Field::default() }],
+            fields: vec![Field {
+                visible: true,
+                ..Field::default()
+            }],
             anchors: vec!["top".into()],
             ..PageState::default()
         }
@@ -298,16 +339,35 @@ mod tests {
     fn probes() -> Probes {
         let mut p = Probes::default();
         let l = &mut p.links;
-        l.insert("http://h/help/articles/reset-password".into(), status(Verdict::Ok, Cause::Fine, Some(200), "200 OK"));
-        l.insert("http://h/help/articles/two-step".into(), status(Verdict::Dead, Cause::Status, Some(404), "404 Not Found"));
+        l.insert(
+            "http://h/help/articles/reset-password".into(),
+            status(Verdict::Ok, Cause::Fine, Some(200), "200 OK"),
+        );
+        l.insert(
+            "http://h/help/articles/two-step".into(),
+            status(Verdict::Dead, Cause::Status, Some(404), "404 Not Found"),
+        );
         l.insert(
             "http://h/help/articles/billing#refunds".into(),
-            status(Verdict::Dead, Cause::Fragment("refunds".into()), Some(200), "#refunds missing on target"),
+            status(
+                Verdict::Dead,
+                Cause::Fragment("refunds".into()),
+                Some(200),
+                "#refunds missing on target",
+            ),
         );
-        l.insert("http://h/help/privacy".into(), status(Verdict::Dead, Cause::Status, Some(404), "404 Not Found"));
+        l.insert(
+            "http://h/help/privacy".into(),
+            status(Verdict::Dead, Cause::Status, Some(404), "404 Not Found"),
+        );
         l.insert(
             "https://status.example/".into(),
-            status(Verdict::Unverified, Cause::Status, Some(403), "403 Forbidden: the site turns automated checkers away"),
+            status(
+                Verdict::Unverified,
+                Cause::Status,
+                Some(403),
+                "403 Forbidden: the site turns automated checkers away",
+            ),
         );
         p
     }
@@ -324,15 +384,27 @@ mod tests {
 
     fn run(traces: &[Trace], probes: &Probes) -> Vec<Finding> {
         let config = Config::default();
-        DeadLinks.run(&Audit { traces, config: &config, probes })
+        DeadLinks.run(&Audit {
+            traces,
+            config: &config,
+            probes,
+        })
     }
 
     #[test]
     fn dead_links_are_found_once_per_page_with_status_text_and_region() {
         let page = help_page();
         let t = journey(vec![
-            StepTrace { index: 1, page: Some(page.clone()), ..StepTrace::default() },
-            StepTrace { index: 2, page: Some(page), ..StepTrace::default() },
+            StepTrace {
+                index: 1,
+                page: Some(page.clone()),
+                ..StepTrace::default()
+            },
+            StepTrace {
+                index: 2,
+                page: Some(page),
+                ..StepTrace::default()
+            },
         ]);
         let found = run(&[t], &probes());
         let elements: Vec<&str> = found.iter().map(|f| f.element.as_str()).collect();
@@ -354,18 +426,30 @@ mod tests {
             privacy.message,
             "The \"Privacy\" link in the footer on \"How can we help?\" leads to a page that is not there (404 Not Found)."
         );
-        assert!(found[1].message.contains("not the section it points to (#refunds missing on target)"));
+        assert!(
+            found[1]
+                .message
+                .contains("not the section it points to (#refunds missing on target)")
+        );
         let status = &found[3];
         assert_eq!(status.severity, Severity::Warning);
         assert!(!status.blocking);
-        assert!(status.message.contains("could not be checked"), "{}", status.message);
+        assert!(
+            status.message.contains("could not be checked"),
+            "{}",
+            status.message
+        );
     }
 
     #[test]
     fn a_clicked_dead_link_is_on_the_path_and_blocks_when_the_journey_stopped_there() {
         let page = help_page();
         let mut t = journey(vec![
-            StepTrace { index: 1, page: Some(page), ..StepTrace::default() },
+            StepTrace {
+                index: 1,
+                page: Some(page),
+                ..StepTrace::default()
+            },
             StepTrace {
                 index: 2,
                 clicked: Some(Clicked {
@@ -378,14 +462,24 @@ mod tests {
             },
         ]);
         let found = run(std::slice::from_ref(&t), &probes());
-        let two_step = found.iter().find(|f| f.element.contains("Two-step")).expect("found");
+        let two_step = found
+            .iter()
+            .find(|f| f.element.contains("Two-step"))
+            .expect("found");
         assert!(two_step.on_path);
         assert!(!two_step.blocking);
-        assert!(two_step.message.ends_with("The journey follows it; a user who does is stuck."));
+        assert!(
+            two_step
+                .message
+                .ends_with("The journey follows it; a user who does is stuck.")
+        );
         t.status = JourneyStatus::Blocked;
         t.blocked_at_step = Some(3);
         let found = run(&[t], &probes());
-        let two_step = found.iter().find(|f| f.element.contains("Two-step")).expect("found");
+        let two_step = found
+            .iter()
+            .find(|f| f.element.contains("Two-step"))
+            .expect("found");
         assert!(two_step.blocking);
         assert_eq!(two_step.severity, Severity::Blocker);
     }
@@ -401,10 +495,23 @@ mod tests {
             ],
             ..PageState::default()
         };
-        let found = run(&[journey(vec![StepTrace { index: 1, page: Some(page), ..StepTrace::default() }])], &probes());
-        let onward = found.iter().find(|f| f.element.contains("Continue")).expect("found");
+        let found = run(
+            &[journey(vec![StepTrace {
+                index: 1,
+                page: Some(page),
+                ..StepTrace::default()
+            }])],
+            &probes(),
+        );
+        let onward = found
+            .iter()
+            .find(|f| f.element.contains("Continue"))
+            .expect("found");
         assert!(onward.on_path);
-        let footer = found.iter().find(|f| f.element.contains("Privacy")).expect("found");
+        let footer = found
+            .iter()
+            .find(|f| f.element.contains("Privacy"))
+            .expect("found");
         assert!(!footer.on_path);
     }
 
@@ -416,19 +523,37 @@ mod tests {
             ..PageState::default()
         };
         let t = journey(vec![
-            StepTrace { index: 1, page: Some(help_page()), ..StepTrace::default() },
-            StepTrace { index: 2, page: Some(billing), ..StepTrace::default() },
+            StepTrace {
+                index: 1,
+                page: Some(help_page()),
+                ..StepTrace::default()
+            },
+            StepTrace {
+                index: 2,
+                page: Some(billing),
+                ..StepTrace::default()
+            },
         ]);
         let found = run(&[t], &probes());
-        assert!(found.iter().all(|f| !f.element.contains("refunds")), "{found:#?}");
+        assert!(
+            found.iter().all(|f| !f.element.contains("refunds")),
+            "{found:#?}"
+        );
         assert_eq!(found.len(), 3);
     }
 
     #[test]
     fn live_skipped_and_unprobed_links_raise_nothing() {
         let mut probes = Probes::default();
-        probes.links.insert("http://h/help/privacy".into(), status(Verdict::Skipped, Cause::NotChecked, None, "offline"));
-        let t = journey(vec![StepTrace { index: 1, page: Some(help_page()), ..StepTrace::default() }]);
+        probes.links.insert(
+            "http://h/help/privacy".into(),
+            status(Verdict::Skipped, Cause::NotChecked, None, "offline"),
+        );
+        let t = journey(vec![StepTrace {
+            index: 1,
+            page: Some(help_page()),
+            ..StepTrace::default()
+        }]);
         assert!(run(&[t], &probes).is_empty());
     }
 
@@ -444,10 +569,29 @@ mod tests {
             ..PageState::default()
         };
         let mut p = Probes::default();
-        p.links.insert("http://h/find".into(), status(Verdict::Dead, Cause::Status, Some(500), "500 Internal Server Error"));
-        let found = run(&[journey(vec![StepTrace { index: 1, page: Some(page), ..StepTrace::default() }])], &p);
+        p.links.insert(
+            "http://h/find".into(),
+            status(
+                Verdict::Dead,
+                Cause::Status,
+                Some(500),
+                "500 Internal Server Error",
+            ),
+        );
+        let found = run(
+            &[journey(vec![StepTrace {
+                index: 1,
+                page: Some(page),
+                ..StepTrace::default()
+            }])],
+            &p,
+        );
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].element, "form → /find");
-        assert!(found[0].message.contains("leads to an error page (500 Internal Server Error)"));
+        assert!(
+            found[0]
+                .message
+                .contains("leads to an error page (500 Internal Server Error)")
+        );
     }
 }

@@ -169,27 +169,48 @@ pub type LinkResults = BTreeMap<String, LinkStatus>;
 pub fn targets_of(traces: &[Trace]) -> Vec<(String, Origin)> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
-    let pages = traces.iter().flat_map(|t| t.steps.iter()).filter_map(|s| s.page.as_ref());
+    let pages = traces
+        .iter()
+        .flat_map(|t| t.steps.iter())
+        .filter_map(|s| s.page.as_ref());
     for page in pages {
         let mut push = |url: &str, via: Via| {
             if seen.insert((url.to_string(), via.clone())) {
-                out.push((url.to_string(), Origin { page: page.url.clone(), via }));
+                out.push((
+                    url.to_string(),
+                    Origin {
+                        page: page.url.clone(),
+                        via,
+                    },
+                ));
             }
         };
         for link in &page.links {
             push(&link.href, Via::Link);
         }
         for form in &page.forms {
-            push(&form.action, Via::Form { method: form.method.clone() });
+            push(
+                &form.action,
+                Via::Form {
+                    method: form.method.clone(),
+                },
+            );
         }
         for button in &page.buttons {
-            let Some(target) = &button.target else { continue };
+            let Some(target) = &button.target else {
+                continue;
+            };
             // A submit button's `formaction` is sent the way its form sends; any other
             // target is a plain navigation.
             let form = button.form.and_then(|i| page.forms.get(i));
             match form {
                 Some(f) if button.button_type == "submit" => {
-                    push(target, Via::Form { method: f.method.clone() });
+                    push(
+                        target,
+                        Via::Form {
+                            method: f.method.clone(),
+                        },
+                    );
                 }
                 _ => push(target, Via::Link),
             }
@@ -231,7 +252,12 @@ pub(crate) fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 
 fn not_probed(urls: &[(String, Origin)], why: &str) -> LinkResults {
     urls.iter()
-        .map(|(u, _)| (u.clone(), LinkStatus::new(Verdict::Unverified, Cause::NotChecked, why)))
+        .map(|(u, _)| {
+            (
+                u.clone(),
+                LinkStatus::new(Verdict::Unverified, Cause::NotChecked, why),
+            )
+        })
         .collect()
 }
 
@@ -270,7 +296,13 @@ pub(crate) async fn probe_all(engine: Arc<Engine>, urls: &[(String, Origin)]) ->
     // when a form may only be probed with GET.
     let mut wanted: BTreeMap<String, (Url, bool)> = BTreeMap::new();
     for (_, p) in &plans {
-        if let Plan::Fetch { base, fragment, get_only, .. } = p {
+        if let Plan::Fetch {
+            base,
+            fragment,
+            get_only,
+            ..
+        } = p
+        {
             let entry = wanted
                 .entry(base.as_str().to_string())
                 .or_insert_with(|| (base.clone(), false));
@@ -293,7 +325,12 @@ pub(crate) async fn probe_all(engine: Arc<Engine>, urls: &[(String, Origin)]) ->
         .map(|(url, p)| {
             let status = match p {
                 Plan::Done(s) => s,
-                Plan::Fetch { base, fragment, external, .. } => match fetched.get(base.as_str()) {
+                Plan::Fetch {
+                    base,
+                    fragment,
+                    external,
+                    ..
+                } => match fetched.get(base.as_str()) {
                     Some(f) => judge(f, fragment.as_deref(), external),
                     None => LinkStatus::new(
                         Verdict::Unverified,
@@ -309,7 +346,9 @@ pub(crate) async fn probe_all(engine: Arc<Engine>, urls: &[(String, Origin)]) ->
 
 fn plan(raw: &str, origins: &[&Origin], engine: &Engine) -> Plan {
     let skip = |why: &str| Plan::Done(LinkStatus::new(Verdict::Skipped, Cause::NotChecked, why));
-    let scheme = raw.split_once(':').map(|(s, _)| s.trim().to_ascii_lowercase());
+    let scheme = raw
+        .split_once(':')
+        .map(|(s, _)| s.trim().to_ascii_lowercase());
     match scheme.as_deref() {
         Some("mailto") => return Plan::Done(mailto(raw)),
         Some("tel" | "sms" | "callto") => return skip("phone numbers have their own checks"),
@@ -318,7 +357,11 @@ fn plan(raw: &str, origins: &[&Origin], engine: &Engine) -> Plan {
         _ => {}
     }
     let Ok(mut url) = Url::parse(raw) else {
-        return Plan::Done(LinkStatus::new(Verdict::Dead, Cause::Address, "not a valid web address"));
+        return Plan::Done(LinkStatus::new(
+            Verdict::Dead,
+            Cause::Address,
+            "not a valid web address",
+        ));
     };
     if !matches!(url.scheme(), "http" | "https") {
         return skip(&format!("{}: links are not checked", url.scheme()));
@@ -388,7 +431,10 @@ fn mailto(raw: &str) -> LinkStatus {
 
 /// "404 Not Found"; "999" for codes with no standard reason.
 pub(crate) fn status_text(code: u16) -> String {
-    match reqwest::StatusCode::from_u16(code).ok().and_then(|s| s.canonical_reason()) {
+    match reqwest::StatusCode::from_u16(code)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+    {
         Some(reason) => format!("{code} {reason}"),
         None => code.to_string(),
     }
@@ -411,9 +457,8 @@ fn judge(f: &Fetched, fragment: Option<&str>, external: bool) -> LinkStatus {
 
 fn judge_status(code: u16, f: &Fetched, fragment: Option<&str>, external: bool) -> LinkStatus {
     let text = status_text(code);
-    let turned_away = |why: &str| {
-        LinkStatus::new(Verdict::Unverified, Cause::Status, format!("{text}: {why}"))
-    };
+    let turned_away =
+        |why: &str| LinkStatus::new(Verdict::Unverified, Cause::Status, format!("{text}: {why}"));
     match code {
         401 => turned_away("the page asks to sign in"),
         429 => turned_away("the site limits how often it may be asked"),
@@ -421,7 +466,11 @@ fn judge_status(code: u16, f: &Fetched, fragment: Option<&str>, external: bool) 
         400.. => LinkStatus::new(Verdict::Dead, Cause::Status, text),
         _ => {
             if let Some(to) = &f.unfollowed {
-                return LinkStatus::new(Verdict::Ok, Cause::Fine, format!("redirects to {to} (not followed)"));
+                return LinkStatus::new(
+                    Verdict::Ok,
+                    Cause::Fine,
+                    format!("redirects to {to} (not followed)"),
+                );
             }
             let (Some(frag), Some(anchors)) = (fragment, &f.anchors) else {
                 return LinkStatus::new(Verdict::Ok, Cause::Fine, text);
@@ -460,12 +509,18 @@ mod tests {
     use crate::trace::{Control, Form, Link, PageState, StepTrace};
 
     fn engine() -> Engine {
-        Engine::new(LinkOptions::default(), own_hosts(["http://portal.test/"].into_iter()))
-            .expect("client builds")
+        Engine::new(
+            LinkOptions::default(),
+            own_hosts(["http://portal.test/"].into_iter()),
+        )
+        .expect("client builds")
     }
 
     fn link_origin() -> Origin {
-        Origin { page: "http://portal.test/help".into(), via: Via::Link }
+        Origin {
+            page: "http://portal.test/help".into(),
+            via: Via::Link,
+        }
     }
 
     fn planned(raw: &str, origins: &[&Origin]) -> Plan {
@@ -475,15 +530,28 @@ mod tests {
     #[test]
     fn non_web_schemes_are_skipped_and_mailto_is_checked_for_syntax() {
         let o = link_origin();
-        for raw in ["tel:+18005550184", "javascript:void(0)", "data:,", "ftp://x.test/f"] {
-            let Plan::Done(s) = planned(raw, &[&o]) else { panic!("{raw} was fetched") };
+        for raw in [
+            "tel:+18005550184",
+            "javascript:void(0)",
+            "data:,",
+            "ftp://x.test/f",
+        ] {
+            let Plan::Done(s) = planned(raw, &[&o]) else {
+                panic!("{raw} was fetched")
+            };
             assert_eq!(s.verdict, Verdict::Skipped, "{raw}");
         }
-        let Plan::Done(good) = planned("mailto:help@portal.test?subject=Card", &[&o]) else { panic!() };
+        let Plan::Done(good) = planned("mailto:help@portal.test?subject=Card", &[&o]) else {
+            panic!()
+        };
         assert_eq!(good.verdict, Verdict::Ok);
-        let Plan::Done(empty) = planned("mailto:?subject=Hi", &[&o]) else { panic!() };
+        let Plan::Done(empty) = planned("mailto:?subject=Hi", &[&o]) else {
+            panic!()
+        };
         assert_eq!(empty.verdict, Verdict::Ok);
-        let Plan::Done(bad) = planned("mailto:help@@portal", &[&o]) else { panic!() };
+        let Plan::Done(bad) = planned("mailto:help@@portal", &[&o]) else {
+            panic!()
+        };
         assert_eq!(bad.verdict, Verdict::Dead);
         assert_eq!(bad.cause, Cause::Address);
         assert!(bad.detail.contains("help@@portal"), "{}", bad.detail);
@@ -491,29 +559,62 @@ mod tests {
 
     #[test]
     fn post_forms_and_cross_site_get_forms_are_never_probed() {
-        let post = Origin { page: "http://portal.test/login".into(), via: Via::Form { method: "post".into() } };
-        let Plan::Done(s) = planned("http://portal.test/session", &[&post]) else { panic!() };
+        let post = Origin {
+            page: "http://portal.test/login".into(),
+            via: Via::Form {
+                method: "post".into(),
+            },
+        };
+        let Plan::Done(s) = planned("http://portal.test/session", &[&post]) else {
+            panic!()
+        };
         assert_eq!(s.verdict, Verdict::Skipped);
-        let get = Origin { page: "http://portal.test/".into(), via: Via::Form { method: "get".into() } };
-        assert!(matches!(planned("http://portal.test/search", &[&get]), Plan::Fetch { .. }));
-        let Plan::Done(s) = planned("http://other.test/search", &[&get]) else { panic!() };
+        let get = Origin {
+            page: "http://portal.test/".into(),
+            via: Via::Form {
+                method: "get".into(),
+            },
+        };
+        assert!(matches!(
+            planned("http://portal.test/search", &[&get]),
+            Plan::Fetch { .. }
+        ));
+        let Plan::Done(s) = planned("http://other.test/search", &[&get]) else {
+            panic!()
+        };
         assert_eq!(s.verdict, Verdict::Skipped);
         // The same URL linked somewhere is probed as a link.
         let o = link_origin();
-        assert!(matches!(planned("http://portal.test/session", &[&post, &o]), Plan::Fetch { .. }));
+        assert!(matches!(
+            planned("http://portal.test/session", &[&post, &o]),
+            Plan::Fetch { .. }
+        ));
     }
 
     #[test]
     fn fragments_are_decoded_and_universal_ones_ignored() {
         let o = link_origin();
-        let Plan::Fetch { base, fragment, external, .. } = planned("http://portal.test/a#caf%C3%A9", &[&o]) else {
+        let Plan::Fetch {
+            base,
+            fragment,
+            external,
+            ..
+        } = planned("http://portal.test/a#caf%C3%A9", &[&o])
+        else {
             panic!()
         };
         assert_eq!(base.as_str(), "http://portal.test/a");
         assert_eq!(fragment.as_deref(), Some("café"));
         assert!(!external);
-        for raw in ["http://portal.test/a#", "http://portal.test/a#top", "http://portal.test/a#/route", "http://portal.test/a#:~:text=x"] {
-            let Plan::Fetch { fragment, .. } = planned(raw, &[&o]) else { panic!() };
+        for raw in [
+            "http://portal.test/a#",
+            "http://portal.test/a#top",
+            "http://portal.test/a#/route",
+            "http://portal.test/a#:~:text=x",
+        ] {
+            let Plan::Fetch { fragment, .. } = planned(raw, &[&o]) else {
+                panic!()
+            };
             assert_eq!(fragment, None, "{raw}");
         }
     }
@@ -522,14 +623,34 @@ mod tests {
     fn offline_and_allowed_hosts_keep_other_sites_out_of_reach() {
         let own = own_hosts(["http://portal.test/"].into_iter());
         let o = link_origin();
-        let offline = Engine::new(LinkOptions { offline: true, ..LinkOptions::default() }, own.clone()).expect("client");
-        let Plan::Done(s) = plan("https://elsewhere.test/x", &[&o], &offline) else { panic!() };
+        let offline = Engine::new(
+            LinkOptions {
+                offline: true,
+                ..LinkOptions::default()
+            },
+            own.clone(),
+        )
+        .expect("client");
+        let Plan::Done(s) = plan("https://elsewhere.test/x", &[&o], &offline) else {
+            panic!()
+        };
         assert_eq!(s.verdict, Verdict::Skipped);
-        assert!(matches!(plan("http://portal.test/x", &[&o], &offline), Plan::Fetch { .. }));
-        let allowed = LinkOptions { allowed_hosts: Some(vec!["example.org".into()]), ..LinkOptions::default() };
+        assert!(matches!(
+            plan("http://portal.test/x", &[&o], &offline),
+            Plan::Fetch { .. }
+        ));
+        let allowed = LinkOptions {
+            allowed_hosts: Some(vec!["example.org".into()]),
+            ..LinkOptions::default()
+        };
         let allowed = Engine::new(allowed, own).expect("client");
-        assert!(matches!(plan("https://docs.example.org/x", &[&o], &allowed), Plan::Fetch { external: true, .. }));
-        let Plan::Done(s) = plan("https://example.net/x", &[&o], &allowed) else { panic!() };
+        assert!(matches!(
+            plan("https://docs.example.org/x", &[&o], &allowed),
+            Plan::Fetch { external: true, .. }
+        ));
+        let Plan::Done(s) = plan("https://example.net/x", &[&o], &allowed) else {
+            panic!()
+        };
         assert_eq!(s.verdict, Verdict::Skipped);
         assert!(s.detail.contains("allowed_hosts"), "{}", s.detail);
     }
@@ -548,9 +669,15 @@ mod tests {
     #[test]
     fn statuses_become_verdicts_and_bot_blocking_elsewhere_is_unverified() {
         let dead = judge(&fetched(404, None), None, false);
-        assert_eq!((dead.verdict, dead.detail.as_str(), dead.status), (Verdict::Dead, "404 Not Found", Some(404)));
+        assert_eq!(
+            (dead.verdict, dead.detail.as_str(), dead.status),
+            (Verdict::Dead, "404 Not Found", Some(404))
+        );
         assert_eq!(judge(&fetched(410, None), None, false).detail, "410 Gone");
-        assert_eq!(judge(&fetched(403, None), None, false).verdict, Verdict::Dead);
+        assert_eq!(
+            judge(&fetched(403, None), None, false).verdict,
+            Verdict::Dead
+        );
         for code in [403, 429, 999] {
             let s = judge(&fetched(code, None), None, true);
             assert_eq!(s.verdict, Verdict::Unverified, "{code}");
@@ -567,18 +694,32 @@ mod tests {
         assert_eq!(missing.verdict, Verdict::Dead);
         assert_eq!(missing.detail, "#refunds missing on target");
         assert_eq!(missing.cause, Cause::Fragment("refunds".into()));
-        assert_eq!(judge(&f, Some("refunds"), true).verdict, Verdict::Unverified);
+        assert_eq!(
+            judge(&f, Some("refunds"), true).verdict,
+            Verdict::Unverified
+        );
         let mut big = f.clone();
         big.truncated = true;
-        assert_eq!(judge(&big, Some("refunds"), false).verdict, Verdict::Unverified);
+        assert_eq!(
+            judge(&big, Some("refunds"), false).verdict,
+            Verdict::Unverified
+        );
     }
 
     #[test]
     fn targets_cover_links_forms_and_navigating_buttons() {
         let page = PageState {
             url: "http://portal.test/".into(),
-            links: vec![Link { text: "Help".into(), href: "http://portal.test/help".into(), ..Link::default() }],
-            forms: vec![Form { action: "http://portal.test/session".into(), method: "post".into(), id: String::new() }],
+            links: vec![Link {
+                text: "Help".into(),
+                href: "http://portal.test/help".into(),
+                ..Link::default()
+            }],
+            forms: vec![Form {
+                action: "http://portal.test/session".into(),
+                method: "post".into(),
+                id: String::new(),
+            }],
             buttons: vec![
                 Control {
                     name: "Save".into(),
@@ -587,16 +728,37 @@ mod tests {
                     target: Some("http://portal.test/save".into()),
                     ..Control::default()
                 },
-                Control { name: "Home".into(), target: Some("http://portal.test/home".into()), ..Control::default() },
+                Control {
+                    name: "Home".into(),
+                    target: Some("http://portal.test/home".into()),
+                    ..Control::default()
+                },
             ],
             ..PageState::default()
         };
-        let step = StepTrace { index: 1, page: Some(page), ..StepTrace::default() };
-        let traces = [Trace { steps: vec![step.clone(), step], ..Trace::default() }];
+        let step = StepTrace {
+            index: 1,
+            page: Some(page),
+            ..StepTrace::default()
+        };
+        let traces = [Trace {
+            steps: vec![step.clone(), step],
+            ..Trace::default()
+        }];
         let targets = targets_of(&traces);
         assert_eq!(targets.len(), 4, "{targets:#?}");
-        assert_eq!(targets[1].1.via, Via::Form { method: "post".into() });
-        assert_eq!(targets[2].1.via, Via::Form { method: "post".into() });
+        assert_eq!(
+            targets[1].1.via,
+            Via::Form {
+                method: "post".into()
+            }
+        );
+        assert_eq!(
+            targets[2].1.via,
+            Via::Form {
+                method: "post".into()
+            }
+        );
         assert_eq!(targets[3].1.via, Via::Link);
         assert_eq!(urls_of(&traces).len(), 4);
     }

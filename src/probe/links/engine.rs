@@ -66,7 +66,9 @@ impl Failure {
     pub(crate) fn cause(&self) -> Cause {
         match self {
             Failure::Timeout(_) => Cause::Timeout,
-            Failure::RedirectLoop | Failure::TooManyRedirects | Failure::BadRedirect => Cause::Redirects,
+            Failure::RedirectLoop | Failure::TooManyRedirects | Failure::BadRedirect => {
+                Cause::Redirects
+            }
             _ => Cause::Unreachable,
         }
     }
@@ -141,7 +143,8 @@ impl Engine {
 
     /// The URL is on one of the journeys' own hosts.
     pub(crate) fn is_own(&self, url: &Url) -> bool {
-        url.host_str().is_some_and(|h| self.own.contains(&h.to_ascii_lowercase()))
+        url.host_str()
+            .is_some_and(|h| self.own.contains(&h.to_ascii_lowercase()))
     }
 
     /// Why the URL's host may not be contacted, if it may not.
@@ -168,7 +171,9 @@ impl Engine {
         let key = url.as_str().to_string();
         if !body {
             // A fetch that read the body answers a status question too.
-            let done = lock(&self.cache).get(&(key.clone(), true)).and_then(|c| c.get().cloned());
+            let done = lock(&self.cache)
+                .get(&(key.clone(), true))
+                .and_then(|c| c.get().cloned());
             if let Some(done) = done {
                 return done;
             }
@@ -188,7 +193,10 @@ impl Engine {
 
     /// Puts what the crawler learnt about a URL in the cache, so it is not asked again.
     pub(crate) fn remember(&self, url: &Url, fetched: Fetched) {
-        let cell = lock(&self.cache).entry((url.as_str().to_string(), true)).or_default().clone();
+        let cell = lock(&self.cache)
+            .entry((url.as_str().to_string(), true))
+            .or_default()
+            .clone();
         let _ = cell.set(Arc::new(fetched));
     }
 
@@ -211,7 +219,10 @@ impl Engine {
                 Ok(a) => a,
                 Err(failure) => {
                     fetched.result = Err(failure);
-                    return Page { fetched, body: None };
+                    return Page {
+                        fetched,
+                        body: None,
+                    };
                 }
             };
             let redirect = matches!(answer.status, 301 | 302 | 303 | 307 | 308);
@@ -223,26 +234,41 @@ impl Engine {
             }
             let Some(mut next) = answer.location.and_then(|l| current.join(l.trim()).ok()) else {
                 fetched.result = Err(Failure::BadRedirect);
-                return Page { fetched, body: None };
+                return Page {
+                    fetched,
+                    body: None,
+                };
             };
             next.set_fragment(None);
             if !matches!(next.scheme(), "http" | "https") {
                 fetched.result = Err(Failure::BadRedirect);
-                return Page { fetched, body: None };
+                return Page {
+                    fetched,
+                    body: None,
+                };
             }
             fetched.redirected = true;
             if !seen.insert(next.as_str().to_string()) {
                 fetched.result = Err(Failure::RedirectLoop);
-                return Page { fetched, body: None };
+                return Page {
+                    fetched,
+                    body: None,
+                };
             }
             if seen.len() > MAX_REDIRECTS + 1 {
                 fetched.result = Err(Failure::TooManyRedirects);
-                return Page { fetched, body: None };
+                return Page {
+                    fetched,
+                    body: None,
+                };
             }
             if self.out_of_reach(&next).is_some() {
                 fetched.result = Ok(answer.status);
                 fetched.unfollowed = Some(next.to_string());
-                return Page { fetched, body: None };
+                return Page {
+                    fetched,
+                    body: None,
+                };
             }
             current = next;
         }
@@ -296,7 +322,12 @@ impl Engine {
             .await
             .map_err(|e| self.failure(&e))?;
         let status = resp.status().as_u16();
-        let header = |name| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let header = |name| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
         let location = header(LOCATION);
         let retry_after = header(RETRY_AFTER).and_then(|v| retry_after(&v));
         let html = header(CONTENT_TYPE).is_none_or(|t| t.to_ascii_lowercase().contains("html"));
@@ -345,7 +376,10 @@ impl Engine {
                 use std::io::ErrorKind as K;
                 match io.kind() {
                     K::ConnectionRefused => return Failure::Refused,
-                    K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => {
+                    K::ConnectionReset
+                    | K::ConnectionAborted
+                    | K::BrokenPipe
+                    | K::UnexpectedEof => {
                         return Failure::Reset;
                     }
                     K::TimedOut => return Failure::Timeout(self.opts.timeout),
@@ -358,7 +392,9 @@ impl Engine {
         }
         // hyper and the resolver say these only in words.
         let lower = chain.to_ascii_lowercase();
-        if lower.contains("connection closed before message completed") || lower.contains("incomplete") {
+        if lower.contains("connection closed before message completed")
+            || lower.contains("incomplete")
+        {
             Failure::Reset
         } else if lower.contains("dns error") || lower.contains("failed to lookup address") {
             Failure::NoHost
@@ -387,7 +423,10 @@ fn retry_after(value: &str) -> Option<Duration> {
         return Some(Duration::from_secs(secs));
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 /// The body, up to [`MAX_BODY`] bytes; whether more was left unread.
@@ -417,24 +456,41 @@ mod tests {
     #[test]
     fn retry_after_takes_seconds_or_a_date() {
         assert_eq!(retry_after("3"), Some(Duration::from_secs(3)));
-        assert_eq!(retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
         let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(120));
         let wait = retry_after(&later).unwrap_or_default();
-        assert!(wait > Duration::from_secs(100) && wait <= Duration::from_secs(120), "{wait:?}");
+        assert!(
+            wait > Duration::from_secs(100) && wait <= Duration::from_secs(120),
+            "{wait:?}"
+        );
         assert_eq!(retry_after("soon"), None);
     }
 
     #[test]
     fn durations_read_as_people_write_them() {
-        assert_eq!(Failure::Timeout(Duration::from_secs(10)).to_string(), "timed out after 10s");
-        assert_eq!(Failure::Timeout(Duration::from_millis(300)).to_string(), "timed out after 300ms");
-        assert_eq!(Failure::Timeout(Duration::from_millis(1500)).to_string(), "timed out after 1.5s");
+        assert_eq!(
+            Failure::Timeout(Duration::from_secs(10)).to_string(),
+            "timed out after 10s"
+        );
+        assert_eq!(
+            Failure::Timeout(Duration::from_millis(300)).to_string(),
+            "timed out after 300ms"
+        );
+        assert_eq!(
+            Failure::Timeout(Duration::from_millis(1500)).to_string(),
+            "timed out after 1.5s"
+        );
     }
 
     #[test]
     fn head_errors_are_confirmed_with_get_except_deliberate_ones() {
         assert!(refused_head(405) && refused_head(501) && refused_head(404) && refused_head(400));
-        assert!(!refused_head(410) && !refused_head(429) && !refused_head(200) && !refused_head(302));
+        assert!(
+            !refused_head(410) && !refused_head(429) && !refused_head(200) && !refused_head(302)
+        );
     }
 
     #[test]

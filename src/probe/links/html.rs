@@ -13,10 +13,18 @@ pub(crate) const MAX_BODY: usize = 2 * 1024 * 1024;
 pub(crate) fn anchors(doc: &Html) -> HashSet<String> {
     let mut out = HashSet::new();
     if let Ok(ids) = Selector::parse("[id]") {
-        out.extend(doc.select(&ids).filter_map(|e| e.value().attr("id")).map(str::to_string));
+        out.extend(
+            doc.select(&ids)
+                .filter_map(|e| e.value().attr("id"))
+                .map(str::to_string),
+        );
     }
     if let Ok(names) = Selector::parse("a[name]") {
-        out.extend(doc.select(&names).filter_map(|e| e.value().attr("name")).map(str::to_string));
+        out.extend(
+            doc.select(&names)
+                .filter_map(|e| e.value().attr("name"))
+                .map(str::to_string),
+        );
     }
     out
 }
