@@ -607,17 +607,17 @@ fn crawl_and_probe_asks_each_url_once_and_finds_the_dead_ones() {
             .unwrap_or_default();
         *per_path.entry(path).or_default() += 1;
     }
-    // A 404 is asked again by GET only to confirm a HEAD; the crawl asked by GET already.
+    // Every URL was asked once: what the crawl fetched answered the probe too.
     assert!(per_path.values().all(|n| *n == 1), "{all:?}");
 
+    // Built field by field: other probes will join `Probes`.
+    let mut probes = nocall::probe::Probes::default();
+    let config = nocall::config::Config::default();
+    probes.links = results;
     let checks = nocall::pipeline::audit(
         &traces,
-        &nocall::config::Config::default(),
-        &{
-            let mut p = nocall::probe::Probes::default();
-            p.links = results;
-            p
-        },
+        &config,
+        &probes,
         &nocall::secrets::Secrets::default(),
     );
     let dead: Vec<&str> = checks
