@@ -25,6 +25,9 @@ pub enum Command {
     /// Start the bundled example portal on a free local port and run the bundled scenarios
     /// against it.
     Demo(DemoArgs),
+    /// Crawl one site (same origin, bounded depth) without a scenario and check its links and
+    /// phone numbers.
+    Links(LinksArgs),
     /// Show how one finding's estimate was computed, from the last run's report.
     Explain(ExplainArgs),
     /// Write the evidence bundle for one finding: a Markdown bug report, the screenshots of
@@ -37,6 +40,44 @@ pub enum Command {
     Baseline(BaselineCommand),
     /// Serve the bundled example portal until interrupted, to try scenarios against it by hand.
     Portal(PortalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LinksArgs {
+    /// Where the crawl starts; only pages of its origin are crawled.
+    pub url: url::Url,
+    /// How many links deep to follow from the start page (0: the start page alone).
+    #[arg(long, default_value_t = 3)]
+    pub depth: usize,
+    /// Pages to visit at most.
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub max_pages: usize,
+    /// First-time users a month who browse the site (the ranking's reach).
+    #[arg(long, value_name = "N", default_value_t = 100.0)]
+    pub monthly_users: f64,
+    /// Requests at once, in all and to one host.
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    #[arg(long, value_name = "N")]
+    pub per_host: Option<usize>,
+    /// Check only the site's own links, not other hosts.
+    #[arg(long)]
+    pub offline: bool,
+    /// What to print on standard output.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Also write a report: FORMAT=PATH, repeatable.
+    #[arg(long = "report", value_name = "FORMAT=PATH")]
+    pub reports: Vec<String>,
+    /// Which findings fail the run (exit 1).
+    #[arg(long, value_enum, value_name = "WHAT", default_value = "any")]
+    pub fail_on: FailOn,
+    /// The settings file (phones, allowed hosts, model, cost).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Where traces and report.json go.
+    #[arg(long, value_name = "DIR", default_value = "nocall-out")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -138,6 +179,9 @@ pub struct CommonArgs {
     /// scanners (Outlook Safe Links and the like) do, to find one-time links they would break.
     #[arg(long)]
     pub prefetch_check: bool,
+    /// Check only the portal's own links, not other hosts.
+    #[arg(long)]
+    pub offline: bool,
     /// Show the browser window instead of running headless.
     #[arg(long)]
     pub headful: bool,

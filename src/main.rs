@@ -32,6 +32,7 @@ fn main() -> ExitCode {
     let ending = match cli.command {
         Command::Run(args) => run(&args.paths, &args.common, None, None),
         Command::Demo(args) => demo(&args.common),
+        Command::Links(args) => links(&args),
         Command::Explain(args) => explain(&args.id, &args.report),
         Command::Evidence(args) => evidence(&args.id, &args.report, &args.out),
         Command::Merge(args) => merge(&args.reports, args.out.as_deref(), args.table),
@@ -126,6 +127,7 @@ fn run(
         out_dir: args.out.clone(),
         base_url: base_url.or_else(|| args.base_url.clone()),
         prefetch_check: args.prefetch_check,
+        offline: args.offline,
     };
     let mailboxes = nocall::mail::Mailboxes::new();
     if let Err(e) = mailboxes.open_all(&loaded.scenarios) {
@@ -384,4 +386,92 @@ fn baseline_write(file: &Path, report_path: &Path) -> Ending {
             Ending::CouldNotRun
         }
     }
+}
+
+fn links(args: &cli::LinksArgs) -> Ending {
+    use nocall::crawl::{self, CrawlOptions};
+    let env = nocall::scenario::process_env;
+    let config_file = args.config.clone().or_else(|| {
+        let here = PathBuf::from("nocall.yaml");
+        here.exists().then_some(here)
+    });
+    let config = match &config_file {
+        Some(f) => match nocall::config::Config::load(f, &env) {
+            Ok(c) => c,
+            Err(errors) => {
+                print_diagnostics(&errors);
+                return Ending::BadInput;
+            }
+        },
+        None => nocall::config::Config::default(),
+    };
+    let mut reports = Vec::new();
+    for spec in &args.reports {
+        match parse_report_spec(spec, &args.out) {
+            Ok(r) => reports.push(r),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ending::BadInput;
+            }
+        }
+    }
+    let mut link = nocall::probe::links::LinkOptions::for_config(&config);
+    link.offline |= args.offline;
+    if let Some(n) = args.concurrency {
+        link.concurrency = n.max(1);
+    }
+    if let Some(n) = args.per_host {
+        link.per_host = n.max(1);
+    }
+    let options = CrawlOptions {
+        depth: args.depth,
+        max_pages: args.max_pages,
+        monthly_users: args.monthly_users,
+        link,
+    };
+    let bar = progress::crawl_bar();
+    let crawled = crawl::crawl_and_probe(&args.url, &options, &|pages, queued| {
+        bar.set_length((pages + queued) as u64);
+        bar.set_position(pages as u64);
+    });
+    bar.finish_and_clear();
+    let (traces, link_results) = match crawled {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ending::CouldNotRun;
+        }
+    };
+    let numbers = nocall::phones::numbers_of(&traces, &config);
+    let probes = nocall::probe::Probes {
+        links: link_results,
+        phones: nocall::phones::lookup_all(&numbers, &config.phones, &env),
+        ..Default::default()
+    };
+    let secrets = nocall::secrets::Secrets::new();
+    let findings = pipeline::audit(&traces, &config, &probes, &secrets);
+    let mut report = Report::new(&traces, &[], findings, &config.currency);
+    report.scenarios.iter_mut().for_each(|s| s.trace = None);
+    let _ = pipeline::write_file(&args.out.join("report.json"), &report::json::Json.render(&report));
+    match args.format {
+        OutputFormat::Table => print!("{}", report::table::Table.render(&report)),
+        OutputFormat::Json => print!("{}", report::json::Json.render(&report)),
+    }
+    for (format, path) in &reports {
+        if let Err(e) = pipeline::write_file(path, &format.render(&report)) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return Ending::CouldNotRun;
+        }
+    }
+    let pages: usize = traces.iter().map(|t| t.steps.len()).sum();
+    eprintln!("nocall: {pages} pages crawled, {} links checked", probes.links.len());
+    let gate = Gate {
+        fail_on: args.fail_on,
+        ..Gate::default()
+    };
+    let verdict = gate.evaluate(&report);
+    for r in &verdict.reasons {
+        eprintln!("nocall: gate failed: {r}");
+    }
+    if verdict.failed { Ending::GateFailed } else { Ending::Passed }
 }

@@ -11,7 +11,7 @@ use crate::diagnostic::Diagnostic;
 use crate::finding::Finding;
 use crate::mail::Mailboxes;
 use crate::phones;
-use crate::probe::{MailLinkStatus, Probes};
+use crate::probe::{MailLinkStatus, Probes, links};
 use crate::rank;
 use crate::report::{Format, Report, json::Json};
 use crate::runner::{self, BrowserError, Observer, RunOptions};
@@ -84,7 +84,7 @@ pub fn run(
 ) -> Result<Outcome, BrowserError> {
     let traces = runner::run_all(&loaded.scenarios, &loaded.secrets, options, mail, observer)?;
     let trace_files = write_traces(&traces, &options.out_dir, &loaded.secrets);
-    let probes = probe(&traces, &loaded.config);
+    let probes = probe(&traces, &loaded.config, options.offline);
     let findings = audit(&traces, &loaded.config, &probes, &loaded.secrets);
     let mut report = Report::new(&traces, &trace_files, findings, &loaded.config.currency);
     report.browser = traces.iter().find_map(|t| t.browser.clone());
@@ -94,12 +94,56 @@ pub fn run(
 
 /// What the checks need from the network, asked after every journey has run (so a
 /// one-time link is never opened before its journey opens it).
-pub fn probe(traces: &[Trace], config: &Config) -> Probes {
+pub fn probe(traces: &[Trace], config: &Config, offline: bool) -> Probes {
     let numbers = phones::numbers_of(traces, config);
+    let mut link_options = links::LinkOptions::for_config(config);
+    link_options.offline |= offline;
+    let mut targets = links::targets_of(traces);
+    // Every link of every captured message, except the one its journey followed (checked by
+    // following it, and perhaps one-time).
+    let followed: std::collections::HashSet<&str> = traces
+        .iter()
+        .flat_map(|t| t.steps.iter().filter_map(|s| s.followed.as_deref()))
+        .collect();
+    let mailed: Vec<String> = traces
+        .iter()
+        .flat_map(|t| {
+            t.mails
+                .iter()
+                .flat_map(|m| m.links.iter().map(|l| l.href.clone()))
+        })
+        .filter(|h| !followed.contains(h.as_str()))
+        .collect();
+    for href in &mailed {
+        targets.push((
+            href.clone(),
+            links::Origin {
+                page: String::new(),
+                via: links::Via::Link,
+            },
+        ));
+    }
     let mut probes = Probes {
+        links: links::probe_urls(&targets, &link_options),
         phones: phones::lookup_all(&numbers, &config.phones, &scenario::process_env),
         ..Probes::default()
     };
+    for href in mailed {
+        let Some(status) = probes.links.get(&href) else {
+            continue;
+        };
+        if status.verdict == links::Verdict::Skipped {
+            continue;
+        }
+        let unverified = status.verdict == links::Verdict::Unverified;
+        let entry = MailLinkStatus {
+            ok: status.ok,
+            detail: status.detail.clone(),
+            scanner_broke_it: false,
+            unverified,
+        };
+        probes.mail_links.insert(href, entry);
+    }
     // The link a journey followed from a message was checked by following it.
     for t in traces {
         for s in &t.steps {

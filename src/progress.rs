@@ -54,3 +54,13 @@ impl Observer for Bars {
         }
     }
 }
+
+/// One bar for a crawl: pages visited of pages known.
+pub fn crawl_bar() -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(1), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("crawling {bar:30} {pos}/{len} pages")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}

@@ -152,6 +152,7 @@ fn a_killed_browser_ends_one_journey_and_is_restarted_for_the_rest() {
         out_dir: dir.path().join("out"),
         base_url: url::Url::parse(&portal.base_url()).ok(),
         prefetch_check: false,
+        offline: true,
     };
     let observer = KillAfterFirstStep { pid_file };
     let mail = nocall::mail::Mailboxes::new();

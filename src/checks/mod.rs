@@ -12,6 +12,7 @@ use crate::trace::Trace;
 mod blocked;
 mod instructions;
 mod labels;
+mod links;
 mod phones;
 mod recovery;
 mod support_only;
@@ -42,6 +43,7 @@ pub fn all() -> Vec<Box<dyn Check>> {
         Box::new(support_only::SupportOnlyPath),
         Box::new(phones::Phones),
         Box::new(recovery::Recovery),
+        Box::new(links::DeadLinks),
     ]
 }
 

@@ -3,6 +3,8 @@
 //! Probes run after the journeys (so a one-time link is never opened before the journey
 //! opens it) and hand their answers to the checks as plain data.
 
+pub mod links;
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -10,6 +12,8 @@ use serde::{Deserialize, Serialize};
 /// Everything probed during a run.
 #[derive(Debug, Clone, Default)]
 pub struct Probes {
+    /// The status of every link and form target on the pages the journeys saw, by URL.
+    pub links: links::LinkResults,
     /// Phone directory rows and lookup answers, by E.164 ([`crate::phones::lookup_all`]).
     pub phones: crate::phones::PhoneProbes,
     /// The links found in captured messages, by URL (`href` exactly as in the message).

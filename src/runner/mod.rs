@@ -37,6 +37,8 @@ pub struct RunOptions {
     /// Open a mailed link once with a plain GET before the journey follows it, as a mail
     /// scanner would (`--prefetch-check`).
     pub prefetch_check: bool,
+    /// Probe only the portal's own links, not other hosts.
+    pub offline: bool,
 }
 
 /// Told what happens while journeys run; the binary draws progress bars from it.

@@ -1,0 +1,765 @@
+//! The link prober: is every link, button target and form target a journey passed
+//! reachable, over real HTTP?
+//!
+//! It only ever sends GET and HEAD (a form is never submitted to probe it), asks each URL
+//! once per run whatever number of pages link to it, keeps to a concurrency limit overall
+//! and per host, and says "unverified" rather than "dead" when a site turns checkers away
+//! (403, 429, 999 from another host). What it finds is plain data ([`LinkResults`]) that
+//! the `dead-link` check reads; it draws no conclusions about users itself.
+//!
+//! The HTTP side lives in [`engine`]; the HTML it needs (a page's ids and anchor names, for
+//! `#fragment` targets) in [`html`].
+
+pub(crate) mod engine;
+pub(crate) mod html;
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::task::JoinSet;
+use url::Url;
+
+use crate::trace::Trace;
+use engine::{Engine, Fetched};
+
+/// How links are probed.
+///
+/// The defaults are polite on purpose: at most 6 requests at once to any one host (what a
+/// single browser opens), 32 in all, 2 retries that honour `Retry-After` (waiting at most
+/// 10 s), a 10 s timeout per request, and a user agent that says what is knocking.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkOptions {
+    /// Never contact a host other than the journeys' own.
+    pub offline: bool,
+    /// When set, only these hosts (and their subdomains) are contacted besides the
+    /// journeys' own (`nocall.yaml`'s `allowed_hosts`).
+    pub allowed_hosts: Option<Vec<String>>,
+    /// For one request, from sending it to the end of its body.
+    pub timeout: Duration,
+    /// Requests in flight at once, over all hosts.
+    pub concurrency: usize,
+    /// Requests in flight at once to any one host.
+    pub per_host: usize,
+    /// Further tries after a 429, a 503 or a dropped connection.
+    pub retries: u32,
+    pub user_agent: String,
+    /// Least time between the starts of two requests to the same host; zero for none.
+    pub interval: Duration,
+    /// Longest wait before a retry, whatever `Retry-After` asks for.
+    pub max_retry_wait: Duration,
+}
+
+impl Default for LinkOptions {
+    fn default() -> Self {
+        LinkOptions {
+            offline: false,
+            allowed_hosts: None,
+            timeout: Duration::from_secs(10),
+            concurrency: 32,
+            per_host: 6,
+            retries: 2,
+            user_agent: format!("nocall/{} (link check)", env!("CARGO_PKG_VERSION")),
+            interval: Duration::ZERO,
+            max_retry_wait: Duration::from_secs(10),
+        }
+    }
+}
+
+impl LinkOptions {
+    /// The defaults, restricted to a project's `allowed_hosts`.
+    pub fn for_config(config: &crate::config::Config) -> Self {
+        LinkOptions {
+            allowed_hosts: config.allowed_hosts.clone(),
+            ..LinkOptions::default()
+        }
+    }
+}
+
+/// Where a target was found, which decides whether and how it may be probed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Origin {
+    /// The page it was on. Targets on another host than every such page are external.
+    pub page: String,
+    pub via: Via,
+}
+
+/// What points at the target.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Via {
+    /// A link, or a button that navigates: probed with HEAD, then GET.
+    Link,
+    /// A form's action (or a submit button's `formaction`): probed with GET only when the
+    /// form itself sends with GET to its own site, never submitted otherwise.
+    Form { method: String },
+}
+
+/// What the prober concluded about one target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// It answers (and its `#fragment`, if any, is there).
+    Ok,
+    /// A user following it meets an error, no answer, a loop or a missing section.
+    Dead,
+    /// It could not be verified: the host turned the checker away, or asks to sign in.
+    Unverified,
+    /// Not probed: a scheme that is not the web's, a form that must not be submitted, a
+    /// host the settings keep out of reach.
+    Skipped,
+}
+
+/// Why a target got its verdict, for the check's wording.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "cause", content = "value")]
+pub enum Cause {
+    /// It answered as it should.
+    Fine,
+    /// The HTTP status says it all (`status` holds it).
+    Status,
+    /// The page loads but has no element with this id or name.
+    Fragment(String),
+    /// No answer in time.
+    Timeout,
+    /// The host could not be reached or dropped the connection.
+    Unreachable,
+    /// A redirect loop, too many redirects, or a redirect to nowhere.
+    Redirects,
+    /// Not a valid address (a broken URL, a `mailto:` with no valid e-mail address).
+    Address,
+    /// Not probed (see [`Verdict::Skipped`]).
+    NotChecked,
+}
+
+/// The probe result for one target URL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkStatus {
+    /// The verdict is [`Verdict::Ok`].
+    pub ok: bool,
+    pub verdict: Verdict,
+    /// The final HTTP status, when there was one.
+    pub status: Option<u16>,
+    /// In a few words: "404 Not Found", "timed out after 10s", "redirect loop",
+    /// "#billing missing on target".
+    pub detail: String,
+    /// Where redirects ended, when that is not the URL itself.
+    pub final_url: Option<String>,
+    pub cause: Cause,
+}
+
+impl LinkStatus {
+    fn new(verdict: Verdict, cause: Cause, detail: impl Into<String>) -> Self {
+        LinkStatus {
+            ok: verdict == Verdict::Ok,
+            verdict,
+            status: None,
+            detail: detail.into(),
+            final_url: None,
+            cause,
+        }
+    }
+}
+
+/// Probe results by target URL, exactly as the trace spells it (fragment included).
+pub type LinkResults = BTreeMap<String, LinkStatus>;
+
+/// Every link, form target and navigating button target on every page of the traces,
+/// with where each was found; each (URL, kind of origin) once.
+pub fn targets_of(traces: &[Trace]) -> Vec<(String, Origin)> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    let pages = traces
+        .iter()
+        .flat_map(|t| t.steps.iter())
+        .filter_map(|s| s.page.as_ref());
+    for page in pages {
+        let mut push = |url: &str, via: Via| {
+            if seen.insert((url.to_string(), via.clone())) {
+                out.push((
+                    url.to_string(),
+                    Origin {
+                        page: page.url.clone(),
+                        via,
+                    },
+                ));
+            }
+        };
+        for link in &page.links {
+            push(&link.href, Via::Link);
+        }
+        for form in &page.forms {
+            push(
+                &form.action,
+                Via::Form {
+                    method: form.method.clone(),
+                },
+            );
+        }
+        for button in &page.buttons {
+            let Some(target) = &button.target else {
+                continue;
+            };
+            // A submit button's `formaction` is sent the way its form sends; any other
+            // target is a plain navigation.
+            let form = button.form.and_then(|i| page.forms.get(i));
+            match form {
+                Some(f) if button.button_type == "submit" => {
+                    push(
+                        target,
+                        Via::Form {
+                            method: f.method.clone(),
+                        },
+                    );
+                }
+                _ => push(target, Via::Link),
+            }
+        }
+    }
+    out
+}
+
+/// Every target URL of every page of the traces, each once, in the order first met.
+pub fn urls_of(traces: &[Trace]) -> Vec<String> {
+    let mut seen = HashSet::new();
+    targets_of(traces)
+        .into_iter()
+        .filter_map(|(url, _)| seen.insert(url.clone()).then_some(url))
+        .collect()
+}
+
+/// Probes every target, each URL once. Builds its own tokio runtime; call it from plain
+/// (not async) code.
+pub fn probe_urls(urls: &[(String, Origin)], opts: &LinkOptions) -> LinkResults {
+    let own = own_hosts(urls.iter().map(|(_, o)| o.page.as_str()));
+    let engine = match Engine::new(opts.clone(), own) {
+        Ok(e) => Arc::new(e),
+        Err(e) => return not_probed(urls, &format!("the HTTP client could not start: {e}")),
+    };
+    match runtime() {
+        Ok(rt) => rt.block_on(probe_all(engine, urls)),
+        Err(e) => not_probed(urls, &format!("the prober could not start: {e}")),
+    }
+}
+
+/// A runtime sized for I/O on a small machine.
+pub(crate) fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+}
+
+fn not_probed(urls: &[(String, Origin)], why: &str) -> LinkResults {
+    urls.iter()
+        .map(|(u, _)| {
+            (
+                u.clone(),
+                LinkStatus::new(Verdict::Unverified, Cause::NotChecked, why),
+            )
+        })
+        .collect()
+}
+
+/// The hosts of the pages the targets were found on: the journeys' own site(s).
+pub(crate) fn own_hosts<'a>(pages: impl Iterator<Item = &'a str>) -> HashSet<String> {
+    pages
+        .filter_map(|p| Url::parse(p).ok())
+        .filter_map(|u| u.host_str().map(str::to_ascii_lowercase))
+        .collect()
+}
+
+/// What to do with one target before any request.
+enum Plan {
+    Done(LinkStatus),
+    Fetch {
+        base: Url,
+        fragment: Option<String>,
+        external: bool,
+        /// Met only as a form's target: asked with GET alone.
+        get_only: bool,
+    },
+}
+
+/// Probes every target with an engine whose cache may already hold some answers (the
+/// crawler's pages).
+pub(crate) async fn probe_all(engine: Arc<Engine>, urls: &[(String, Origin)]) -> LinkResults {
+    let mut origins: BTreeMap<&str, Vec<&Origin>> = BTreeMap::new();
+    for (url, origin) in urls {
+        origins.entry(url.as_str()).or_default().push(origin);
+    }
+    let plans: Vec<(&str, Plan)> = origins
+        .iter()
+        .map(|(url, o)| (*url, plan(url, o, &engine)))
+        .collect();
+    // A base URL is fetched with its body when any target needs a fragment looked up, or
+    // when a form may only be probed with GET.
+    let mut wanted: BTreeMap<String, (Url, bool)> = BTreeMap::new();
+    for (_, p) in &plans {
+        if let Plan::Fetch {
+            base,
+            fragment,
+            get_only,
+            ..
+        } = p
+        {
+            let entry = wanted
+                .entry(base.as_str().to_string())
+                .or_insert_with(|| (base.clone(), false));
+            entry.1 |= fragment.is_some() || *get_only;
+        }
+    }
+    let mut tasks = JoinSet::new();
+    for (key, (base, body)) in wanted {
+        let engine = engine.clone();
+        tasks.spawn(async move { (key, engine.check(&base, body).await) });
+    }
+    let mut fetched: BTreeMap<String, Arc<Fetched>> = BTreeMap::new();
+    while let Some(done) = tasks.join_next().await {
+        if let Ok((key, f)) = done {
+            fetched.insert(key, f);
+        }
+    }
+    plans
+        .into_iter()
+        .map(|(url, p)| {
+            let status = match p {
+                Plan::Done(s) => s,
+                Plan::Fetch {
+                    base,
+                    fragment,
+                    external,
+                    ..
+                } => match fetched.get(base.as_str()) {
+                    Some(f) => judge(f, fragment.as_deref(), external),
+                    None => LinkStatus::new(
+                        Verdict::Unverified,
+                        Cause::NotChecked,
+                        "the probe of this link stopped unexpectedly",
+                    ),
+                },
+            };
+            (url.to_string(), status)
+        })
+        .collect()
+}
+
+fn plan(raw: &str, origins: &[&Origin], engine: &Engine) -> Plan {
+    let skip = |why: &str| Plan::Done(LinkStatus::new(Verdict::Skipped, Cause::NotChecked, why));
+    let scheme = raw
+        .split_once(':')
+        .map(|(s, _)| s.trim().to_ascii_lowercase());
+    match scheme.as_deref() {
+        Some("mailto") => return Plan::Done(mailto(raw)),
+        Some("tel" | "sms" | "callto") => return skip("phone numbers have their own checks"),
+        Some("javascript") => return skip("script links are not followed"),
+        Some("data" | "blob" | "about") => return skip("not a web address"),
+        _ => {}
+    }
+    let Ok(mut url) = Url::parse(raw) else {
+        return Plan::Done(LinkStatus::new(
+            Verdict::Dead,
+            Cause::Address,
+            "not a valid web address",
+        ));
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        return skip(&format!("{}: links are not checked", url.scheme()));
+    }
+    let fragment = url.fragment().and_then(checkable_fragment);
+    url.set_fragment(None);
+    let external = !engine.is_own(&url);
+    // A link anywhere makes it a link; a target met only as a form's action is probed
+    // only when some form sends there with GET from the same site.
+    let as_link = origins.iter().any(|o| o.via == Via::Link);
+    if !as_link {
+        let get_from_same_site = origins.iter().any(|o| {
+            matches!(&o.via, Via::Form { method } if method.eq_ignore_ascii_case("get"))
+                && Url::parse(&o.page).is_ok_and(|p| p.origin() == url.origin())
+        });
+        if !get_from_same_site {
+            return skip("forms are never submitted to check them");
+        }
+    }
+    if let Some(why) = engine.out_of_reach(&url) {
+        return skip(&why);
+    }
+    Plan::Fetch {
+        base: url,
+        fragment,
+        external,
+        get_only: !as_link,
+    }
+}
+
+/// The fragment to look for on the target page, decoded; none for fragments every page
+/// has (`#`, `#top`), text fragments (`#:~:text=`) and client-side routes (`#/…`, `#!…`).
+fn checkable_fragment(f: &str) -> Option<String> {
+    if f.is_empty()
+        || f.eq_ignore_ascii_case("top")
+        || f.starts_with(":~:")
+        || f.starts_with('/')
+        || f.starts_with('!')
+    {
+        return None;
+    }
+    let decoded = percent_encoding::percent_decode_str(f).decode_utf8_lossy();
+    Some(decoded.into_owned())
+}
+
+/// A `mailto:` link holds addresses a mail program can use (an empty one lets the user
+/// type the address, which is allowed).
+fn mailto(raw: &str) -> LinkStatus {
+    let rest = raw.split_once(':').map(|(_, r)| r).unwrap_or_default();
+    let to = rest.split('?').next().unwrap_or_default();
+    let to = percent_encoding::percent_decode_str(to).decode_utf8_lossy();
+    let bad: Vec<&str> = to
+        .split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty() && !email_address::EmailAddress::is_valid(a))
+        .collect();
+    if bad.is_empty() {
+        LinkStatus::new(Verdict::Ok, Cause::Fine, "e-mail address is well formed")
+    } else {
+        LinkStatus::new(
+            Verdict::Dead,
+            Cause::Address,
+            format!("\"{}\" is not a valid e-mail address", bad.join(", ")),
+        )
+    }
+}
+
+/// "404 Not Found"; "999" for codes with no standard reason.
+pub(crate) fn status_text(code: u16) -> String {
+    match reqwest::StatusCode::from_u16(code)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+    {
+        Some(reason) => format!("{code} {reason}"),
+        None => code.to_string(),
+    }
+}
+
+/// The verdict on one target from what its base URL answered.
+fn judge(f: &Fetched, fragment: Option<&str>, external: bool) -> LinkStatus {
+    let mut s = match &f.result {
+        Err(failure) => LinkStatus::new(Verdict::Dead, failure.cause(), failure.to_string()),
+        Ok(code) => judge_status(*code, f, fragment, external),
+    };
+    if f.result.is_ok() {
+        s.status = f.result.as_ref().ok().copied();
+    }
+    if f.redirected {
+        s.final_url = Some(f.final_url.clone());
+    }
+    s
+}
+
+fn judge_status(code: u16, f: &Fetched, fragment: Option<&str>, external: bool) -> LinkStatus {
+    let text = status_text(code);
+    let turned_away =
+        |why: &str| LinkStatus::new(Verdict::Unverified, Cause::Status, format!("{text}: {why}"));
+    match code {
+        401 => turned_away("the page asks to sign in"),
+        429 => turned_away("the site limits how often it may be asked"),
+        403 | 999 if external => turned_away("the site turns automated checkers away"),
+        400.. => LinkStatus::new(Verdict::Dead, Cause::Status, text),
+        _ => {
+            if let Some(to) = &f.unfollowed {
+                return LinkStatus::new(
+                    Verdict::Ok,
+                    Cause::Fine,
+                    format!("redirects to {to} (not followed)"),
+                );
+            }
+            let (Some(frag), Some(anchors)) = (fragment, &f.anchors) else {
+                return LinkStatus::new(Verdict::Ok, Cause::Fine, text);
+            };
+            if anchors.contains(frag) {
+                return LinkStatus::new(Verdict::Ok, Cause::Fine, text);
+            }
+            if f.truncated {
+                let cap = html::MAX_BODY / (1024 * 1024);
+                LinkStatus::new(
+                    Verdict::Unverified,
+                    Cause::Fragment(frag.to_string()),
+                    format!("#{frag} not in the first {cap} MiB of the page"),
+                )
+            } else if external {
+                // Other sites often add their ids with script, which a plain fetch does not run.
+                LinkStatus::new(
+                    Verdict::Unverified,
+                    Cause::Fragment(frag.to_string()),
+                    format!("#{frag} not in the page's HTML (it may be added by script)"),
+                )
+            } else {
+                LinkStatus::new(
+                    Verdict::Dead,
+                    Cause::Fragment(frag.to_string()),
+                    format!("#{frag} missing on target"),
+                )
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::{Control, Form, Link, PageState, StepTrace};
+
+    fn engine() -> Engine {
+        Engine::new(
+            LinkOptions::default(),
+            own_hosts(["http://portal.test/"].into_iter()),
+        )
+        .expect("client builds")
+    }
+
+    fn link_origin() -> Origin {
+        Origin {
+            page: "http://portal.test/help".into(),
+            via: Via::Link,
+        }
+    }
+
+    fn planned(raw: &str, origins: &[&Origin]) -> Plan {
+        plan(raw, origins, &engine())
+    }
+
+    #[test]
+    fn non_web_schemes_are_skipped_and_mailto_is_checked_for_syntax() {
+        let o = link_origin();
+        for raw in [
+            "tel:+18005550184",
+            "javascript:void(0)",
+            "data:,",
+            "ftp://x.test/f",
+        ] {
+            let Plan::Done(s) = planned(raw, &[&o]) else {
+                panic!("{raw} was fetched")
+            };
+            assert_eq!(s.verdict, Verdict::Skipped, "{raw}");
+        }
+        let Plan::Done(good) = planned("mailto:help@portal.test?subject=Card", &[&o]) else {
+            panic!()
+        };
+        assert_eq!(good.verdict, Verdict::Ok);
+        let Plan::Done(empty) = planned("mailto:?subject=Hi", &[&o]) else {
+            panic!()
+        };
+        assert_eq!(empty.verdict, Verdict::Ok);
+        let Plan::Done(bad) = planned("mailto:help@@portal", &[&o]) else {
+            panic!()
+        };
+        assert_eq!(bad.verdict, Verdict::Dead);
+        assert_eq!(bad.cause, Cause::Address);
+        assert!(bad.detail.contains("help@@portal"), "{}", bad.detail);
+    }
+
+    #[test]
+    fn post_forms_and_cross_site_get_forms_are_never_probed() {
+        let post = Origin {
+            page: "http://portal.test/login".into(),
+            via: Via::Form {
+                method: "post".into(),
+            },
+        };
+        let Plan::Done(s) = planned("http://portal.test/session", &[&post]) else {
+            panic!()
+        };
+        assert_eq!(s.verdict, Verdict::Skipped);
+        let get = Origin {
+            page: "http://portal.test/".into(),
+            via: Via::Form {
+                method: "get".into(),
+            },
+        };
+        assert!(matches!(
+            planned("http://portal.test/search", &[&get]),
+            Plan::Fetch { .. }
+        ));
+        let Plan::Done(s) = planned("http://other.test/search", &[&get]) else {
+            panic!()
+        };
+        assert_eq!(s.verdict, Verdict::Skipped);
+        // The same URL linked somewhere is probed as a link.
+        let o = link_origin();
+        assert!(matches!(
+            planned("http://portal.test/session", &[&post, &o]),
+            Plan::Fetch { .. }
+        ));
+    }
+
+    #[test]
+    fn fragments_are_decoded_and_universal_ones_ignored() {
+        let o = link_origin();
+        let Plan::Fetch {
+            base,
+            fragment,
+            external,
+            ..
+        } = planned("http://portal.test/a#caf%C3%A9", &[&o])
+        else {
+            panic!()
+        };
+        assert_eq!(base.as_str(), "http://portal.test/a");
+        assert_eq!(fragment.as_deref(), Some("café"));
+        assert!(!external);
+        for raw in [
+            "http://portal.test/a#",
+            "http://portal.test/a#top",
+            "http://portal.test/a#/route",
+            "http://portal.test/a#:~:text=x",
+        ] {
+            let Plan::Fetch { fragment, .. } = planned(raw, &[&o]) else {
+                panic!()
+            };
+            assert_eq!(fragment, None, "{raw}");
+        }
+    }
+
+    #[test]
+    fn offline_and_allowed_hosts_keep_other_sites_out_of_reach() {
+        let own = own_hosts(["http://portal.test/"].into_iter());
+        let o = link_origin();
+        let offline = Engine::new(
+            LinkOptions {
+                offline: true,
+                ..LinkOptions::default()
+            },
+            own.clone(),
+        )
+        .expect("client");
+        let Plan::Done(s) = plan("https://elsewhere.test/x", &[&o], &offline) else {
+            panic!()
+        };
+        assert_eq!(s.verdict, Verdict::Skipped);
+        assert!(matches!(
+            plan("http://portal.test/x", &[&o], &offline),
+            Plan::Fetch { .. }
+        ));
+        let allowed = LinkOptions {
+            allowed_hosts: Some(vec!["example.org".into()]),
+            ..LinkOptions::default()
+        };
+        let allowed = Engine::new(allowed, own).expect("client");
+        assert!(matches!(
+            plan("https://docs.example.org/x", &[&o], &allowed),
+            Plan::Fetch { external: true, .. }
+        ));
+        let Plan::Done(s) = plan("https://example.net/x", &[&o], &allowed) else {
+            panic!()
+        };
+        assert_eq!(s.verdict, Verdict::Skipped);
+        assert!(s.detail.contains("allowed_hosts"), "{}", s.detail);
+    }
+
+    fn fetched(code: u16, anchors: Option<&[&str]>) -> Fetched {
+        Fetched {
+            result: Ok(code),
+            final_url: "http://portal.test/a".into(),
+            redirected: false,
+            unfollowed: None,
+            anchors: anchors.map(|a| a.iter().map(|s| s.to_string()).collect()),
+            truncated: false,
+        }
+    }
+
+    #[test]
+    fn statuses_become_verdicts_and_bot_blocking_elsewhere_is_unverified() {
+        let dead = judge(&fetched(404, None), None, false);
+        assert_eq!(
+            (dead.verdict, dead.detail.as_str(), dead.status),
+            (Verdict::Dead, "404 Not Found", Some(404))
+        );
+        assert_eq!(judge(&fetched(410, None), None, false).detail, "410 Gone");
+        assert_eq!(
+            judge(&fetched(403, None), None, false).verdict,
+            Verdict::Dead
+        );
+        for code in [403, 429, 999] {
+            let s = judge(&fetched(code, None), None, true);
+            assert_eq!(s.verdict, Verdict::Unverified, "{code}");
+            assert!(!s.ok);
+        }
+        assert!(judge(&fetched(200, None), None, false).ok);
+    }
+
+    #[test]
+    fn a_missing_fragment_is_dead_on_the_own_site_and_unverified_elsewhere() {
+        let f = fetched(200, Some(&["charges"]));
+        assert!(judge(&f, Some("charges"), false).ok);
+        let missing = judge(&f, Some("refunds"), false);
+        assert_eq!(missing.verdict, Verdict::Dead);
+        assert_eq!(missing.detail, "#refunds missing on target");
+        assert_eq!(missing.cause, Cause::Fragment("refunds".into()));
+        assert_eq!(
+            judge(&f, Some("refunds"), true).verdict,
+            Verdict::Unverified
+        );
+        let mut big = f.clone();
+        big.truncated = true;
+        assert_eq!(
+            judge(&big, Some("refunds"), false).verdict,
+            Verdict::Unverified
+        );
+    }
+
+    #[test]
+    fn targets_cover_links_forms_and_navigating_buttons() {
+        let page = PageState {
+            url: "http://portal.test/".into(),
+            links: vec![Link {
+                text: "Help".into(),
+                href: "http://portal.test/help".into(),
+                ..Link::default()
+            }],
+            forms: vec![Form {
+                action: "http://portal.test/session".into(),
+                method: "post".into(),
+                id: String::new(),
+            }],
+            buttons: vec![
+                Control {
+                    name: "Save".into(),
+                    button_type: "submit".into(),
+                    form: Some(0),
+                    target: Some("http://portal.test/save".into()),
+                    ..Control::default()
+                },
+                Control {
+                    name: "Home".into(),
+                    target: Some("http://portal.test/home".into()),
+                    ..Control::default()
+                },
+            ],
+            ..PageState::default()
+        };
+        let step = StepTrace {
+            index: 1,
+            page: Some(page),
+            ..StepTrace::default()
+        };
+        let traces = [Trace {
+            steps: vec![step.clone(), step],
+            ..Trace::default()
+        }];
+        let targets = targets_of(&traces);
+        assert_eq!(targets.len(), 4, "{targets:#?}");
+        assert_eq!(
+            targets[1].1.via,
+            Via::Form {
+                method: "post".into()
+            }
+        );
+        assert_eq!(
+            targets[2].1.via,
+            Via::Form {
+                method: "post".into()
+            }
+        );
+        assert_eq!(targets[3].1.via, Via::Link);
+        assert_eq!(urls_of(&traces).len(), 4);
+    }
+}
