@@ -24,12 +24,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn new(
-        file: impl Into<PathBuf>,
-        line: usize,
-        column: usize,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn new(file: impl Into<PathBuf>, line: usize, column: usize, message: impl Into<String>) -> Self {
         Diagnostic {
             file: file.into(),
             line,
@@ -89,10 +84,7 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     candidates
         .into_iter()
         .map(|c| (strsim::damerau_levenshtein(&lower, &c.to_lowercase()), c))
-        .filter(|(d, c)| {
-            *d <= (c.chars().count() / 3).max(1)
-                || c.to_lowercase().starts_with(&lower) && lower.len() >= 3
-        })
+        .filter(|(d, c)| *d <= (c.chars().count() / 3).max(1) || c.to_lowercase().starts_with(&lower) && lower.len() >= 3)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
@@ -108,14 +100,8 @@ mod tests {
             .help("did you mean `click`?")
             .with_source(src, 4);
         let text = d.to_string();
-        assert!(
-            text.starts_with("s.yaml:3:5: unknown step `clik`"),
-            "{text}"
-        );
-        assert!(
-            text.contains("3 |   - clik: Log in\n  |     ^^^^"),
-            "{text}"
-        );
+        assert!(text.starts_with("s.yaml:3:5: unknown step `clik`"), "{text}");
+        assert!(text.contains("3 |   - clik: Log in\n  |     ^^^^"), "{text}");
         assert!(text.ends_with("= help: did you mean `click`?"), "{text}");
     }
 

@@ -198,12 +198,7 @@ pub struct Finding {
 
 impl Finding {
     /// A finding as a check reports it: unpriced, its id derived from kind, page and element.
-    pub fn new(
-        kind: Kind,
-        url: &str,
-        element: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn new(kind: Kind, url: &str, element: impl Into<String>, message: impl Into<String>) -> Self {
         let element = element.into();
         Finding {
             id: stable_id(kind, url, &element),
@@ -300,22 +295,10 @@ mod tests {
 
     #[test]
     fn ids_ignore_host_and_port_but_not_path_or_element() {
-        let a = stable_id(
-            Kind::DeadLink,
-            "http://127.0.0.1:4000/help?x=1",
-            "link \"FAQ\"",
-        );
-        let b = stable_id(
-            Kind::DeadLink,
-            "http://staging.example/help?x=1",
-            "link \"FAQ\"",
-        );
+        let a = stable_id(Kind::DeadLink, "http://127.0.0.1:4000/help?x=1", "link \"FAQ\"");
+        let b = stable_id(Kind::DeadLink, "http://staging.example/help?x=1", "link \"FAQ\"");
         let c = stable_id(Kind::DeadLink, "http://127.0.0.1:4000/help", "link \"FAQ\"");
-        let d = stable_id(
-            Kind::LabelMissing,
-            "http://127.0.0.1:4000/help?x=1",
-            "link \"FAQ\"",
-        );
+        let d = stable_id(Kind::LabelMissing, "http://127.0.0.1:4000/help?x=1", "link \"FAQ\"");
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_ne!(a, d);

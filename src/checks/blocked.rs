@@ -22,9 +22,7 @@ impl Check for JourneyBlocked {
                     return None;
                 };
                 let page = step.page.as_ref().or_else(|| t.page_before(step.index));
-                let url = page
-                    .map(|p| p.url.clone())
-                    .unwrap_or_else(|| t.start_url.clone());
+                let url = page.map(|p| p.url.clone()).unwrap_or_else(|| t.start_url.clone());
                 let title = page.map(|p| p.title.as_str()).unwrap_or_default();
                 let on = if title.is_empty() {
                     String::new()
@@ -93,11 +91,7 @@ mod tests {
         )];
         let config = Config::default();
         let probes = Probes::default();
-        let found = JourneyBlocked.run(&Audit {
-            traces: &t,
-            config: &config,
-            probes: &probes,
-        });
+        let found = JourneyBlocked.run(&Audit { traces: &t, config: &config, probes: &probes });
         assert_eq!(found.len(), 1);
         let f = &found[0];
         assert_eq!(f.kind, Kind::JourneyBlocked);
@@ -105,11 +99,7 @@ mod tests {
         assert_eq!(f.step, Some(2));
         assert_eq!(f.url, "http://127.0.0.1:1/login");
         assert_eq!(f.occurrences[0].line, Some(6));
-        assert!(
-            f.message.contains("\"Welcome\" is not on the page"),
-            "{}",
-            f.message
-        );
+        assert!(f.message.contains("\"Welcome\" is not on the page"), "{}", f.message);
     }
 
     #[test]
@@ -117,14 +107,6 @@ mod tests {
         let t = [trace(JourneyStatus::Completed, Outcome::Done)];
         let config = Config::default();
         let probes = Probes::default();
-        assert!(
-            JourneyBlocked
-                .run(&Audit {
-                    traces: &t,
-                    config: &config,
-                    probes: &probes
-                })
-                .is_empty()
-        );
+        assert!(JourneyBlocked.run(&Audit { traces: &t, config: &config, probes: &probes }).is_empty());
     }
 }

@@ -23,19 +23,14 @@ impl Check for Labels {
             for step in &t.steps {
                 // Fields the journey itself had to find without a label are on its path.
                 for filled in &step.filled {
-                    if matches!(
-                        filled.found_by,
-                        FoundBy::Placeholder | FoundBy::NameAttribute
-                    ) {
+                    if matches!(filled.found_by, FoundBy::Placeholder | FoundBy::NameAttribute) {
                         let page = t.page_before(step.index);
                         let field = page.and_then(|p| filled.field.and_then(|i| p.fields.get(i)));
-                        let element = field
-                            .map(|f| f.describe())
-                            .unwrap_or_else(|| format!("field \"{}\" with no label", filled.asked));
+                        let element = field.map(|f| f.describe()).unwrap_or_else(|| {
+                            format!("field \"{}\" with no label", filled.asked)
+                        });
                         let how = match filled.found_by {
-                            FoundBy::Placeholder => {
-                                "its placeholder, which disappears once they type"
-                            }
+                            FoundBy::Placeholder => "its placeholder, which disappears once they type",
                             _ => "its hidden `name` attribute",
                         };
                         let f = Finding::new(
@@ -112,26 +107,14 @@ mod tests {
         let t = [Trace {
             scenario: "s".into(),
             steps: vec![
-                StepTrace {
-                    index: 1,
-                    page: Some(page.clone()),
-                    ..StepTrace::default()
-                },
-                StepTrace {
-                    index: 2,
-                    page: Some(page),
-                    ..StepTrace::default()
-                },
+                StepTrace { index: 1, page: Some(page.clone()), ..StepTrace::default() },
+                StepTrace { index: 2, page: Some(page), ..StepTrace::default() },
             ],
             ..Trace::default()
         }];
         let config = Config::default();
         let probes = Probes::default();
-        Labels.run(&Audit {
-            traces: &t,
-            config: &config,
-            probes: &probes,
-        })
+        Labels.run(&Audit { traces: &t, config: &config, probes: &probes })
     }
 
     #[test]

@@ -18,34 +18,17 @@ pub fn process_env(name: &str) -> Option<String> {
 /// `*.yaml` / `*.yml` in name order, leaving out `nocall.yaml`.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostic> {
     let _ = paths;
-    Err(Diagnostic::new(
-        "",
-        0,
-        0,
-        "scenario loading is not built yet",
-    ))
+    Err(Diagnostic::new("", 0, 0, "scenario loading is not built yet"))
 }
 
 /// Parses and resolves one scenario. Every problem found is returned, not just the first.
-pub fn load_str(
-    source: &str,
-    file: &Path,
-    env: Env<'_>,
-) -> Result<(Scenario, Secrets), Vec<Diagnostic>> {
+pub fn load_str(source: &str, file: &Path, env: Env<'_>) -> Result<(Scenario, Secrets), Vec<Diagnostic>> {
     let _ = (source, env);
-    Err(vec![Diagnostic::new(
-        file,
-        0,
-        0,
-        "scenario loading is not built yet",
-    )])
+    Err(vec![Diagnostic::new(file, 0, 0, "scenario loading is not built yet")])
 }
 
 /// Loads every file; all their problems are returned together.
-pub fn load_files(
-    files: &[PathBuf],
-    env: Env<'_>,
-) -> Result<(Vec<Scenario>, Secrets), Vec<Diagnostic>> {
+pub fn load_files(files: &[PathBuf], env: Env<'_>) -> Result<(Vec<Scenario>, Secrets), Vec<Diagnostic>> {
     let mut scenarios = Vec::new();
     let mut secrets = Secrets::new();
     let mut errors = Vec::new();
@@ -53,12 +36,7 @@ pub fn load_files(
         let source = match std::fs::read_to_string(file) {
             Ok(s) => s,
             Err(e) => {
-                errors.push(Diagnostic::new(
-                    file,
-                    0,
-                    0,
-                    format!("cannot read the scenario: {e}"),
-                ));
+                errors.push(Diagnostic::new(file, 0, 0, format!("cannot read the scenario: {e}")));
                 continue;
             }
         };
@@ -70,9 +48,5 @@ pub fn load_files(
             Err(mut e) => errors.append(&mut e),
         }
     }
-    if errors.is_empty() {
-        Ok((scenarios, secrets))
-    } else {
-        Err(errors)
-    }
+    if errors.is_empty() { Ok((scenarios, secrets)) } else { Err(errors) }
 }
