@@ -452,7 +452,10 @@ fn links(args: &cli::LinksArgs) -> Ending {
     let findings = pipeline::audit(&traces, &config, &probes, &secrets);
     let mut report = Report::new(&traces, &[], findings, &config.currency);
     report.scenarios.iter_mut().for_each(|s| s.trace = None);
-    let _ = pipeline::write_file(&args.out.join("report.json"), &report::json::Json.render(&report));
+    let _ = pipeline::write_file(
+        &args.out.join("report.json"),
+        &report::json::Json.render(&report),
+    );
     match args.format {
         OutputFormat::Table => print!("{}", report::table::Table.render(&report)),
         OutputFormat::Json => print!("{}", report::json::Json.render(&report)),
@@ -464,7 +467,10 @@ fn links(args: &cli::LinksArgs) -> Ending {
         }
     }
     let pages: usize = traces.iter().map(|t| t.steps.len()).sum();
-    eprintln!("nocall: {pages} pages crawled, {} links checked", probes.links.len());
+    eprintln!(
+        "nocall: {pages} pages crawled, {} links checked",
+        probes.links.len()
+    );
     let gate = Gate {
         fail_on: args.fail_on,
         ..Gate::default()
@@ -473,5 +479,9 @@ fn links(args: &cli::LinksArgs) -> Ending {
     for r in &verdict.reasons {
         eprintln!("nocall: gate failed: {r}");
     }
-    if verdict.failed { Ending::GateFailed } else { Ending::Passed }
+    if verdict.failed {
+        Ending::GateFailed
+    } else {
+        Ending::Passed
+    }
 }

@@ -90,7 +90,7 @@ mod tests {
         assert!(
             article
                 .body
-                .contains("choose <strong>Forgot password</strong>")
+                .contains("open the <strong>Forgot password</strong> link")
         );
         assert_eq!(get(&portal, "/help/contact").status, 200);
     }
