@@ -364,3 +364,93 @@ fn ctrl_c_writes_what_finished_and_exits() {
     assert_eq!(report["scenarios"][0]["status"], "error", "{report:#}");
     assert!(out.path().join("report.json").exists());
 }
+
+#[test]
+fn links_crawls_a_site_without_a_scenario() {
+    let portal = portal();
+    let out = tempfile::tempdir().expect("temp");
+    let output = nocall()
+        .args([
+            "links",
+            &format!("{}/help/", portal.base_url()),
+            "--offline",
+            "--format",
+            "json",
+            "--out",
+        ])
+        .arg(out.path())
+        .output()
+        .expect("runs");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let dead: Vec<String> = findings(&report, "dead-link")
+        .iter()
+        .map(|f| format!("{} {}", f["element"], f["message"]))
+        .collect();
+    assert!(
+        dead.iter()
+            .any(|d| d.contains("Privacy") && d.contains("404")),
+        "{dead:#?}"
+    );
+    assert!(dead.iter().any(|d| d.contains("#refunds")), "{dead:#?}");
+    assert!(
+        !dead.iter().any(|d| d.contains("reset-password")),
+        "a live link: {dead:#?}"
+    );
+    assert!(!findings(&report, "phone-mismatch").is_empty());
+    assert!(!findings(&report, "phone-invalid").is_empty());
+}
+
+#[test]
+fn a_baseline_excuses_known_findings_and_shards_merge() {
+    let portal = portal();
+    let (code, _report, out) = run_json(&portal, &[scenario("confer-first-login.yaml")], &[]);
+    assert_eq!(code, 1);
+    let baseline = out.path().join("baseline.json");
+    let wrote = nocall()
+        .args(["baseline", "write"])
+        .arg(&baseline)
+        .arg("--report")
+        .arg(out.path().join("report.json"))
+        .output()
+        .expect("runs");
+    assert!(wrote.status.success());
+    let base = baseline.display().to_string();
+    let (code, _, _) = run_json(
+        &portal,
+        &[scenario("confer-first-login.yaml")],
+        &["--baseline", &base],
+    );
+    assert_eq!(code, 0, "nothing new since the baseline");
+
+    let (_, _, other) = run_json(&portal, &[scenario("card-lost-card.yaml")], &[]);
+    let merged = nocall()
+        .arg("merge")
+        .arg(out.path().join("report.json"))
+        .arg(other.path().join("report.json"))
+        .output()
+        .expect("runs");
+    assert!(merged.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&merged.stdout).expect("json");
+    assert_eq!(report["summary"]["scenarios"], 2);
+    let rows: f64 = report["findings"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| f["est_calls_per_month"].as_f64())
+                .sum()
+        })
+        .unwrap_or(0.0);
+    let total = report["summary"]["est_calls_per_month"]
+        .as_f64()
+        .unwrap_or(-1.0);
+    assert!(
+        (rows - total).abs() < 0.05,
+        "the total is the sum of the rows: {rows} vs {total}"
+    );
+}
