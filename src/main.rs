@@ -86,16 +86,13 @@ fn run(
             }
         }
     }
-    let mut reports = Vec::new();
-    for spec in &args.reports {
-        match parse_report_spec(spec, &args.out) {
-            Ok(r) => reports.push(r),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Ending::BadInput;
-            }
+    let reports = match parse_report_specs(&args.reports, &args.out) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ending::BadInput;
         }
-    }
+    };
     let gate = match gate(args, &loaded) {
         Ok(g) => g,
         Err(e) => {
@@ -185,7 +182,16 @@ fn run(
     }
 }
 
-fn parse_report_spec(spec: &str, out_dir: &Path) -> Result<(Box<dyn Format>, PathBuf), String> {
+type ReportFile = (Box<dyn Format>, PathBuf);
+
+fn parse_report_specs(specs: &[String], out_dir: &Path) -> Result<Vec<ReportFile>, String> {
+    specs
+        .iter()
+        .map(|s| parse_report_spec(s, out_dir))
+        .collect()
+}
+
+fn parse_report_spec(spec: &str, out_dir: &Path) -> Result<ReportFile, String> {
     let (name, path) = spec.split_once('=').ok_or_else(|| {
         format!("--report wants FORMAT=PATH (such as json=out/nocall.json); got {spec:?}")
     })?;
@@ -405,16 +411,13 @@ fn links(args: &cli::LinksArgs) -> Ending {
         },
         None => nocall::config::Config::default(),
     };
-    let mut reports = Vec::new();
-    for spec in &args.reports {
-        match parse_report_spec(spec, &args.out) {
-            Ok(r) => reports.push(r),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Ending::BadInput;
-            }
+    let reports = match parse_report_specs(&args.reports, &args.out) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ending::BadInput;
         }
-    }
+    };
     let mut link = nocall::probe::links::LinkOptions::for_config(&config);
     link.offline |= args.offline;
     if let Some(n) = args.concurrency {
