@@ -454,3 +454,82 @@ fn a_baseline_excuses_known_findings_and_shards_merge() {
         "the total is the sum of the rows: {rows} vs {total}"
     );
 }
+
+#[test]
+fn shards_merged_equal_the_whole_run() {
+    let portal = portal();
+    let files = [
+        scenario("card-lost-card.yaml"),
+        scenario("confer-first-login.yaml"),
+    ];
+    let (_, whole, _w) = run_json(&portal, &files, &[]);
+    let (_, _, one) = run_json(&portal, &files, &["--shard", "1/2"]);
+    let (_, _, two) = run_json(&portal, &files, &["--shard", "2/2"]);
+    let merged = nocall()
+        .arg("merge")
+        .arg(one.path().join("report.json"))
+        .arg(two.path().join("report.json"))
+        .output()
+        .expect("runs");
+    let merged: serde_json::Value = serde_json::from_slice(&merged.stdout).expect("json");
+    let rows = |r: &serde_json::Value| {
+        let mut v: Vec<(String, i64)> = r["findings"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|f| {
+                        let calls = f["est_calls_per_month"].as_f64().unwrap_or(0.0);
+                        (
+                            f["id"].as_str().unwrap_or_default().to_string(),
+                            (calls * 10.0).round() as i64,
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    assert!(!rows(&whole).is_empty());
+    assert_eq!(rows(&merged), rows(&whole));
+    assert_eq!(merged["summary"]["scenarios"], 2);
+}
+
+#[test]
+fn a_browser_that_is_already_running_is_driven_by_its_devtools_address() {
+    use std::io::BufRead;
+    let portal = portal();
+    let chromium = nocall::runner::browser::find(None, std::env::var("CHROME").ok().as_deref())
+        .expect("chromium");
+    let profile = tempfile::tempdir().expect("temp");
+    let mut browser = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--remote-debugging-port=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("chromium starts");
+    let stderr = browser.stderr.take().expect("stderr");
+    let ws = std::io::BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| l.find("ws://").map(|at| l[at..].trim().to_string()))
+        .expect("DevTools address");
+    let (code, report, _out) = run_json(
+        &portal,
+        &[scenario("clean-library-login.yaml")],
+        &["--browser-url", &ws],
+    );
+    let _ = browser.kill();
+    let _ = browser.wait();
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["scenarios"][0]["status"], "completed");
+}
