@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # nocall against Playwright: the bundled journeys, same Chromium, same parallelism, one run.
 # Prints each tool's median wall time over ROUNDS rounds, the ratio, and nocall's peak RSS
-# (its own process; Chromium's processes are not counted).
+# (its own process, read from /proc/self/status; Chromium's processes are not counted).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS="${ROUNDS:-5}"
@@ -18,8 +18,9 @@ out="$(mktemp -d)"
 nocall_ms=(); pw_ms=()
 for i in $(seq 1 "$ROUNDS"); do
   t0=$(date +%s%N)
-  /usr/bin/time -f "%M" -o "$out/rss$i" ./target/release/nocall run scenarios --base-url "$base" \
-    --jobs "$JOBS" --fail-on none --format json --out "$out/n$i" > /dev/null
+  NOCALL_PEAK_RSS=1 ./target/release/nocall run scenarios --base-url "$base" \
+    --jobs "$JOBS" --fail-on none --format json --out "$out/n$i" 2>&1 > /dev/null \
+    | grep -o 'peak RSS [0-9]*' | grep -o '[0-9]*' > "$out/rss$i"
   nocall_ms+=($(( ($(date +%s%N) - t0) / 1000000 )))
   t0=$(date +%s%N)
   node bench/playwright/race.mjs "$base" scenarios "$JOBS" > /dev/null 2>&1

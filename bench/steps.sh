@@ -13,7 +13,7 @@ cargo build --release -q
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 for i in $(seq 1 "$ROUNDS"); do
-  /usr/bin/time -f "%e s wall, %M KiB peak RSS (nocall alone)" \
+  NOCALL_PEAK_RSS=1 /usr/bin/time -f "%e s wall" \
     ./target/release/nocall demo --fail-on none --format json --jobs "$JOBS" --out "$out/run$i" >/dev/null
 done
 python3 - "$out" <<'PY'
