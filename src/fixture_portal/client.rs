@@ -1,8 +1,10 @@
-//! A tiny blocking HTTP/1.1 client for the portal's tests: one request per connection, over
-//! `std::net::TcpStream`, so the tests see exactly what the server wrote.
+//! Test helpers for the portal: a tiny blocking HTTP/1.1 client (one request per
+//! connection, over `std::net::TcpStream`, so the tests see exactly what the server wrote)
+//! and a throwaway SMTP server that hands each message's DATA to the test.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use super::Portal;
@@ -93,4 +95,72 @@ pub(crate) fn exchange(portal: &Portal, raw: &str, timeout: Duration) -> std::io
     let mut bytes = Vec::new();
     stream.read_to_end(&mut bytes)?;
     Ok(bytes)
+}
+
+/// A throwaway SMTP server: accepts every message and hands its DATA to the test.
+pub(crate) fn smtp_sink() -> (SocketAddr, mpsc::Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("binds");
+    let addr = listener.local_addr().expect("has an address");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            if let Some(data) = smtp_session(stream)
+                && tx.send(data).is_err()
+            {
+                return;
+            }
+        }
+    });
+    (addr, rx)
+}
+
+fn smtp_session(mut stream: TcpStream) -> Option<String> {
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
+    stream.write_all(b"220 sink ESMTP\r\n").ok()?;
+    let mut data = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return data;
+        }
+        let verb = line.get(..4).unwrap_or_default().to_ascii_uppercase();
+        let reply: &[u8] = match verb.as_str() {
+            "EHLO" | "HELO" => b"250 sink\r\n",
+            "DATA" => {
+                stream.write_all(b"354 end with <CRLF>.<CRLF>\r\n").ok()?;
+                let mut body = String::new();
+                loop {
+                    let mut l = String::new();
+                    if reader.read_line(&mut l).ok()? == 0 || l == ".\r\n" {
+                        break;
+                    }
+                    body.push_str(&l);
+                }
+                data = Some(body);
+                b"250 queued\r\n"
+            }
+            "QUIT" => {
+                stream.write_all(b"221 bye\r\n").ok()?;
+                return data;
+            }
+            _ => b"250 ok\r\n",
+        };
+        stream.write_all(reply).ok()?;
+    }
+}
+
+/// The message as a reader sees it: quoted-printable soft breaks and `=3D` undone.
+fn readable(raw: &str) -> String {
+    raw.replace("=\r\n", "").replace("=3D", "=")
+}
+
+/// The next message's DATA, made readable; panics after 10 s without one.
+pub(crate) fn receive(rx: &mpsc::Receiver<String>) -> String {
+    readable(&receive_raw(rx))
+}
+
+/// The next message's DATA as sent; panics after 10 s without one.
+pub(crate) fn receive_raw(rx: &mpsc::Receiver<String>) -> String {
+    rx.recv_timeout(Duration::from_secs(10))
+        .expect("a message arrives")
 }

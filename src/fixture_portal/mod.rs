@@ -117,8 +117,16 @@ pub const SCENARIOS: &[(&str, &str)] = &[
         include_str!("../../scenarios/card-lost-card.yaml"),
     ),
     (
+        "card-verification-code.yaml",
+        include_str!("../../scenarios/card-verification-code.yaml"),
+    ),
+    (
         "clean-library-login.yaml",
         include_str!("../../scenarios/clean-library-login.yaml"),
+    ),
+    (
+        "clean-reset-pin.yaml",
+        include_str!("../../scenarios/clean-reset-pin.yaml"),
     ),
     (
         "confer-first-login.yaml",
@@ -135,6 +143,10 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     (
         "help-reset-password.yaml",
         include_str!("../../scenarios/help-reset-password.yaml"),
+    ),
+    (
+        "mail-notice-email.yaml",
+        include_str!("../../scenarios/mail-notice-email.yaml"),
     ),
     (
         "mail-update-details.yaml",
@@ -209,6 +221,11 @@ impl Context {
         let token = random_token();
         lock(&self.links).insert(token.clone(), LinkUse::Sent);
         token
+    }
+
+    /// Is the link known and at `state`?
+    fn link_is(&self, token: &str, state: LinkUse) -> bool {
+        lock(&self.links).get(token) == Some(&state)
     }
 
     /// Moves a link from `from` to `to`; false when it is unknown or not at `from`
@@ -421,6 +438,9 @@ mod tests {
         assert!(!context.advance_link(&link, LinkUse::Sent, LinkUse::Opened));
         assert!(context.advance_link(&link, LinkUse::Opened, LinkUse::Done));
         assert!(!context.advance_link("unknown", LinkUse::Sent, LinkUse::Opened));
+        assert!(context.link_is(&link, LinkUse::Done));
+        assert!(!context.link_is(&link, LinkUse::Opened));
+        assert!(!context.link_is("unknown", LinkUse::Sent));
     }
 
     /// Every bundled scenario ships, starts where the runner expects, and opens pages that
@@ -454,6 +474,36 @@ mod tests {
         }
         assert!(CONFIG.1.contains("directory: support-phones.csv"));
         assert_eq!(PHONE_DIRECTORY.0, "support-phones.csv");
+    }
+
+    /// Every bundled scenario loads; those that wait for mail read the demo's SMTP sink
+    /// (port 0, which `nocall demo` points the portal at), and each waits for its own
+    /// recipient, since journeys run side by side and share that sink.
+    #[test]
+    fn mail_journeys_share_the_demo_sink_with_their_own_recipients() {
+        use crate::scenario::{Action, MailSource, load_str};
+        let no_env = |_: &str| None;
+        let mut recipients = Vec::new();
+        for (name, text) in SCENARIOS {
+            let (scenario, _) = load_str(text, std::path::Path::new(name), &no_env)
+                .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            for step in &scenario.steps {
+                if let Action::Email(m) = &step.action {
+                    assert_eq!(
+                        scenario.mail,
+                        Some(MailSource::Smtp("127.0.0.1:0".into())),
+                        "{name}"
+                    );
+                    assert!(m.within <= Duration::from_secs(10), "{name} waits too long");
+                    recipients.push(m.to.to_lowercase());
+                }
+            }
+        }
+        assert_eq!(recipients.len(), 3, "{recipients:?}");
+        let mut unique = recipients.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), recipients.len(), "{recipients:?}");
     }
 
     /// Numbers as the directory lists them, and the pages that show them.
@@ -491,6 +541,7 @@ mod tests {
             "/confer/support",
             "/card/",
             "/card/lost",
+            "/card/online",
             "/mail/",
             "/mail/notice",
             "/mail/update-details",
@@ -501,6 +552,8 @@ mod tests {
             "/help/contact",
             "/clean/",
             "/clean/login",
+            "/clean/pin",
+            "/clean/reset",
             "/fault/",
             "/fault/500",
         ] {

@@ -63,77 +63,10 @@ impl Context {
 
 #[cfg(test)]
 mod tests {
-    use std::io::{BufRead, BufReader, Write};
-    use std::net::{SocketAddr, TcpListener, TcpStream};
-    use std::sync::mpsc;
     use std::time::Duration;
 
-    use super::super::client::{get, post};
+    use super::super::client::{get, post, receive, smtp_sink};
     use super::super::{Portal, PortalOptions};
-
-    /// A throwaway SMTP server: accepts every message and hands its DATA to the test.
-    fn smtp_sink() -> (SocketAddr, mpsc::Receiver<String>) {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("binds");
-        let addr = listener.local_addr().expect("has an address");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                if let Some(data) = smtp_session(stream)
-                    && tx.send(data).is_err()
-                {
-                    return;
-                }
-            }
-        });
-        (addr, rx)
-    }
-
-    fn smtp_session(mut stream: TcpStream) -> Option<String> {
-        let mut reader = BufReader::new(stream.try_clone().ok()?);
-        stream.write_all(b"220 sink ESMTP\r\n").ok()?;
-        let mut data = None;
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).ok()? == 0 {
-                return data;
-            }
-            let verb = line.get(..4).unwrap_or_default().to_ascii_uppercase();
-            let reply: &[u8] = match verb.as_str() {
-                "EHLO" | "HELO" => b"250 sink\r\n",
-                "DATA" => {
-                    stream.write_all(b"354 end with <CRLF>.<CRLF>\r\n").ok()?;
-                    let mut body = String::new();
-                    loop {
-                        let mut l = String::new();
-                        if reader.read_line(&mut l).ok()? == 0 || l == ".\r\n" {
-                            break;
-                        }
-                        body.push_str(&l);
-                    }
-                    data = Some(body);
-                    b"250 queued\r\n"
-                }
-                "QUIT" => {
-                    stream.write_all(b"221 bye\r\n").ok()?;
-                    return data;
-                }
-                _ => b"250 ok\r\n",
-            };
-            stream.write_all(reply).ok()?;
-        }
-    }
-
-    /// The message as a reader sees it: quoted-printable soft breaks and `=3D` undone.
-    fn readable(raw: &str) -> String {
-        raw.replace("=\r\n", "").replace("=3D", "=")
-    }
-
-    fn receive(rx: &mpsc::Receiver<String>) -> String {
-        readable(
-            &rx.recv_timeout(Duration::from_secs(10))
-                .expect("a message arrives"),
-        )
-    }
 
     #[test]
     fn a_reset_link_is_mailed_and_works_once() {
@@ -221,7 +154,15 @@ mod tests {
             mail.contains(&format!("Update my details: {link}")),
             "{mail}"
         );
-        assert!(mail.contains("(415) 555-2671"), "{mail}");
+        // The dead number in both parts: as text, and as a tel: link in the HTML.
+        assert!(
+            mail.contains("Questions? Call the IT desk on (415) 555-2671."),
+            "{mail}"
+        );
+        assert!(
+            mail.contains(r#"<a href="tel:+14155552671">(415) 555-2671</a>"#),
+            "{mail}"
+        );
 
         portal.set_smtp_relay(None);
         let after = post(

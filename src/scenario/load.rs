@@ -718,7 +718,9 @@ fn mail_source(node: &Node<'_>, p: &mut Problems<'_>) -> Option<MailSource> {
                     .rsplit_once(':')
                     .filter(|(host, _)| !host.is_empty())
                     .map(|(_, port)| port.parse::<u16>());
-                if !matches!(port, Some(Ok(n)) if n > 0) {
+                // Port 0 is allowed: nocall then picks a free port, and a portal that can be
+                // told where to send (the bundled demo) is pointed at it.
+                if !matches!(port, Some(Ok(_))) {
                     p.at(
                         value,
                         format!("`smtp` needs `host:port`, found `{addr}`"),
@@ -988,6 +990,18 @@ steps:
             load(source).unwrap().0.mail,
             Some(MailSource::Smtp("127.0.0.1:2525".into()))
         );
+        let any_port =
+            "name: x\nstart: http://a.test/\nmail: {smtp: \"127.0.0.1:0\"}\nsteps:\n  - open: /\n";
+        assert_eq!(
+            load(any_port).unwrap().0.mail,
+            Some(MailSource::Smtp("127.0.0.1:0".into()))
+        );
+        for bad in ["127.0.0.1", ":2525", "127.0.0.1:99999", "127.0.0.1:x"] {
+            let source = format!(
+                "name: x\nstart: http://a.test/\nmail: {{smtp: \"{bad}\"}}\nsteps:\n  - open: /\n"
+            );
+            assert!(load(&source).is_err(), "{bad}");
+        }
     }
 
     #[test]
