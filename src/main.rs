@@ -45,7 +45,10 @@ fn main() -> ExitCode {
     if std::env::var_os("NOCALL_PEAK_RSS").is_some() {
         let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
         if let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:")) {
-            eprintln!("nocall: peak RSS {}", line.trim_start_matches("VmHWM:").trim());
+            eprintln!(
+                "nocall: peak RSS {}",
+                line.trim_start_matches("VmHWM:").trim()
+            );
         }
     }
     ExitCode::from(cli::exit_code(ending))

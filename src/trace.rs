@@ -96,7 +96,8 @@ pub struct StepTrace {
     /// The link (its `href` as in the message) an `email` step opened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub followed: Option<String>,
-    /// The followed link was first opened with a plain GET (`--prefetch-check`).
+    /// The followed link was first opened with a plain GET that it answered well
+    /// (`--prefetch-check`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub prefetched: bool,
     pub timings: Timings,

@@ -533,3 +533,81 @@ fn a_browser_that_is_already_running_is_driven_by_its_devtools_address() {
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["scenarios"][0]["status"], "completed");
 }
+
+#[test]
+fn the_demo_ranks_every_story_and_the_mail_round_trips_work() {
+    let out = tempfile::tempdir().expect("temp");
+    let output = nocall()
+        .args(["demo", "--format", "json", "--out"])
+        .arg(out.path())
+        .output()
+        .expect("runs");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "blocked journeys fail the default gate"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let status = |part: &str| {
+        scenario_result(&report, part)["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(status("confer-first-login"), "blocked");
+    assert_eq!(status("card-lost-card"), "blocked");
+    assert_eq!(status("clean-library-login"), "completed");
+    assert_eq!(
+        status("clean-reset-pin"),
+        "completed",
+        "the reset completes through the mail round trip"
+    );
+    assert_eq!(status("mail-notice-email"), "blocked");
+    assert_eq!(status("card-verification-code"), "blocked");
+    let clean: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|f| f["url"].as_str().is_some_and(|u| u.contains("/clean/")))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        clean.is_empty(),
+        "the clean portal raises nothing: {clean:#?}"
+    );
+    for kind in [
+        "recovery-dead-end",
+        "dead-email-link",
+        "email-missing",
+        "phone-unreachable",
+        "dead-link",
+    ] {
+        assert!(!findings(&report, kind).is_empty(), "no {kind} in the demo");
+    }
+    let t = trace(out.path(), &report, "clean-reset-pin");
+    assert_eq!(t.mails.len(), 1, "the reset mail is in the trace");
+    assert!(
+        t.mails[0]
+            .links
+            .iter()
+            .any(|l| l.text.contains("Choose a new PIN"))
+    );
+}
+
+#[test]
+fn a_mail_port_in_use_is_refused_naming_the_address() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr");
+    let dir = tempfile::tempdir().expect("temp");
+    let file = dir.path().join("mail.yaml");
+    std::fs::write(
+        &file,
+        format!("name: Mail\nstart: http://127.0.0.1:1/\nmail:\n  smtp: \"{addr}\"\nsteps:\n  - open: /\n"),
+    )
+    .expect("write");
+    let output = nocall().arg("run").arg(&file).output().expect("runs");
+    assert_eq!(output.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains(&addr.to_string()), "{err}");
+}

@@ -778,7 +778,8 @@ impl Journey<'_> {
 }
 
 /// Opens a URL once with a plain GET, as a mail scanner does before the user clicks.
-/// Whether the request was made.
+/// Whether that scanner's request got a good answer (so a later failure is the scanner's
+/// doing, not a link that was dead anyway).
 fn prefetch(url: &str, timeout: Duration) -> bool {
     let Ok(rt) = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -790,7 +791,11 @@ fn prefetch(url: &str, timeout: Duration) -> bool {
         let Ok(client) = reqwest::Client::builder().timeout(timeout).build() else {
             return false;
         };
-        client.get(url).send().await.is_ok()
+        client
+            .get(url)
+            .send()
+            .await
+            .is_ok_and(|r| r.status().as_u16() < 400)
     })
 }
 
