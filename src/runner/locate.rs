@@ -33,6 +33,18 @@ fn key(label: &str) -> String {
     }
 }
 
+/// Whether a field is picked from (select, radio, checkbox) rather than typed into.
+pub fn is_choice(f: &Field) -> bool {
+    let combo_box_input = f.role == "combobox" && f.tag == "input";
+    !combo_box_input
+        && (matches!(f.tag.as_str(), "select")
+            || matches!(f.input_type.as_str(), "radio" | "checkbox")
+            || matches!(
+                f.role.as_str(),
+                "combobox" | "listbox" | "radio" | "checkbox" | "switch"
+            ))
+}
+
 fn wanted(f: &Field, want: Want) -> bool {
     let choice = matches!(f.tag.as_str(), "select")
         || matches!(f.input_type.as_str(), "radio" | "checkbox")
