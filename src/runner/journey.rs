@@ -553,9 +553,12 @@ impl Journey<'_> {
     ) -> Result<(), StepError> {
         let by_text = e.text.is_some() || e.url.is_some() || e.absent.is_some();
         let first = if by_text { self.expect(e) } else { Ok(()) };
-        let searchable = selectors
-            .iter()
-            .any(|s| !matches!(Selector::parse(s), Selector::Aria { .. }));
+        // `aria/` names and the `text/` just checked add nothing to what `expect` saw.
+        let searchable = selectors.iter().any(|s| match Selector::parse(s) {
+            Selector::Aria { .. } => false,
+            Selector::Text(t) => e.text.as_deref() != Some(t.as_str()),
+            _ => true,
+        });
         if (first.is_ok() && by_text) || !searchable {
             return first;
         }

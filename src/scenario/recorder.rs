@@ -222,6 +222,21 @@ pub fn load_recording(
             Read::Refuse(message, help) => p.at_position(line, column, 1, message, help),
         }
     }
+    // The Recorder notes the click that puts the cursor in a field before typing into it;
+    // the fill does that itself, and a click by the field's name would look for a button.
+    let focusing: Vec<usize> = steps
+        .windows(2)
+        .enumerate()
+        .filter(|(_, pair)| {
+            matches!(pair[0].action, Action::Click(_))
+                && matches!(pair[1].action, Action::Fill(_))
+                && pair[0].selectors == pair[1].selectors
+        })
+        .map(|(i, _)| i)
+        .collect();
+    for i in focusing.into_iter().rev() {
+        steps.remove(i);
+    }
     let Some(start) = start else {
         p.at_position(
             1,
@@ -851,6 +866,11 @@ mod tests {
       "assertedEvents": [{"type": "navigation", "url": "http://127.0.0.1:8080/confer/login", "title": ""}]
     },
     {
+      "type": "click",
+      "selectors": [["aria/Owner Name"], ["#owner-name"], ["xpath///*[@id=\"owner-name\"]"], ["pierce/#owner-name"]],
+      "target": "main"
+    },
+    {
       "type": "change",
       "value": "Pat Doe",
       "selectors": [["aria/Owner Name"], ["#owner-name"], ["xpath///*[@id=\"owner-name\"]"], ["pierce/#owner-name"]],
@@ -949,7 +969,7 @@ mod tests {
         assert_eq!((s.steps[0].at.line, s.steps[0].at.column), (9, 5));
         assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
         assert!(s.warnings[0].message.contains("`Tab`"));
-        assert_eq!(s.warnings[0].line, 20);
+        assert_eq!(s.warnings[0].line, 25);
     }
 
     #[test]
