@@ -119,7 +119,9 @@ fn the_converted_yaml_runs_the_same() {
     );
     let text = std::fs::read_to_string(&yaml).expect("written");
     assert!(
-        text.contains("      Password: \"{Leader PIN}\"\n"),
+        text.contains(
+            "  - fill:\n      Owner Name: \"{Owner Name}\"\n      Password: \"{Leader PIN}\"\n"
+        ),
         "{text}"
     );
     assert!(text.contains("  - click: Log in\n"), "{text}");

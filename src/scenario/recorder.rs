@@ -718,7 +718,20 @@ pub fn to_yaml(rec: &Recording, source_name: &str) -> (String, Vec<String>) {
         }
     }
     out.push_str("steps:\n");
+    // The labels of the `fill:` just written, which the next recorded `change` joins, as a
+    // person writes one `fill` per form.
+    let mut open_fill: Option<(&str, Vec<&str>)> = None;
     for step in &s.steps {
+        let joins = match (&step.action, &open_fill) {
+            (Action::Fill(items), Some(("fill", labels)))
+            | (Action::Choose(items), Some(("choose", labels))) => items.iter().all(|(l, _)| {
+                !labels.contains(&l.as_str()) && !label_is_selector(l, &step.selectors)
+            }),
+            _ => false,
+        };
+        if !joins {
+            open_fill = None;
+        }
         let unnamed = |label: &str| label_is_selector(label, &step.selectors);
         let comment = |what: String, out: &mut String, notes: &mut Vec<String>| {
             let note = format!("step at line {}: {what}", step.at.line);
@@ -743,8 +756,14 @@ pub fn to_yaml(rec: &Recording, source_name: &str) -> (String, Vec<String>) {
                     );
                     continue;
                 }
-                out.push_str(&format!("  - {key}:\n"));
+                let labels = &mut open_fill
+                    .get_or_insert_with(|| {
+                        out.push_str(&format!("  - {key}:\n"));
+                        (key, Vec::new())
+                    })
+                    .1;
                 for (label, value) in items {
+                    labels.push(label);
                     out.push_str(&format!(
                         "      {}: {}\n",
                         quote(label),
@@ -1080,6 +1099,14 @@ mod tests {
         let kinds: Vec<_> = back.steps.iter().map(|s| s.action.clone()).collect();
         assert_eq!(kinds.len(), 4);
         assert_eq!(kinds[2], Action::Click("Log in".into()));
+    }
+
+    #[test]
+    fn no_cut_of_a_recording_panics() {
+        for (i, _) in LOGIN.char_indices() {
+            let _ = load(&LOGIN[..i], Some(SIDECAR));
+            let _ = step_positions(&LOGIN[i..]);
+        }
     }
 
     #[test]
