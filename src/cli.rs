@@ -100,7 +100,8 @@ pub struct PortalArgs {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Scenario files or folders (every *.yaml / *.yml under a folder, in name order).
+    /// Scenario files or folders (every *.yaml / *.yml under a folder, in name order, and
+    /// Chrome DevTools Recorder exports, *.json).
     #[arg(default_value = "scenarios")]
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
