@@ -40,6 +40,19 @@ pub enum Command {
     Baseline(BaselineCommand),
     /// Serve the bundled example portal until interrupted, to try scenarios against it by hand.
     Portal(PortalArgs),
+    /// Write a Chrome DevTools Recorder export (JSON) as a nocall YAML scenario, with fields
+    /// and buttons named by their accessible names instead of CSS selectors. Holds,
+    /// `monthly_users` and tags come from `<recording>.nocall.yaml` beside it.
+    Convert(ConvertArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// The recording exported from DevTools' Recorder panel (Export → JSON).
+    pub recording: PathBuf,
+    /// Where the scenario goes (standard output when omitted).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -128,7 +141,8 @@ pub struct PortalArgs {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Scenario files or folders (every *.yaml / *.yml under a folder, in name order).
+    /// Scenario files or folders (every *.yaml / *.yml under a folder, in name order, and
+    /// Chrome DevTools Recorder exports, *.json).
     #[arg(default_value = "scenarios")]
     pub paths: Vec<PathBuf>,
     #[command(flatten)]

@@ -40,6 +40,7 @@ fn main() -> ExitCode {
             baseline_write(&file, &report)
         }
         Command::Portal(args) => serve_portal(args.port),
+        Command::Convert(args) => convert(&args.recording, args.out.as_deref()),
     };
     // For benchmarks: this process's own peak memory, Chromium's processes apart.
     if std::env::var_os("NOCALL_PEAK_RSS").is_some() {
@@ -80,6 +81,9 @@ fn run(
             return Ending::BadInput;
         }
     };
+    for w in loaded.scenarios.iter().flat_map(|s| &s.warnings) {
+        eprintln!("warning: {w}\n");
+    }
     if let Some(shard) = &args.shard {
         match cli::parse_shard(shard) {
             Ok((i, n)) => {
@@ -257,6 +261,47 @@ fn demo(args: &CommonArgs) -> Ending {
     let ending = run(&[dir.path().to_path_buf()], args, base, Some(&portal));
     drop(portal);
     ending
+}
+
+/// `nocall convert`: a recording as YAML, on standard output or in `out`.
+fn convert(recording: &Path, out: Option<&Path>) -> Ending {
+    use nocall::scenario::recorder;
+    let source = match std::fs::read_to_string(recording) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", recording.display());
+            return Ending::BadInput;
+        }
+    };
+    let rec = match recorder::load_file(&source, recording, &nocall::scenario::process_env) {
+        Ok(r) => r,
+        Err(errors) => {
+            print_diagnostics(&errors);
+            return Ending::BadInput;
+        }
+    };
+    for w in &rec.scenario.warnings {
+        eprintln!("warning: {w}\n");
+    }
+    let name = recording
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (yaml, notes) = recorder::to_yaml(&rec, &name);
+    for n in &notes {
+        eprintln!("nocall: left as a comment for you to finish: {n}");
+    }
+    match out {
+        Some(path) => {
+            if let Err(e) = pipeline::write_file(path, &yaml) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return Ending::CouldNotRun;
+            }
+            eprintln!("nocall: wrote {}", path.display());
+        }
+        None => print!("{yaml}"),
+    }
+    Ending::Passed
 }
 
 fn serve_portal(port: u16) -> Ending {

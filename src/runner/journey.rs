@@ -18,7 +18,8 @@ use super::page::{Page, WaitError};
 use super::snapshot::{self, PAGE_INFO_JS, PageInfo, Snapshot};
 use super::{RunOptions, human_duration, journey_dir};
 use crate::mail::{self, MailSource};
-use crate::scenario::{Action, EmailStep, Expectation, Scenario, Value as StepValue};
+use crate::scenario::recorder::{self, Selector};
+use crate::scenario::{Action, EmailStep, Expectation, Scenario, Step, Value as StepValue};
 use crate::secrets::Secrets;
 use crate::trace::{Clicked, Filled, FoundBy, HoldInfo, JourneyStatus, Outcome, StepTrace, Trace};
 
@@ -162,7 +163,7 @@ pub fn run(
         };
         st.timings.started_ms = t0.duration_since(began).as_millis() as u64;
         j.page.mark();
-        let result = j.perform(&step.action, &mut st);
+        let result = j.perform(step, &mut st);
         st.timings.action_ms = t0.elapsed().as_millis() as u64;
         let broken = matches!(result, Err(StepError::Broken(_)));
         if !broken {
@@ -267,13 +268,15 @@ impl Journey<'_> {
         Instant::now() + self.timeout()
     }
 
-    fn perform(&mut self, action: &Action, st: &mut StepTrace) -> Result<(), StepError> {
-        match action {
+    fn perform(&mut self, step: &Step, st: &mut StepTrace) -> Result<(), StepError> {
+        let selectors = &step.selectors;
+        match &step.action {
             Action::Open(target) => self.open(target),
-            Action::Fill(items) => self.fill(items, st, Want::Text),
-            Action::Choose(items) => self.fill(items, st, Want::Choice),
-            Action::Click(name) => self.click(name, st),
-            Action::Expect(e) => self.expect(e),
+            Action::Fill(items) => self.fill(items, st, Want::Text, selectors),
+            Action::Choose(items) => self.fill(items, st, Want::Choice, selectors),
+            Action::Click(name) => self.click(name, st, selectors),
+            Action::Expect(e) => self.expect_or_selector(e, selectors),
+            Action::WaitUntil(script) => self.wait_until(script),
             Action::Email(m) => self.email(m, st),
             Action::Wait(d) => {
                 // Asked for by the scenario; the only sleep in the runner, cut short by Ctrl-C.
@@ -426,11 +429,12 @@ impl Journey<'_> {
         items: &[(String, StepValue)],
         st: &mut StepTrace,
         want: Want,
+        selectors: &[String],
     ) -> Result<(), StepError> {
         let snap = self.current()?;
         let url = snap.page.url.clone();
         for (label, value) in items {
-            let found = locate::field(&snap.page, label, want);
+            let found = self.find_field(&snap, label, want, selectors)?;
             let (index, found_by) = match found {
                 Ok(f) => f,
                 // Nothing to type and nothing asked: the user is not stuck on it.
@@ -463,6 +467,12 @@ impl Journey<'_> {
                 continue;
             }
             let last_form = field.form;
+            // A recording says `change` for selects too: pick the option it names.
+            let want = if !selectors.is_empty() && locate::is_choice(field) {
+                Want::Choice
+            } else {
+                want
+            };
             match want {
                 Want::Text => self.type_into(backend, &value.text, value.secret)?,
                 Want::Choice => self.choose(&snap, index, backend, label, &value.text)?,
@@ -471,6 +481,134 @@ impl Journey<'_> {
         }
         self.page.settle(self.deadline(), false)?;
         Ok(())
+    }
+
+    /// The field for `label`: by name as a user would, then, for a recording, by the
+    /// recording's selectors. `Ok(Err(reason))` when it is not on the page.
+    fn find_field(
+        &self,
+        snap: &Snapshot,
+        label: &str,
+        want: Want,
+        selectors: &[String],
+    ) -> Result<Result<(usize, FoundBy), String>, StepError> {
+        let by_name = !recorder::label_is_selector(label, selectors);
+        let mut found = if by_name {
+            locate::field(&snap.page, label, want)
+        } else {
+            Err(format!(
+                "no field matches the recording's selectors for \"{label}\""
+            ))
+        };
+        if found.is_err() && !selectors.is_empty() {
+            if by_name
+                && want == Want::Text
+                && let Ok(f) = locate::field(&snap.page, label, Want::Choice)
+            {
+                return Ok(Ok(f));
+            }
+            if let Some(backend) = self.find_by_selectors(selectors)?
+                && let Some(i) = snap.field_nodes.iter().position(|n| *n == backend)
+            {
+                found = Ok((i, FoundBy::Selector));
+            }
+        }
+        Ok(found)
+    }
+
+    /// The element the first matching selector of a recording names (the control around
+    /// it, when it names a part of one), as a backend node id. `aria/` selectors are left
+    /// to the by-name lookup, which reads the same accessible names.
+    fn find_by_selectors(&self, selectors: &[String]) -> Result<Option<i64>, StepError> {
+        for text in selectors {
+            let (kind, query) = match Selector::parse(text) {
+                Selector::Css(q) => ("css", q),
+                Selector::XPath(q) => ("xpath", q),
+                Selector::Pierce(q) => ("pierce", q),
+                Selector::Text(q) => ("text", q),
+                Selector::Aria { .. } => continue,
+            };
+            let v = self.page.call(
+                "Runtime.evaluate",
+                json!({"expression": format!("({FIND_JS})({}, {})", json!(kind), json!(query))}),
+            )?;
+            let Some(object) = v.pointer("/result/objectId").and_then(Value::as_str) else {
+                continue;
+            };
+            let node = self
+                .page
+                .call("DOM.describeNode", json!({"objectId": object}));
+            let _ = self
+                .page
+                .call("Runtime.releaseObject", json!({"objectId": object}));
+            if let Some(backend) = node
+                .ok()
+                .and_then(|n| n.pointer("/node/backendNodeId").and_then(Value::as_i64))
+            {
+                return Ok(Some(backend));
+            }
+        }
+        Ok(None)
+    }
+
+    /// An `expect`; for a recording's `waitForElement`, met also when one of its selectors
+    /// appears before the step's time runs out.
+    fn expect_or_selector(
+        &mut self,
+        e: &Expectation,
+        selectors: &[String],
+    ) -> Result<(), StepError> {
+        let by_text = e.text.is_some() || e.url.is_some() || e.absent.is_some();
+        let first = if by_text { self.expect(e) } else { Ok(()) };
+        // `aria/` names and the `text/` just checked add nothing to what `expect` saw.
+        let searchable = selectors.iter().any(|s| match Selector::parse(s) {
+            Selector::Aria { .. } => false,
+            Selector::Text(t) => e.text.as_deref() != Some(t.as_str()),
+            _ => true,
+        });
+        if (first.is_ok() && by_text) || !searchable {
+            return first;
+        }
+        let deadline = self.deadline();
+        loop {
+            if self.find_by_selectors(selectors)?.is_some() {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return first.and(Err(StepError::Blocked(format!(
+                    "the recorded element ({}) did not appear within {}",
+                    selectors.join(" or "),
+                    human_duration(self.timeout())
+                ))));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// A recording's `waitForExpression`: its page script must come true in time.
+    fn wait_until(&mut self, script: &str) -> Result<(), StepError> {
+        let ms = self.timeout().as_millis();
+        let js = format!(
+            "(async () => {{ const end = Date.now() + {ms};
+               while (Date.now() < end) {{
+                 try {{ if (await (async () => ({script}))()) return true; }} catch (e) {{}}
+                 await new Promise(r => setTimeout(r, 100));
+               }}
+               return false; }})()"
+        );
+        let v = self.page.call_within(
+            "Runtime.evaluate",
+            json!({"expression": js, "awaitPromise": true, "returnByValue": true}),
+            self.timeout() + Duration::from_secs(2),
+        )?;
+        if v.pointer("/result/value").and_then(Value::as_bool) == Some(true) {
+            Ok(())
+        } else {
+            Err(StepError::Blocked(format!(
+                "the page never met the recording's condition `{script}` within {}",
+                human_duration(self.timeout())
+            )))
+        }
     }
 
     fn object(&self, backend: i64) -> Result<String, StepError> {
@@ -620,10 +758,33 @@ impl Journey<'_> {
         Ok(())
     }
 
-    fn click(&mut self, name: &str, st: &mut StepTrace) -> Result<(), StepError> {
+    fn click(
+        &mut self,
+        name: &str,
+        st: &mut StepTrace,
+        selectors: &[String],
+    ) -> Result<(), StepError> {
         let snap = self.current()?;
-        let (target, ambiguity) =
-            locate::control(&snap.page, name, self.last_form).map_err(StepError::Blocked)?;
+        let by_name = !recorder::label_is_selector(name, selectors);
+        let found = if by_name {
+            locate::control(&snap.page, name, self.last_form)
+        } else {
+            Err(format!(
+                "nothing on the page matches the recording's selectors for \"{name}\""
+            ))
+        };
+        let (target, ambiguity) = match found {
+            Ok(t) => t,
+            Err(reason) if !selectors.is_empty() => {
+                let Some(backend) = self.find_by_selectors(selectors)? else {
+                    return Err(StepError::Blocked(reason));
+                };
+                let (backend, clicked) = clicked_by_node(&snap, backend, name);
+                st.clicked = Some(clicked);
+                return self.press(backend, name);
+            }
+            Err(reason) => return Err(StepError::Blocked(reason)),
+        };
         let (backend, clicked) = match target {
             Target::Button(i) => {
                 let b = snap.page.buttons.get(i);
@@ -651,6 +812,11 @@ impl Journey<'_> {
             }
         };
         st.clicked = Some(clicked);
+        self.press(backend, name)
+    }
+
+    /// Clicks a control and waits for what it sets off.
+    fn press(&mut self, backend: i64, name: &str) -> Result<(), StepError> {
         self.click_node(backend)?;
         match self.page.settle_after_input(self.deadline()) {
             Ok(()) => {}
@@ -797,6 +963,58 @@ fn prefetch(url: &str, timeout: Duration) -> bool {
             .await
             .is_ok_and(|r| r.status().as_u16() < 400)
     })
+}
+
+/// Finds the element a recording's selector names: `kind` is css, xpath, pierce (CSS into
+/// open shadow roots) or text. Returns the control around it when it names a part of one
+/// (the `<span>` in a button), or null.
+const FIND_JS: &str = r#"(kind, q) => {
+  let n = null;
+  try {
+    if (kind === 'css') n = document.querySelector(q);
+    else if (kind === 'xpath') n = document.evaluate(q, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue;
+    else if (kind === 'pierce') {
+      const walk = r => { const f = r.querySelector(q); if (f) return f;
+        for (const e of r.querySelectorAll('*')) if (e.shadowRoot) { const g = walk(e.shadowRoot); if (g) return g; }
+        return null; };
+      n = walk(document);
+    } else if (kind === 'text') {
+      const all = [...document.querySelectorAll('body *')].filter(e => (e.innerText || '').includes(q));
+      n = all.length ? all[all.length - 1] : null;
+    }
+  } catch (e) { return null; }
+  if (n && n.nodeType !== 1) n = n.parentElement;
+  if (!n) return null;
+  return n.closest('a[href],button,input,select,textarea,[role=button],[role=link],[role=checkbox],[role=radio],[role=combobox],[role=textbox]') || n;
+}"#;
+
+/// What a click found by selector pressed, named as the page names it.
+fn clicked_by_node(snap: &Snapshot, backend: i64, asked: &str) -> (i64, Clicked) {
+    let at = |nodes: &[i64]| nodes.iter().position(|n| *n == backend);
+    let (name, role, href) =
+        if let Some(b) = at(&snap.button_nodes).and_then(|i| snap.page.buttons.get(i)) {
+            (b.name.clone(), "button".to_string(), None)
+        } else if let Some(l) = at(&snap.link_nodes).and_then(|i| snap.page.links.get(i)) {
+            (l.text.clone(), "link".to_string(), Some(l.href.clone()))
+        } else if let Some(f) = at(&snap.field_nodes).and_then(|i| snap.page.fields.get(i)) {
+            let role = if f.role.is_empty() {
+                f.tag.clone()
+            } else {
+                f.role.clone()
+            };
+            (f.name.clone(), role, None)
+        } else {
+            (asked.to_string(), "element".to_string(), None)
+        };
+    (
+        backend,
+        Clicked {
+            name,
+            role,
+            href,
+            ambiguity: None,
+        },
+    )
 }
 
 fn filled_record(

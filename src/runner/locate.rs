@@ -33,13 +33,23 @@ fn key(label: &str) -> String {
     }
 }
 
-fn wanted(f: &Field, want: Want) -> bool {
-    let choice = matches!(f.tag.as_str(), "select")
+/// Whether a field is picked from (select, radio, checkbox) rather than typed into.
+pub fn is_choice(f: &Field) -> bool {
+    picked(f) && !(f.role == "combobox" && f.tag == "input")
+}
+
+/// Selects, radios, checkboxes and the widgets that act as them (an editable combo box too).
+fn picked(f: &Field) -> bool {
+    matches!(f.tag.as_str(), "select")
         || matches!(f.input_type.as_str(), "radio" | "checkbox")
         || matches!(
             f.role.as_str(),
             "combobox" | "listbox" | "radio" | "checkbox" | "switch"
-        );
+        )
+}
+
+fn wanted(f: &Field, want: Want) -> bool {
+    let choice = picked(f);
     f.visible
         && match want {
             Want::Text => f.is_text_like() && !choice || (f.role == "combobox" && f.tag == "input"),

@@ -46,7 +46,8 @@ const DURATION_EXAMPLES: &str = "write a number and a unit: `500ms`, `2s`, `1.5s
 /// `*.yaml` / `*.yml` in name order. Left out of directories: `nocall.yaml` / `nocall.yml`
 /// (project settings), `*.nocall.yaml` / `*.nocall.yml` (sidecars of recordings), and
 /// hidden files and folders (`.git`, editor backups). Chrome DevTools Recorder exports
-/// (`*.json`) are not picked up from directories yet.
+/// (`*.json` whose top level is an object with a `steps` list) are picked up too; other
+/// JSON files are left alone.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostic> {
     let mut out = Vec::new();
     for path in paths {
@@ -73,7 +74,14 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostic> {
                 let at = e.path().unwrap_or(path);
                 Diagnostic::new(at, 0, 0, format!("cannot read {}: {e}", at.display()))
             })?;
-            if entry.file_type().is_file() && is_scenario_name(&entry.file_name().to_string_lossy())
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let name = entry.file_name().to_string_lossy();
+            if is_scenario_name(&name)
+                || (name.to_ascii_lowercase().ends_with(".json")
+                    && std::fs::read_to_string(entry.path())
+                        .is_ok_and(|s| super::recorder::is_recording(&s)))
             {
                 out.push(entry.into_path());
             }
@@ -130,7 +138,12 @@ pub fn load_files(
                 continue;
             }
         };
-        match load_str(&source, file, env) {
+        let loaded = if super::recorder::is_json_file(file) {
+            super::recorder::load_file(&source, file, env).map(|r| (r.scenario, r.secrets))
+        } else {
+            load_str(&source, file, env)
+        };
+        match loaded {
             Ok((s, sec)) => {
                 scenarios.push(s);
                 secrets.extend(&sec);
@@ -252,6 +265,7 @@ fn scenario(source: &str, env: Env<'_>, p: &mut Problems<'_>) -> Option<(Scenari
             tags: tags?,
             mail,
             step_timeout: step_timeout?,
+            warnings: Vec::new(),
         },
         secrets,
     ))
@@ -307,7 +321,7 @@ fn start_url(node: &Node<'_>, p: &mut Problems<'_>) -> Option<url::Url> {
 }
 
 /// `holds`: a map of name → value, resolved top to bottom.
-fn holds<'e>(node: &Node<'_>, env: Env<'e>, p: &mut Problems<'_>) -> Resolver<'e> {
+pub(super) fn holds<'e>(node: &Node<'_>, env: Env<'e>, p: &mut Problems<'_>) -> Resolver<'e> {
     let help = Some("write each hold as `Name: value` on its own line under `holds:`".to_string());
     let entries = yaml::entries(node, "a map of hold names to values", help, p).unwrap_or_default();
     let names = entries.iter().map(|(k, _, _)| k.clone()).collect();
@@ -500,6 +514,7 @@ fn step(
         at: Position { line, column },
         action,
         reach,
+        selectors: Vec::new(),
     })
 }
 
@@ -763,7 +778,12 @@ fn mail_source(node: &Node<'_>, p: &mut Problems<'_>) -> Option<MailSource> {
 }
 
 /// A duration such as `2s`, `500ms`, `1m`, `1.5s`. Zero is allowed only where `zero_ok`.
-fn duration(node: &Node<'_>, what: &str, zero_ok: bool, p: &mut Problems<'_>) -> Option<Duration> {
+pub(super) fn duration(
+    node: &Node<'_>,
+    what: &str,
+    zero_ok: bool,
+    p: &mut Problems<'_>,
+) -> Option<Duration> {
     let Some(text) = yaml::scalar(node) else {
         p.at(
             node,

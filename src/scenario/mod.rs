@@ -23,6 +23,9 @@ pub struct Scenario {
     pub tags: Vec<String>,
     pub mail: Option<MailSource>,
     pub step_timeout: Duration,
+    /// What the loader skipped or could only guess at, for the binary to show (a recording's
+    /// unsupported steps); never a reason to refuse the file.
+    pub warnings: Vec<crate::diagnostic::Diagnostic>,
 }
 
 /// Something the user has in hand, under the name they were given it.
@@ -67,6 +70,10 @@ pub struct Step {
     pub action: Action,
     /// The share of the journey's users known to reach this step (funnel analytics).
     pub reach: Option<f64>,
+    /// A recording's selectors for the step's one target, in the order to try them when
+    /// the label is not found (`#owner`, `xpath///input`, `pierce/#owner`, `aria/Owner
+    /// Name`); empty for steps written in YAML. See [`recorder::Selector`].
+    pub selectors: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -82,6 +89,8 @@ pub enum Action {
     Expect(Expectation),
     Email(EmailStep),
     Wait(Duration),
+    /// A page script that must come true (a recording's `waitForExpression`).
+    WaitUntil(String),
 }
 
 impl Action {
@@ -95,6 +104,7 @@ impl Action {
             Action::Expect(_) => StepKind::Expect,
             Action::Email(_) => StepKind::Email,
             Action::Wait(_) => StepKind::Wait,
+            Action::WaitUntil(_) => StepKind::Expect,
         }
     }
 
@@ -132,10 +142,15 @@ impl Action {
                 if let Some(a) = &e.absent {
                     parts.push(format!("no {a:?}"));
                 }
+                if parts.is_empty() {
+                    // A recording's `waitForElement` found by selector alone.
+                    parts.push("the recorded element".to_string());
+                }
                 format!("expect {}", parts.join(", "))
             }
             Action::Email(m) => format!("email to {}", m.to),
             Action::Wait(d) => format!("wait {}ms", d.as_millis()),
+            Action::WaitUntil(script) => format!("wait until {script}"),
         }
     }
 }
@@ -170,6 +185,7 @@ pub enum MailSource {
 }
 
 mod load;
+pub mod recorder;
 mod values;
 pub(crate) mod yaml;
 pub use load::{Env, discover, load_files, load_str, process_env};

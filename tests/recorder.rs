@@ -1,0 +1,184 @@
+//! Chrome DevTools Recorder exports, run by the real binary against the example portal in
+//! real headless Chromium, and converted to YAML that runs the same.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use common::*;
+use nocall::trace::{FoundBy, JourneyStatus};
+
+fn recordings() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/recordings")
+}
+
+fn recording() -> PathBuf {
+    recordings().join("confer-login.json")
+}
+
+/// The finding kinds of a report, and the ids (kind + page + element) of its findings.
+fn kinds_and_ids(report: &serde_json::Value) -> (BTreeSet<String>, BTreeSet<String>) {
+    let findings = report["findings"].as_array().cloned().unwrap_or_default();
+    let kinds = findings
+        .iter()
+        .filter_map(|f| f["kind"].as_str().map(str::to_string))
+        .collect();
+    let ids = findings
+        .iter()
+        .filter_map(|f| f["id"].as_str().map(str::to_string))
+        .collect();
+    (kinds, ids)
+}
+
+#[test]
+fn a_recording_finds_what_the_yaml_journey_finds() {
+    let portal = portal();
+    let (yaml_code, yaml_report, _) =
+        run_json(&portal, &[scenario("confer-first-login.yaml")], &[]);
+    let (code, report, out) = run_json(&portal, &[recording()], &[]);
+    assert_eq!(code, yaml_code);
+    let (kinds, ids) = kinds_and_ids(&report);
+    let (yaml_kinds, yaml_ids) = kinds_and_ids(&yaml_report);
+    assert_eq!(kinds, yaml_kinds, "{report:#}");
+    assert_eq!(ids, yaml_ids, "the same problems on the same pages");
+    assert!(kinds.contains("label-mismatch") && kinds.contains("journey-blocked"));
+
+    let t = trace(out.path(), &report, "confer-login.json");
+    assert_eq!(t.status, JourneyStatus::Blocked);
+    assert_eq!(t.monthly_users, 400.0, "from the sidecar");
+    let filled: Vec<_> = t.steps.iter().flat_map(|s| &s.filled).collect();
+    let names: Vec<&str> = filled.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["Owner Name", "Password"]);
+    assert_eq!(filled[1].holds, vec!["Leader PIN".to_string()]);
+    let click = t
+        .steps
+        .iter()
+        .find_map(|s| s.clicked.as_ref())
+        .expect("the click is recorded");
+    assert_eq!(click.role, "button");
+    assert!(
+        t.reason.as_deref().is_some_and(|r| r.contains("Welcome")),
+        "{:?}",
+        t.reason
+    );
+}
+
+#[test]
+fn css_and_xpath_selectors_find_fields_that_have_no_aria_selector() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let source = std::fs::read_to_string(recording()).expect("fixture");
+    // Only CSS and XPath left for the two fields.
+    let stripped = source
+        .replace("[\"aria/Owner Name\"],", "")
+        .replace(",\n        [\"aria/Password\"]", "");
+    assert!(!stripped.contains("aria/Owner Name") && !stripped.contains("aria/Password"));
+    let file = dir.path().join("css-login.json");
+    std::fs::write(&file, stripped).expect("write");
+    std::fs::copy(
+        recordings().join("confer-login.nocall.yaml"),
+        dir.path().join("css-login.nocall.yaml"),
+    )
+    .expect("copy sidecar");
+
+    let portal = portal();
+    let (_, report, out) = run_json(&portal, &[file], &[]);
+    let t = trace(out.path(), &report, "css-login.json");
+    let filled: Vec<_> = t.steps.iter().flat_map(|s| &s.filled).collect();
+    assert_eq!(filled.len(), 2, "{t:#?}");
+    for (f, name) in filled.iter().zip(["Owner Name", "Password"]) {
+        assert_eq!(f.found_by, FoundBy::Selector);
+        assert_eq!(f.name, name, "the accessible name of what was filled");
+    }
+    assert!(
+        findings(&report, "label-mismatch")
+            .iter()
+            .any(|f| f["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("Leader PIN"))),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn the_converted_yaml_runs_the_same() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let yaml = dir.path().join("confer-login.yaml");
+    let out = nocall()
+        .args(["convert"])
+        .arg(recording())
+        .arg("--out")
+        .arg(&yaml)
+        .output()
+        .expect("convert runs");
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`Tab`"),
+        "the skipped key is reported: {stderr}"
+    );
+    let text = std::fs::read_to_string(&yaml).expect("written");
+    assert!(
+        text.contains(
+            "  - fill:\n      Owner Name: \"{Owner Name}\"\n      Password: \"{Leader PIN}\"\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("  - click: Log in\n"), "{text}");
+    assert!(
+        !text.contains("#owner-name") && !text.contains("xpath"),
+        "accessible names, not selectors: {text}"
+    );
+
+    let portal = portal();
+    let (code, report, _) = run_json(&portal, &[recording()], &[]);
+    let (yaml_code, yaml_report, _) = run_json(&portal, &[yaml], &[]);
+    assert_eq!(yaml_code, code);
+    assert_eq!(kinds_and_ids(&yaml_report), kinds_and_ids(&report));
+}
+
+#[test]
+fn an_unknown_step_that_acts_is_refused_with_its_position() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let source = std::fs::read_to_string(recording()).expect("fixture");
+    let with_drag = source.replacen(
+        "    {\n      \"type\": \"keyDown\"",
+        "    {\"type\": \"dragAndDrop\", \"selectors\": [[\"#owner-name\"]]},\n    {\n      \"type\": \"keyDown\"",
+        1,
+    );
+    let file = dir.path().join("drag.json");
+    std::fs::write(&file, &with_drag).expect("write");
+    let line = with_drag
+        .lines()
+        .position(|l| l.contains("dragAndDrop"))
+        .expect("inserted")
+        + 1;
+    let out = nocall().arg("run").arg(&file).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2), "bad input, before any browser");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "drag.json:{line}:5: unknown step type `dragAndDrop`"
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn folders_pick_up_recordings_but_not_other_json() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(recording(), dir.path().join("login.json")).expect("copy");
+    std::fs::copy(
+        recordings().join("confer-login.nocall.yaml"),
+        dir.path().join("login.nocall.yaml"),
+    )
+    .expect("copy");
+    std::fs::write(dir.path().join("package.json"), "{\"name\": \"x\"}").expect("write");
+    std::fs::write(dir.path().join("report.json"), "{\"steps\": 3}").expect("write");
+    let files = nocall::scenario::discover(&[dir.path().to_path_buf()]).expect("discovers");
+    assert_eq!(files, vec![dir.path().join("login.json")]);
+    let (scenarios, _) =
+        nocall::scenario::load_files(&files, &|_| None).expect("the recording loads");
+    assert_eq!(scenarios[0].monthly_users, 400.0);
+    assert_eq!(scenarios[0].holds.len(), 2);
+}
