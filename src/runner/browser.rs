@@ -110,7 +110,10 @@ pub struct Browser {
 impl Browser {
     pub fn start(source: &BrowserSource) -> Result<Browser, BrowserError> {
         match source {
-            BrowserSource::Launch { path, headful } => Browser::launch(path, *headful),
+            // A second try: a loaded machine occasionally loses a starting Chromium.
+            BrowserSource::Launch { path, headful } => {
+                Browser::launch(path, *headful).or_else(|_| Browser::launch(path, *headful))
+            }
             BrowserSource::Connect(url) => {
                 let conn = Connection::connect(url)?;
                 Ok(Browser {
