@@ -41,7 +41,7 @@ pub fn load(
                 shown.join(", "),
                 0,
                 0,
-                "no scenario files (*.yaml, *.yml) found here",
+                "no scenario files (*.yaml, *.yml, Recorder *.json) found here",
             )
             .help("give a scenario file or a folder that holds some; `nocall demo` shows examples"),
         ]);
