@@ -98,6 +98,8 @@ struct Journey<'a> {
     loaded_once: bool,
     /// The browser's own load time of the page last recorded, ms.
     last_load: u64,
+    /// The screenshot of the page last recorded.
+    last_shot: Option<String>,
     inbox: Option<Arc<dyn MailSource>>,
     began: Instant,
     secrets: &'a Secrets,
@@ -140,6 +142,7 @@ pub fn run(
         shots_rel: format!("screenshots/{name}"),
         loaded_once: false,
         last_load: 0,
+        last_shot: None,
         inbox,
         began,
         secrets,
@@ -166,13 +169,23 @@ pub fn run(
         let result = j.perform(step, &mut st);
         st.timings.action_ms = t0.elapsed().as_millis() as u64;
         let broken = matches!(result, Err(StepError::Broken(_)));
-        if !broken {
+        // An `expect` or `wait` that saw no navigation and no change to the page shows the
+        // user what the last step showed: that record (and screenshot) stands.
+        let unchanged = !broken
+            && matches!(step.action, Action::Expect(_) | Action::Wait(_))
+            && !j.page.navigated()
+            && j.unchanged();
+        if unchanged && let Some(last) = &j.last {
+            st.page = Some(last.page.clone());
+            st.screenshot = j.last_shot.clone();
+        } else if !broken {
             let t1 = Instant::now();
             match j.record(index) {
                 Ok((snap, shot)) => {
                     st.page = Some(snap.page.clone());
-                    st.screenshot = shot;
+                    st.screenshot = shot.clone();
                     j.last = Some(snap);
+                    j.last_shot = shot;
                 }
                 Err(e) => {
                     if matches!(e, CdpError::Closed) && result.is_ok() {
@@ -266,6 +279,17 @@ impl Journey<'_> {
 
     fn deadline(&self) -> Instant {
         Instant::now() + self.timeout()
+    }
+
+    fn unchanged(&self) -> bool {
+        self.page
+            .call(
+                "Runtime.evaluate",
+                json!({"expression": snapshot::UNCHANGED_JS, "returnByValue": true}),
+            )
+            .ok()
+            .and_then(|v| v.pointer("/result/value").and_then(Value::as_bool))
+            .unwrap_or(false)
     }
 
     fn perform(&mut self, step: &Step, st: &mut StepTrace) -> Result<(), StepError> {

@@ -26,6 +26,12 @@ pub struct PageInfo {
 
 /// The expression that produces [`PageInfo`].
 pub const PAGE_INFO_JS: &str = r#"(() => {
+  // Counts changes from here on, so a step that changed nothing need not be recorded again.
+  if (!window.__nocallChanges) {
+    window.__nocallChanges = new MutationObserver(() => { window.__nocallChanged = true; });
+    window.__nocallChanges.observe(document, {subtree: true, childList: true, characterData: true, attributes: true});
+  }
+  window.__nocallChanged = false;
   const nav = performance.getEntriesByType('navigation')[0];
   return {
     url: location.href,
@@ -35,6 +41,9 @@ pub const PAGE_INFO_JS: &str = r#"(() => {
     load_ms: nav ? Math.max(nav.loadEventEnd, nav.domContentLoadedEventEnd) - nav.startTime : 0,
   };
 })()"#;
+
+/// True when the page has not changed since [`PAGE_INFO_JS`] last ran in it.
+pub const UNCHANGED_JS: &str = "!!window.__nocallChanges && window.__nocallChanged === false";
 
 /// A page state plus the DOM nodes behind its fields, buttons and links, so the runner can
 /// act on what a check will later read about.
