@@ -12,7 +12,6 @@ use std::collections::HashMap;
 
 use axum::Router;
 use axum::extract::Form;
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 
@@ -50,18 +49,11 @@ pub(super) fn routes() -> Router<Shared> {
 }
 
 pub(super) fn not_found() -> Response {
-    page::html(
-        StatusCode::NOT_FOUND,
-        page::render(LAYOUT, "Page not found", NOT_FOUND),
-    )
+    page::not_found(LAYOUT, NOT_FOUND)
 }
 
 fn show(title: &str, main: &str) -> Response {
     ok(page::render(LAYOUT, title, main))
-}
-
-fn field<'f>(form: &'f HashMap<String, String>, name: &str) -> &'f str {
-    form.get(name).map(|v| v.trim()).unwrap_or_default()
 }
 
 /// The form, keeping what the visitor typed (never the card number: a bank would not).
@@ -75,9 +67,9 @@ fn lost_page(error: &str, form: &HashMap<String, String>) -> Response {
         LOST,
         &[
             ("message", &alert),
-            ("full_name", &escape(field(form, "full_name"))),
-            ("dob", &escape(field(form, "dob"))),
-            ("postcode", &escape(field(form, "postcode"))),
+            ("full_name", &escape(page::field(form, "full_name"))),
+            ("dob", &escape(page::field(form, "dob"))),
+            ("postcode", &escape(page::field(form, "postcode"))),
         ],
     );
     show("Lost your card?", &main)
@@ -85,7 +77,8 @@ fn lost_page(error: &str, form: &HashMap<String, String>) -> Response {
 
 /// The server checks only that the two things a card loser lacks were given.
 async fn lost(Form(form): Form<HashMap<String, String>>) -> Response {
-    if field(&form, "card_number").is_empty() || field(&form, "credit_limit").is_empty() {
+    if page::field(&form, "card_number").is_empty() || page::field(&form, "credit_limit").is_empty()
+    {
         return lost_page(
             "Please enter your card number and credit limit to continue.",
             &form,
@@ -121,7 +114,7 @@ fn verify_page(error: &str) -> Response {
 /// The bug of the story: the address is checked and the page promises a code, but no code
 /// is made and nothing is queued, so the user waits for a message that never comes.
 async fn send_code(Form(form): Form<HashMap<String, String>>) -> Response {
-    let typed = field(&form, "email");
+    let typed = page::field(&form, "email");
     if mailbox(typed).is_none() {
         return online_page("Please enter a valid e-mail address.", typed);
     }

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use axum::Router;
 use axum::extract::{Form, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 
@@ -75,10 +75,7 @@ pub(super) fn routes() -> Router<Shared> {
 }
 
 pub(super) fn not_found() -> Response {
-    page::html(
-        StatusCode::NOT_FOUND,
-        page::render(LAYOUT, "Page not found", NOT_FOUND),
-    )
+    page::not_found(LAYOUT, NOT_FOUND)
 }
 
 fn show(title: &str, main: &str) -> Response {
@@ -120,9 +117,6 @@ fn card_digits(typed: &str) -> String {
 }
 
 /// A form field as posted; absent fields read as empty, as a browser sends them.
-fn field<'f>(form: &'f HashMap<String, String>, name: &str) -> &'f str {
-    form.get(name).map(|v| v.trim()).unwrap_or_default()
-}
 
 fn alert(error: &str) -> String {
     if error.is_empty() {
@@ -152,7 +146,7 @@ async fn send_reset(
     State(ctx): State<Shared>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let (typed_card, typed_email) = (field(&form, "card"), field(&form, "email"));
+    let (typed_card, typed_email) = (page::field(&form, "card"), page::field(&form, "email"));
     if card_digits(typed_card) != CARD {
         return pin_page(
             "We do not recognise that card number. Check the 14 digits under the barcode on your card.",
@@ -212,7 +206,7 @@ async fn open_reset(
     State(ctx): State<Shared>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let token = field(&query, "token");
+    let token = page::field(&query, "token");
     // Opening the link does not use it up, saving the PIN does: a mail scanner (Outlook
     // Safe Links and the like) that opens it before the member must not break it.
     if ctx.advance_link(token, LinkUse::Sent, LinkUse::Opened)
@@ -233,8 +227,11 @@ async fn finish_reset(
     State(ctx): State<Shared>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let token = field(&form, "token");
-    let (new_pin, repeat) = (field(&form, "new_pin"), field(&form, "repeat_pin"));
+    let token = page::field(&form, "token");
+    let (new_pin, repeat) = (
+        page::field(&form, "new_pin"),
+        page::field(&form, "repeat_pin"),
+    );
     // A mistyped PIN keeps the link usable: the form comes back with what went wrong.
     let problem = if !valid_pin(new_pin) {
         Some("Your new PIN must be 4 digits.")

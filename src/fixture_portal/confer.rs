@@ -10,11 +10,11 @@
 
 use std::collections::HashMap;
 
+use axum::Router;
 use axum::extract::{Form, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
-use axum::{Router, http::StatusCode};
 
 use super::outbox::{Letter, mailbox};
 use super::page::{self, cookie, escape, fill, message, ok, see_other};
@@ -76,10 +76,7 @@ pub(super) fn routes() -> Router<Shared> {
 }
 
 pub(super) fn not_found() -> Response {
-    page::html(
-        StatusCode::NOT_FOUND,
-        page::render(LAYOUT, "Page not found", NOT_FOUND),
-    )
+    page::not_found(LAYOUT, NOT_FOUND)
 }
 
 fn show(title: &str, main: &str) -> Response {

@@ -55,10 +55,7 @@ pub(super) fn routes() -> Router<Shared> {
 }
 
 pub(super) fn not_found() -> Response {
-    page::html(
-        StatusCode::NOT_FOUND,
-        page::render(LAYOUT, "Page not found", NOT_FOUND),
-    )
+    page::not_found(LAYOUT, NOT_FOUND)
 }
 
 fn gone() -> Response {

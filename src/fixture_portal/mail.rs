@@ -9,7 +9,6 @@ use std::collections::HashMap;
 
 use axum::Router;
 use axum::extract::{Form, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 
@@ -42,10 +41,7 @@ pub(super) fn routes() -> Router<Shared> {
 }
 
 pub(super) fn not_found() -> Response {
-    page::html(
-        StatusCode::NOT_FOUND,
-        page::render(LAYOUT, "Page not found", NOT_FOUND),
-    )
+    page::not_found(LAYOUT, NOT_FOUND)
 }
 
 fn show(title: &str, main: &str) -> Response {

@@ -73,6 +73,22 @@ pub(super) fn html(status: StatusCode, body: String) -> Response {
 }
 
 /// A page that answers 200.
+/// A site's own "page not found", in its layout, with status 404.
+pub(super) fn not_found(layout: &str, body: &str) -> Response {
+    html(
+        StatusCode::NOT_FOUND,
+        render(layout, "Page not found", body),
+    )
+}
+
+/// A submitted form field, without the spaces a user leaves around it.
+pub(super) fn field<'f>(
+    form: &'f std::collections::HashMap<String, String>,
+    name: &str,
+) -> &'f str {
+    form.get(name).map(|v| v.trim()).unwrap_or_default()
+}
+
 pub(super) fn ok(body: String) -> Response {
     html(StatusCode::OK, body)
 }
