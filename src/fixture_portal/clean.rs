@@ -116,8 +116,6 @@ fn card_digits(typed: &str) -> String {
     typed.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
-/// A form field as posted; absent fields read as empty, as a browser sends them.
-
 fn alert(error: &str) -> String {
     if error.is_empty() {
         String::new()
