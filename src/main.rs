@@ -160,19 +160,8 @@ fn run(
     };
     bars.clear();
     let report = &outcome.report;
-    match args.format {
-        OutputFormat::Table => print!("{}", report::table::Table.render(report)),
-        OutputFormat::Json => print!("{}", report::json::Json.render(report)),
-    }
-    for (format, path) in &reports {
-        if let Err(e) = pipeline::write_file(path, &format.render(report)) {
-            eprintln!(
-                "error: cannot write the {} report to {}: {e}",
-                format.name(),
-                path.display()
-            );
-            return Ending::CouldNotRun;
-        }
+    if let Err(e) = emit(report, args.format, &reports) {
+        return e;
     }
     if std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true") {
         github_output(report);
@@ -197,6 +186,25 @@ fn run(
 }
 
 type ReportFile = (Box<dyn Format>, PathBuf);
+
+/// The report on standard output, then in every file asked for.
+fn emit(report: &Report, stdout: OutputFormat, files: &[ReportFile]) -> Result<(), Ending> {
+    match stdout {
+        OutputFormat::Table => print!("{}", report::table::Table.render(report)),
+        OutputFormat::Json => print!("{}", report::json::Json.render(report)),
+    }
+    for (format, path) in files {
+        if let Err(e) = pipeline::write_file(path, &format.render(report)) {
+            eprintln!(
+                "error: cannot write the {} report to {}: {e}",
+                format.name(),
+                path.display()
+            );
+            return Err(Ending::CouldNotRun);
+        }
+    }
+    Ok(())
+}
 
 fn parse_report_specs(specs: &[String], out_dir: &Path) -> Result<Vec<ReportFile>, String> {
     specs
@@ -514,15 +522,8 @@ fn links(args: &cli::LinksArgs) -> Ending {
         &args.out.join("report.json"),
         &report::json::Json.render(&report),
     );
-    match args.format {
-        OutputFormat::Table => print!("{}", report::table::Table.render(&report)),
-        OutputFormat::Json => print!("{}", report::json::Json.render(&report)),
-    }
-    for (format, path) in &reports {
-        if let Err(e) = pipeline::write_file(path, &format.render(&report)) {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return Ending::CouldNotRun;
-        }
+    if let Err(e) = emit(&report, args.format, &reports) {
+        return e;
     }
     let pages: usize = traces.iter().map(|t| t.steps.len()).sum();
     eprintln!(
