@@ -611,3 +611,29 @@ fn a_mail_port_in_use_is_refused_naming_the_address() {
     let err = String::from_utf8_lossy(&output.stderr);
     assert!(err.contains(&addr.to_string()), "{err}");
 }
+
+#[test]
+fn prefetch_check_plays_the_mail_scanner_without_blaming_it_for_dead_links() {
+    let out = tempfile::tempdir().expect("temp");
+    let output = nocall()
+        .args(["demo", "--prefetch-check", "--format", "json", "--out"])
+        .arg(out.path())
+        .output()
+        .expect("runs");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    // The library's reset link survives a scanner's GET, so the journey still completes.
+    assert_eq!(
+        scenario_result(&report, "clean-reset-pin")["status"],
+        "completed"
+    );
+    let t = trace(out.path(), &report, "clean-reset-pin");
+    assert!(
+        t.steps.iter().any(|s| s.prefetched),
+        "the followed link was prefetched"
+    );
+    // The notice's link is dead for everyone: not the scanner's doing.
+    for f in findings(&report, "dead-email-link") {
+        let m = f["message"].as_str().unwrap_or_default();
+        assert!(!m.contains("scanner"), "{m}");
+    }
+}
