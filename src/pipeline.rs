@@ -82,13 +82,18 @@ pub fn run(
     mail: &Mailboxes,
     observer: &dyn Observer,
 ) -> Result<Outcome, BrowserError> {
+    let phase = runner::profile::Phases::start();
     let traces = runner::run_all(&loaded.scenarios, &loaded.secrets, options, mail, observer)?;
+    phase.done("journeys");
     let trace_files = write_traces(&traces, &options.out_dir, &loaded.secrets);
+    phase.done("traces written");
     let probes = probe(&traces, &loaded.config, options.offline);
+    phase.done("links and phones probed");
     let findings = audit(&traces, &loaded.config, &probes, &loaded.secrets);
     let mut report = Report::new(&traces, &trace_files, findings, &loaded.config.currency);
     report.browser = traces.iter().find_map(|t| t.browser.clone());
     let _ = write_file(&options.out_dir.join("report.json"), &Json.render(&report));
+    phase.done("checked, ranked, report.json written");
     Ok(Outcome { report, traces })
 }
 

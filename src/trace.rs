@@ -146,6 +146,10 @@ pub struct Timings {
     /// The browser's own time for the navigation this step caused, from the Navigation
     /// Timing API (responseStart..loadEventEnd); 0 when the step did not navigate.
     pub page_ms: u64,
+    /// nocall's own time on the step, in microseconds: the step's time less every wait
+    /// for the browser (commands, page events), the mail server and the portal.
+    #[serde(default)]
+    pub own_us: u64,
 }
 
 /// A field the scenario filled, and how nocall found it.

@@ -92,6 +92,57 @@ fn every_fault_ends_only_its_own_journey() {
     assert_eq!(status("h-clean"), "completed", "{}", reason("h-clean"));
 }
 
+/// A click whose page script, not its markup, moves the user on: the click step itself
+/// must record where the user ended up, not the page they left.
+#[test]
+fn a_click_waits_for_navigations_started_by_script() {
+    let portal = portal();
+    let dir = tempfile::tempdir().expect("temp");
+    let d = dir.path();
+    let clicks = [
+        ("a-now.yaml", "Go now"),
+        ("b-fetch.yaml", "Go after asking the server"),
+        ("c-submit.yaml", "Send by script"),
+    ];
+    let mut files: Vec<PathBuf> = clicks
+        .iter()
+        .map(|(file, button)| {
+            journey(
+                d,
+                file,
+                button,
+                &format!("  - open: /fault/scripted\n  - click: {button}\n"),
+            )
+        })
+        .collect();
+    files.push(journey(
+        d,
+        "d-here.yaml",
+        "Show here",
+        "  - open: /fault/scripted\n  - click: Show here\n",
+    ));
+    let (code, report, out) = run_json(&portal, &files, &["--jobs", "2", "--offline"]);
+    assert_eq!(code, 0, "{report:#}");
+    for (file, _) in clicks {
+        let part = file.trim_end_matches(".yaml");
+        let t = trace(out.path(), &report, part);
+        let page = t.steps[1]
+            .page
+            .as_ref()
+            .expect("the click step is recorded");
+        assert!(
+            page.url.contains("/fault/slow") && page.text.contains("This answer took 0 ms."),
+            "{part}: the click step recorded {} showing {:?}",
+            page.url,
+            page.text
+        );
+    }
+    let here = trace(out.path(), &report, "d-here");
+    let page = here.steps[1].page.as_ref().expect("recorded");
+    assert!(page.url.ends_with("/fault/scripted"), "{}", page.url);
+    assert!(page.text.contains("Shown at once"), "{:?}", page.text);
+}
+
 struct KillAfterFirstStep {
     pid_file: PathBuf,
 }

@@ -65,7 +65,17 @@ fn the_conference_login_is_recorded_as_the_user_saw_it() {
         let shot = s.screenshot.as_ref().expect("every step has a screenshot");
         let bytes = std::fs::read(out.path().join(shot)).expect("the screenshot exists");
         assert!(bytes.starts_with(b"\x89PNG"), "{shot} is a PNG");
+        // nocall's own time is what is left of the step once the browser's part is out.
+        let step_us = (s.timings.action_ms + s.timings.record_ms + 1) * 1000;
+        assert!(s.timings.own_us <= step_us, "{:?}", s.timings);
     }
+    // The failed expectation waited out its grace on the page, not in nocall.
+    let expect = &t.steps[3].timings;
+    assert!(
+        expect.action_ms >= 400 && expect.own_us < 100_000,
+        "{expect:?}"
+    );
+    assert!(t.steps.iter().any(|s| s.timings.own_us > 0));
 
     let mismatch = findings(&report, "label-mismatch");
     assert!(

@@ -1,7 +1,9 @@
 //! Faults: pages that misbehave on purpose, for nocall's robustness tests (never in the demo
 //! journeys). A server error, an answer that never comes, a slow one, a connection cut in
 //! the middle of its headers, a redirect to itself, endless `alert()` dialogs, and a page
-//! whose load event never fires.
+//! whose load event never fires. And one page that misbehaves in no way but moves on by
+//! script (a handler setting `location`, a fetch first, a form submitted from code), so
+//! the runner's waits are tested against navigations no markup announces.
 //!
 //! A handler cannot break the connection it answers on, so the cut is made below HTTP:
 //! every connection goes through [`Tap`], which notices a request for `/fault/reset` and
@@ -30,6 +32,7 @@ const SLOW: &str = include_str!("../../fixtures/portal/fault/slow.html");
 const RESET: &str = include_str!("../../fixtures/portal/fault/reset.html");
 const DIALOGS: &str = include_str!("../../fixtures/portal/fault/dialogs.html");
 const NEVER_LOADS: &str = include_str!("../../fixtures/portal/fault/never-loads.html");
+const SCRIPTED: &str = include_str!("../../fixtures/portal/fault/scripted.html");
 
 /// Where [`Tap`] cuts: this many bytes into the body.
 const RESET_AFTER_BYTES: usize = 64;
@@ -55,6 +58,10 @@ pub(super) fn routes() -> Router<Shared> {
         .route(
             "/fault/never-loads",
             get(|| async { ok(NEVER_LOADS.to_string()) }),
+        )
+        .route(
+            "/fault/scripted",
+            get(|| async { ok(SCRIPTED.to_string()) }),
         )
 }
 
@@ -292,5 +299,8 @@ mod tests {
         let never = get(&portal, "/fault/never-loads");
         assert_eq!(never.status, 200);
         assert!(never.body.contains(r#"<img src="/fault/hang""#));
+        let scripted = get(&portal, "/fault/scripted");
+        assert_eq!(scripted.status, 200);
+        assert!(scripted.body.contains("location.href = '/fault/slow?ms=0'"));
     }
 }

@@ -74,7 +74,13 @@ const FLAGS: &[&str] = &[
     "--no-first-run",
     "--no-default-browser-check",
     "--disable-dev-shm-usage",
-    "--disable-features=Translate,MediaRouter,OptimizationHints",
+    // PaintHolding keeps the old page on screen while the next one loads, so a screenshot
+    // right after a navigation could show the page the user left (Playwright turns it off
+    // for the same reason).
+    "--disable-features=Translate,MediaRouter,OptimizationHints,PaintHolding",
+    // Screenshots from a fresh surface instead of waiting for the next compositor frame:
+    // ~35 ms a step instead of ~55 here (Playwright's default too).
+    "--enable-features=CDPScreenshotNewSurface",
     "--hide-scrollbars",
     "--mute-audio",
     "--window-size=1280,900",
@@ -204,6 +210,11 @@ impl Browser {
             conn,
             process: Some(process),
         })
+    }
+
+    /// Whether both handles drive the same browser connection.
+    pub fn same_as(&self, other: &Browser) -> bool {
+        self.conn.same_as(&other.conn)
     }
 
     pub fn is_alive(&self) -> bool {

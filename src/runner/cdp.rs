@@ -51,6 +51,44 @@ struct Shared {
     alive: AtomicBool,
 }
 
+/// A command sent and not yet answered.
+pub struct Pending {
+    shared: Arc<Shared>,
+    id: u64,
+    method: String,
+    reply: Receiver<Reply>,
+    sent: std::time::Instant,
+}
+
+impl Pending {
+    /// Waits for the reply; after `timeout` the reply is given up on (and dropped if it
+    /// comes later).
+    pub fn wait(self, timeout: Duration) -> Result<Value, CdpError> {
+        let got = self.reply.recv_timeout(timeout);
+        let method = self.method;
+        if super::profile::on() {
+            eprintln!(
+                "cdp {:>7.1} ms {method}",
+                self.sent.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+        match got {
+            Ok(reply) => reply.map_err(|e| match e {
+                CdpError::Remote { message, .. } => CdpError::Remote { method, message },
+                other => other,
+            }),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                lock(&self.shared.pending).remove(&self.id);
+                Err(CdpError::Timeout {
+                    method,
+                    after: timeout,
+                })
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => Err(CdpError::Closed),
+        }
+    }
+}
+
 /// A connection to a browser's DevTools endpoint. Cheap to clone.
 #[derive(Clone)]
 pub struct Connection {
@@ -101,6 +139,10 @@ impl Connection {
         Ok(Connection { shared })
     }
 
+    pub fn same_as(&self, other: &Connection) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
     pub fn is_alive(&self) -> bool {
         self.shared.alive.load(Ordering::SeqCst)
     }
@@ -113,6 +155,17 @@ impl Connection {
         params: Value,
         timeout: Duration,
     ) -> Result<Value, CdpError> {
+        self.send_raw(session, method, params)?.wait(timeout)
+    }
+
+    /// Sends a command without waiting: the browser works on it while the caller does
+    /// something else, and [`Pending::wait`] collects the reply.
+    pub fn send_raw(
+        &self,
+        session: Option<&str>,
+        method: &str,
+        params: Value,
+    ) -> Result<Pending, CdpError> {
         if !self.is_alive() {
             return Err(CdpError::Closed);
         }
@@ -127,23 +180,13 @@ impl Connection {
             lock(&self.shared.pending).remove(&id);
             return Err(CdpError::Closed);
         }
-        match rx.recv_timeout(timeout) {
-            Ok(reply) => reply.map_err(|e| match e {
-                CdpError::Remote { message, .. } => CdpError::Remote {
-                    method: method.to_string(),
-                    message,
-                },
-                other => other,
-            }),
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                lock(&self.shared.pending).remove(&id);
-                Err(CdpError::Timeout {
-                    method: method.to_string(),
-                    after: timeout,
-                })
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => Err(CdpError::Closed),
-        }
+        Ok(Pending {
+            shared: Arc::clone(&self.shared),
+            id,
+            method: method.to_string(),
+            reply: rx,
+            sent: std::time::Instant::now(),
+        })
     }
 
     /// Sends a typed command from headless_chrome's protocol definitions.

@@ -10,6 +10,7 @@ pub mod cdp;
 mod journey;
 pub mod locate;
 mod page;
+pub mod profile;
 pub mod snapshot;
 
 use std::path::PathBuf;
@@ -18,6 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 pub use browser::{Browser, BrowserError, BrowserSource};
+use page::Page;
 
 use crate::mail::Mailboxes;
 use crate::scenario::Scenario;
@@ -75,9 +77,12 @@ pub fn run_all(
     mail: &Mailboxes,
     observer: &dyn Observer,
 ) -> Result<Vec<Trace>, BrowserError> {
+    let phase = profile::Phases::start();
     let first = Browser::start(&options.browser)?;
+    phase.done("browser started");
     let browser = Mutex::new(Some(first));
     let next = AtomicUsize::new(0);
+    let spares = Spares::default();
     let results: Mutex<Vec<Option<Trace>>> = Mutex::new(vec![None; scenarios.len()]);
     let jobs = options.jobs.clamp(1, scenarios.len().max(1));
     std::thread::scope(|scope| {
@@ -98,8 +103,17 @@ pub fn run_all(
                     observer.journey_started(i, scenario);
                     let trace = match connection(&browser, &options.browser) {
                         Ok(b) => {
+                            let page = spares.take(&b).map_or_else(|| Page::open(&b), Ok);
+                            // The next journey's tab opens while this one runs.
+                            let waiting =
+                                scenarios.len().saturating_sub(next.load(Ordering::SeqCst));
+                            if spares.wanted(waiting) {
+                                let b = b.clone();
+                                let spares = &spares;
+                                scope.spawn(move || spares.open(&b));
+                            }
                             let inbox = scenario.mail.as_ref().and_then(|m| mail.get(m).ok());
-                            journey::run(&b, i, scenario, secrets, options, inbox, &|s| {
+                            journey::run(page, i, scenario, secrets, options, inbox, &|s| {
                                 observer.step_finished(i, s)
                             })
                         }
@@ -111,6 +125,8 @@ pub fn run_all(
             });
         }
     });
+    spares.close();
+    phase.done("every journey ended");
     let traces = results
         .into_inner()
         .unwrap_or_else(|e| e.into_inner())
@@ -119,6 +135,57 @@ pub fn run_all(
         .map(|(t, s)| t.unwrap_or_else(|| journey::not_started(s, "the journey did not run")))
         .collect();
     Ok(traces)
+}
+
+/// Tabs opened ahead of the journeys that will use them: a fresh context and tab cost
+/// ~80 ms of browser work (a renderer process starting), which the journey running at the
+/// time hides.
+#[derive(Default)]
+struct Spares {
+    ready: Mutex<Vec<Page>>,
+    /// Ready plus being opened.
+    coming: AtomicUsize,
+}
+
+impl Spares {
+    /// A tab ready in this browser, if there is one; tabs of a browser that died are closed.
+    fn take(&self, browser: &Browser) -> Option<Page> {
+        let mut ready = lock(&self.ready);
+        while let Some(page) = ready.pop() {
+            self.coming.fetch_sub(1, Ordering::SeqCst);
+            if page.belongs_to(browser) {
+                return Some(page);
+            }
+            page.close();
+        }
+        None
+    }
+
+    /// Whether another tab should be opened for the `waiting` journeys not yet started
+    /// (and counts it as coming when so).
+    fn wanted(&self, waiting: usize) -> bool {
+        self.coming
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |c| {
+                (c < waiting).then_some(c + 1)
+            })
+            .is_ok()
+    }
+
+    fn open(&self, browser: &Browser) {
+        match Page::open(browser) {
+            Ok(page) => lock(&self.ready).push(page),
+            // The journey that wanted it opens its own and reports what goes wrong.
+            Err(_) => {
+                self.coming.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+    }
+
+    fn close(&self) {
+        for page in lock(&self.ready).drain(..) {
+            page.close();
+        }
+    }
 }
 
 /// The running browser, restarted when the last one died.
@@ -194,6 +261,17 @@ mod tests {
         assert_eq!(human_duration(Duration::from_secs(10)), "10s");
         assert_eq!(human_duration(Duration::from_secs(90)), "1m 30s");
         assert_eq!(human_duration(Duration::from_secs(120)), "2m");
+    }
+
+    #[test]
+    fn spare_tabs_are_opened_only_for_journeys_still_to_come() {
+        let spares = Spares::default();
+        assert!(!spares.wanted(0), "no journey waits");
+        assert!(spares.wanted(2));
+        assert!(spares.wanted(2));
+        assert!(!spares.wanted(2), "two are coming for two journeys");
+        assert!(!spares.wanted(1));
+        assert_eq!(spares.coming.load(Ordering::SeqCst), 2);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! network requests, lifecycle) until the page has settled or the deadline passes, so a
 //! fast page costs what the browser takes and a hung one costs exactly the step timeout.
 
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::browser::{Browser, CALL_TIMEOUT};
-use super::cdp::{CdpError, Event};
+use super::cdp::{CdpError, Event, Pending};
 
 /// How long to let requests a page started after its load event finish (XHR, late images)
 /// before calling it settled anyway; polling widgets would otherwise never settle.
@@ -39,6 +40,9 @@ pub struct Page {
     pub crashed: bool,
     /// Why the last navigation failed (`net::ERR_CONNECTION_REFUSED`).
     pub load_error: Option<String>,
+    /// Time spent waiting for the browser (replies and events) since the tab opened; what
+    /// is left of a step's time is nocall's own.
+    waited: Cell<Duration>,
 }
 
 /// Why a wait ended without the page settling.
@@ -75,6 +79,7 @@ impl Page {
             dialogs: Vec::new(),
             crashed: false,
             load_error: None,
+            waited: Cell::new(Duration::ZERO),
         };
         for method in [
             "Page.enable",
@@ -94,8 +99,25 @@ impl Page {
         Ok(page)
     }
 
+    /// The product and version of the browser the tab lives in.
+    pub fn browser_version(&self) -> Option<String> {
+        self.browser.version.clone()
+    }
+
+    /// Whether this tab lives in `browser` and that browser is still running.
+    pub fn belongs_to(&self, browser: &Browser) -> bool {
+        self.browser.is_alive() && self.browser.same_as(browser)
+    }
+
     pub fn call(&self, method: &str, params: Value) -> Result<Value, CdpError> {
         self.call_within(method, params, CALL_TIMEOUT)
+    }
+
+    /// Sends a command and returns at once; see [`Pending`].
+    pub fn send(&self, method: &str, params: Value) -> Result<Pending, CdpError> {
+        self.browser
+            .conn
+            .send_raw(Some(&self.session), method, params)
     }
 
     pub fn call_within(
@@ -104,9 +126,32 @@ impl Page {
         params: Value,
         timeout: Duration,
     ) -> Result<Value, CdpError> {
-        self.browser
+        let t0 = Instant::now();
+        let reply = self
+            .browser
             .conn
-            .call_raw(Some(&self.session), method, params, timeout)
+            .call_raw(Some(&self.session), method, params, timeout);
+        self.waited_for(t0.elapsed());
+        reply
+    }
+
+    /// Waits for the reply to a command [`Page::send`] sent.
+    pub fn reply(&self, pending: Pending, timeout: Duration) -> Result<Value, CdpError> {
+        let t0 = Instant::now();
+        let reply = pending.wait(timeout);
+        self.waited_for(t0.elapsed());
+        reply
+    }
+
+    /// Counts time spent waiting on something other than nocall (the browser, a mail
+    /// server, the portal).
+    pub fn waited_for(&self, d: Duration) {
+        self.waited.set(self.waited.get() + d);
+    }
+
+    /// Time spent waiting since the tab opened.
+    pub fn waited(&self) -> Duration {
+        self.waited.get()
     }
 
     /// Applies every event already received, without waiting.
@@ -178,23 +223,30 @@ impl Page {
     /// After a click or key press: lets the page's handlers run, then waits for whatever
     /// navigation they started.
     pub fn settle_after_input(&mut self, deadline: Instant) -> Result<(), WaitError> {
-        // Two animation frames and a task: time enough for click handlers, form submission
-        // and `location` changes to reach the browser's navigation machinery.
+        // One task: click handlers ran while the input was dispatched, and a form submission
+        // or `location` change they made is queued before it, so by its end the browser has
+        // been told of the navigation (and of any request a handler started, which `settle`
+        // waits for). Animation frames would cost ~16 ms each and tell nothing more.
         let _ = self.call_within(
             "Runtime.evaluate",
             json!({
-                "expression": "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 0))))",
+                "expression": "new Promise(r => setTimeout(r, 0))",
                 "awaitPromise": true,
             }),
-            deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1)),
+            deadline
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(1)),
         );
         self.drain();
         self.settle(deadline, false)
     }
 
     fn next_event(&mut self, deadline: Instant) -> Result<(), WaitError> {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match self.events.recv_timeout(left) {
+        let t0 = Instant::now();
+        let left = deadline.saturating_duration_since(t0);
+        let got = self.events.recv_timeout(left);
+        self.waited_for(t0.elapsed());
+        match got {
             Ok(e) => {
                 self.apply(e);
                 Ok(())
