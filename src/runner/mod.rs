@@ -77,6 +77,31 @@ pub fn run_all(
     mail: &Mailboxes,
     observer: &dyn Observer,
 ) -> Result<Vec<Trace>, BrowserError> {
+    run_all_then_close(scenarios, secrets, options, mail, observer).map(|(traces, _)| traces)
+}
+
+/// The browser being shut down (its process ended and reaped, its profile deleted, ~40 ms)
+/// while the caller goes on; dropping this waits for that to finish, so nothing outlives
+/// the run.
+pub struct Closing(Option<std::thread::JoinHandle<()>>);
+
+impl Drop for Closing {
+    fn drop(&mut self) {
+        if let Some(handle) = self.0.take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+/// [`run_all`], returning as soon as the last journey ends: the browser shuts down while
+/// the caller checks the traces.
+pub fn run_all_then_close(
+    scenarios: &[Scenario],
+    secrets: &Secrets,
+    options: &RunOptions,
+    mail: &Mailboxes,
+    observer: &dyn Observer,
+) -> Result<(Vec<Trace>, Closing), BrowserError> {
     let phase = profile::Phases::start();
     let first = Browser::start(&options.browser)?;
     phase.done("browser started");
@@ -127,6 +152,13 @@ pub fn run_all(
     });
     spares.close();
     phase.done("every journey ended");
+    let last = browser.into_inner().unwrap_or_else(|e| e.into_inner());
+    let closing = Closing(
+        std::thread::Builder::new()
+            .name("browser-close".into())
+            .spawn(move || drop(last))
+            .ok(),
+    );
     let traces = results
         .into_inner()
         .unwrap_or_else(|e| e.into_inner())
@@ -134,7 +166,7 @@ pub fn run_all(
         .zip(scenarios)
         .map(|(t, s)| t.unwrap_or_else(|| journey::not_started(s, "the journey did not run")))
         .collect();
-    Ok(traces)
+    Ok((traces, closing))
 }
 
 /// Tabs opened ahead of the journeys that will use them: a fresh context and tab cost
