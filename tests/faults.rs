@@ -87,6 +87,14 @@ fn every_fault_ends_only_its_own_journey() {
         reason("d-loop")
     );
     assert_ne!(status("e-dialogs"), "completed");
+    // A stuck page costs its step timeout (3 s here) and a recording bounded by it, never
+    // the 15 s a single browser call may take.
+    for part in ["b-hang", "c-reset", "e-dialogs", "f-never-loads"] {
+        let ms = scenario_result(&report, part)["duration_ms"]
+            .as_u64()
+            .expect("duration_ms");
+        assert!(ms < 8_000, "{part} took {ms} ms");
+    }
     assert_eq!(status("f-never-loads"), "blocked");
     assert_eq!(status("g-slow"), "completed", "{}", reason("g-slow"));
     assert_eq!(status("h-clean"), "completed", "{}", reason("h-clean"));

@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use serde_json::{Value, json};
 
-use super::browser::CALL_TIMEOUT;
 use super::cdp::{CdpError, Pending};
 use super::locate::{self, Target, Want};
 use super::page::{Page, WaitError};
@@ -25,6 +24,11 @@ use crate::trace::{Clicked, Filled, FoundBy, HoldInfo, JourneyStatus, Outcome, S
 
 /// How long an `expect` lets the page's own scripts bring the text in.
 const EXPECT_GRACE_MS: u64 = 500;
+
+/// The longest a step's recording may take (and never more than the step's timeout): a
+/// renderer stuck in endless dialogs answers nothing, and must cost the journey seconds,
+/// not the browser-call timeout for every read.
+const RECORD_WITHIN: Duration = Duration::from_secs(5);
 
 /// The trace of a journey that could not start at all.
 pub fn not_started(scenario: &Scenario, reason: &str) -> Trace {
@@ -182,6 +186,11 @@ pub fn run(
             st.screenshot = j.last_shot.clone();
         } else if !broken {
             let t1 = Instant::now();
+            // A journey ending on a load that never finished: stop it, so what is recorded
+            // is what the user was left looking at, not a wait on the hung load.
+            if matches!(result, Err(StepError::Blocked(_))) && j.page.is_loading() {
+                j.page.stop_loading();
+            }
             match j.record(index) {
                 Ok((snap, shot)) => {
                     st.page = Some(snap.page.clone());
@@ -940,13 +949,24 @@ impl Journey<'_> {
                 )
             })
             .and_then(Result::ok);
-        let doc = self
+        let deadline = Instant::now() + RECORD_WITHIN.min(self.timeout());
+        let left = || {
+            deadline
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(1))
+        };
+        let doc = self.page.call_within(
+            "DOM.getDocument",
+            json!({"depth": -1, "pierce": false}),
+            left(),
+        )?;
+        let ax = self
             .page
-            .call("DOM.getDocument", json!({"depth": -1, "pierce": false}))?;
-        let ax = self.page.call("Accessibility.getFullAXTree", json!({}))?;
-        let info = self.page.call(
+            .call_within("Accessibility.getFullAXTree", json!({}), left())?;
+        let info = self.page.call_within(
             "Runtime.evaluate",
             json!({"expression": PAGE_INFO_JS, "returnByValue": true}),
+            left(),
         )?;
         let info: PageInfo = info
             .pointer("/result/value")
@@ -961,12 +981,12 @@ impl Journey<'_> {
             info,
             status,
         );
-        let shot = shot.and_then(|pending| self.save_screenshot(index, pending));
+        let shot = shot.and_then(|pending| self.save_screenshot(index, pending, left()));
         Ok((snap, shot))
     }
 
-    fn save_screenshot(&self, index: usize, pending: Pending) -> Option<String> {
-        let v = self.page.reply(pending, CALL_TIMEOUT).ok()?;
+    fn save_screenshot(&self, index: usize, pending: Pending, within: Duration) -> Option<String> {
+        let v = self.page.reply(pending, within).ok()?;
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(v.get("data")?.as_str()?)
             .ok()?;

@@ -169,6 +169,17 @@ impl Page {
         self.load_error = None;
     }
 
+    /// Whether the main frame is loading a page now.
+    pub fn is_loading(&self) -> bool {
+        self.loading
+    }
+
+    /// Stops whatever the tab is loading (as the user's Stop button would).
+    pub fn stop_loading(&mut self) {
+        let _ = self.call("Page.stopLoading", json!({}));
+        self.drain();
+    }
+
     /// Whether a main-frame navigation started since [`Page::mark`].
     pub fn navigated(&self) -> bool {
         self.started > 0 || self.stopped > 0
@@ -178,7 +189,14 @@ impl Page {
     pub fn navigate(&mut self, url: &str, timeout: Duration) -> Result<(), WaitError> {
         self.mark();
         let deadline = Instant::now() + timeout;
-        let reply = self.call_within("Page.navigate", json!({"url": url}), timeout)?;
+        let reply = match self.call_within("Page.navigate", json!({"url": url}), timeout) {
+            Ok(r) => r,
+            Err(e) => {
+                // No answer from the server yet: the navigation is still under way.
+                self.loading = true;
+                return Err(e.into());
+            }
+        };
         if let Some(err) = reply
             .get("errorText")
             .and_then(Value::as_str)
