@@ -323,6 +323,14 @@ impl Finding {
             .map(|o| (o.file.as_str(), o.line))
     }
 
+    /// Makes it one problem wherever it is shown: the id is `what` (a link's target, a
+    /// phone number), not the page, so the same dead footer link or disconnected number on
+    /// five pages is one row with every journey that met it.
+    pub fn everywhere(mut self, what: &str) -> Self {
+        self.id = stable_id(self.kind, "", what);
+        self
+    }
+
     /// Gives the id another component, for kinds where page and element are not enough.
     pub fn id_extra(mut self, extra: &str) -> Self {
         self.id = stable_id(

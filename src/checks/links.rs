@@ -145,6 +145,7 @@ fn finding(
         click.is_some_and(|at| t.blocked_at_step.is_some_and(|b| b == at || b == at + 1));
     let message = message(page, target, &named, status, click.is_some());
     let mut f = Finding::new(Kind::DeadLink, &page.url, element, message)
+        .everywhere(&target_key(&page.url, &target.href))
         .on_path(on_path)
         .at(t, Some(step))
         .excerpt(excerpt(target));
@@ -154,6 +155,31 @@ fn finding(
         f = f.blocking();
     }
     f
+}
+
+/// What makes two dead links one problem: the same target. The host is left out for
+/// targets on the page's own host (so ids survive another port or a staging host, as page
+/// ids do), and the port always.
+fn target_key(page: &str, href: &str) -> String {
+    let Ok(h) = url::Url::parse(href) else {
+        return href.to_string();
+    };
+    let own = url::Url::parse(page).is_ok_and(|p| p.host_str() == h.host_str());
+    let mut key = if own || h.host_str().is_none() {
+        String::new()
+    } else {
+        format!("{}://{}", h.scheme(), h.host_str().unwrap_or_default())
+    };
+    key.push_str(h.path());
+    if let Some(q) = h.query() {
+        key.push('?');
+        key.push_str(q);
+    }
+    if let Some(f) = h.fragment() {
+        key.push('#');
+        key.push_str(f);
+    }
+    key
 }
 
 /// Where a target points, as short as is clear: the path on the page's own site, the
@@ -438,6 +464,46 @@ mod tests {
             status.message.contains("could not be checked"),
             "{}",
             status.message
+        );
+    }
+
+    #[test]
+    fn the_same_dead_target_on_two_pages_is_one_problem() {
+        let mut article = help_page();
+        article.url = "http://h/help/articles/reset-password".into();
+        let t = journey(vec![
+            StepTrace {
+                index: 1,
+                page: Some(help_page()),
+                ..StepTrace::default()
+            },
+            StepTrace {
+                index: 2,
+                page: Some(article),
+                ..StepTrace::default()
+            },
+        ]);
+        let found = run(std::slice::from_ref(&t), &probes());
+        let privacy: Vec<&Finding> = found
+            .iter()
+            .filter(|f| f.element.contains("Privacy"))
+            .collect();
+        assert_eq!(privacy.len(), 2, "found on each page: {found:#?}");
+        assert_eq!(privacy[0].id, privacy[1].id);
+        let ranked = crate::rank::rank(found.clone(), &[t], &Config::default());
+        let rows = ranked
+            .iter()
+            .filter(|f| f.element.contains("Privacy"))
+            .count();
+        assert_eq!(rows, 1, "one row for one broken target");
+        // Another target, or the same path on another site, is another problem.
+        assert_ne!(
+            target_key("http://h/help/", "http://h/help/privacy"),
+            target_key("http://h/help/", "https://other.example/help/privacy")
+        );
+        assert_eq!(
+            target_key("http://h:8080/help/", "http://h:8080/help/privacy"),
+            target_key("http://h:9090/x", "http://h:9090/help/privacy")
         );
     }
 

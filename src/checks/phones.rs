@@ -1,7 +1,8 @@
 //! `phone-invalid`, `phone-mismatch`, `phone-unreachable`: the phone numbers a journey
 //! showed, on its pages and in the mail the portal sent.
 //!
-//! A number is reported once per page (or message), named by its E.164 form. Invalid and
+//! A number is one problem wherever a journey shows it (on a page or in a message): it is
+//! reported once, where it was first shown, named by its E.164 form. Invalid and
 //! fiction numbers are `phone-invalid` unless support's directory or the lookup says the
 //! line is live (test portals use fiction numbers on purpose); a `tel:` link that dials
 //! another number than it shows, or nothing at all, is `phone-mismatch` (one finding for
@@ -76,6 +77,7 @@ fn check_place(place: &Place<'_>, probes: &PhoneProbes, lines: &SupportLines, ou
                 );
                 out.push(finish(
                     Finding::new(Kind::PhoneMismatch, &place.url, element, message)
+                        .everywhere(&format!("tel {}", tel.href))
                         .excerpt(excerpt),
                 ));
             }
@@ -107,6 +109,7 @@ fn check_place(place: &Place<'_>, probes: &PhoneProbes, lines: &SupportLines, ou
                 }
                 out.push(finish(
                     Finding::new(Kind::PhoneMismatch, &place.url, element, message)
+                        .everywhere(&format!("{} dials {}", shown.e164, dials.e164))
                         .excerpt(excerpt),
                 ));
             }
@@ -155,6 +158,7 @@ fn check_place(place: &Place<'_>, probes: &PhoneProbes, lines: &SupportLines, ou
                 );
                 out.push(finish(
                     Finding::new(Kind::PhoneUnreachable, &place.url, element.clone(), message)
+                        .everywhere(e164)
                         .excerpt(excerpt.clone()),
                 ));
             }
@@ -173,7 +177,7 @@ fn check_place(place: &Place<'_>, probes: &PhoneProbes, lines: &SupportLines, ou
                     );
                     out.push(finish(
                         Finding::new(Kind::PhoneUnreachable, &place.url, element.clone(), message)
-                            .id_extra("hours")
+                            .everywhere(&format!("{e164} hours"))
                             .excerpt(excerpt.clone()),
                     ));
                 }
@@ -209,6 +213,7 @@ fn check_place(place: &Place<'_>, probes: &PhoneProbes, lines: &SupportLines, ou
                     element,
                     format!("{message}{elsewhere}"),
                 )
+                .everywhere(e164)
                 .excerpt(excerpt),
             ));
         }
@@ -541,27 +546,32 @@ mod tests {
             ..Mail::default()
         }];
         let probes = directory("number,status,hours\n+14155552671,disconnected,\n");
-        let found = run(&[t], probes);
+        let found = run(std::slice::from_ref(&t), probes.clone());
+        // One line, one problem: reported where the journey first showed it.
         assert_eq!(
             kinds(&found),
-            [
-                (
-                    Kind::PhoneUnreachable,
-                    "phone number +14155552671".to_string()
-                ),
-                (
-                    Kind::PhoneUnreachable,
-                    "phone number +14155552671 in the message \"Action required\"".to_string()
-                ),
-            ],
+            [(
+                Kind::PhoneUnreachable,
+                "phone number +14155552671".to_string()
+            )],
             "{found:#?}"
         );
         assert!(found[0].message.contains(
             "(415) 555-2671 (+14155552671) is listed as disconnected in the phone directory (support-phones.csv, line 2)"
         ));
         assert_eq!(found[0].evidence.html_excerpt, notice);
-        assert_ne!(found[0].id, found[1].id);
-        assert_eq!(found[1].url, "mailto:pat@example.test");
+        // Shown only in the message, it is reported from the message.
+        t.steps.clear();
+        let found = run(&[t], probes);
+        assert_eq!(
+            kinds(&found),
+            [(
+                Kind::PhoneUnreachable,
+                "phone number +14155552671 in the message \"Action required\"".to_string()
+            )],
+            "{found:#?}"
+        );
+        assert_eq!(found[0].url, "mailto:pat@example.test");
     }
 
     #[test]
