@@ -595,6 +595,15 @@ fn the_demo_ranks_every_story_and_the_mail_round_trips_work() {
     ] {
         assert!(!findings(&report, kind).is_empty(), "no {kind} in the demo");
     }
+    // The help article's "go to the sign-in page and choose Forgot password" is about a
+    // page no journey saw: said as unverified, never priced or gated on.
+    let about_elsewhere: Vec<&serde_json::Value> = findings(&report, "instruction-mismatch")
+        .into_iter()
+        .filter(|f| f["url"].as_str().is_some_and(|u| u.contains("/help/")))
+        .collect();
+    assert_eq!(about_elsewhere.len(), 1, "{about_elsewhere:#?}");
+    assert_eq!(about_elsewhere[0]["severity"], "warning");
+    assert_eq!(about_elsewhere[0]["est_calls_per_month"], 0.0);
     let t = trace(out.path(), &report, "clean-reset-pin");
     assert_eq!(t.mails.len(), 1, "the reset mail is in the trace");
     assert!(

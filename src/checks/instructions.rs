@@ -7,6 +7,11 @@
 //! "click on the button"), keys ("press Enter") and ordinary prose ("choose a strong
 //! password") are not instructions about a named control and are left alone. A line that is
 //! itself a control's text (a link "Select plan") is not an instruction either.
+//!
+//! An instruction that says it is about another page ("Go to the sign-in page and choose
+//! Forgot password", typical of help articles) is looked for on every page the journeys
+//! saw; when none has the control, that is said as unverified (a warning, no calls), since
+//! the page it is about may not be one the journeys visited.
 
 use std::sync::LazyLock;
 
@@ -27,6 +32,12 @@ impl Check for InstructionMismatch {
 
     fn run(&self, audit: &Audit<'_>) -> Vec<Finding> {
         let synonyms = &audit.config.synonyms;
+        let seen_anywhere: Vec<String> = audit
+            .traces
+            .iter()
+            .flat_map(|t| t.steps.iter().filter_map(|s| s.page.as_ref()))
+            .flat_map(control_names)
+            .collect();
         let mut out = Findings::default();
         for t in audit.traces {
             for step in &t.steps {
@@ -36,6 +47,34 @@ impl Check for InstructionMismatch {
                     if names.iter().any(|n| near_match(&ins.target, n, synonyms))
                         || ins.line_is_control(&names, synonyms)
                     {
+                        continue;
+                    }
+                    if let Some(other) = &ins.elsewhere {
+                        if seen_anywhere
+                            .iter()
+                            .any(|n| near_match(&ins.target, n, synonyms))
+                        {
+                            continue;
+                        }
+                        let message = format!(
+                            "{} tells the user to \"{}\" on {other}, but no page the journeys saw \
+                             has anything called \"{}\". Whether {other} does is unverified: \
+                             add a journey through it to know.",
+                            capitalised(&page_of(page)),
+                            ins.phrase,
+                            ins.target
+                        );
+                        out.push(
+                            Finding::new(
+                                Kind::InstructionMismatch,
+                                &page.url,
+                                format!("instruction \"{}\"", clip(&ins.phrase, 80)),
+                                message,
+                            )
+                            .warning()
+                            .excerpt(clip(&ins.line, 300))
+                            .at(t, Some(step.index)),
+                        );
                         continue;
                     }
                     let shown: Vec<String> = offered(page)
@@ -128,6 +167,8 @@ struct Instruction {
     line: String,
     /// The line from the verb on.
     from_verb: String,
+    /// The other page the line says it is about ("on the sign-in page"), when it says so.
+    elsewhere: Option<String>,
 }
 
 impl Instruction {
@@ -149,6 +190,15 @@ impl Instruction {
 static VERB: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(click(?:\s+on)?|tap(?:\s+on)?|press|hit|select|choose|use|follow)\s+")
         .expect("a valid static pattern")
+});
+
+/// Words placing an instruction on another page: "go to the sign-in page", "on the
+/// Account screen", "in the mobile app".
+static ELSEWHERE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(?:on|to|from|in|open|visit)\s+((?:the|your|our)\s+(?:[\w'’-]+\s+){0,3}?(?:page|screen|site|app|portal|website))\b",
+    )
+    .expect("a valid static pattern")
 });
 
 /// Where an unquoted name stops: punctuation, or a word that starts the next clause.
@@ -226,6 +276,10 @@ fn instructions(text: &str) -> Vec<Instruction> {
                 target,
                 line: line.to_string(),
                 from_verb: line.get(whole.start()..).unwrap_or_default().to_string(),
+                elsewhere: ELSEWHERE
+                    .captures(line)
+                    .and_then(|c| c.get(1))
+                    .map(|m| m.as_str().to_string()),
             };
             if !out
                 .iter()
@@ -403,6 +457,40 @@ mod tests {
         let t = trace("login", &[], vec![open(1, p)]);
         let found = run(&InstructionMismatch, &[t]);
         assert!(found.is_empty(), "{found:#?}");
+    }
+
+    #[test]
+    fn an_instruction_about_another_page_is_looked_for_on_every_page_seen() {
+        let text = "How do I reset my password?\nGo to the sign-in page and choose Forgot password under the password box.";
+        let article = || {
+            let mut p = page("/help/articles/reset", "How do I reset my password?", text);
+            p.links = vec![link("All articles", "/help/", "main")];
+            p
+        };
+        // The journeys saw the sign-in page, and it has the link: nothing to say.
+        let login = login_page("Log in", &["Forgot password"]);
+        let t = trace("help", &[], vec![open(1, article()), open(2, login)]);
+        assert!(run(&InstructionMismatch, &[t]).is_empty());
+        // They did not: it may be right or wrong, and the report says it could not tell.
+        let t = trace("help", &[], vec![open(1, article())]);
+        let found = run(&InstructionMismatch, &[t]);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(found[0].severity, crate::finding::Severity::Warning);
+        assert!(!found[0].blocking);
+        assert!(
+            found[0]
+                .message
+                .contains("\"choose Forgot password\" on the sign-in page")
+                && found[0].message.contains("unverified"),
+            "{}",
+            found[0].message
+        );
+        // Without a word of another page it is about this one, as before.
+        assert!(
+            instructions("If you are visiting for the first time, click on forgot password.")[0]
+                .elsewhere
+                .is_none()
+        );
     }
 
     #[test]

@@ -87,7 +87,7 @@ mod tests {
         assert!(
             article
                 .body
-                .contains("open the <strong>Forgot password</strong> link")
+                .contains("choose <strong>Forgot password</strong>")
         );
         assert_eq!(get(&portal, "/help/contact").status, 200);
     }
