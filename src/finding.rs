@@ -323,6 +323,37 @@ impl Finding {
             .map(|o| (o.file.as_str(), o.line))
     }
 
+    /// Folds another report of the same problem (same id) into this one. Every journey that
+    /// met it is kept once, at its most serious occurrence, and the finding is told the way
+    /// its most serious occurrence tells it: a dead link shown in a footer at step 1 and
+    /// clicked, blocking, at step 5 is the blocking click at step 5.
+    pub fn absorb(&mut self, other: Finding) {
+        let weight = |f: &Finding| (f.blocking, f.on_path, std::cmp::Reverse(f.severity));
+        let stronger = weight(&other) > weight(self);
+        for o in &other.occurrences {
+            let same = self
+                .occurrences
+                .iter_mut()
+                .find(|e| e.scenario == o.scenario && e.file == o.file);
+            match same {
+                Some(e) if stronger => *e = o.clone(),
+                Some(_) => {}
+                None => self.occurrences.push(o.clone()),
+            }
+        }
+        self.blocking |= other.blocking;
+        self.on_path |= other.on_path;
+        self.severity = self.severity.min(other.severity);
+        if stronger {
+            self.scenario = other.scenario;
+            self.step = other.step;
+            self.url = other.url;
+            self.element = other.element;
+            self.message = other.message;
+            self.evidence = other.evidence;
+        }
+    }
+
     /// Makes it one problem wherever it is shown: the id is `what` (a link's target, a
     /// phone number), not the page, so the same dead footer link or disconnected number on
     /// five pages is one row with every journey that met it.
@@ -363,6 +394,42 @@ pub fn stable_id(kind: Kind, url: &str, element: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_same_problem_is_told_by_its_most_serious_occurrence() {
+        let trace = |name: &str| crate::trace::Trace {
+            scenario: name.into(),
+            file: format!("scenarios/{name}.yaml"),
+            ..crate::trace::Trace::default()
+        };
+        let journey = trace("help");
+        let seen = Finding::new(Kind::DeadLink, "http://h/help/", "link", "in the footer")
+            .everywhere("h/help/privacy")
+            .at(&journey, Some(1));
+        let clicked = Finding::new(Kind::DeadLink, "http://h/help/a", "link", "clicked, stuck")
+            .everywhere("h/help/privacy")
+            .blocking()
+            .at(&journey, Some(5));
+        let elsewhere = Finding::new(Kind::DeadLink, "http://h/", "link", "in the footer")
+            .everywhere("h/help/privacy")
+            .at(&trace("home"), Some(2));
+        let mut f = seen.clone();
+        f.absorb(clicked);
+        f.absorb(elsewhere);
+        assert!(f.blocking && f.on_path);
+        assert_eq!(f.severity, Severity::Blocker);
+        assert_eq!((f.step, f.message.as_str()), (Some(5), "clicked, stuck"));
+        let steps: Vec<(&str, Option<usize>)> = f
+            .occurrences
+            .iter()
+            .map(|o| (o.scenario.as_str(), o.step))
+            .collect();
+        assert_eq!(steps, [("help", Some(5)), ("home", Some(2))]);
+        // A weaker report adds its journey and changes nothing else.
+        let mut g = f.clone();
+        g.absorb(seen);
+        assert_eq!(g, f);
+    }
 
     #[test]
     fn ids_ignore_host_and_port_but_not_path_or_element() {

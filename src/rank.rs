@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use crate::config::Config;
-use crate::finding::{Finding, Kind, Occurrence, Severity};
+use crate::finding::{Finding, Kind, Severity};
 use crate::trace::Trace;
 
 /// Chance that a user who meets a problem calls support: (kind, when it blocks, when it is
@@ -93,7 +93,7 @@ pub fn rank(findings: Vec<Finding>, traces: &[Trace], config: &Config) -> Vec<Fi
     let mut order = Vec::new();
     for f in findings {
         match merged.get_mut(&f.id) {
-            Some(existing) => merge_into(existing, f),
+            Some(existing) => existing.absorb(f),
             None => {
                 order.push(f.id.clone());
                 merged.insert(f.id.clone(), f);
@@ -154,24 +154,6 @@ fn funnel(t: &Trace, findings: &mut [Finding], chances: &[(f64, String)]) {
     }
 }
 
-fn merge_into(existing: &mut Finding, other: Finding) {
-    existing.blocking |= other.blocking;
-    existing.on_path |= other.on_path;
-    if other.severity < existing.severity {
-        existing.severity = other.severity;
-    }
-    for o in other.occurrences {
-        // One journey meeting a problem twice is still its users once.
-        if !existing
-            .occurrences
-            .iter()
-            .any(|e: &Occurrence| e.scenario == o.scenario)
-        {
-            existing.occurrences.push(o);
-        }
-    }
-}
-
 fn price(f: &mut Finding, chance: f64, source: String, config: &Config) {
     let reach: f64 = round2(f.occurrences.iter().map(|o| o.reach).sum());
     let calls = round2(reach * chance);
@@ -203,6 +185,7 @@ fn round2(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::Occurrence;
 
     fn trace(name: &str, users: f64) -> Trace {
         Trace {

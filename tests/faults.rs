@@ -111,6 +111,8 @@ fn a_click_waits_for_navigations_started_by_script() {
         ("a-now.yaml", "Go now"),
         ("b-fetch.yaml", "Go after asking the server"),
         ("c-submit.yaml", "Send by script"),
+        // 127.0.0.1 → localhost: another site, so another renderer process takes over.
+        ("e-away.yaml", "Send to another site"),
     ];
     let mut files: Vec<PathBuf> = clicks
         .iter()
@@ -129,6 +131,12 @@ fn a_click_waits_for_navigations_started_by_script() {
         "Show here",
         "  - open: /fault/scripted\n  - click: Show here\n",
     ));
+    files.push(journey(
+        d,
+        "f-frame.yaml",
+        "Show on the next frame",
+        "  - open: /fault/scripted\n  - click: Show on the next frame\n",
+    ));
     let (code, report, out) = run_json(&portal, &files, &["--jobs", "2", "--offline"]);
     assert_eq!(code, 0, "{report:#}");
     for (file, _) in clicks {
@@ -145,10 +153,20 @@ fn a_click_waits_for_navigations_started_by_script() {
             page.text
         );
     }
+    let away = trace(out.path(), &report, "e-away");
+    let page = away.steps[1].page.as_ref().expect("recorded");
+    assert!(page.url.contains("//localhost:"), "{}", page.url);
     let here = trace(out.path(), &report, "d-here");
     let page = here.steps[1].page.as_ref().expect("recorded");
     assert!(page.url.ends_with("/fault/scripted"), "{}", page.url);
     assert!(page.text.contains("Shown at once"), "{:?}", page.text);
+    let frame = trace(out.path(), &report, "f-frame");
+    let page = frame.steps[1].page.as_ref().expect("recorded");
+    assert!(
+        page.text.contains("Shown on the next frame"),
+        "{:?}",
+        page.text
+    );
 }
 
 struct KillAfterFirstStep {

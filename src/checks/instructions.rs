@@ -192,14 +192,45 @@ static VERB: LazyLock<Regex> = LazyLock::new(|| {
         .expect("a valid static pattern")
 });
 
-/// Words placing an instruction on another page: "go to the sign-in page", "on the
-/// Account screen", "in the mobile app".
+/// Words sending the reader to another page: "go to the sign-in page", "on the Account
+/// screen", "open your Profile page". "This page" is the page itself; what sits between
+/// the determiner and "page" is checked by [`names_a_page`].
 static ELSEWHERE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\b(?:on|to|from|in|open|visit)\s+((?:the|your|our)\s+(?:[\w'’-]+\s+){0,3}?(?:page|screen|site|app|portal|website))\b",
+        r"(?i)\b(?:on|to|from|open|visit)\s+((?:the|your)\s+((?:[\w'’-]+\s+){1,3}?)(?:page|screen))\b",
     )
     .expect("a valid static pattern")
 });
+
+/// The words before "page" name one ("sign-in", "My Account"), not a place on this one
+/// ("the box on this page").
+fn names_a_page(words: &str) -> bool {
+    const NOT_A_NAME: [&str; 12] = [
+        "this", "that", "these", "on", "in", "of", "at", "the", "a", "an", "same", "current",
+    ];
+    words
+        .split_whitespace()
+        .all(|w| !NOT_A_NAME.contains(&w.to_lowercase().as_str()))
+}
+
+/// The other page the sentence holding an instruction sends the reader to, if it does.
+fn other_page(line: &str, verb_at: usize, verb_end: usize) -> Option<String> {
+    let ends = |c: char| matches!(c, '.' | '!' | '?' | ';');
+    let start = line
+        .get(..verb_at)
+        .and_then(|b| b.rfind(ends))
+        .map_or(0, |i| i + 1);
+    let end = line
+        .get(verb_end..)
+        .and_then(|a| a.find(ends))
+        .map_or(line.len(), |i| verb_end + i);
+    let sentence = line.get(start..end)?;
+    ELSEWHERE
+        .captures_iter(sentence)
+        .find(|c| c.get(2).is_some_and(|w| names_a_page(w.as_str())))
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str().to_string())
+}
 
 /// Where an unquoted name stops: punctuation, or a word that starts the next clause.
 static STOP: LazyLock<Regex> = LazyLock::new(|| {
@@ -276,10 +307,7 @@ fn instructions(text: &str) -> Vec<Instruction> {
                 target,
                 line: line.to_string(),
                 from_verb: line.get(whole.start()..).unwrap_or_default().to_string(),
-                elsewhere: ELSEWHERE
-                    .captures(line)
-                    .and_then(|c| c.get(1))
-                    .map(|m| m.as_str().to_string()),
+                elsewhere: other_page(line, whole.start(), end),
             };
             if !out
                 .iter()
@@ -485,12 +513,36 @@ mod tests {
             "{}",
             found[0].message
         );
-        // Without a word of another page it is about this one, as before.
-        assert!(
-            instructions("If you are visiting for the first time, click on forgot password.")[0]
-                .elsewhere
-                .is_none()
-        );
+        // Without a word of another page in its own sentence it is about this one.
+        for text in [
+            "If you are visiting for the first time, click on forgot password.",
+            "Welcome to the Customer Portal. Click Continue to sign in.",
+            "Enter the code in the box on this page and press Verify",
+            "Click Next. You will be taken to the confirmation page.",
+            "Click Renew on our website",
+        ] {
+            let found = instructions(text);
+            assert!(
+                found.iter().all(|i| i.elsewhere.is_none()),
+                "{text}: {found:?}"
+            );
+        }
+        for (text, other) in [
+            (
+                "On the My Account page, click Change password.",
+                "the My Account page",
+            ),
+            (
+                "Open your Profile screen and tap Edit",
+                "your Profile screen",
+            ),
+        ] {
+            assert_eq!(
+                instructions(text)[0].elsewhere.as_deref(),
+                Some(other),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -145,7 +145,7 @@ fn finding(
         click.is_some_and(|at| t.blocked_at_step.is_some_and(|b| b == at || b == at + 1));
     let message = message(page, target, &named, status, click.is_some());
     let mut f = Finding::new(Kind::DeadLink, &page.url, element, message)
-        .everywhere(&target_key(&page.url, &target.href))
+        .everywhere(&target_key(&target.href))
         .on_path(on_path)
         .at(t, Some(step))
         .excerpt(excerpt(target));
@@ -157,19 +157,13 @@ fn finding(
     f
 }
 
-/// What makes two dead links one problem: the same target. The host is left out for
-/// targets on the page's own host (so ids survive another port or a staging host, as page
-/// ids do), and the port always.
-fn target_key(page: &str, href: &str) -> String {
+/// What makes two dead links one problem: the same target, its port left out (so ids
+/// survive a portal served on another port).
+fn target_key(href: &str) -> String {
     let Ok(h) = url::Url::parse(href) else {
         return href.to_string();
     };
-    let own = url::Url::parse(page).is_ok_and(|p| p.host_str() == h.host_str());
-    let mut key = if own || h.host_str().is_none() {
-        String::new()
-    } else {
-        format!("{}://{}", h.scheme(), h.host_str().unwrap_or_default())
-    };
+    let mut key = h.host_str().unwrap_or_default().to_string();
     key.push_str(h.path());
     if let Some(q) = h.query() {
         key.push('?');
@@ -498,12 +492,12 @@ mod tests {
         assert_eq!(rows, 1, "one row for one broken target");
         // Another target, or the same path on another site, is another problem.
         assert_ne!(
-            target_key("http://h/help/", "http://h/help/privacy"),
-            target_key("http://h/help/", "https://other.example/help/privacy")
+            target_key("http://h/help/privacy"),
+            target_key("https://other.example/help/privacy")
         );
         assert_eq!(
-            target_key("http://h:8080/help/", "http://h:8080/help/privacy"),
-            target_key("http://h:9090/x", "http://h:9090/help/privacy")
+            target_key("http://h:8080/help/privacy"),
+            target_key("http://h:9090/help/privacy")
         );
     }
 

@@ -50,7 +50,7 @@ pub(super) fn routes() -> Router<Shared> {
             }),
         )
         .route("/fault/hang", get(hang))
-        .route("/fault/slow", get(slow))
+        .route("/fault/slow", get(slow).post(slow))
         // What the handler answers is never seen whole: the tap cuts it.
         .route("/fault/reset", get(|| async { ok(RESET.to_string()) }))
         .route("/fault/loop", get(|| async { found("/fault/loop") }))

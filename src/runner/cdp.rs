@@ -65,7 +65,7 @@ impl Pending {
     /// comes later).
     pub fn wait(self, timeout: Duration) -> Result<Value, CdpError> {
         let got = self.reply.recv_timeout(timeout);
-        let method = self.method;
+        let method = self.method.clone();
         if super::profile::on() {
             eprintln!(
                 "cdp {:>7.1} ms {method}",
@@ -77,15 +77,20 @@ impl Pending {
                 CdpError::Remote { message, .. } => CdpError::Remote { method, message },
                 other => other,
             }),
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                lock(&self.shared.pending).remove(&self.id);
-                Err(CdpError::Timeout {
-                    method,
-                    after: timeout,
-                })
-            }
+            Err(mpsc::RecvTimeoutError::Timeout) => Err(CdpError::Timeout {
+                method,
+                after: timeout,
+            }),
             Err(mpsc::RecvTimeoutError::Disconnected) => Err(CdpError::Closed),
         }
+    }
+}
+
+impl Drop for Pending {
+    /// A reply given up on, or never waited for, must not keep its place in the map (a
+    /// hung tab may never answer).
+    fn drop(&mut self) {
+        lock(&self.shared.pending).remove(&self.id);
     }
 }
 

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use serde_json::{Value, json};
 
+use super::browser::CALL_TIMEOUT;
 use super::cdp::{CdpError, Pending};
 use super::locate::{self, Target, Want};
 use super::page::{Page, WaitError};
@@ -25,9 +26,9 @@ use crate::trace::{Clicked, Filled, FoundBy, HoldInfo, JourneyStatus, Outcome, S
 /// How long an `expect` lets the page's own scripts bring the text in.
 const EXPECT_GRACE_MS: u64 = 500;
 
-/// The longest a step's recording may take (and never more than the step's timeout): a
-/// renderer stuck in endless dialogs answers nothing, and must cost the journey seconds,
-/// not the browser-call timeout for every read.
+/// The longest the recording of a blocked step may take (and never more than the step's
+/// timeout): a renderer stuck in endless dialogs answers nothing, and must cost the journey
+/// seconds, not the browser-call timeout.
 const RECORD_WITHIN: Duration = Duration::from_secs(5);
 
 /// The trace of a journey that could not start at all.
@@ -191,7 +192,13 @@ pub fn run(
             if matches!(result, Err(StepError::Blocked(_))) && j.page.is_loading() {
                 j.page.stop_loading();
             }
-            match j.record(index) {
+            // A page left stuck gets a short recording; a healthy one the time any call has.
+            let within = if matches!(result, Err(StepError::Blocked(_))) {
+                RECORD_WITHIN.min(j.timeout())
+            } else {
+                CALL_TIMEOUT
+            };
+            match j.record(index, within) {
                 Ok((snap, shot)) => {
                     st.page = Some(snap.page.clone());
                     st.screenshot = shot.clone();
@@ -199,6 +206,8 @@ pub fn run(
                     j.last_shot = shot;
                 }
                 Err(e) => {
+                    // Never locate the next step's controls in the page before this one.
+                    j.last = None;
                     if matches!(e, CdpError::Closed) && result.is_ok() {
                         st.outcome = Outcome::Failed {
                             reason: "the browser crashed or was closed".into(),
@@ -316,7 +325,7 @@ impl Journey<'_> {
             Action::WaitUntil(script) => self.wait_until(script),
             Action::Email(m) => self.email(m, st),
             Action::Wait(d) => {
-                // Asked for by the scenario; the only sleep in the runner, cut short by Ctrl-C.
+                // Asked for by the scenario, so a sleep; cut short by Ctrl-C.
                 let t0 = Instant::now();
                 let until = t0 + *d;
                 while !super::interrupted() && Instant::now() < until {
@@ -462,7 +471,7 @@ impl Journey<'_> {
         if let Some(s) = &self.last {
             return Ok(s.clone());
         }
-        let (s, _) = self.record(0)?;
+        let (s, _) = self.record(0, CALL_TIMEOUT)?;
         self.last = Some(s.clone());
         Ok(s)
     }
@@ -624,7 +633,11 @@ impl Journey<'_> {
                     human_duration(self.timeout())
                 ))));
             }
+            // Recorded selectors are CSS/ARIA/XPath/text of any kind; asking again is
+            // simpler than translating each into an in-page observer.
+            let t0 = Instant::now();
             std::thread::sleep(Duration::from_millis(200));
+            self.page.waited_for(t0.elapsed());
         }
     }
 
@@ -937,7 +950,11 @@ impl Journey<'_> {
     }
 
     /// Records the page and takes the step's screenshot.
-    fn record(&mut self, index: usize) -> Result<(Snapshot, Option<String>), CdpError> {
+    fn record(
+        &mut self,
+        index: usize,
+        within: Duration,
+    ) -> Result<(Snapshot, Option<String>), CdpError> {
         self.page.drain();
         // The browser paints the screenshot while the renderer answers the reads below
         // (none of them changes what is on screen): ~30 ms a step off the critical path.
@@ -949,7 +966,7 @@ impl Journey<'_> {
                 )
             })
             .and_then(Result::ok);
-        let deadline = Instant::now() + RECORD_WITHIN.min(self.timeout());
+        let deadline = Instant::now() + within;
         let left = || {
             deadline
                 .saturating_duration_since(Instant::now())

@@ -176,7 +176,7 @@ impl Page {
 
     /// Stops whatever the tab is loading (as the user's Stop button would).
     pub fn stop_loading(&mut self) {
-        let _ = self.call("Page.stopLoading", json!({}));
+        let _ = self.call_within("Page.stopLoading", json!({}), Duration::from_secs(2));
         self.drain();
     }
 
@@ -192,8 +192,10 @@ impl Page {
         let reply = match self.call_within("Page.navigate", json!({"url": url}), timeout) {
             Ok(r) => r,
             Err(e) => {
-                // No answer from the server yet: the navigation is still under way.
-                self.loading = true;
+                if matches!(e, CdpError::Timeout { .. }) {
+                    // No answer from the server yet: the navigation is still under way.
+                    self.loading = true;
+                }
                 return Err(e.into());
             }
         };

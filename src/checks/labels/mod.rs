@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 
-use crate::finding::{Finding, Severity};
+use crate::finding::Finding;
 use crate::normalize::{normalize, strip_required_marker};
 use crate::trace::{Field, Filled, JourneyStatus, PageState, StepTrace, Trace, url_path};
 
@@ -47,20 +47,7 @@ impl Findings {
             self.list.push(f);
             return;
         };
-        for o in f.occurrences {
-            let known = have
-                .occurrences
-                .iter()
-                .any(|h| h.scenario == o.scenario && h.file == o.file);
-            if !known {
-                have.occurrences.push(o);
-            }
-        }
-        have.on_path |= f.on_path;
-        if f.blocking && !have.blocking {
-            have.blocking = true;
-            have.severity = Severity::Blocker;
-        }
+        have.absorb(f);
     }
 
     pub fn into_vec(self) -> Vec<Finding> {
@@ -491,7 +478,7 @@ mod tests {
         assert_eq!(v.len(), 1);
         assert_eq!(v[0].occurrences.len(), 2);
         assert!(v[0].blocking);
-        assert_eq!(v[0].severity, Severity::Blocker);
+        assert_eq!(v[0].severity, crate::finding::Severity::Blocker);
     }
 
     #[test]
