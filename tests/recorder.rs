@@ -164,6 +164,27 @@ fn an_unknown_step_that_acts_is_refused_with_its_position() {
     );
 }
 
+/// `waitForElement` with CSS and XPath selectors waits, in the page, for an element a
+/// script adds after a while — and only for as long as it takes.
+#[test]
+fn a_recorded_wait_for_an_element_lasts_until_it_appears() {
+    let portal = portal();
+    let (code, report, out) = run_json(
+        &portal,
+        &[recordings().join("scripted-reveal.json")],
+        &["--offline"],
+    );
+    assert_eq!(code, 0, "{report:#}");
+    let t = trace(out.path(), &report, "scripted-reveal.json");
+    assert_eq!(t.status, JourneyStatus::Completed, "{:?}", t.reason);
+    let wait = t.steps.last().expect("the wait step");
+    let page = wait.page.as_ref().expect("recorded");
+    assert!(page.text.contains("Here after a while"), "{:?}", page.text);
+    // The script adds it 700 ms after the click; the step's timeout is 10 s.
+    assert!(wait.timings.action_ms >= 500, "{:?}", wait.timings);
+    assert!(wait.timings.action_ms < 5_000, "{:?}", wait.timings);
+}
+
 #[test]
 fn folders_pick_up_recordings_but_not_other_json() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -26,6 +26,13 @@ use crate::trace::{Clicked, Filled, FoundBy, HoldInfo, JourneyStatus, Outcome, S
 /// How long an `expect` lets the page's own scripts bring the text in.
 const EXPECT_GRACE_MS: u64 = 500;
 
+/// Resolves at the next change to the document, or after `ms`.
+const NEXT_CHANGE_JS: &str = "ms => new Promise(done => {
+  const seen = new MutationObserver(() => { seen.disconnect(); done(true); });
+  seen.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+  setTimeout(() => { seen.disconnect(); done(false); }, ms);
+})";
+
 /// The longest the recording of a blocked step may take (and never more than the step's
 /// timeout): a renderer stuck in endless dialogs answers nothing, and must cost the journey
 /// seconds, not the browser-call timeout.
@@ -633,11 +640,19 @@ impl Journey<'_> {
                     human_duration(self.timeout())
                 ))));
             }
-            // Recorded selectors are CSS/ARIA/XPath/text of any kind; asking again is
-            // simpler than translating each into an in-page observer.
-            let t0 = Instant::now();
-            std::thread::sleep(Duration::from_millis(200));
-            self.page.waited_for(t0.elapsed());
+            // The element can only appear with a change to the document: wait in the page
+            // for the next one. A navigation ends the wait with an error (its document is
+            // gone); the new page is waited for, then asked.
+            let left = deadline.saturating_duration_since(Instant::now());
+            let js = format!("({NEXT_CHANGE_JS})({})", left.as_millis());
+            let changed = self.page.call_within(
+                "Runtime.evaluate",
+                json!({"expression": js, "awaitPromise": true}),
+                left + Duration::from_secs(1),
+            );
+            if changed.is_err() || self.page.is_loading() {
+                self.page.settle(deadline, false)?;
+            }
         }
     }
 
