@@ -133,14 +133,14 @@ pub fn lookup_all(numbers: &[String], cfg: &Phones, env: crate::scenario::Env<'_
     probes
 }
 
-/// The numbers worth asking a provider about: every number a journey showed or a `tel:`
-/// link dials that could be dialled, in E.164, sorted, once each.
 /// Loads the numbering-plan metadata and compiles the patterns a first number needs, so the
 /// first real lookup does not pay for it.
 pub fn warm_up() {
     let _ = phonenumber::parse(Some(phonenumber::country::Id::US), "(415) 555-2671");
 }
 
+/// The numbers worth asking a provider about: every number a journey showed or a `tel:`
+/// link dials that could be dialled, in E.164, sorted, once each.
 pub fn numbers_of(traces: &[Trace], cfg: &Config) -> Vec<String> {
     let mut numbers = BTreeSet::new();
     for place in places(traces, cfg) {

@@ -194,13 +194,13 @@ pub fn run(
             st.screenshot = j.last_shot.clone();
         } else if !broken {
             let t1 = Instant::now();
-            // A journey ending on a load that never finished: stop it, so what is recorded
-            // is what the user was left looking at, not a wait on the hung load.
-            if matches!(result, Err(StepError::Blocked(_))) && j.page.is_loading() {
-                j.page.stop_loading();
-            }
             // A page left stuck gets a short recording; a healthy one the time any call has.
+            // A load that never finished is stopped first, so what is recorded is what the
+            // user was left looking at, not a wait on the hung load.
             let within = if matches!(result, Err(StepError::Blocked(_))) {
+                if j.page.is_loading() {
+                    j.page.stop_loading();
+                }
                 RECORD_WITHIN.min(j.timeout())
             } else {
                 CALL_TIMEOUT
