@@ -163,17 +163,11 @@ fn target_key(href: &str) -> String {
     let Ok(h) = url::Url::parse(href) else {
         return href.to_string();
     };
-    let mut key = h.host_str().unwrap_or_default().to_string();
-    key.push_str(h.path());
-    if let Some(q) = h.query() {
-        key.push('?');
-        key.push_str(q);
-    }
-    if let Some(f) = h.fragment() {
-        key.push('#');
-        key.push_str(f);
-    }
-    key
+    format!(
+        "{}{}",
+        h.host_str().unwrap_or_default(),
+        &h[url::Position::BeforePath..]
+    )
 }
 
 /// Where a target points, as short as is clear: the path on the page's own site, the
@@ -185,16 +179,7 @@ fn shown_target(page: &str, href: &str) -> String {
     if p.origin() != h.origin() || !matches!(h.scheme(), "http" | "https") {
         return href.to_string();
     }
-    let mut s = h.path().to_string();
-    if let Some(q) = h.query() {
-        s.push('?');
-        s.push_str(q);
-    }
-    if let Some(f) = h.fragment() {
-        s.push('#');
-        s.push_str(f);
-    }
-    s
+    h[url::Position::BeforePath..].to_string()
 }
 
 /// The step at which the journey clicked a control leading to this URL.

@@ -454,16 +454,7 @@ fn navigate(obj: &Map<String, Json>, start: &mut Option<url::Url>) -> Read {
     };
     // Same site: a path, so `--base-url` and the converted YAML read as scenarios do.
     let target = if url.origin() == origin.origin() {
-        let mut path = url.path().to_string();
-        if let Some(q) = url.query() {
-            path.push('?');
-            path.push_str(q);
-        }
-        if let Some(f) = url.fragment() {
-            path.push('#');
-            path.push_str(f);
-        }
-        path
+        url[url::Position::BeforePath..].to_string()
     } else {
         url.to_string()
     };
