@@ -189,15 +189,7 @@ fn run(
         eprintln!("nocall: no journey could run; see the reasons above");
         return Ending::CouldNotRun;
     }
-    let verdict = gate.evaluate(report);
-    for r in &verdict.reasons {
-        eprintln!("nocall: gate failed: {r}");
-    }
-    if verdict.failed {
-        Ending::GateFailed
-    } else {
-        Ending::Passed
-    }
+    judge(&gate, report)
 }
 
 type ReportFile = (Box<dyn Format>, PathBuf);
@@ -549,7 +541,12 @@ fn links(args: &cli::LinksArgs) -> Ending {
         fail_on: args.fail_on,
         ..Gate::default()
     };
-    let verdict = gate.evaluate(&report);
+    judge(&gate, &report)
+}
+
+/// The gate's verdict on a report, each reason it failed said on stderr.
+fn judge(gate: &Gate, report: &Report) -> Ending {
+    let verdict = gate.evaluate(report);
     for r in &verdict.reasons {
         eprintln!("nocall: gate failed: {r}");
     }
