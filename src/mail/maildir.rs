@@ -64,61 +64,6 @@ impl MaildirSource {
         &self.root
     }
 
-    /// See [`MailSource::wait_for`]. Reads the folder every [`POLL`] until a message matches.
-    pub fn wait_for(
-        &self,
-        to: &str,
-        subject: Option<&str>,
-        since: Instant,
-        within: Duration,
-    ) -> Option<Mail> {
-        let end = deadline(within);
-        // File times are wall-clock times; `since` is not.
-        let since_wall = SystemTime::now()
-            .checked_sub(since.elapsed())
-            .unwrap_or(SystemTime::UNIX_EPOCH);
-        loop {
-            let found = self
-                .scan()
-                .into_iter()
-                .filter(|(at, m)| arrived_since(*at, since_wall) && matches(m, to, subject))
-                .max_by_key(|(at, _)| *at);
-            if let Some((at, mut mail)) = found {
-                mail.received_ms = wall_millis(since_wall, at);
-                return Some(mail);
-            }
-            let left = end.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return None;
-            }
-            std::thread::sleep(left.min(POLL));
-        }
-    }
-
-    /// See [`MailSource::messages`].
-    pub fn messages(&self) -> Vec<Mail> {
-        self.scan()
-            .into_iter()
-            .map(|(at, mail)| Mail {
-                received_ms: wall_millis(self.opened, at),
-                ..mail
-            })
-            .collect()
-    }
-
-    /// Files in the folder that could not be read or parsed cleanly.
-    pub fn problems(&self) -> Vec<String> {
-        self.scan();
-        let seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
-        seen.iter()
-            .flat_map(|(path, s)| {
-                s.problems
-                    .iter()
-                    .map(move |p| format!("{}: {p}", path.display()))
-            })
-            .collect()
-    }
-
     /// Every message now in the folder with its arrival time, oldest first.
     fn scan(&self) -> Vec<(SystemTime, Mail)> {
         let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
@@ -169,6 +114,7 @@ impl MaildirSource {
 }
 
 impl MailSource for MaildirSource {
+    /// Reads the folder every [`POLL`] until a message matches.
     fn wait_for(
         &self,
         to: &str,
@@ -176,19 +122,54 @@ impl MailSource for MaildirSource {
         since: Instant,
         within: Duration,
     ) -> Option<Mail> {
-        MaildirSource::wait_for(self, to, subject, since, within)
+        let end = deadline(within);
+        // File times are wall-clock times; `since` is not.
+        let since_wall = SystemTime::now()
+            .checked_sub(since.elapsed())
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        loop {
+            let found = self
+                .scan()
+                .into_iter()
+                .filter(|(at, m)| arrived_since(*at, since_wall) && matches(m, to, subject))
+                .max_by_key(|(at, _)| *at);
+            if let Some((at, mut mail)) = found {
+                mail.received_ms = wall_millis(since_wall, at);
+                return Some(mail);
+            }
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            std::thread::sleep(left.min(POLL));
+        }
     }
 
     fn messages(&self) -> Vec<Mail> {
-        MaildirSource::messages(self)
+        self.scan()
+            .into_iter()
+            .map(|(at, mail)| Mail {
+                received_ms: wall_millis(self.opened, at),
+                ..mail
+            })
+            .collect()
     }
 
     fn describe(&self) -> String {
         format!("maildir {}", self.root.display())
     }
 
+    /// Files in the folder that could not be read or parsed cleanly.
     fn problems(&self) -> Vec<String> {
-        MaildirSource::problems(self)
+        self.scan();
+        let seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        seen.iter()
+            .flat_map(|(path, s)| {
+                s.problems
+                    .iter()
+                    .map(move |p| format!("{}: {p}", path.display()))
+            })
+            .collect()
     }
 }
 

@@ -147,9 +147,15 @@ impl MailSink {
     pub fn addr(&self) -> SocketAddr {
         self.inner.addr
     }
+}
 
-    /// See [`MailSource::wait_for`]. Wakes as soon as a message arrives; never polls.
-    pub fn wait_for(
+impl MailSource for MailSink {
+    fn smtp_addr(&self) -> Option<SocketAddr> {
+        Some(self.addr())
+    }
+
+    /// Wakes as soon as a message arrives; never polls.
+    fn wait_for(
         &self,
         to: &str,
         subject: Option<&str>,
@@ -177,8 +183,7 @@ impl MailSink {
         }
     }
 
-    /// See [`MailSource::messages`].
-    pub fn messages(&self) -> Vec<Mail> {
+    fn messages(&self) -> Vec<Mail> {
         let inbox = &self.inner.inbox;
         inbox
             .lock()
@@ -191,38 +196,14 @@ impl MailSink {
             .collect()
     }
 
-    /// What went wrong receiving mail: messages nobody could parse, sessions that broke off,
-    /// messages refused for size. Kept, never fatal: a portal's broken mail is evidence.
-    pub fn problems(&self) -> Vec<String> {
-        self.inner.inbox.lock().problems.clone()
-    }
-}
-
-impl MailSource for MailSink {
-    fn smtp_addr(&self) -> Option<SocketAddr> {
-        Some(self.addr())
-    }
-
-    fn wait_for(
-        &self,
-        to: &str,
-        subject: Option<&str>,
-        since: Instant,
-        within: Duration,
-    ) -> Option<Mail> {
-        MailSink::wait_for(self, to, subject, since, within)
-    }
-
-    fn messages(&self) -> Vec<Mail> {
-        MailSink::messages(self)
-    }
-
     fn describe(&self) -> String {
         format!("SMTP {}", self.inner.addr)
     }
 
+    /// What went wrong receiving mail: messages nobody could parse, sessions that broke off,
+    /// messages refused for size. Kept, never fatal: a portal's broken mail is evidence.
     fn problems(&self) -> Vec<String> {
-        MailSink::problems(self)
+        self.inner.inbox.lock().problems.clone()
     }
 }
 
