@@ -169,6 +169,86 @@ fn a_click_waits_for_navigations_started_by_script() {
     );
 }
 
+/// The same through the command line: the browser (started through a wrapper that tells
+/// the test its process id) is killed while the first journey waits; that journey ends as
+/// an error naming the browser, and the binary starts another browser for the rest.
+#[test]
+fn the_binary_restarts_a_browser_killed_mid_run() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let portal = portal();
+    let dir = tempfile::tempdir().expect("temp");
+    let pid_file = dir.path().join("chromium.pid");
+    let wrapper = dir.path().join("chromium-wrapper");
+    let chromium = nocall::runner::browser::find(None, std::env::var("CHROME").ok().as_deref())
+        .expect("chromium");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\n'{}' \"$@\" &\necho $! > '{}'\nwait $!\n",
+            chromium.display(),
+            pid_file.display()
+        ),
+    )
+    .expect("write wrapper");
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let clean = "  - open: /clean/login\n  - fill:\n      Library card number: \"21234000123456\"\n      PIN: \"1357\"\n  - click: Sign in\n  - expect: Welcome back\n";
+    let files = vec![
+        journey(
+            dir.path(),
+            "a.yaml",
+            "Waits while the browser dies",
+            "  - open: /clean/login\n  - wait: 10s\n  - expect: Sign in\n",
+        ),
+        journey(dir.path(), "b.yaml", "After the restart", clean),
+    ];
+    let out = tempfile::tempdir().expect("temp");
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("nocall"))
+        .arg("run")
+        .args(&files)
+        .args(["--jobs", "1", "--offline", "--format", "json", "--base-url"])
+        .arg(portal.base_url())
+        .arg("--browser")
+        .arg(&wrapper)
+        .arg("--out")
+        .arg(out.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    // Kill the browser once the first journey is under way (its first screenshot is on disk).
+    let shot = out
+        .path()
+        .join("screenshots/01-waits-while-the-browser-dies/step-01.png");
+    let started = std::time::Instant::now();
+    while !shot.exists() && started.elapsed() < std::time::Duration::from_secs(20) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let pid = std::fs::read_to_string(&pid_file).expect("the wrapper wrote the browser's pid");
+    let _ = std::process::Command::new("kill")
+        .args(["-9", pid.trim()])
+        .status();
+    let output = child.wait_with_output().expect("ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_ne!(output.status.code(), Some(3), "something ran: {stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("the report is printed ({e}): {stderr}"));
+    let first = scenario_result(&report, "a.yaml");
+    assert_eq!(first["status"], "error", "{report:#}");
+    assert!(
+        first["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("browser")),
+        "{first:#}"
+    );
+    assert_eq!(
+        scenario_result(&report, "b.yaml")["status"],
+        "completed",
+        "{report:#}"
+    );
+    assert!(out.path().join("report.json").exists());
+}
+
 struct KillAfterFirstStep {
     pid_file: PathBuf,
 }

@@ -332,17 +332,7 @@ impl Journey<'_> {
             Action::WaitUntil(script) => self.wait_until(script),
             Action::Email(m) => self.email(m, st),
             Action::Wait(d) => {
-                // Asked for by the scenario, so a sleep; cut short by Ctrl-C.
-                let t0 = Instant::now();
-                let until = t0 + *d;
-                while !super::interrupted() && Instant::now() < until {
-                    std::thread::sleep(
-                        until
-                            .saturating_duration_since(Instant::now())
-                            .min(Duration::from_millis(100)),
-                    );
-                }
-                self.page.waited_for(t0.elapsed());
+                self.page.pass_time(*d)?;
                 self.page.settle(self.deadline(), false)?;
                 Ok(())
             }

@@ -261,6 +261,24 @@ impl Page {
         self.settle(deadline, false)
     }
 
+    /// Lets `time` pass as a scenario's `wait:` asks, following the page's events all the
+    /// while: a browser that dies or a tab that crashes ends the wait at once, and so does
+    /// Ctrl-C (looked at every 100 ms, since it sends no event).
+    pub fn pass_time(&mut self, time: Duration) -> Result<(), WaitError> {
+        let until = Instant::now() + time;
+        while !super::interrupted() && Instant::now() < until {
+            let slice = (Instant::now() + Duration::from_millis(100)).min(until);
+            match self.next_event(slice) {
+                Ok(()) | Err(WaitError::Timeout(_)) => {}
+                Err(e) => return Err(e),
+            }
+            if self.crashed {
+                return Err(WaitError::Crashed);
+            }
+        }
+        Ok(())
+    }
+
     fn next_event(&mut self, deadline: Instant) -> Result<(), WaitError> {
         let t0 = Instant::now();
         let left = deadline.saturating_duration_since(t0);
