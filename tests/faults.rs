@@ -16,6 +16,31 @@ fn journey(dir: &Path, file: &str, name: &str, steps: &str) -> PathBuf {
     path
 }
 
+/// The example library's sign-in, which completes.
+const CLEAN_LOGIN: &str = "  - open: /clean/login\n  - fill:\n      Library card number: \"21234000123456\"\n      PIN: \"1357\"\n  - click: Sign in\n  - expect: Welcome back\n";
+
+/// A wrapper around Chromium that writes the browser's process id to a file (rewritten at
+/// every start), so a test can kill it: `(wrapper, pid file)`.
+fn pid_telling_browser(dir: &Path) -> (PathBuf, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+
+    let pid_file = dir.join("chromium.pid");
+    let wrapper = dir.join("chromium-wrapper");
+    let chromium = nocall::runner::browser::find(None, std::env::var("CHROME").ok().as_deref())
+        .expect("chromium");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho $$ > '{}'\nexec '{}' \"$@\"\n",
+            pid_file.display(),
+            chromium.display()
+        ),
+    )
+    .expect("write wrapper");
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    (wrapper, pid_file)
+}
+
 #[test]
 fn every_fault_ends_only_its_own_journey() {
     let portal = portal();
@@ -49,12 +74,7 @@ fn every_fault_ends_only_its_own_journey() {
             "Slow but fine",
             "  - open: /fault/slow?ms=1200\n",
         ),
-        journey(
-            d,
-            "h-clean.yaml",
-            "Clean login",
-            "  - open: /clean/login\n  - fill:\n      Library card number: \"21234000123456\"\n      PIN: \"1357\"\n  - click: Sign in\n  - expect: Welcome back\n",
-        ),
+        journey(d, "h-clean.yaml", "Clean login", CLEAN_LOGIN),
     ];
     let (code, report, _out) = run_json(&portal, &files, &["--jobs", "2"]);
     assert_eq!(code, 1, "journeys ran and some were blocked: {report:#}");
@@ -174,25 +194,9 @@ fn a_click_waits_for_navigations_started_by_script() {
 /// an error naming the browser, and the binary starts another browser for the rest.
 #[test]
 fn the_binary_restarts_a_browser_killed_mid_run() {
-    use std::os::unix::fs::PermissionsExt;
-
     let portal = portal();
     let dir = tempfile::tempdir().expect("temp");
-    let pid_file = dir.path().join("chromium.pid");
-    let wrapper = dir.path().join("chromium-wrapper");
-    let chromium = nocall::runner::browser::find(None, std::env::var("CHROME").ok().as_deref())
-        .expect("chromium");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\n'{}' \"$@\" &\necho $! > '{}'\nwait $!\n",
-            chromium.display(),
-            pid_file.display()
-        ),
-    )
-    .expect("write wrapper");
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let clean = "  - open: /clean/login\n  - fill:\n      Library card number: \"21234000123456\"\n      PIN: \"1357\"\n  - click: Sign in\n  - expect: Welcome back\n";
+    let (wrapper, pid_file) = pid_telling_browser(dir.path());
     let files = vec![
         journey(
             dir.path(),
@@ -200,7 +204,7 @@ fn the_binary_restarts_a_browser_killed_mid_run() {
             "Waits while the browser dies",
             "  - open: /clean/login\n  - wait: 10s\n  - expect: Sign in\n",
         ),
-        journey(dir.path(), "b.yaml", "After the restart", clean),
+        journey(dir.path(), "b.yaml", "After the restart", CLEAN_LOGIN),
     ];
     let out = tempfile::tempdir().expect("temp");
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("nocall"))
@@ -266,27 +270,9 @@ impl nocall::runner::Observer for KillAfterFirstStep {
 
 #[test]
 fn a_killed_browser_ends_one_journey_and_is_restarted_for_the_rest() {
-    use std::os::unix::fs::PermissionsExt;
-
     let portal = portal();
     let dir = tempfile::tempdir().expect("temp");
-    // A wrapper that tells the test which process to kill.
-    let pid_file = dir.path().join("chromium.pid");
-    let wrapper = dir.path().join("chromium-wrapper");
-    let chromium = nocall::runner::browser::find(None, std::env::var("CHROME").ok().as_deref())
-        .expect("chromium");
-    std::fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\necho $$ > '{}'\nexec '{}' \"$@\"\n",
-            pid_file.display(),
-            chromium.display()
-        ),
-    )
-    .expect("write wrapper");
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-
-    let clean = "  - open: /clean/login\n  - fill:\n      Library card number: \"21234000123456\"\n      PIN: \"1357\"\n  - click: Sign in\n  - expect: Welcome back\n";
+    let (wrapper, pid_file) = pid_telling_browser(dir.path());
     let files: Vec<PathBuf> = ["a", "b", "c"]
         .iter()
         .map(|n| {
@@ -294,7 +280,7 @@ fn a_killed_browser_ends_one_journey_and_is_restarted_for_the_rest() {
                 dir.path(),
                 &format!("{n}.yaml"),
                 &format!("Journey {n}"),
-                clean,
+                CLEAN_LOGIN,
             )
         })
         .collect();
