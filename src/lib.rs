@@ -13,7 +13,6 @@ pub mod diagnostic;
 pub mod evidence;
 pub mod explain;
 pub mod finding;
-pub mod fixture_portal;
 pub mod gate;
 pub mod mail;
 pub mod normalize;

@@ -86,7 +86,7 @@ fn run(
     paths: &[PathBuf],
     args: &CommonArgs,
     base_url: Option<url::Url>,
-    portal: Option<&nocall::fixture_portal::Portal>,
+    portal: Option<&nocall_portal::Portal>,
 ) -> Ending {
     let env = nocall::scenario::process_env;
     let mut loaded = match pipeline::load(paths, args.config.as_deref(), &env) {
@@ -257,7 +257,7 @@ fn read_baseline(path: &Path) -> Result<HashSet<String>, String> {
 }
 
 fn demo(args: &CommonArgs) -> Ending {
-    let portal = match nocall::fixture_portal::Portal::start(Default::default()) {
+    let portal = match nocall_portal::Portal::start(Default::default()) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: cannot start the example portal: {e}");
@@ -320,7 +320,7 @@ fn convert(recording: &Path, out: Option<&Path>) -> Ending {
 }
 
 fn serve_portal(port: u16) -> Ending {
-    use nocall::fixture_portal::{Portal, PortalOptions};
+    use nocall_portal::{Portal, PortalOptions};
     match Portal::start(PortalOptions {
         port,
         ..PortalOptions::default()
@@ -339,7 +339,7 @@ fn serve_portal(port: u16) -> Ending {
 }
 
 fn write_demo_scenarios() -> std::io::Result<tempfile::TempDir> {
-    use nocall::fixture_portal::{CONFIG, PHONE_DIRECTORY, SCENARIOS};
+    use nocall_portal::{CONFIG, PHONE_DIRECTORY, SCENARIOS};
     let dir = tempfile::Builder::new().prefix("nocall-demo-").tempdir()?;
     for (name, text) in SCENARIOS.iter().chain([&CONFIG, &PHONE_DIRECTORY]) {
         std::fs::write(dir.path().join(name), text)?;

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use nocall::fixture_portal::{Portal, PortalOptions};
+use nocall_portal::{Portal, PortalOptions};
 
 pub fn portal() -> Portal {
     Portal::start(PortalOptions::default()).expect("the example portal starts")

@@ -448,7 +448,7 @@ mod tests {
         assert_no_traps("/clean/pin (sent)", &sent.body);
 
         let raw = receive_raw(&inbox);
-        let mail = crate::mail::parse(raw.as_bytes(), 0);
+        let mail = nocall::mail::parse(raw.as_bytes(), 0);
         assert_eq!(mail.to, ["jordan@reader.example"]);
         assert_eq!(mail.subject, "Choose a new PIN for your library account");
         assert!(
@@ -457,7 +457,7 @@ mod tests {
         );
         assert!(mail.text.contains("card ending 3456"), "{}", mail.text);
         assert!(mail.text.contains("(802) 443-7165"), "{}", mail.text);
-        let link = crate::mail::pick_link(&mail, Some("Choose a new PIN"))
+        let link = nocall::mail::pick_link(&mail, Some("Choose a new PIN"))
             .expect("the mail links to the reset page");
         assert_eq!(link.text, "Choose a new PIN");
         let prefix = format!("{}/clean/reset?token=", portal.base_url());

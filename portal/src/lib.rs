@@ -7,6 +7,10 @@
 //! works anywhere. The server runs on its own thread with its own single-threaded tokio
 //! runtime, so sync code (the CLI, tests) can start and drop it freely. It must never reach
 //! beyond 127.0.0.1, except for mail sent to the SMTP relay it is given.
+//!
+//! A crate of its own so that a program using only the nocall library compiles no web
+//! server or mailer; nocall's binary reaches it through its default `demo` feature. It must
+//! not depend on nocall (its tests may, to read what it serves the way nocall does).
 
 use std::collections::{HashMap, HashSet};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -447,7 +451,8 @@ mod tests {
     /// answer 200.
     #[test]
     fn bundled_scenarios_are_all_listed_and_open_live_pages() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        // The scenarios stay at the repository's root, where users find them.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
         let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
             .expect("scenarios/ exists")
             .filter_map(|e| e.ok())
@@ -481,7 +486,7 @@ mod tests {
     /// recipient, since journeys run side by side and share that sink.
     #[test]
     fn mail_journeys_share_the_demo_sink_with_their_own_recipients() {
-        use crate::scenario::{Action, MailSource, load_str};
+        use nocall::scenario::{Action, MailSource, load_str};
         let no_env = |_: &str| None;
         let mut recipients = Vec::new();
         for (name, text) in SCENARIOS {
