@@ -8,8 +8,9 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use nocall::crawl::{CrawlOptions, crawl_and_probe};
-use nocall::probe::links::Verdict;
+use nocall::probe::crawl::{CrawlOptions, crawl};
+use nocall::probe::links::{probe_urls_with, targets_of};
+use nocall::probe::status::LinkVerdict;
 
 fn main() -> ExitCode {
     match run() {
@@ -49,8 +50,9 @@ fn run() -> Result<(), String> {
         }
     }
     let started = Instant::now();
-    let (traces, results) =
-        crawl_and_probe(&start, &opts, &|_, _| {}).map_err(|e| e.to_string())?;
+    let crawled = crawl(&start, &opts, &|_, _| {}).map_err(|e| e.to_string())?;
+    let traces = crawled.traces;
+    let results = probe_urls_with(&crawled.session, &targets_of(&traces));
     let secs = started.elapsed().as_secs_f64();
     let pages: Vec<_> = traces
         .iter()
@@ -58,16 +60,16 @@ fn run() -> Result<(), String> {
         .filter_map(|s| s.page.as_ref())
         .collect();
     let links: usize = pages.iter().map(|p| p.links.len()).sum();
-    let count = |v: Verdict| results.values().filter(|s| s.verdict == v).count();
+    let count = |v: LinkVerdict| results.values().filter(|s| s.verdict == v).count();
     println!(
         "nocall: {} pages, {links} links ({} unique targets) in {secs:.2} s = {:.0} links/s; ok {}, dead {}, unverified {}, skipped {}",
         pages.len(),
         results.len(),
         links as f64 / secs.max(1e-9),
-        count(Verdict::Ok),
-        count(Verdict::Dead),
-        count(Verdict::Unverified),
-        count(Verdict::Skipped),
+        count(LinkVerdict::Ok),
+        count(LinkVerdict::Dead),
+        count(LinkVerdict::Unverified),
+        count(LinkVerdict::Skipped),
     );
     if let Some(path) = verdicts {
         let text: String = results

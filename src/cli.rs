@@ -1,4 +1,5 @@
-//! The command line: clap definitions and exit codes, nothing else.
+//! The command line: clap definitions, the library requests they make, and exit codes;
+//! nothing else.
 //!
 //! Every subcommand is one struct whose doc comments are its `--help`. The exit code is
 //! decided in [`exit_code`] and nowhere else.
@@ -8,6 +9,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use nocall::config::FailOn;
+use nocall::pipeline::{CrawlRequest, RunRequest};
 
 /// nocall walks a web portal as a first-time user does, in a real browser, with only what
 /// that user holds, and reports each trap with its evidence and its price in support calls.
@@ -91,6 +93,21 @@ pub struct LinksArgs {
     /// Where traces and report.json go.
     #[arg(long, value_name = "DIR", default_value = "nocall-out")]
     pub out: PathBuf,
+}
+
+impl LinksArgs {
+    pub fn crawl_request(&self) -> CrawlRequest {
+        CrawlRequest {
+            start: self.url.clone(),
+            depth: self.depth,
+            max_pages: self.max_pages,
+            monthly_users: self.monthly_users,
+            concurrency: self.concurrency,
+            per_host: self.per_host,
+            offline: self.offline,
+            out_dir: self.out.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -207,6 +224,28 @@ pub struct CommonArgs {
     pub out: PathBuf,
 }
 
+impl CommonArgs {
+    /// What the run asks the library for; `base_url` (the demo portal's) wins over
+    /// `--base-url`.
+    pub fn run_request(&self, base_url: Option<url::Url>) -> RunRequest {
+        RunRequest {
+            shard: self.shard.clone(),
+            reports: self.reports.clone(),
+            fail_on: self.fail_on,
+            max_calls: self.max_calls,
+            baseline: self.baseline.clone(),
+            browser_url: self.browser_url.clone(),
+            browser: self.browser.clone(),
+            headful: self.headful,
+            jobs: self.jobs,
+            out_dir: self.out.clone(),
+            base_url: base_url.or_else(|| self.base_url.clone()),
+            prefetch_check: self.prefetch_check,
+            offline: self.offline,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     /// The ranked table, for people.
@@ -247,18 +286,6 @@ pub fn exit_code(ending: Ending) -> u8 {
     }
 }
 
-/// `I/N` → (I, N), 1-based.
-pub fn parse_shard(s: &str) -> Result<(usize, usize), String> {
-    let bad = || format!("--shard wants I/N with 1 ≤ I ≤ N, such as 1/3; got {s:?}");
-    let (i, n) = s.split_once('/').ok_or_else(bad)?;
-    let i: usize = i.trim().parse().map_err(|_| bad())?;
-    let n: usize = n.trim().parse().map_err(|_| bad())?;
-    if i == 0 || n == 0 || i > n {
-        return Err(bad());
-    }
-    Ok((i, n))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,14 +294,6 @@ mod tests {
     fn the_interface_is_consistent() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn shards() {
-        assert_eq!(parse_shard("2/3"), Ok((2, 3)));
-        assert!(parse_shard("0/3").is_err());
-        assert!(parse_shard("4/3").is_err());
-        assert!(parse_shard("x").is_err());
     }
 
     #[test]

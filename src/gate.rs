@@ -1,6 +1,6 @@
 //! Gates: whether a run's findings should fail the build.
 //!
-//! Decided here and only here, from the report; the binary turns the verdict into an exit
+//! Decided here and only here, from the report; the binary turns the result into an exit
 //! code. Warnings (what could not be verified) never fail a gate.
 
 use std::collections::HashSet;
@@ -17,15 +17,16 @@ pub struct Gate {
     pub baseline: Option<HashSet<String>>,
 }
 
+/// What the gate decided about one report.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Verdict {
+pub struct GateResult {
     pub failed: bool,
     /// Why it failed, one line each.
     pub reasons: Vec<String>,
 }
 
 impl Gate {
-    pub fn evaluate(&self, report: &Report) -> Verdict {
+    pub fn evaluate(&self, report: &Report) -> GateResult {
         let counted: Vec<_> = report
             .findings
             .iter()
@@ -58,7 +59,7 @@ impl Gate {
                 ));
             }
         }
-        Verdict {
+        GateResult {
             failed: !reasons.is_empty(),
             reasons,
         }

@@ -8,7 +8,6 @@
 pub mod baseline;
 pub mod checks;
 pub mod config;
-pub mod crawl;
 pub mod diagnostic;
 pub mod evidence;
 pub mod explain;

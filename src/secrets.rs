@@ -3,11 +3,21 @@
 //! Every piece of text that leaves the process (terminal, reports, traces, evidence) goes
 //! through [`Secrets::mask`]. It is deliberately blunt: any occurrence of a secret value is
 //! replaced, wherever it came from (a field echoed back by the page, a URL, a message).
+//! Structured values (traces, findings) are masked whole by [`Secrets::mask_serialized`],
+//! which fails closed: a value it cannot mask is never handed back unmasked.
 
 use std::borrow::Cow;
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
 /// What a secret is shown as.
 pub const MASK: &str = "••••••";
+
+/// A value could not be masked, and so was dropped rather than shown with its secrets.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("its secrets could not be masked ({0})")]
+pub struct MaskError(String);
 
 /// The secret values of a run.
 #[derive(Debug, Clone, Default)]
@@ -76,6 +86,36 @@ impl Secrets {
             _ => {}
         }
     }
+
+    /// The value with every secret inside it masked, keys and all, through its JSON form.
+    /// A value that does not survive the round trip (a NaN, a map with non-text keys) is
+    /// dropped: the error never carries it, masked or not.
+    pub fn mask_serialized<T: Serialize + DeserializeOwned>(
+        &self,
+        value: T,
+    ) -> Result<T, MaskError> {
+        if self.values.is_empty() {
+            return Ok(value);
+        }
+        let json = self.to_masked_json(&value)?;
+        serde_json::from_value(json).map_err(|e| self.error(&e))
+    }
+
+    /// The value as pretty-printed JSON with every secret masked, for a file.
+    pub fn masked_json_text<T: Serialize>(&self, value: &T) -> Result<String, MaskError> {
+        let json = self.to_masked_json(value)?;
+        serde_json::to_string_pretty(&json).map_err(|e| self.error(&e))
+    }
+
+    fn to_masked_json<T: Serialize>(&self, value: &T) -> Result<serde_json::Value, MaskError> {
+        let mut json = serde_json::to_value(value).map_err(|e| self.error(&e))?;
+        self.mask_json(&mut json);
+        Ok(json)
+    }
+
+    fn error(&self, e: &serde_json::Error) -> MaskError {
+        MaskError(self.mask(&e.to_string()).into_owned())
+    }
 }
 
 #[cfg(test)]
@@ -108,5 +148,42 @@ mod tests {
         let text = v.to_string();
         assert!(!text.contains("hunter2"), "{text}");
         assert!(text.contains(MASK));
+    }
+
+    #[test]
+    fn structured_values_are_masked_whole_or_dropped() {
+        #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        struct Step {
+            said: String,
+            took: f64,
+        }
+        let mut s = Secrets::new();
+        s.add("hunter2");
+        let masked = s
+            .mask_serialized(Step {
+                said: "pin hunter2".into(),
+                took: 1.5,
+            })
+            .expect("masks");
+        assert_eq!(masked.said, format!("pin {MASK}"));
+        let text = s.masked_json_text(&masked).expect("writes");
+        assert!(text.contains(MASK) && !text.contains("hunter2"), "{text}");
+        // A NaN comes back from JSON as null, which no f64 reads: the value is dropped, not
+        // returned with its secret.
+        let broken = s.mask_serialized(Step {
+            said: "pin hunter2".into(),
+            took: f64::NAN,
+        });
+        let err = broken.expect_err("a NaN does not survive the round trip");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        assert!(
+            Secrets::new()
+                .mask_serialized(Step {
+                    said: "x".into(),
+                    took: f64::NAN
+                })
+                .is_ok(),
+            "with no secrets, nothing is round-tripped"
+        );
     }
 }

@@ -13,10 +13,10 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use nocall::crawl::{CrawlError, CrawlOptions, crawl, crawl_and_probe};
-use nocall::probe::links::{
-    Cause, LinkOptions, LinkResults, LinkStatus, Origin, Verdict, Via, probe_urls,
-};
+use nocall::probe::crawl::{CrawlError, CrawlOptions, crawl};
+use nocall::probe::links::{LinkOptions, Origin, Via, probe_urls};
+use nocall::probe::status::{Cause, LinkResults, LinkStatus, LinkVerdict};
+use nocall::probe::{ProbeOptions, probe_all};
 use url::Url;
 
 /// Requests seen, as "METHOD /path".
@@ -196,7 +196,7 @@ fn http_errors_are_dead_with_their_status() {
         let s = get(&r, &site.url(path));
         assert_eq!(
             (s.verdict, s.detail.as_str()),
-            (Verdict::Dead, detail),
+            (LinkVerdict::Dead, detail),
             "{path}"
         );
         assert_eq!(s.cause, Cause::Status);
@@ -214,7 +214,7 @@ fn a_page_that_never_answers_times_out() {
     let s = get(&r, &site.url("/slow"));
     assert_eq!(
         (s.verdict, s.detail.as_str()),
-        (Verdict::Dead, "timed out after 700ms")
+        (LinkVerdict::Dead, "timed out after 700ms")
     );
     assert_eq!(s.cause, Cause::Timeout);
     assert!(
@@ -232,12 +232,12 @@ fn redirect_chains_are_followed_and_loops_caught() {
     assert!(chain.ok, "{chain:?}");
     assert_eq!(chain.final_url.as_deref(), Some(site.url("/ok").as_str()));
     let dead = get(&r, &site.url("/chain/dead"));
-    assert_eq!((dead.verdict, dead.status), (Verdict::Dead, Some(404)));
+    assert_eq!((dead.verdict, dead.status), (LinkVerdict::Dead, Some(404)));
     assert_eq!(dead.final_url.as_deref(), Some(site.url("/404").as_str()));
     let looped = get(&r, &site.url("/loop-a"));
     assert_eq!(
         (looped.verdict, looped.detail.as_str()),
-        (Verdict::Dead, "redirect loop")
+        (LinkVerdict::Dead, "redirect loop")
     );
     assert_eq!(looped.cause, Cause::Redirects);
 }
@@ -279,7 +279,7 @@ fn a_site_that_keeps_limiting_is_unverified_after_bounded_retries() {
         },
     );
     let s = get(&r, &site.url("/always-busy"));
-    assert_eq!(s.verdict, Verdict::Unverified);
+    assert_eq!(s.verdict, LinkVerdict::Unverified);
     assert!(
         s.detail.starts_with("429 Too Many Requests"),
         "{}",
@@ -295,7 +295,7 @@ fn a_huge_page_is_read_only_up_to_the_cap() {
     let r = probe(&site, &["/huge", "/huge#end"], &fast());
     assert!(get(&r, &site.url("/huge")).ok);
     let end = get(&r, &site.url("/huge#end"));
-    assert_eq!(end.verdict, Verdict::Unverified, "{end:?}");
+    assert_eq!(end.verdict, LinkVerdict::Unverified, "{end:?}");
     assert!(end.detail.contains("first 2 MiB"), "{}", end.detail);
     assert!(started.elapsed() < Duration::from_secs(10));
     // Both targets shared one fetch of the page.
@@ -316,7 +316,7 @@ fn fragments_are_looked_up_on_the_target_page() {
     let missing = get(&r, &site.url("/sections#refunds"));
     assert_eq!(
         (missing.verdict, missing.detail.as_str()),
-        (Verdict::Dead, "#refunds missing on target")
+        (LinkVerdict::Dead, "#refunds missing on target")
     );
     assert_eq!(site.hits("GET /sections"), 1);
 }
@@ -331,10 +331,10 @@ fn bot_blocking_elsewhere_is_unverified_but_on_the_own_site_it_is_dead() {
         site.url("/403"),
     ];
     let r = probe_urls(&links_on(&site, &urls), &fast());
-    assert_eq!(get(&r, &urls[0]).verdict, Verdict::Unverified);
-    assert_eq!(get(&r, &urls[1]).verdict, Verdict::Unverified);
-    assert_eq!(get(&r, &urls[2]).verdict, Verdict::Dead);
-    assert_eq!(get(&r, &urls[3]).verdict, Verdict::Dead);
+    assert_eq!(get(&r, &urls[0]).verdict, LinkVerdict::Unverified);
+    assert_eq!(get(&r, &urls[1]).verdict, LinkVerdict::Unverified);
+    assert_eq!(get(&r, &urls[2]).verdict, LinkVerdict::Dead);
+    assert_eq!(get(&r, &urls[3]).verdict, LinkVerdict::Dead);
 }
 
 #[test]
@@ -348,14 +348,14 @@ fn offline_and_allowed_hosts_leave_other_sites_alone() {
             ..fast()
         },
     );
-    assert_eq!(get(&r, &urls[0]).verdict, Verdict::Skipped);
+    assert_eq!(get(&r, &urls[0]).verdict, LinkVerdict::Skipped);
     assert!(get(&r, &urls[1]).ok);
     let only_example = LinkOptions {
         allowed_hosts: Some(vec!["example.org".into()]),
         ..fast()
     };
     let r = probe_urls(&links_on(&site, &urls), &only_example);
-    assert_eq!(get(&r, &urls[0]).verdict, Verdict::Skipped);
+    assert_eq!(get(&r, &urls[0]).verdict, LinkVerdict::Skipped);
     let with_localhost = LinkOptions {
         allowed_hosts: Some(vec!["localhost".into()]),
         ..fast()
@@ -392,7 +392,7 @@ fn each_url_is_asked_once_however_often_it_is_linked() {
     let r = probe_urls(&targets, &fast());
     assert_eq!(r.len(), 3);
     assert!(get(&r, &site.url("/counted")).ok);
-    assert_eq!(get(&r, &site.url("/counted#x")).verdict, Verdict::Dead);
+    assert_eq!(get(&r, &site.url("/counted#x")).verdict, LinkVerdict::Dead);
     assert_eq!(site.hits("GET /counted") + site.hits("HEAD /counted"), 1);
 }
 
@@ -418,7 +418,10 @@ fn forms_are_only_ever_probed_with_get_and_never_posted() {
         ],
         &fast(),
     );
-    assert_eq!(get(&r, &site.url("/form-target")).verdict, Verdict::Skipped);
+    assert_eq!(
+        get(&r, &site.url("/form-target")).verdict,
+        LinkVerdict::Skipped
+    );
     assert!(get(&r, &site.url("/ok")).ok);
     let hits = site.hits.lock().map(|h| h.clone()).unwrap_or_default();
     assert!(hits.iter().all(|h| h.starts_with("GET ")), "{hits:?}");
@@ -487,7 +490,7 @@ fn connection_resets_are_retried_and_reported_when_they_persist() {
     let s = get(&r, &url);
     assert_eq!(
         (s.verdict, s.detail.as_str()),
-        (Verdict::Dead, "connection reset"),
+        (LinkVerdict::Dead, "connection reset"),
         "{s:?}"
     );
 }
@@ -541,7 +544,8 @@ fn the_crawl_records_each_page_of_the_site_once_within_its_depth() {
             c.push((pages, queued));
         }
     })
-    .expect("crawls");
+    .expect("crawls")
+    .traces;
     assert_eq!(traces.len(), 1);
     let t = &traces[0];
     assert!(t.scenario.starts_with("crawl 127.0.0.1"), "{}", t.scenario);
@@ -574,7 +578,7 @@ fn the_crawl_records_each_page_of_the_site_once_within_its_depth() {
 }
 
 #[test]
-fn crawl_and_probe_asks_each_url_once_and_finds_the_dead_ones() {
+fn the_probe_after_a_crawl_asks_each_url_once_and_finds_the_dead_ones() {
     let hits: Hits = Arc::default();
     let start = small(&hits);
     let opts = CrawlOptions {
@@ -582,21 +586,29 @@ fn crawl_and_probe_asks_each_url_once_and_finds_the_dead_ones() {
         link: fast(),
         ..CrawlOptions::default()
     };
-    let (traces, results) = crawl_and_probe(&start, &opts, &|_, _| {}).expect("crawls");
+    let crawled = crawl(&start, &opts, &|_, _| {}).expect("crawls");
+    let traces = crawled.traces;
+    let config = nocall::config::Config::default();
+    let options = ProbeOptions {
+        links: opts.link.clone(),
+        crawled: Some(crawled.session),
+    };
+    let probes = probe_all(&traces, &config, &options);
+    let results = &probes.links;
     let pages = traces[0].steps.len();
     assert_eq!(pages, 4, "home, a, b, deep");
     let at = |p: &str| start.join(p).map(|u| u.to_string()).unwrap_or_default();
-    assert_eq!(get(&results, &at("/missing")).detail, "404 Not Found");
-    assert_eq!(get(&results, &at("/deeper")).verdict, Verdict::Dead);
-    assert!(get(&results, &at("/a#intro")).ok);
+    assert_eq!(get(results, &at("/missing")).detail, "404 Not Found");
+    assert_eq!(get(results, &at("/deeper")).verdict, LinkVerdict::Dead);
+    assert!(get(results, &at("/a#intro")).ok);
     assert_eq!(
-        get(&results, &at("/b#nowhere")).detail,
+        get(results, &at("/b#nowhere")).detail,
         "#nowhere missing on target"
     );
-    assert!(get(&results, &at("/file.pdf")).ok);
+    assert!(get(results, &at("/file.pdf")).ok);
     assert_eq!(
-        get(&results, "http://localhost:1/elsewhere").verdict,
-        Verdict::Dead
+        get(results, "http://localhost:1/elsewhere").verdict,
+        LinkVerdict::Dead
     );
     let all = hits.lock().map(|h| h.clone()).unwrap_or_default();
     let mut per_path: HashMap<String, usize> = HashMap::new();
@@ -610,10 +622,6 @@ fn crawl_and_probe_asks_each_url_once_and_finds_the_dead_ones() {
     // Every URL was asked once: what the crawl fetched answered the probe too.
     assert!(per_path.values().all(|n| *n == 1), "{all:?}");
 
-    // Built field by field: other probes will join `Probes`.
-    let mut probes = nocall::probe::Probes::default();
-    let config = nocall::config::Config::default();
-    probes.links = results;
     let checks = nocall::pipeline::audit(
         &traces,
         &config,

@@ -15,8 +15,9 @@ use base64::Engine;
 use nocall::checks::{Audit, audit};
 use nocall::config::{Config, PhoneLookup, Phones};
 use nocall::finding::Kind;
-use nocall::phones::{LineStatus, Verdict, lookup_all, numbers_of};
-use nocall::probe::Probes;
+use nocall::phones::{Verdict, numbers_of};
+use nocall::probe::lookup::lookup_all;
+use nocall::probe::status::{LineStatus, Probes};
 use nocall::trace::{Link, PageState, StepTrace, Trace};
 
 const USER: &str = "AC0123";

@@ -55,7 +55,7 @@ impl Check for JourneyBlocked {
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::probe::Probes;
+    use crate::probe::status::Probes;
     use crate::trace::{PageState, StepTrace, Trace};
 
     fn trace(status: JourneyStatus, outcome: Outcome) -> Trace {

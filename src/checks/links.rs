@@ -1,7 +1,7 @@
 //! `dead-link`: a link, button target or form target on a page a journey saw does not lead
 //! where it says.
 //!
-//! Pure: it reads the traces and the prober's answers ([`crate::probe::links`]) and never
+//! Pure: it reads the traces and the prober's answers ([`crate::probe::status`]) and never
 //! makes a request. One finding per page and target; a link the journey clicked, or the
 //! only way onward from its page, is on the path; an answer that could not be verified (a
 //! site turning checkers away) is a warning, never a failure.
@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::{Audit, Check};
 use crate::finding::{Finding, Kind};
-use crate::probe::links::{Cause, LinkStatus, Verdict};
+use crate::probe::status::{Cause, LinkStatus, LinkVerdict};
 use crate::trace::{Link, PageState, Trace};
 
 pub struct DeadLinks;
@@ -113,8 +113,8 @@ fn without_fragment(raw: &str) -> String {
 /// a missing section the rendered page does have.
 fn matters(status: &LinkStatus, href: &str, rendered: &HashMap<String, HashSet<&str>>) -> bool {
     match status.verdict {
-        Verdict::Ok | Verdict::Skipped => false,
-        Verdict::Unverified | Verdict::Dead => match &status.cause {
+        LinkVerdict::Ok | LinkVerdict::Skipped => false,
+        LinkVerdict::Unverified | LinkVerdict::Dead => match &status.cause {
             Cause::Fragment(id) => {
                 let page = without_fragment(status.final_url.as_deref().unwrap_or(href));
                 !rendered.get(&page).is_some_and(|a| a.contains(id.as_str()))
@@ -149,7 +149,7 @@ fn finding(
         .on_path(on_path)
         .at(t, Some(step))
         .excerpt(excerpt(target));
-    if status.verdict == Verdict::Unverified {
+    if status.verdict == LinkVerdict::Unverified {
         f = f.warning();
     } else if blocked_here {
         f = f.blocking();
@@ -238,10 +238,10 @@ fn message(
     };
     let detail = &status.detail;
     let happens = match (&status.verdict, &status.cause) {
-        (Verdict::Unverified, Cause::Fragment(_)) => format!(
+        (LinkVerdict::Unverified, Cause::Fragment(_)) => format!(
             "opens a page whose section could not be confirmed ({detail}); open it by hand once"
         ),
-        (Verdict::Unverified, _) => {
+        (LinkVerdict::Unverified, _) => {
             format!("could not be checked ({detail}); open it by hand once")
         }
         (_, Cause::Fragment(_)) => {
@@ -259,7 +259,7 @@ fn message(
             _ => format!("is refused by the site ({detail})"),
         },
     };
-    let then = if clicked && status.verdict == Verdict::Dead {
+    let then = if clicked && status.verdict == LinkVerdict::Dead {
         " The journey follows it; a user who does is stuck."
     } else {
         ""
@@ -284,7 +284,7 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use crate::finding::Severity;
-    use crate::probe::Probes;
+    use crate::probe::status::Probes;
     use crate::trace::{Clicked, Field, JourneyStatus, StepTrace};
 
     fn link(text: &str, href: &str, region: &str) -> Link {
@@ -298,9 +298,9 @@ mod tests {
         }
     }
 
-    fn status(verdict: Verdict, cause: Cause, code: Option<u16>, detail: &str) -> LinkStatus {
+    fn status(verdict: LinkVerdict, cause: Cause, code: Option<u16>, detail: &str) -> LinkStatus {
         LinkStatus {
-            ok: verdict == Verdict::Ok,
+            ok: verdict == LinkVerdict::Ok,
             verdict,
             status: code,
             detail: detail.into(),
@@ -346,16 +346,16 @@ mod tests {
         let l = &mut p.links;
         l.insert(
             "http://h/help/articles/reset-password".into(),
-            status(Verdict::Ok, Cause::Fine, Some(200), "200 OK"),
+            status(LinkVerdict::Ok, Cause::Fine, Some(200), "200 OK"),
         );
         l.insert(
             "http://h/help/articles/two-step".into(),
-            status(Verdict::Dead, Cause::Status, Some(404), "404 Not Found"),
+            status(LinkVerdict::Dead, Cause::Status, Some(404), "404 Not Found"),
         );
         l.insert(
             "http://h/help/articles/billing#refunds".into(),
             status(
-                Verdict::Dead,
+                LinkVerdict::Dead,
                 Cause::Fragment("refunds".into()),
                 Some(200),
                 "#refunds missing on target",
@@ -363,12 +363,12 @@ mod tests {
         );
         l.insert(
             "http://h/help/privacy".into(),
-            status(Verdict::Dead, Cause::Status, Some(404), "404 Not Found"),
+            status(LinkVerdict::Dead, Cause::Status, Some(404), "404 Not Found"),
         );
         l.insert(
             "https://status.example/".into(),
             status(
-                Verdict::Unverified,
+                LinkVerdict::Unverified,
                 Cause::Status,
                 Some(403),
                 "403 Forbidden: the site turns automated checkers away",
@@ -592,7 +592,7 @@ mod tests {
         let mut probes = Probes::default();
         probes.links.insert(
             "http://h/help/privacy".into(),
-            status(Verdict::Skipped, Cause::NotChecked, None, "offline"),
+            status(LinkVerdict::Skipped, Cause::NotChecked, None, "offline"),
         );
         let t = journey(vec![StepTrace {
             index: 1,
@@ -617,7 +617,7 @@ mod tests {
         p.links.insert(
             "http://h/find".into(),
             status(
-                Verdict::Dead,
+                LinkVerdict::Dead,
                 Cause::Status,
                 Some(500),
                 "500 Internal Server Error",

@@ -6,7 +6,7 @@
 
 use crate::config::Config;
 use crate::finding::Finding;
-use crate::probe::Probes;
+use crate::probe::status::Probes;
 use crate::trace::Trace;
 
 mod blocked;

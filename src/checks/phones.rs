@@ -23,7 +23,8 @@ use super::labels::{Findings, blocked_on_page, clip};
 use super::{Audit, Check};
 use crate::finding::{Finding, Kind};
 use crate::phones::find::fiction_range;
-use crate::phones::{FoundPhone, PhoneProbes, Place, Verdict, locate, places};
+use crate::phones::{FoundPhone, Place, Verdict, locate, places};
+use crate::probe::status::PhoneProbes;
 use crate::trace::url_path;
 
 pub struct Phones;
@@ -388,8 +389,8 @@ mod tests {
     use super::super::labels::testkit::{click, failed_expect, open, page, trace};
     use super::*;
     use crate::config::Config;
-    use crate::phones::{Directory, LineStatus, LookupAnswer};
-    use crate::probe::Probes;
+    use crate::phones::Directory;
+    use crate::probe::status::{LineStatus, LookupAnswer, Probes};
     use crate::trace::{Link, Mail, MailLink, PageState, Trace};
 
     fn tel(text: &str, href: &str) -> Link {

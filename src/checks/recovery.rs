@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use super::{Audit, Check};
 use crate::finding::{Finding, Kind};
 use crate::mail::MISSING_PREFIX;
-use crate::probe::{MailLinkStatus, Probes};
+use crate::probe::status::{MailLinkStatus, Probes};
 use crate::trace::{JourneyStatus, Mail, MailLink, Outcome, PageState, StepKind, StepTrace, Trace};
 
 pub struct Recovery;

@@ -3,43 +3,25 @@
 //!
 //! When self-service fails the number on the page is the user's last way out, so every
 //! number a journey shows is read here. [`places`] gathers them from the traces for the
-//! check (`checks/phones.rs`); [`numbers_of`] and [`lookup_all`] are the probe the run does
-//! once, after the journeys, so the check stays pure. No library can tell whether a number
-//! is answered: without a directory row or a lookup answer a number is *unverified*, and
-//! nothing here says otherwise.
+//! check (`checks/phones.rs`); [`numbers_of`] lists what the probe
+//! ([`crate::probe::lookup`]) asks about, once, after the journeys, so the check stays
+//! pure. No library can tell whether a number is answered: without a directory row or a
+//! lookup answer a number is *unverified*, and nothing here says otherwise.
 
 pub mod directory;
 pub mod find;
-pub mod lookup;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::ops::Range;
-
-use serde::{Deserialize, Serialize};
 
 pub use directory::{Directory, DirectoryEntry, LineState};
 pub use find::{
     FoundPhone, Reading, TelError, find_in_text, parse_tel, read_number, region_for, region_hint,
 };
-pub use lookup::{LineStatus, LookupAnswer};
 
-use crate::config::{Config, Phones};
+use crate::config::Config;
+use crate::probe::status::{LineStatus, PhoneProbes};
 use crate::trace::Trace;
-
-/// What the run learned about phone lines, handed to the checks as plain data.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct PhoneProbes {
-    /// Support's directory (`phones.directory`), when configured and readable.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub directory: Option<Directory>,
-    /// Lookup answers by E.164, for numbers the directory does not list.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub lookups: BTreeMap<String, LookupAnswer>,
-    /// What went wrong probing (directory unreadable, provider refused the credentials);
-    /// the numbers concerned are unverified.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<String>,
-}
 
 /// What is known about whether a number is answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +35,8 @@ pub enum Verdict<'a> {
     Unverified,
 }
 
+// The probe's answers are plain data in `probe::status`; reading them as a verdict on a
+// number is phone knowledge, so it sits here beside the verdict.
 impl PhoneProbes {
     /// The directory first (support's own word), then the lookup.
     pub fn verdict(&self, e164: &str) -> Verdict<'_> {
@@ -93,44 +77,6 @@ impl PhoneProbes {
             .map(String::as_str)
             .collect()
     }
-}
-
-/// Loads the directory and looks up, through the configured provider, every number it
-/// does not list. Problems (unreadable directory, unset credentials, refused lookups) are
-/// kept in [`PhoneProbes::errors`]; the numbers concerned stay unverified.
-pub fn lookup_all(numbers: &[String], cfg: &Phones, env: crate::scenario::Env<'_>) -> PhoneProbes {
-    let mut probes = PhoneProbes::default();
-    if let Some(path) = &cfg.directory {
-        match Directory::load(path, cfg.region.as_deref()) {
-            Ok(d) => probes.directory = Some(d),
-            Err(problems) => probes
-                .errors
-                .extend(problems.iter().map(ToString::to_string)),
-        }
-    }
-    let Some(provider) = &cfg.lookup else {
-        return probes;
-    };
-    let todo: Vec<String> = numbers
-        .iter()
-        .filter(|n| probes.directory.as_ref().is_none_or(|d| d.get(n).is_none()))
-        .cloned()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    if todo.is_empty() {
-        return probes;
-    }
-    match lookup::credentials(provider, env) {
-        Ok(creds) => {
-            let (answers, errors) =
-                lookup::query(&provider.url, &creds, &todo, lookup::LOOKUP_TIMEOUT);
-            probes.lookups = answers;
-            probes.errors.extend(errors);
-        }
-        Err(e) => probes.errors.push(e),
-    }
-    probes
 }
 
 /// Loads the numbering-plan metadata and compiles the patterns a first number needs, so the
@@ -361,6 +307,7 @@ pub fn locate(text: &str, needle: &str) -> Option<Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::probe::status::LookupAnswer;
     use crate::trace::{Link, Mail, MailLink, PageState, StepTrace};
 
     fn trace() -> Trace {
@@ -533,28 +480,5 @@ mod tests {
         assert_eq!(probes.verdict("+16502530000"), Verdict::Unverified);
         let numbers = ["+16502530000".to_string(), "+18005550199".to_string()];
         assert_eq!(probes.unverified(&numbers), ["+16502530000"]);
-    }
-
-    #[test]
-    fn lookup_all_without_provider_only_loads_the_directory() {
-        let dir = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(dir.path(), "+14155552671,disconnected,\n").unwrap();
-        let cfg = Phones {
-            directory: Some(dir.path().to_path_buf()),
-            ..Phones::default()
-        };
-        let probes = lookup_all(&["+14155552671".into()], &cfg, &|_| None);
-        assert!(probes.errors.is_empty());
-        assert!(matches!(
-            probes.verdict("+14155552671"),
-            Verdict::Dead { .. }
-        ));
-        let broken = Phones {
-            directory: Some("/nonexistent/phones.csv".into()),
-            ..Phones::default()
-        };
-        let probes = lookup_all(&[], &broken, &|_| None);
-        assert_eq!(probes.errors.len(), 1);
-        assert!(probes.directory.is_none());
     }
 }

@@ -4,8 +4,9 @@
 //! It only ever sends GET and HEAD (a form is never submitted to probe it), asks each URL
 //! once per run whatever number of pages link to it, keeps to a concurrency limit overall
 //! and per host, and says "unverified" rather than "dead" when a site turns checkers away
-//! (403, 429, 999 from another host). What it finds is plain data ([`LinkResults`]) that
-//! the `dead-link` check reads; it draws no conclusions about users itself.
+//! (403, 429, 999 from another host). What it finds is plain data ([`LinkResults`], in
+//! [`super::status`]) that the `dead-link` check reads; it draws no conclusions about users
+//! itself.
 //!
 //! The HTTP side lives in [`engine`]; the HTML it needs (a page's ids and anchor names, for
 //! `#fragment` targets) in [`html`].
@@ -17,10 +18,11 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
 use url::Url;
 
+use super::Session;
+use super::status::{Cause, LinkResults, LinkStatus, LinkVerdict};
 use crate::trace::Trace;
 use engine::{Engine, Fetched};
 
@@ -95,75 +97,6 @@ pub enum Via {
     Form { method: String },
 }
 
-/// What the prober concluded about one target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    /// It answers (and its `#fragment`, if any, is there).
-    Ok,
-    /// A user following it meets an error, no answer, a loop or a missing section.
-    Dead,
-    /// It could not be verified: the host turned the checker away, or asks to sign in.
-    Unverified,
-    /// Not probed: a scheme that is not the web's, a form that must not be submitted, a
-    /// host the settings keep out of reach.
-    Skipped,
-}
-
-/// Why a target got its verdict, for the check's wording.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "cause", content = "value")]
-pub enum Cause {
-    /// It answered as it should.
-    Fine,
-    /// The HTTP status says it all (`status` holds it).
-    Status,
-    /// The page loads but has no element with this id or name.
-    Fragment(String),
-    /// No answer in time.
-    Timeout,
-    /// The host could not be reached or dropped the connection.
-    Unreachable,
-    /// A redirect loop, too many redirects, or a redirect to nowhere.
-    Redirects,
-    /// Not a valid address (a broken URL, a `mailto:` with no valid e-mail address).
-    Address,
-    /// Not probed (see [`Verdict::Skipped`]).
-    NotChecked,
-}
-
-/// The probe result for one target URL.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LinkStatus {
-    /// The verdict is [`Verdict::Ok`].
-    pub ok: bool,
-    pub verdict: Verdict,
-    /// The final HTTP status, when there was one.
-    pub status: Option<u16>,
-    /// In a few words: "404 Not Found", "timed out after 10s", "redirect loop",
-    /// "#billing missing on target".
-    pub detail: String,
-    /// Where redirects ended, when that is not the URL itself.
-    pub final_url: Option<String>,
-    pub cause: Cause,
-}
-
-impl LinkStatus {
-    fn new(verdict: Verdict, cause: Cause, detail: impl Into<String>) -> Self {
-        LinkStatus {
-            ok: verdict == Verdict::Ok,
-            verdict,
-            status: None,
-            detail: detail.into(),
-            final_url: None,
-            cause,
-        }
-    }
-}
-
-/// Probe results by target URL, exactly as the trace spells it (fragment included).
-pub type LinkResults = BTreeMap<String, LinkStatus>;
-
 /// Every link, form target and navigating button target on every page of the traces,
 /// with where each was found; each (URL, kind of origin) once.
 pub fn targets_of(traces: &[Trace]) -> Vec<(String, Origin)> {
@@ -237,9 +170,16 @@ pub fn probe_urls(urls: &[(String, Origin)], opts: &LinkOptions) -> LinkResults 
         Err(e) => return not_probed(urls, &format!("the HTTP client could not start: {e}")),
     };
     match runtime() {
-        Ok(rt) => rt.block_on(probe_all(engine, urls)),
+        Ok(rt) => rt.block_on(probe_with(engine, urls)),
         Err(e) => not_probed(urls, &format!("the prober could not start: {e}")),
     }
+}
+
+/// Probes every target with a crawl's client, whose cache already answers for the pages
+/// the crawl fetched.
+pub fn probe_urls_with(session: &Session, urls: &[(String, Origin)]) -> LinkResults {
+    let engine = session.engine.clone();
+    session.runtime.block_on(probe_with(engine, urls))
 }
 
 /// A runtime sized for I/O on a small machine.
@@ -255,7 +195,7 @@ fn not_probed(urls: &[(String, Origin)], why: &str) -> LinkResults {
         .map(|(u, _)| {
             (
                 u.clone(),
-                LinkStatus::new(Verdict::Unverified, Cause::NotChecked, why),
+                LinkStatus::new(LinkVerdict::Unverified, Cause::NotChecked, why),
             )
         })
         .collect()
@@ -283,7 +223,7 @@ enum Plan {
 
 /// Probes every target with an engine whose cache may already hold some answers (the
 /// crawler's pages).
-pub(crate) async fn probe_all(engine: Arc<Engine>, urls: &[(String, Origin)]) -> LinkResults {
+async fn probe_with(engine: Arc<Engine>, urls: &[(String, Origin)]) -> LinkResults {
     let mut origins: BTreeMap<&str, Vec<&Origin>> = BTreeMap::new();
     for (url, origin) in urls {
         origins.entry(url.as_str()).or_default().push(origin);
@@ -331,9 +271,9 @@ pub(crate) async fn probe_all(engine: Arc<Engine>, urls: &[(String, Origin)]) ->
                     external,
                     ..
                 } => match fetched.get(base.as_str()) {
-                    Some(f) => judge(f, fragment.as_deref(), external),
+                    Some(f) => link_status(f, fragment.as_deref(), external),
                     None => LinkStatus::new(
-                        Verdict::Unverified,
+                        LinkVerdict::Unverified,
                         Cause::NotChecked,
                         "the probe of this link stopped unexpectedly",
                     ),
@@ -345,7 +285,13 @@ pub(crate) async fn probe_all(engine: Arc<Engine>, urls: &[(String, Origin)]) ->
 }
 
 fn plan(raw: &str, origins: &[&Origin], engine: &Engine) -> Plan {
-    let skip = |why: &str| Plan::Done(LinkStatus::new(Verdict::Skipped, Cause::NotChecked, why));
+    let skip = |why: &str| {
+        Plan::Done(LinkStatus::new(
+            LinkVerdict::Skipped,
+            Cause::NotChecked,
+            why,
+        ))
+    };
     let scheme = raw
         .split_once(':')
         .map(|(s, _)| s.trim().to_ascii_lowercase());
@@ -358,7 +304,7 @@ fn plan(raw: &str, origins: &[&Origin], engine: &Engine) -> Plan {
     }
     let Ok(mut url) = Url::parse(raw) else {
         return Plan::Done(LinkStatus::new(
-            Verdict::Dead,
+            LinkVerdict::Dead,
             Cause::Address,
             "not a valid web address",
         ));
@@ -419,10 +365,14 @@ fn mailto(raw: &str) -> LinkStatus {
         .filter(|a| !a.is_empty() && !email_address::EmailAddress::is_valid(a))
         .collect();
     if bad.is_empty() {
-        LinkStatus::new(Verdict::Ok, Cause::Fine, "e-mail address is well formed")
+        LinkStatus::new(
+            LinkVerdict::Ok,
+            Cause::Fine,
+            "e-mail address is well formed",
+        )
     } else {
         LinkStatus::new(
-            Verdict::Dead,
+            LinkVerdict::Dead,
             Cause::Address,
             format!("\"{}\" is not a valid e-mail address", bad.join(", ")),
         )
@@ -440,11 +390,11 @@ pub(crate) fn status_text(code: u16) -> String {
     }
 }
 
-/// The verdict on one target from what its base URL answered.
-fn judge(f: &Fetched, fragment: Option<&str>, external: bool) -> LinkStatus {
+/// The status of one target from what its base URL answered.
+fn link_status(f: &Fetched, fragment: Option<&str>, external: bool) -> LinkStatus {
     let mut s = match &f.result {
-        Err(failure) => LinkStatus::new(Verdict::Dead, failure.cause(), failure.to_string()),
-        Ok(code) => judge_status(*code, f, fragment, external),
+        Err(failure) => LinkStatus::new(LinkVerdict::Dead, failure.cause(), failure.to_string()),
+        Ok(code) => status_for_code(*code, f, fragment, external),
     };
     if f.result.is_ok() {
         s.status = f.result.as_ref().ok().copied();
@@ -455,46 +405,51 @@ fn judge(f: &Fetched, fragment: Option<&str>, external: bool) -> LinkStatus {
     s
 }
 
-fn judge_status(code: u16, f: &Fetched, fragment: Option<&str>, external: bool) -> LinkStatus {
+fn status_for_code(code: u16, f: &Fetched, fragment: Option<&str>, external: bool) -> LinkStatus {
     let text = status_text(code);
-    let turned_away =
-        |why: &str| LinkStatus::new(Verdict::Unverified, Cause::Status, format!("{text}: {why}"));
+    let turned_away = |why: &str| {
+        LinkStatus::new(
+            LinkVerdict::Unverified,
+            Cause::Status,
+            format!("{text}: {why}"),
+        )
+    };
     match code {
         401 => turned_away("the page asks to sign in"),
         429 => turned_away("the site limits how often it may be asked"),
         403 | 999 if external => turned_away("the site turns automated checkers away"),
-        400.. => LinkStatus::new(Verdict::Dead, Cause::Status, text),
+        400.. => LinkStatus::new(LinkVerdict::Dead, Cause::Status, text),
         _ => {
             if let Some(to) = &f.unfollowed {
                 return LinkStatus::new(
-                    Verdict::Ok,
+                    LinkVerdict::Ok,
                     Cause::Fine,
                     format!("redirects to {to} (not followed)"),
                 );
             }
             let (Some(frag), Some(anchors)) = (fragment, &f.anchors) else {
-                return LinkStatus::new(Verdict::Ok, Cause::Fine, text);
+                return LinkStatus::new(LinkVerdict::Ok, Cause::Fine, text);
             };
             if anchors.contains(frag) {
-                return LinkStatus::new(Verdict::Ok, Cause::Fine, text);
+                return LinkStatus::new(LinkVerdict::Ok, Cause::Fine, text);
             }
             if f.truncated {
                 let cap = html::MAX_BODY / (1024 * 1024);
                 LinkStatus::new(
-                    Verdict::Unverified,
+                    LinkVerdict::Unverified,
                     Cause::Fragment(frag.to_string()),
                     format!("#{frag} not in the first {cap} MiB of the page"),
                 )
             } else if external {
                 // Other sites often add their ids with script, which a plain fetch does not run.
                 LinkStatus::new(
-                    Verdict::Unverified,
+                    LinkVerdict::Unverified,
                     Cause::Fragment(frag.to_string()),
                     format!("#{frag} not in the page's HTML (it may be added by script)"),
                 )
             } else {
                 LinkStatus::new(
-                    Verdict::Dead,
+                    LinkVerdict::Dead,
                     Cause::Fragment(frag.to_string()),
                     format!("#{frag} missing on target"),
                 )
@@ -539,20 +494,20 @@ mod tests {
             let Plan::Done(s) = planned(raw, &[&o]) else {
                 panic!("{raw} was fetched")
             };
-            assert_eq!(s.verdict, Verdict::Skipped, "{raw}");
+            assert_eq!(s.verdict, LinkVerdict::Skipped, "{raw}");
         }
         let Plan::Done(good) = planned("mailto:help@portal.test?subject=Card", &[&o]) else {
             panic!()
         };
-        assert_eq!(good.verdict, Verdict::Ok);
+        assert_eq!(good.verdict, LinkVerdict::Ok);
         let Plan::Done(empty) = planned("mailto:?subject=Hi", &[&o]) else {
             panic!()
         };
-        assert_eq!(empty.verdict, Verdict::Ok);
+        assert_eq!(empty.verdict, LinkVerdict::Ok);
         let Plan::Done(bad) = planned("mailto:help@@portal", &[&o]) else {
             panic!()
         };
-        assert_eq!(bad.verdict, Verdict::Dead);
+        assert_eq!(bad.verdict, LinkVerdict::Dead);
         assert_eq!(bad.cause, Cause::Address);
         assert!(bad.detail.contains("help@@portal"), "{}", bad.detail);
     }
@@ -568,7 +523,7 @@ mod tests {
         let Plan::Done(s) = planned("http://portal.test/session", &[&post]) else {
             panic!()
         };
-        assert_eq!(s.verdict, Verdict::Skipped);
+        assert_eq!(s.verdict, LinkVerdict::Skipped);
         let get = Origin {
             page: "http://portal.test/".into(),
             via: Via::Form {
@@ -582,7 +537,7 @@ mod tests {
         let Plan::Done(s) = planned("http://other.test/search", &[&get]) else {
             panic!()
         };
-        assert_eq!(s.verdict, Verdict::Skipped);
+        assert_eq!(s.verdict, LinkVerdict::Skipped);
         // The same URL linked somewhere is probed as a link.
         let o = link_origin();
         assert!(matches!(
@@ -634,7 +589,7 @@ mod tests {
         let Plan::Done(s) = plan("https://elsewhere.test/x", &[&o], &offline) else {
             panic!()
         };
-        assert_eq!(s.verdict, Verdict::Skipped);
+        assert_eq!(s.verdict, LinkVerdict::Skipped);
         assert!(matches!(
             plan("http://portal.test/x", &[&o], &offline),
             Plan::Fetch { .. }
@@ -651,7 +606,7 @@ mod tests {
         let Plan::Done(s) = plan("https://example.net/x", &[&o], &allowed) else {
             panic!()
         };
-        assert_eq!(s.verdict, Verdict::Skipped);
+        assert_eq!(s.verdict, LinkVerdict::Skipped);
         assert!(s.detail.contains("allowed_hosts"), "{}", s.detail);
     }
 
@@ -668,41 +623,44 @@ mod tests {
 
     #[test]
     fn statuses_become_verdicts_and_bot_blocking_elsewhere_is_unverified() {
-        let dead = judge(&fetched(404, None), None, false);
+        let dead = link_status(&fetched(404, None), None, false);
         assert_eq!(
             (dead.verdict, dead.detail.as_str(), dead.status),
-            (Verdict::Dead, "404 Not Found", Some(404))
+            (LinkVerdict::Dead, "404 Not Found", Some(404))
         );
-        assert_eq!(judge(&fetched(410, None), None, false).detail, "410 Gone");
         assert_eq!(
-            judge(&fetched(403, None), None, false).verdict,
-            Verdict::Dead
+            link_status(&fetched(410, None), None, false).detail,
+            "410 Gone"
+        );
+        assert_eq!(
+            link_status(&fetched(403, None), None, false).verdict,
+            LinkVerdict::Dead
         );
         for code in [403, 429, 999] {
-            let s = judge(&fetched(code, None), None, true);
-            assert_eq!(s.verdict, Verdict::Unverified, "{code}");
+            let s = link_status(&fetched(code, None), None, true);
+            assert_eq!(s.verdict, LinkVerdict::Unverified, "{code}");
             assert!(!s.ok);
         }
-        assert!(judge(&fetched(200, None), None, false).ok);
+        assert!(link_status(&fetched(200, None), None, false).ok);
     }
 
     #[test]
     fn a_missing_fragment_is_dead_on_the_own_site_and_unverified_elsewhere() {
         let f = fetched(200, Some(&["charges"]));
-        assert!(judge(&f, Some("charges"), false).ok);
-        let missing = judge(&f, Some("refunds"), false);
-        assert_eq!(missing.verdict, Verdict::Dead);
+        assert!(link_status(&f, Some("charges"), false).ok);
+        let missing = link_status(&f, Some("refunds"), false);
+        assert_eq!(missing.verdict, LinkVerdict::Dead);
         assert_eq!(missing.detail, "#refunds missing on target");
         assert_eq!(missing.cause, Cause::Fragment("refunds".into()));
         assert_eq!(
-            judge(&f, Some("refunds"), true).verdict,
-            Verdict::Unverified
+            link_status(&f, Some("refunds"), true).verdict,
+            LinkVerdict::Unverified
         );
         let mut big = f.clone();
         big.truncated = true;
         assert_eq!(
-            judge(&big, Some("refunds"), false).verdict,
-            Verdict::Unverified
+            link_status(&big, Some("refunds"), false).verdict,
+            LinkVerdict::Unverified
         );
     }
 

@@ -1,37 +1,131 @@
-//! Probes: what the checks need from the network, fetched once per run.
+//! Probes: every fact nocall asks the network for, and the only place that asks.
 //!
-//! Probes run after the journeys (so a one-time link is never opened before the journey
-//! opens it) and hand their answers to the checks as plain data.
+//! The link prober ([`links`]), the crawl behind `nocall links` ([`crawl`]), the phone
+//! directory and lookup provider ([`lookup`]) and the mail scanner's view of a one-time link
+//! ([`prefetch`]) all live here; no other module makes an HTTP request. [`probe_all`] runs
+//! after the journeys (so a one-time link is never opened before its journey opens it) and
+//! hands its answers to the checks as plain data ([`status`]), the one part of this module
+//! the checks may read. Nothing here decides what an answer costs users.
 
+pub mod crawl;
 pub mod links;
+pub mod lookup;
+pub mod prefetch;
+pub mod status;
 
-use std::collections::BTreeMap;
+use std::collections::HashSet;
+use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use crate::config::Config;
+use crate::phones;
+use crate::scenario;
+use crate::trace::{Outcome as StepOutcome, Trace};
+use links::engine::Engine;
+use links::{LinkOptions, Origin, Via};
+use status::{LinkVerdict, MailLinkStatus, Probes};
 
-/// Everything probed during a run.
-#[derive(Debug, Clone, Default)]
-pub struct Probes {
-    /// The status of every link and form target on the pages the journeys saw, by URL.
-    pub links: links::LinkResults,
-    /// Phone directory rows and lookup answers, by E.164 ([`crate::phones::lookup_all`]).
-    pub phones: crate::phones::PhoneProbes,
-    /// The links found in captured messages, by URL (`href` exactly as in the message).
-    pub mail_links: BTreeMap<String, MailLinkStatus>,
+/// How a run's probes reach the network.
+#[derive(Default)]
+pub struct ProbeOptions {
+    /// How links are asked about.
+    pub links: LinkOptions,
+    /// The crawl's client, still holding every page it fetched: its answers are reused and
+    /// its own options (the crawl's) apply instead of `links`.
+    pub crawled: Option<Session>,
 }
 
-/// How one link from a message answered.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct MailLinkStatus {
-    pub ok: bool,
-    /// What the user meets, short: `404 Not Found`, `no answer within 10s`, `the link has expired`.
-    pub detail: String,
-    /// The link worked for the journey but failed after a plain GET had opened it first, as
-    /// a mail scanner (Outlook Safe Links and the like) does before the user clicks
-    /// (`--prefetch-check`).
-    #[serde(default)]
-    pub scanner_broke_it: bool,
-    /// The answer could not be trusted (403/429 from bot blocking): said as unverified.
-    #[serde(default)]
-    pub unverified: bool,
+impl ProbeOptions {
+    /// The defaults, restricted to a project's `allowed_hosts`, and to the journeys' own
+    /// hosts when `offline`.
+    pub fn for_config(config: &Config, offline: bool) -> Self {
+        let mut links = LinkOptions::for_config(config);
+        links.offline |= offline;
+        ProbeOptions {
+            links,
+            crawled: None,
+        }
+    }
+}
+
+/// An HTTP client with its limits, its cache of answers and the runtime its connections
+/// live on, kept from a crawl for the probe that follows it.
+pub struct Session {
+    pub(crate) engine: Arc<Engine>,
+    pub(crate) runtime: tokio::runtime::Runtime,
+}
+
+/// What the checks need from the network, asked once per run after every journey has run:
+/// every link and form target the traces hold, the links of captured messages, and every
+/// phone number shown.
+pub fn probe_all(traces: &[Trace], config: &Config, options: &ProbeOptions) -> Probes {
+    let numbers = phones::numbers_of(traces, config);
+    let mut targets = links::targets_of(traces);
+    // Every link of every captured message, except the one its journey followed (checked by
+    // following it, and perhaps one-time).
+    let followed: HashSet<&str> = traces
+        .iter()
+        .flat_map(|t| t.steps.iter().filter_map(|s| s.followed.as_deref()))
+        .collect();
+    let mailed: Vec<String> = traces
+        .iter()
+        .flat_map(|t| {
+            t.mails
+                .iter()
+                .flat_map(|m| m.links.iter().map(|l| l.href.clone()))
+        })
+        .filter(|h| !followed.contains(h.as_str()))
+        .collect();
+    for href in &mailed {
+        targets.push((
+            href.clone(),
+            Origin {
+                page: String::new(),
+                via: Via::Link,
+            },
+        ));
+    }
+    let link_results = match &options.crawled {
+        Some(session) => links::probe_urls_with(session, &targets),
+        None => links::probe_urls(&targets, &options.links),
+    };
+    let mut probes = Probes {
+        links: link_results,
+        phones: lookup::lookup_all(&numbers, &config.phones, &scenario::process_env),
+        ..Probes::default()
+    };
+    for href in mailed {
+        let Some(status) = probes.links.get(&href) else {
+            continue;
+        };
+        if status.verdict == LinkVerdict::Skipped {
+            continue;
+        }
+        let entry = MailLinkStatus {
+            ok: status.ok,
+            detail: status.detail.clone(),
+            scanner_broke_it: false,
+            unverified: status.verdict == LinkVerdict::Unverified,
+        };
+        probes.mail_links.insert(href, entry);
+    }
+    // The link a journey followed from a message was checked by following it.
+    for t in traces {
+        for s in &t.steps {
+            let Some(href) = &s.followed else { continue };
+            let (ok, detail) = match &s.outcome {
+                StepOutcome::Done => (true, String::new()),
+                StepOutcome::Failed { reason } => (false, reason.clone()),
+            };
+            probes.mail_links.insert(
+                href.clone(),
+                MailLinkStatus {
+                    ok,
+                    detail,
+                    scanner_broke_it: s.prefetched && !ok,
+                    unverified: false,
+                },
+            );
+        }
+    }
+    probes
 }

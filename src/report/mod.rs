@@ -11,6 +11,7 @@ pub mod junit;
 pub mod markdown;
 pub mod merge;
 pub mod sarif;
+pub mod spec;
 pub mod table;
 
 use std::path::{Component, Path, PathBuf};

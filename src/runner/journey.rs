@@ -259,19 +259,24 @@ pub fn run(
     trace.mails = std::mem::take(&mut j.mails);
     j.page.close();
     trace.duration_ms = began.elapsed().as_millis() as u64;
-    mask(trace, secrets)
+    mask(trace, scenario, secrets)
 }
 
-/// Masks every secret anywhere in the trace (a page may echo what the user typed).
-fn mask(trace: Trace, secrets: &Secrets) -> Trace {
-    if secrets.is_empty() {
-        return trace;
-    }
-    let Ok(mut v) = serde_json::to_value(&trace) else {
-        return trace;
-    };
-    secrets.mask_json(&mut v);
-    serde_json::from_value(v).unwrap_or(trace)
+/// Masks every secret anywhere in the trace (a page may echo what the user typed). A
+/// trace that cannot be masked is replaced by an empty one saying so, never kept as it is.
+fn mask(trace: Trace, scenario: &Scenario, secrets: &Secrets) -> Trace {
+    secrets.mask_serialized(trace).unwrap_or_else(|e| {
+        let empty = empty_trace(scenario);
+        let m = |s: &str| secrets.mask(s).into_owned();
+        Trace {
+            scenario: m(&empty.scenario),
+            file: m(&empty.file),
+            start_url: m(&empty.start_url),
+            status: JourneyStatus::Error,
+            reason: Some(format!("the journey's record was left out: {e}")),
+            ..empty
+        }
+    })
 }
 
 /// `start` with its origin replaced by `base`'s (`--base-url`).
@@ -432,7 +437,7 @@ impl Journey<'_> {
         });
         if self.options.prefetch_check {
             let t0 = Instant::now();
-            st.prefetched = prefetch(&link.href, self.timeout());
+            st.prefetched = crate::probe::prefetch::open_as_scanner(&link.href, self.timeout());
             self.page.waited_for(t0.elapsed());
         }
         match self.page.navigate(&link.href, self.timeout()) {
@@ -1017,28 +1022,6 @@ impl Journey<'_> {
         std::fs::write(self.shots.join(&file), bytes).ok()?;
         Some(format!("{}/{file}", self.shots_rel))
     }
-}
-
-/// Opens a URL once with a plain GET, as a mail scanner does before the user clicks.
-/// Whether that scanner's request got a good answer (so a later failure is the scanner's
-/// doing, not a link that was dead anyway).
-fn prefetch(url: &str, timeout: Duration) -> bool {
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    else {
-        return false;
-    };
-    rt.block_on(async {
-        let Ok(client) = reqwest::Client::builder().timeout(timeout).build() else {
-            return false;
-        };
-        client
-            .get(url)
-            .send()
-            .await
-            .is_ok_and(|r| r.status().as_u16() < 400)
-    })
 }
 
 /// Finds the element a recording's selector names: `kind` is css, xpath, pierce (CSS into

@@ -238,7 +238,7 @@ pub(in crate::checks) mod testkit {
     use crate::checks::{Audit, Check};
     use crate::config::Config;
     use crate::finding::Finding;
-    use crate::probe::Probes;
+    use crate::probe::status::Probes;
     use crate::trace::{
         Control, Field, Filled, FoundBy, HoldInfo, JourneyStatus, Link, NameSource, Outcome,
         PageState, StepKind, StepTrace, Trace,

@@ -5,7 +5,7 @@ use super::testkit::*;
 use crate::checks::Audit;
 use crate::config::Config;
 use crate::finding::{Finding, Kind};
-use crate::probe::Probes;
+use crate::probe::status::Probes;
 use crate::trace::{Field, Link, NameSource, PageState, Trace};
 
 fn audit(traces: &[Trace]) -> Vec<Finding> {

@@ -15,8 +15,9 @@ use reqwest::{Client, Method, StatusCode};
 use tokio::sync::{OnceCell, Semaphore};
 use url::Url;
 
+use super::LinkOptions;
 use super::html::{self, MAX_BODY};
-use super::{Cause, LinkOptions};
+use crate::probe::status::Cause;
 
 /// Redirects followed before giving up; browsers stop at about 20, people much earlier.
 const MAX_REDIRECTS: usize = 10;

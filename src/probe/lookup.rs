@@ -1,5 +1,5 @@
-//! The optional carrier-lookup provider: one HTTP GET per number, answers read as live,
-//! not live, or unknown.
+//! The phone probe: support's directory loaded, and the optional carrier-lookup provider
+//! asked, one HTTP GET per number, its answers read as live, not live, or unknown.
 //!
 //! The answer's shape follows the common lookup APIs: Twilio Lookup v2
 //! (`{"valid": true, "line_status": {"status": "active"}}`) and the plainer carrier-lookup
@@ -7,50 +7,56 @@
 //! say for sure stays *unknown*, which the checks report as unverified, never as dead.
 //! Credentials come from the environment and never appear in any message.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use super::status::{LineStatus, LookupAnswer, PhoneProbes};
+use crate::config::Phones;
+use crate::phones::Directory;
 
 /// How long one lookup may take.
 pub const LOOKUP_TIMEOUT: Duration = Duration::from_secs(10);
 /// Lookups in flight at once: providers rate-limit, and a run has few numbers.
 const IN_FLIGHT: usize = 4;
 
-/// What the provider says about a line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LineStatus {
-    Live,
-    NotLive,
-    /// The provider did not say, or could not be asked.
-    Unknown,
-}
-
-/// One lookup answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LookupAnswer {
-    pub status: LineStatus,
-    /// The provider's own words (`inactive`, `not a valid number`), or why there is no answer.
-    pub said: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub carrier: Option<String>,
-}
-
-impl LookupAnswer {
-    pub fn new(status: LineStatus, said: impl Into<String>) -> Self {
-        LookupAnswer {
-            status,
-            said: said.into(),
-            carrier: None,
+/// Loads the directory and looks up, through the configured provider, every number it
+/// does not list. Problems (unreadable directory, unset credentials, refused lookups) are
+/// kept in [`PhoneProbes::errors`]; the numbers concerned stay unverified.
+pub fn lookup_all(numbers: &[String], cfg: &Phones, env: crate::scenario::Env<'_>) -> PhoneProbes {
+    let mut probes = PhoneProbes::default();
+    if let Some(path) = &cfg.directory {
+        match Directory::load(path, cfg.region.as_deref()) {
+            Ok(d) => probes.directory = Some(d),
+            Err(problems) => probes
+                .errors
+                .extend(problems.iter().map(ToString::to_string)),
         }
     }
-
-    fn unknown(said: impl Into<String>) -> Self {
-        LookupAnswer::new(LineStatus::Unknown, said)
+    let Some(provider) = &cfg.lookup else {
+        return probes;
+    };
+    let todo: Vec<String> = numbers
+        .iter()
+        .filter(|n| probes.directory.as_ref().is_none_or(|d| d.get(n).is_none()))
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if todo.is_empty() {
+        return probes;
     }
+    match credentials(provider, env) {
+        Ok(creds) => {
+            let (answers, errors) = query(&provider.url, &creds, &todo, LOOKUP_TIMEOUT);
+            probes.lookups = answers;
+            probes.errors.extend(errors);
+        }
+        Err(e) => probes.errors.push(e),
+    }
+    probes
 }
 
 /// How to authenticate: basic auth with a user (and password), or a bearer token alone.
@@ -408,5 +414,28 @@ mod tests {
         );
         assert!(errors.is_empty());
         assert_eq!(answers["+14155550100"].status, LineStatus::Unknown);
+    }
+
+    #[test]
+    fn lookup_all_without_provider_only_loads_the_directory() {
+        let dir = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(dir.path(), "+14155552671,disconnected,\n").unwrap();
+        let cfg = Phones {
+            directory: Some(dir.path().to_path_buf()),
+            ..Phones::default()
+        };
+        let probes = lookup_all(&["+14155552671".into()], &cfg, &|_| None);
+        assert!(probes.errors.is_empty());
+        assert!(matches!(
+            probes.verdict("+14155552671"),
+            crate::phones::Verdict::Dead { .. }
+        ));
+        let broken = Phones {
+            directory: Some("/nonexistent/phones.csv".into()),
+            ..Phones::default()
+        };
+        let probes = lookup_all(&[], &broken, &|_| None);
+        assert_eq!(probes.errors.len(), 1);
+        assert!(probes.directory.is_none());
     }
 }

@@ -15,8 +15,9 @@ use scraper::{ElementRef, Html, Node, Selector};
 use tokio::task::JoinSet;
 use url::Url;
 
-use crate::probe::links::engine::{Engine, Fetched};
-use crate::probe::links::{self, LinkOptions, LinkResults, status_text};
+use super::Session;
+use super::links::engine::{Engine, Fetched};
+use super::links::{self, LinkOptions, status_text};
 use crate::trace::{Control, Form, JourneyStatus, Link, PageState, StepKind, StepTrace, Trace};
 
 /// How far a crawl goes.
@@ -56,32 +57,21 @@ pub enum CrawlError {
     Client(String),
 }
 
-/// Crawls the site at `start` and returns one trace holding a step per page.
-/// `progress` is told (pages recorded, pages waiting) as pages come in.
+/// A finished crawl: its pages, and the client that fetched them.
+pub struct Crawl {
+    /// One trace, a step per page.
+    pub traces: Vec<Trace>,
+    /// For [`super::ProbeOptions::crawled`], so the probe asks no page again.
+    pub session: Session,
+}
+
+/// Crawls the site at `start`. `progress` is told (pages recorded, pages waiting) as pages
+/// come in.
 pub fn crawl(
     start: &Url,
     opts: &CrawlOptions,
     progress: &dyn Fn(usize, usize),
-) -> Result<Vec<Trace>, CrawlError> {
-    run(start, opts, progress, false).map(|(traces, _)| traces)
-}
-
-/// [`crawl`], then probes every link, button and form target of the pages found, with the
-/// crawl's answers already in the prober's cache.
-pub fn crawl_and_probe(
-    start: &Url,
-    opts: &CrawlOptions,
-    progress: &dyn Fn(usize, usize),
-) -> Result<(Vec<Trace>, LinkResults), CrawlError> {
-    run(start, opts, progress, true)
-}
-
-fn run(
-    start: &Url,
-    opts: &CrawlOptions,
-    progress: &dyn Fn(usize, usize),
-    probe: bool,
-) -> Result<(Vec<Trace>, LinkResults), CrawlError> {
+) -> Result<Crawl, CrawlError> {
     if !matches!(start.scheme(), "http" | "https") || start.host_str().is_none() {
         return Err(CrawlError::NotHttp(start.to_string()));
     }
@@ -89,37 +79,32 @@ fn run(
     let engine =
         Engine::new(opts.link.clone(), own).map_err(|e| CrawlError::Client(e.to_string()))?;
     let engine = Arc::new(engine);
-    let rt = links::runtime().map_err(|e| CrawlError::Client(e.to_string()))?;
-    rt.block_on(async {
-        let pages = pages(&engine, start, opts, progress).await?;
-        let host = start.host_str().unwrap_or_default();
-        let steps = pages
-            .into_iter()
-            .enumerate()
-            .map(|(i, page)| StepTrace {
-                index: i + 1,
-                action: format!("open {}", page.url),
-                kind: StepKind::Open,
-                page: Some(page),
-                ..StepTrace::default()
-            })
-            .collect();
-        let trace = Trace {
-            scenario: format!("crawl {host}"),
-            file: String::new(),
-            start_url: start.to_string(),
-            monthly_users: opts.monthly_users,
-            status: JourneyStatus::Completed,
-            steps,
-            ..Trace::default()
-        };
-        let traces = vec![trace];
-        let results = if probe {
-            links::probe_all(engine, &links::targets_of(&traces)).await
-        } else {
-            LinkResults::new()
-        };
-        Ok((traces, results))
+    let runtime = links::runtime().map_err(|e| CrawlError::Client(e.to_string()))?;
+    let pages = runtime.block_on(pages(&engine, start, opts, progress))?;
+    let host = start.host_str().unwrap_or_default();
+    let steps = pages
+        .into_iter()
+        .enumerate()
+        .map(|(i, page)| StepTrace {
+            index: i + 1,
+            action: format!("open {}", page.url),
+            kind: StepKind::Open,
+            page: Some(page),
+            ..StepTrace::default()
+        })
+        .collect();
+    let trace = Trace {
+        scenario: format!("crawl {host}"),
+        file: String::new(),
+        start_url: start.to_string(),
+        monthly_users: opts.monthly_users,
+        status: JourneyStatus::Completed,
+        steps,
+        ..Trace::default()
+    };
+    Ok(Crawl {
+        traces: vec![trace],
+        session: Session { engine, runtime },
     })
 }
 

@@ -1,0 +1,159 @@
+//! What the probes found, as plain data: the one part of [`crate::probe`] the checks read.
+//!
+//! Every answer the network gave a run (link statuses, the links in captured mail, phone
+//! directory rows and lookup answers) is held here, in [`Probes`]. Nothing in this module
+//! asks the network, reads a file or draws a conclusion about users: the probers in the
+//! rest of `probe/` fill these values in, and the checks turn them into findings. Keeping
+//! the data apart from the prober lets a check be tested with hand-built answers.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::phones::Directory;
+
+/// Everything probed during a run.
+#[derive(Debug, Clone, Default)]
+pub struct Probes {
+    /// The status of every link and form target on the pages the journeys saw, by URL.
+    pub links: LinkResults,
+    /// Phone directory rows and lookup answers, by E.164.
+    pub phones: PhoneProbes,
+    /// The links found in captured messages, by URL (`href` exactly as in the message).
+    pub mail_links: BTreeMap<String, MailLinkStatus>,
+}
+
+/// What the link prober concluded about one target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkVerdict {
+    /// It answers (and its `#fragment`, if any, is there).
+    Ok,
+    /// A user following it meets an error, no answer, a loop or a missing section.
+    Dead,
+    /// It could not be verified: the host turned the checker away, or asks to sign in.
+    Unverified,
+    /// Not probed: a scheme that is not the web's, a form that must not be submitted, a
+    /// host the settings keep out of reach.
+    Skipped,
+}
+
+/// Why a target got its verdict, for the check's wording.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "cause", content = "value")]
+pub enum Cause {
+    /// It answered as it should.
+    Fine,
+    /// The HTTP status says it all (`status` holds it).
+    Status,
+    /// The page loads but has no element with this id or name.
+    Fragment(String),
+    /// No answer in time.
+    Timeout,
+    /// The host could not be reached or dropped the connection.
+    Unreachable,
+    /// A redirect loop, too many redirects, or a redirect to nowhere.
+    Redirects,
+    /// Not a valid address (a broken URL, a `mailto:` with no valid e-mail address).
+    Address,
+    /// Not probed (see [`LinkVerdict::Skipped`]).
+    NotChecked,
+}
+
+/// The probe result for one target URL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkStatus {
+    /// The verdict is [`LinkVerdict::Ok`].
+    pub ok: bool,
+    pub verdict: LinkVerdict,
+    /// The final HTTP status, when there was one.
+    pub status: Option<u16>,
+    /// In a few words: "404 Not Found", "timed out after 10s", "redirect loop",
+    /// "#billing missing on target".
+    pub detail: String,
+    /// Where redirects ended, when that is not the URL itself.
+    pub final_url: Option<String>,
+    pub cause: Cause,
+}
+
+impl LinkStatus {
+    pub(crate) fn new(verdict: LinkVerdict, cause: Cause, detail: impl Into<String>) -> Self {
+        LinkStatus {
+            ok: verdict == LinkVerdict::Ok,
+            verdict,
+            status: None,
+            detail: detail.into(),
+            final_url: None,
+            cause,
+        }
+    }
+}
+
+/// Probe results by target URL, exactly as the trace spells it (fragment included).
+pub type LinkResults = BTreeMap<String, LinkStatus>;
+
+/// How one link from a message answered.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MailLinkStatus {
+    pub ok: bool,
+    /// What the user meets, short: `404 Not Found`, `no answer within 10s`, `the link has expired`.
+    pub detail: String,
+    /// The link worked for the journey but failed after a plain GET had opened it first, as
+    /// a mail scanner (Outlook Safe Links and the like) does before the user clicks
+    /// (`--prefetch-check`).
+    #[serde(default)]
+    pub scanner_broke_it: bool,
+    /// The answer could not be trusted (403/429 from bot blocking): said as unverified.
+    #[serde(default)]
+    pub unverified: bool,
+}
+
+/// What the run learned about phone lines. Read through [`PhoneProbes::verdict`], which
+/// lives in [`crate::phones`] beside the verdict it returns.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PhoneProbes {
+    /// Support's directory (`phones.directory`), when configured and readable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directory: Option<Directory>,
+    /// Lookup answers by E.164, for numbers the directory does not list.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub lookups: BTreeMap<String, LookupAnswer>,
+    /// What went wrong probing (directory unreadable, provider refused the credentials);
+    /// the numbers concerned are unverified.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+}
+
+/// What the lookup provider says about a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LineStatus {
+    Live,
+    NotLive,
+    /// The provider did not say, or could not be asked.
+    Unknown,
+}
+
+/// One lookup answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LookupAnswer {
+    pub status: LineStatus,
+    /// The provider's own words (`inactive`, `not a valid number`), or why there is no answer.
+    pub said: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<String>,
+}
+
+impl LookupAnswer {
+    pub fn new(status: LineStatus, said: impl Into<String>) -> Self {
+        LookupAnswer {
+            status,
+            said: said.into(),
+            carrier: None,
+        }
+    }
+
+    pub(crate) fn unknown(said: impl Into<String>) -> Self {
+        LookupAnswer::new(LineStatus::Unknown, said)
+    }
+}
