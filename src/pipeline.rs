@@ -161,7 +161,7 @@ pub fn probe(traces: &[Trace], config: &Config, offline: bool) -> Probes {
             let Some(href) = &s.followed else { continue };
             let (ok, detail) = match &s.outcome {
                 StepOutcome::Done => (true, String::new()),
-                StepOutcome::Failed { reason } => (false, reason.clone()),
+                StepOutcome::Failed { reason, .. } => (false, reason.clone()),
             };
             probes.mail_links.insert(
                 href.clone(),

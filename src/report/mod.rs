@@ -127,7 +127,7 @@ impl Report {
                         }
                         .into(),
                         reason: match &s.outcome {
-                            Outcome::Failed { reason } => Some(reason.clone()),
+                            Outcome::Failed { reason, .. } => Some(reason.clone()),
                             Outcome::Done => None,
                         },
                         url: s.page.as_ref().map(|p| p.url.clone()),

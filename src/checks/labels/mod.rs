@@ -367,6 +367,7 @@ pub(in crate::checks) mod testkit {
             action: format!("expect text {text:?}"),
             kind: StepKind::Expect,
             outcome: Outcome::Failed {
+                kind: crate::trace::FailureKind::ExpectNotSeen,
                 reason: format!("{text:?} is not on the page"),
             },
             page: Some(on),
