@@ -19,7 +19,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::labels::{Findings, blocked_on_page, clip};
+use super::common::{Findings, blocked_on_page, clip};
 use super::{Audit, Check};
 use crate::finding::{Finding, Kind};
 use crate::phones::find::fiction_range;
@@ -385,8 +385,8 @@ fn line_label(text: &str, at: Range<usize>) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::labels::testkit::{click, failed_expect, open, page, trace};
     use super::*;
+    use crate::checks::testkit::{click, failed_expect, open, page, trace};
     use crate::config::Config;
     use crate::phones::{Directory, LineStatus, LookupAnswer};
     use crate::probe::Probes;
