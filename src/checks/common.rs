@@ -4,9 +4,7 @@
 //! Pure functions of recorded traces, like the checks themselves; nothing here decides
 //! whether something is a problem.
 
-use std::collections::HashMap;
-
-use crate::finding::Finding;
+use crate::finding::{Finding, merge_by_id};
 use crate::normalize::normalize;
 use crate::trace::{Field, JourneyStatus, PageState, Trace, url_path};
 
@@ -16,21 +14,15 @@ use crate::trace::{Field, JourneyStatus, PageState, Trace, url_path};
 #[derive(Default)]
 pub(in crate::checks) struct Findings {
     list: Vec<Finding>,
-    by_id: HashMap<String, usize>,
 }
 
 impl Findings {
     pub fn push(&mut self, f: Finding) {
-        let Some(have) = self.by_id.get(&f.id).and_then(|&i| self.list.get_mut(i)) else {
-            self.by_id.insert(f.id.clone(), self.list.len());
-            self.list.push(f);
-            return;
-        };
-        have.absorb(f);
+        self.list.push(f);
     }
 
     pub fn into_vec(self) -> Vec<Finding> {
-        self.list
+        merge_by_id(self.list, Finding::absorb)
     }
 }
 

@@ -18,6 +18,7 @@ use std::path::{Component, Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::finding::Finding;
+use crate::rank::round2;
 use crate::trace::{JourneyStatus, Outcome, Trace};
 
 pub const SCHEMA: &str = "nocall-report/1";
@@ -45,6 +46,23 @@ pub struct Summary {
     pub est_calls_per_month: f64,
     pub est_cost_per_month: f64,
     pub currency: String,
+}
+
+impl Summary {
+    /// How the journeys ended and what the findings add up to.
+    pub fn of(scenarios: &[ScenarioResult], findings: &[Finding], currency: &str) -> Summary {
+        let count = |s: JourneyStatus| scenarios.iter().filter(|r| r.status == s).count();
+        Summary {
+            scenarios: scenarios.len(),
+            completed: count(JourneyStatus::Completed),
+            blocked: count(JourneyStatus::Blocked),
+            errors: count(JourneyStatus::Error),
+            findings: findings.len(),
+            est_calls_per_month: round2(findings.iter().map(|f| f.est_calls_per_month).sum()),
+            est_cost_per_month: round2(findings.iter().map(|f| f.est_cost_per_month).sum()),
+            currency: currency.to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -90,17 +108,6 @@ impl Report {
         findings: Vec<Finding>,
         currency: &str,
     ) -> Report {
-        let count = |s: JourneyStatus| traces.iter().filter(|t| t.status == s).count();
-        let summary = Summary {
-            scenarios: traces.len(),
-            completed: count(JourneyStatus::Completed),
-            blocked: count(JourneyStatus::Blocked),
-            errors: count(JourneyStatus::Error),
-            findings: findings.len(),
-            est_calls_per_month: round2(findings.iter().map(|f| f.est_calls_per_month).sum()),
-            est_cost_per_month: round2(findings.iter().map(|f| f.est_cost_per_month).sum()),
-            currency: currency.to_string(),
-        };
         let scenarios = traces
             .iter()
             .enumerate()
@@ -138,11 +145,16 @@ impl Report {
                     .collect(),
             })
             .collect();
+        Report::of(scenarios, findings, currency)
+    }
+
+    /// The report of journeys already summed up (merged shards), its summary counted anew.
+    pub fn of(scenarios: Vec<ScenarioResult>, findings: Vec<Finding>, currency: &str) -> Report {
         Report {
             schema: SCHEMA.to_string(),
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
             browser: None,
-            summary,
+            summary: Summary::of(&scenarios, &findings, currency),
             scenarios,
             findings,
         }
@@ -233,8 +245,4 @@ pub(crate) fn page_path(url: &str) -> String {
     url::Url::parse(url)
         .map(|u| u.path().to_string())
         .unwrap_or_else(|_| url.to_string())
-}
-
-fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0 + 0.0
 }
