@@ -199,12 +199,6 @@ pub trait Format {
     fn render(&self, report: &Report) -> String;
 }
 
-/// The format called `name`, for a run that wrote to the default output folder
-/// (`nocall-out`). With `--out`, call [`format_in`]: the HTML report reads screenshots there.
-pub fn format(name: &str) -> Option<Box<dyn Format>> {
-    format_in(name, Path::new("nocall-out"))
-}
-
 /// The format called `name`, if there is one. `out_dir` is the run's output folder, where
 /// the HTML report finds the screenshots it inlines.
 pub fn format_in(name: &str, out_dir: &Path) -> Option<Box<dyn Format>> {
@@ -221,7 +215,7 @@ pub fn format_in(name: &str, out_dir: &Path) -> Option<Box<dyn Format>> {
     }
 }
 
-/// Names accepted by [`format`] for files.
+/// Names accepted by [`format_in`] for files.
 pub const FILE_FORMATS: &[&str] = &["json", "junit", "sarif", "html", "markdown"];
 
 /// `rel` (a path the report gives, relative to the run's output folder) under `out_dir`, if
