@@ -136,7 +136,7 @@ impl Outcome {
 }
 
 /// Why a step could not be done, as the runner found it.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
 #[serde(rename_all = "kebab-case")]
 pub enum FailureKind {
     /// The page answered the navigation with an HTTP error status (4xx, 5xx).
@@ -178,7 +178,6 @@ pub enum FailureKind {
     BrowserError,
     /// Written by a nocall that did not record why (or by a newer one, with a kind this
     /// one does not know).
-    #[default]
     #[serde(other)]
     Unrecorded,
 }
