@@ -195,11 +195,6 @@ impl Config {
             .flat_map(|dir| FILE_NAMES.iter().map(move |name| dir.join(name)))
             .find(|candidate| candidate.is_file())
     }
-
-    /// Whether this kind is known to the model; used to validate `model` keys.
-    pub fn kind_from_key(key: &str) -> Option<Kind> {
-        Kind::parse(key.split('.').next().unwrap_or(key))
-    }
 }
 
 /// `synonyms`: a list of groups, each a list of two or more labels.

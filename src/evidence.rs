@@ -393,6 +393,7 @@ mod tests {
                 screenshot: Some(format!("shots/step-{i:02}.png")),
                 outcome: if i == 4 {
                     Outcome::Failed {
+                        kind: crate::trace::FailureKind::ExpectNotSeen,
                         reason: "gone".into(),
                     }
                 } else {

@@ -5,6 +5,8 @@
 //! problem is (kind, page path, element), never from when or where it was seen, so it is
 //! stable across runs and ports.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -371,6 +373,26 @@ impl Finding {
         );
         self
     }
+}
+
+/// The same problem reported more than once (same id) as one finding, in the order each
+/// was first reported: `fold` folds every later report into the first.
+pub fn merge_by_id(
+    findings: impl IntoIterator<Item = Finding>,
+    fold: impl Fn(&mut Finding, Finding),
+) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::new();
+    let mut at: HashMap<String, usize> = HashMap::new();
+    for f in findings {
+        match at.get(&f.id).and_then(|&i| out.get_mut(i)) {
+            Some(first) => fold(first, f),
+            None => {
+                at.insert(f.id.clone(), out.len());
+                out.push(f);
+            }
+        }
+    }
+    out
 }
 
 /// `F` and seven hex digits of a hash over kind, page path and element. The host and port

@@ -6,10 +6,8 @@
 //! problem met in several journeys is merged into one finding whose reach is their sum.
 //! Pure arithmetic: no I/O.
 
-use std::collections::BTreeMap;
-
 use crate::config::Config;
-use crate::finding::{Finding, Kind, Severity};
+use crate::finding::{Finding, Kind, Severity, merge_by_id};
 use crate::trace::Trace;
 
 /// Chance that a user who meets a problem calls support: (kind, when it blocks, when it is
@@ -89,21 +87,7 @@ pub fn chance(f: &Finding, config: &Config) -> (f64, String) {
 /// call at any earlier problem. Within a step, specific findings come before the generic
 /// `journey-blocked`, so one stuck user is one call, not two.
 pub fn rank(findings: Vec<Finding>, traces: &[Trace], config: &Config) -> Vec<Finding> {
-    let mut merged: BTreeMap<String, Finding> = BTreeMap::new();
-    let mut order = Vec::new();
-    for f in findings {
-        match merged.get_mut(&f.id) {
-            Some(existing) => existing.absorb(f),
-            None => {
-                order.push(f.id.clone());
-                merged.insert(f.id.clone(), f);
-            }
-        }
-    }
-    let mut out: Vec<Finding> = order
-        .into_iter()
-        .filter_map(|id| merged.remove(&id))
-        .collect();
+    let mut out = merge_by_id(findings, Finding::absorb);
     let chances: Vec<(f64, String)> = out.iter().map(|f| chance(f, config)).collect();
     for t in traces {
         funnel(t, &mut out, &chances);
@@ -111,13 +95,19 @@ pub fn rank(findings: Vec<Finding>, traces: &[Trace], config: &Config) -> Vec<Fi
     for (f, (c, source)) in out.iter_mut().zip(chances) {
         price(f, c, source, config);
     }
-    out.sort_by(|a, b| {
+    sort_by_calls(&mut out);
+    out
+}
+
+/// The ranking's order: most calls first, then the more serious, then by id so that equal
+/// findings always list the same way.
+pub fn sort_by_calls(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
         b.est_calls_per_month
             .total_cmp(&a.est_calls_per_month)
             .then(a.severity.cmp(&b.severity))
             .then(a.id.cmp(&b.id))
     });
-    out
 }
 
 /// Sets the reach of every occurrence in journey `t`, walking its problems in order.
@@ -178,7 +168,8 @@ fn price(f: &mut Finding, chance: f64, source: String, config: &Config) {
     f.estimate.currency = config.currency.clone();
 }
 
-fn round2(x: f64) -> f64 {
+/// Rounded to cents: every figure nocall shows has two decimals at most.
+pub(crate) fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0 + 0.0
 }
 

@@ -120,17 +120,116 @@ pub enum StepKind {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(tag = "result", rename_all = "lowercase")]
+#[serde(tag = "result", rename_all = "lowercase", from = "StoredOutcome")]
 pub enum Outcome {
     #[default]
     Done,
-    /// The step could not be done; the journey is blocked here.
-    Failed { reason: String },
+    /// The step could not be done; the journey stops here. `kind` is what checks match
+    /// on; `reason` is what people read.
+    Failed { kind: FailureKind, reason: String },
 }
 
 impl Outcome {
     pub fn is_done(&self) -> bool {
         matches!(self, Outcome::Done)
+    }
+}
+
+/// Why a step could not be done, as the runner found it.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureKind {
+    /// The page answered the navigation with an HTTP error status (4xx, 5xx).
+    PageStatus,
+    /// A page did not finish loading within the step's time.
+    LoadTimeout,
+    /// A page could not be loaded at all (connection refused, TLS, DNS, …) once the portal
+    /// had answered before.
+    LoadFailed,
+    /// The journey's first page did not answer at all: the portal is down or the address
+    /// is wrong.
+    PortalUnreachable,
+    /// A step's address could not be made into a URL.
+    BadAddress,
+    /// The page stopped answering the browser.
+    Unresponsive,
+    /// No field the step names is on the page.
+    FieldMissing,
+    /// The field has no option or choice the step names.
+    OptionMissing,
+    /// No visible control the step names is on the page.
+    ControlMissing,
+    /// The element found left the page before it could be used.
+    ElementGone,
+    /// An `expect` (text, absent text, address, a recording's element or condition) was
+    /// not met in time.
+    ExpectNotSeen,
+    /// An `email` step's message did not arrive in time.
+    MailNeverCame,
+    /// The message arrived, without the link the step follows.
+    MailWithoutLink,
+    /// The scenario has an `email` step and no mail source to read it from.
+    NoInbox,
+    /// The browser crashed or was closed.
+    BrowserGone,
+    /// The page crashed the browser's renderer.
+    RendererCrashed,
+    /// The browser answered a command with an error.
+    BrowserError,
+    /// Written by a nocall that did not record why (or by a newer one, with a kind this
+    /// one does not know).
+    #[serde(other)]
+    Unrecorded,
+}
+
+impl FailureKind {
+    /// How a journey ends on it: blocked when the portal stopped the user, error when
+    /// nocall could not run the step (the browser died, the portal was not there at all,
+    /// the scenario cannot receive mail).
+    pub fn journey_status(self) -> JourneyStatus {
+        match self {
+            FailureKind::PortalUnreachable
+            | FailureKind::NoInbox
+            | FailureKind::BrowserGone
+            | FailureKind::RendererCrashed
+            | FailureKind::BrowserError => JourneyStatus::Error,
+            _ => JourneyStatus::Blocked,
+        }
+    }
+}
+
+/// [`Outcome`] as stored, including traces written before failures had a kind.
+#[derive(Deserialize)]
+#[serde(tag = "result", rename_all = "lowercase")]
+enum StoredOutcome {
+    Done,
+    Failed {
+        #[serde(default)]
+        kind: Option<FailureKind>,
+        reason: String,
+    },
+}
+
+impl From<StoredOutcome> for Outcome {
+    fn from(stored: StoredOutcome) -> Self {
+        match stored {
+            StoredOutcome::Done => Outcome::Done,
+            StoredOutcome::Failed { kind, reason } => Outcome::Failed {
+                kind: kind.unwrap_or_else(|| kind_before_kinds(&reason)),
+                reason,
+            },
+        }
+    }
+}
+
+/// The kind of a failure recorded before failures had one. Only the kind a check depends
+/// on is told from the words (the mail that never came, whose reason has always started
+/// this way), so a saved trace audits as it did when it was written.
+fn kind_before_kinds(reason: &str) -> FailureKind {
+    if reason.starts_with("no message to ") {
+        FailureKind::MailNeverCame
+    } else {
+        FailureKind::Unrecorded
     }
 }
 
@@ -246,6 +345,23 @@ pub fn url_path(raw: &str) -> String {
             None => u.path().to_string(),
         },
         Err(_) => raw.to_string(),
+    }
+}
+
+/// The standard reason phrase of an HTTP status ("Not Found" for 404), from the HTTP
+/// crate's table; `None` for a code it does not name.
+pub fn reason_phrase(code: u16) -> Option<&'static str> {
+    reqwest::StatusCode::from_u16(code)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+}
+
+/// An HTTP status as people read it: `404 Not Found`, or the bare code when it has no
+/// standard phrase.
+pub fn status_text(code: u16) -> String {
+    match reason_phrase(code) {
+        Some(reason) => format!("{code} {reason}"),
+        None => code.to_string(),
     }
 }
 
@@ -451,5 +567,73 @@ impl Trace {
             .filter(|s| s.index < index)
             .rev()
             .find_map(|s| s.page.as_ref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(json: &str) -> Outcome {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn a_failure_keeps_its_kind_through_json() {
+        let failed = Outcome::Failed {
+            kind: FailureKind::PageStatus,
+            reason: "http://h/x answered 404 Not Found".into(),
+        };
+        let json = serde_json::to_string(&failed).unwrap();
+        assert_eq!(
+            json,
+            r#"{"result":"failed","kind":"page-status","reason":"http://h/x answered 404 Not Found"}"#
+        );
+        assert_eq!(outcome(&json), failed);
+        assert_eq!(outcome(r#"{"result":"done"}"#), Outcome::Done);
+    }
+
+    #[test]
+    fn traces_written_before_kinds_still_load_and_audit_as_they_did() {
+        assert_eq!(
+            outcome(
+                r#"{"result":"failed","reason":"no message to pat@example.test arrived within 3s (reading SMTP 127.0.0.1:1)"}"#
+            ),
+            Outcome::Failed {
+                kind: FailureKind::MailNeverCame,
+                reason:
+                    "no message to pat@example.test arrived within 3s (reading SMTP 127.0.0.1:1)"
+                        .into(),
+            }
+        );
+        assert_eq!(
+            outcome(r#"{"result":"failed","reason":"the text \"Welcome\" is not visible"}"#),
+            Outcome::Failed {
+                kind: FailureKind::Unrecorded,
+                reason: "the text \"Welcome\" is not visible".into(),
+            }
+        );
+        // A kind from a newer nocall is not a reason to refuse the trace.
+        assert_eq!(
+            outcome(r#"{"result":"failed","kind":"covered","reason":"r"}"#),
+            Outcome::Failed {
+                kind: FailureKind::Unrecorded,
+                reason: "r".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn only_failures_of_nocall_or_the_browser_end_a_journey_as_an_error() {
+        assert_eq!(
+            FailureKind::MailNeverCame.journey_status(),
+            JourneyStatus::Blocked
+        );
+        assert_eq!(
+            FailureKind::PortalUnreachable.journey_status(),
+            JourneyStatus::Error
+        );
+        assert_eq!(status_text(404), "404 Not Found");
+        assert_eq!(status_text(599), "599");
     }
 }

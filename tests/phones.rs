@@ -15,7 +15,7 @@ use base64::Engine;
 use nocall::checks::{Audit, audit};
 use nocall::config::{Config, PhoneLookup, Phones};
 use nocall::finding::Kind;
-use nocall::phones::{Verdict, numbers_of};
+use nocall::phones::{Reachability, numbers_of};
 use nocall::probe::lookup::lookup_all;
 use nocall::probe::status::{LineStatus, Probes};
 use nocall::trace::{Link, PageState, StepTrace, Trace};
@@ -191,8 +191,8 @@ fn directory_first_then_the_provider_over_http() {
     assert_eq!(status["+13125550000"], LineStatus::Unknown);
     assert_eq!(status["+18024437165"], LineStatus::Unknown);
     assert!(matches!(
-        probes.verdict("+14155552671"),
-        Verdict::Dead { .. }
+        probes.reachability("+14155552671"),
+        Reachability::Dead { .. }
     ));
     assert_eq!(
         probes.unverified(&numbers),

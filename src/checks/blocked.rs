@@ -18,7 +18,7 @@ impl Check for JourneyBlocked {
             .filter(|t| t.status == JourneyStatus::Blocked)
             .filter_map(|t| {
                 let step = t.steps.iter().find(|s| !s.outcome.is_done())?;
-                let Outcome::Failed { reason } = &step.outcome else {
+                let Outcome::Failed { reason, .. } = &step.outcome else {
                     return None;
                 };
                 let page = step.page.as_ref().or_else(|| t.page_before(step.index));
@@ -93,6 +93,7 @@ mod tests {
         let t = [trace(
             JourneyStatus::Blocked,
             Outcome::Failed {
+                kind: crate::trace::FailureKind::ExpectNotSeen,
                 reason: "\"Welcome\" is not on the page".into(),
             },
         )];

@@ -17,7 +17,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::labels::{Findings, blocked_on_page, capitalised, clip, page_of};
+use super::common::{Findings, blocked_on_page, capitalised, clip, page_of};
 use super::{Audit, Check};
 use crate::finding::{Finding, Kind};
 use crate::normalize::{near_match, normalize};
@@ -396,8 +396,8 @@ fn closing_quote(open: char) -> Option<char> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::labels::testkit::*;
     use super::*;
+    use crate::checks::testkit::*;
     use crate::config::Config;
 
     fn targets(text: &str) -> Vec<String> {

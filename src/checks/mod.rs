@@ -2,7 +2,8 @@
 //!
 //! A check never touches the browser or the network; what it needs from the network was
 //! probed beforehand and arrives in [`Audit::probes`]. Adding a check is one module and one
-//! line in [`all`].
+//! line in [`all`]; helpers every check uses are in `common`, hand-built traces for their
+//! tests in `testkit`, and `stories` runs every check over the example portal's stories.
 
 use crate::config::Config;
 use crate::finding::Finding;
@@ -10,12 +11,17 @@ use crate::probe::status::Probes;
 use crate::trace::Trace;
 
 mod blocked;
+mod common;
 mod instructions;
 mod labels;
 mod links;
 mod phones;
 mod recovery;
+#[cfg(test)]
+mod stories;
 mod support_only;
+#[cfg(test)]
+mod testkit;
 
 /// Everything a check may look at.
 pub struct Audit<'a> {

@@ -19,11 +19,11 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::labels::{Findings, blocked_on_page, clip};
+use super::common::{Findings, blocked_on_page, clip};
 use super::{Audit, Check};
 use crate::finding::{Finding, Kind};
 use crate::phones::find::fiction_range;
-use crate::phones::{FoundPhone, Place, Verdict, locate, places};
+use crate::phones::{FoundPhone, Place, Reachability, locate, places};
 use crate::probe::status::PhoneProbes;
 use crate::trace::url_path;
 
@@ -101,7 +101,7 @@ fn check_place(place: &Place<'_>, probes: &PhoneProbes, lines: &SupportLines, ou
                 }
                 let covered = [&shown.e164, &dials.e164]
                     .iter()
-                    .any(|n| probes.verdict(n) != Verdict::Unverified);
+                    .any(|n| probes.reachability(n) != Reachability::Unverified);
                 if !covered {
                     message.push_str(
                         " Neither number is in the phone directory or a lookup, so whether \
@@ -150,9 +150,9 @@ fn check_place(place: &Place<'_>, probes: &PhoneProbes, lines: &SupportLines, ou
             s.at.as_ref()
                 .map(|at| lines.elsewhere(place, at.clone(), e164))
                 .unwrap_or_default();
-        let verdict = probes.verdict(e164);
-        match &verdict {
-            Verdict::Dead { by } => {
+        let known = probes.reachability(e164);
+        match &known {
+            Reachability::Dead { by } => {
                 let message = format!(
                     "{}{written} is {by}: a user who calls it gets no answer.{elsewhere}",
                     shows(place)
@@ -163,7 +163,7 @@ fn check_place(place: &Place<'_>, probes: &PhoneProbes, lines: &SupportLines, ou
                         .excerpt(excerpt.clone()),
                 ));
             }
-            Verdict::Live {
+            Reachability::Live {
                 hours: Some(hours),
                 by,
             } => {
@@ -183,11 +183,11 @@ fn check_place(place: &Place<'_>, probes: &PhoneProbes, lines: &SupportLines, ou
                     ));
                 }
             }
-            Verdict::Live { hours: None, .. } | Verdict::Unverified => {}
+            Reachability::Live { hours: None, .. } | Reachability::Unverified => {}
         }
         // Support's word that a line is live or dead settles it; a mismatched link is
         // already one finding.
-        if verdict != Verdict::Unverified || in_mismatch.contains(*e164) {
+        if known != Reachability::Unverified || in_mismatch.contains(*e164) {
             continue;
         }
         let problem = if let Some(range) = fiction_range(e164) {
@@ -386,8 +386,8 @@ fn line_label(text: &str, at: Range<usize>) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::labels::testkit::{click, failed_expect, open, page, trace};
     use super::*;
+    use crate::checks::testkit::{click, failed_expect, open, page, trace};
     use crate::config::Config;
     use crate::phones::Directory;
     use crate::probe::status::{LineStatus, LookupAnswer, Probes};

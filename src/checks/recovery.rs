@@ -10,9 +10,10 @@ use std::collections::HashSet;
 
 use super::{Audit, Check};
 use crate::finding::{Finding, Kind};
-use crate::mail::MISSING_PREFIX;
 use crate::probe::status::{MailLinkStatus, Probes};
-use crate::trace::{JourneyStatus, Mail, MailLink, Outcome, PageState, StepKind, StepTrace, Trace};
+use crate::trace::{
+    FailureKind, JourneyStatus, Mail, MailLink, Outcome, PageState, StepKind, StepTrace, Trace,
+};
 
 pub struct Recovery;
 
@@ -38,12 +39,13 @@ fn email_missing(t: &Trace) -> Vec<Finding> {
         .iter()
         .filter(|s| s.kind == StepKind::Email)
         .filter_map(|s| {
-            let Outcome::Failed { reason } = &s.outcome else {
+            let Outcome::Failed {
+                kind: FailureKind::MailNeverCame,
+                reason,
+            } = &s.outcome
+            else {
                 return None;
             };
-            if !reason.starts_with(MISSING_PREFIX) {
-                return None;
-            }
             let page = t.page_before(s.index);
             let url = page
                 .map(|p| p.url.clone())
@@ -85,7 +87,7 @@ fn dead_end(t: &Trace) -> Option<Finding> {
         .and_then(|i| t.steps.iter().find(|s| s.index == i))
         .or_else(|| t.steps.iter().find(|s| !s.outcome.is_done()))?;
     let reason = match &step.outcome {
-        Outcome::Failed { reason } => reason.clone(),
+        Outcome::Failed { reason, .. } => reason.clone(),
         Outcome::Done => t.reason.clone().unwrap_or_default(),
     };
     // The page the user is left on: the stuck step's own, else the last one before it.
@@ -473,8 +475,9 @@ mod tests {
         }
     }
 
-    fn failed(reason: &str) -> Outcome {
+    fn failed(kind: FailureKind, reason: &str) -> Outcome {
         Outcome::Failed {
+            kind,
             reason: reason.into(),
         }
     }
@@ -509,7 +512,10 @@ mod tests {
         let mut expect = step(4, "expect text \"Check your e-mail\"", None);
         expect.kind = StepKind::Expect;
         if status == JourneyStatus::Blocked {
-            expect.outcome = failed("\"Check your e-mail\" is not on the page");
+            expect.outcome = failed(
+                FailureKind::ExpectNotSeen,
+                "\"Check your e-mail\" is not on the page",
+            );
         }
         Trace {
             scenario: "forgot password".into(),
@@ -603,7 +609,7 @@ mod tests {
             ],
             ..Trace::default()
         };
-        t.steps[1].outcome = failed("no control named \"Continue\"");
+        t.steps[1].outcome = failed(FailureKind::ControlMissing, "no control named \"Continue\"");
         let found = run(&[t], &Probes::default());
         assert_eq!(found.len(), 1);
         assert!(
@@ -648,7 +654,10 @@ mod tests {
             ],
             ..Trace::default()
         };
-        t.steps[3].outcome = failed("\"Check your inbox\" is not on the page");
+        t.steps[3].outcome = failed(
+            FailureKind::ExpectNotSeen,
+            "\"Check your inbox\" is not on the page",
+        );
         let found = run(&[t.clone()], &Probes::default());
         assert_eq!(found.len(), 1);
         let m = &found[0].message;
@@ -731,6 +740,7 @@ mod tests {
     #[test]
     fn email_missing_quotes_the_promise() {
         let t = waited(failed(
+            FailureKind::MailNeverCame,
             "no message to pat@example.test arrived within 30s (reading SMTP 127.0.0.1:2525)",
         ));
         let found: Vec<Finding> = run(&[t], &Probes::default())
@@ -755,7 +765,10 @@ mod tests {
 
     #[test]
     fn email_steps_failing_otherwise_are_not_email_missing() {
-        let t = waited(failed("the message has no link containing \"Reset\""));
+        let t = waited(failed(
+            FailureKind::MailWithoutLink,
+            "the message has no link containing \"Reset\"",
+        ));
         assert!(
             run(&[t], &Probes::default())
                 .iter()

@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::labels::{Findings, blocked_on_page, capitalised, clip, is_user_field, page_of};
+use super::common::{Findings, blocked_on_page, capitalised, clip, is_user_field, page_of};
 use super::{Audit, Check};
 use crate::finding::{Finding, Kind};
 use crate::normalize::{normalize, words};
@@ -245,8 +245,8 @@ fn sentences(line: &str) -> Vec<&str> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::labels::testkit::*;
     use super::*;
+    use crate::checks::testkit::*;
 
     const WEB_PIN: &str = "BridgeLine Conferencing\nHome\nLog in\nRegister\nWeb PIN required\nWeb PINs are issued by Technical Support. Please call 1-800-555-0199 to receive your Web PIN.\n© BridgeLine";
 

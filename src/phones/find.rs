@@ -700,7 +700,7 @@ fn find(text: &str, region: &str, assume_phone: bool) -> Vec<FoundPhone> {
             i += 1;
             continue;
         };
-        if let Some(phone) = judge(text, &cand, region, assume_phone) {
+        if let Some(phone) = pick_reading(text, &cand, region, assume_phone) {
             found.push(phone);
         }
         i = end.max(i + 1);
@@ -719,7 +719,12 @@ struct Choice {
 /// Picks the reading of a candidate: the whole of it when that is a number; else the
 /// longest valid part split at spaces (`0800 123 4567 24/7`); else the whole as an invalid
 /// number when the words around it say it is one.
-fn judge(text: &str, cand: &Candidate, region: &str, assume_phone: bool) -> Option<FoundPhone> {
+fn pick_reading(
+    text: &str,
+    cand: &Candidate,
+    region: &str,
+    assume_phone: bool,
+) -> Option<FoundPhone> {
     let n = cand.pieces.len();
     if n > MAX_PIECES {
         return None;

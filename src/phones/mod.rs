@@ -25,7 +25,7 @@ use crate::trace::Trace;
 
 /// What is known about whether a number is answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict<'a> {
+pub enum Reachability<'a> {
     /// Listed as disconnected, or the provider says it is not live. `by` says who, in
     /// words that fit after "is": "listed as disconnected in the phone directory (…)".
     Dead { by: String },
@@ -39,7 +39,7 @@ pub enum Verdict<'a> {
 // number is phone knowledge, so it sits here beside the verdict.
 impl PhoneProbes {
     /// The directory first (support's own word), then the lookup.
-    pub fn verdict(&self, e164: &str) -> Verdict<'_> {
+    pub fn reachability(&self, e164: &str) -> Reachability<'_> {
         if let Some((dir, entry)) = self
             .directory
             .as_ref()
@@ -47,24 +47,24 @@ impl PhoneProbes {
         {
             let cite = dir.cite(entry);
             return match entry.status {
-                LineState::Disconnected => Verdict::Dead {
+                LineState::Disconnected => Reachability::Dead {
                     by: format!("listed as disconnected in the phone directory ({cite})"),
                 },
-                LineState::Live => Verdict::Live {
+                LineState::Live => Reachability::Live {
                     hours: Some(entry.hours.as_str()).filter(|h| !h.trim().is_empty()),
                     by: format!("the phone directory ({cite})"),
                 },
             };
         }
         match self.lookups.get(e164) {
-            Some(a) if a.status == LineStatus::NotLive => Verdict::Dead {
+            Some(a) if a.status == LineStatus::NotLive => Reachability::Dead {
                 by: format!("not live according to the lookup provider (\"{}\")", a.said),
             },
-            Some(a) if a.status == LineStatus::Live => Verdict::Live {
+            Some(a) if a.status == LineStatus::Live => Reachability::Live {
                 hours: None,
                 by: "the lookup provider".to_string(),
             },
-            _ => Verdict::Unverified,
+            _ => Reachability::Unverified,
         }
     }
 
@@ -73,7 +73,7 @@ impl PhoneProbes {
     pub fn unverified<'n>(&self, numbers: &'n [String]) -> Vec<&'n str> {
         numbers
             .iter()
-            .filter(|n| self.verdict(n) == Verdict::Unverified)
+            .filter(|n| self.reachability(n) == Reachability::Unverified)
             .map(String::as_str)
             .collect()
     }
@@ -440,7 +440,7 @@ mod tests {
     }
 
     #[test]
-    fn verdicts_prefer_the_directory_then_the_lookup() {
+    fn reachability_prefers_the_directory_then_the_lookup() {
         let dir = Directory::parse(
             "number,status,hours\n+14155552671,disconnected,\n+18005550199,live,Mon-Fri 9-5\n",
             std::path::Path::new("support-phones.csv"),
@@ -460,24 +460,27 @@ mod tests {
             LookupAnswer::new(LineStatus::NotLive, "inactive"),
         );
         assert_eq!(
-            probes.verdict("+14155552671"),
-            Verdict::Dead {
+            probes.reachability("+14155552671"),
+            Reachability::Dead {
                 by: "listed as disconnected in the phone directory (support-phones.csv, line 2)"
                     .into()
             }
         );
         assert!(matches!(
-            probes.verdict("+18005550199"),
-            Verdict::Live {
+            probes.reachability("+18005550199"),
+            Reachability::Live {
                 hours: Some("Mon-Fri 9-5"),
                 ..
             }
         ));
         assert!(matches!(
-            probes.verdict("+12127365000"),
-            Verdict::Dead { .. }
+            probes.reachability("+12127365000"),
+            Reachability::Dead { .. }
         ));
-        assert_eq!(probes.verdict("+16502530000"), Verdict::Unverified);
+        assert_eq!(
+            probes.reachability("+16502530000"),
+            Reachability::Unverified
+        );
         let numbers = ["+16502530000".to_string(), "+18005550199".to_string()];
         assert_eq!(probes.unverified(&numbers), ["+16502530000"]);
     }

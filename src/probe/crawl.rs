@@ -17,7 +17,8 @@ use url::Url;
 
 use super::Session;
 use super::links::engine::{Engine, Fetched};
-use super::links::{self, LinkOptions, status_text};
+use super::links::{self, LinkOptions};
+use crate::trace::status_text;
 use crate::trace::{Control, Form, JourneyStatus, Link, PageState, StepKind, StepTrace, Trace};
 
 /// How far a crawl goes.

@@ -23,7 +23,7 @@ use url::Url;
 
 use super::Session;
 use super::status::{Cause, LinkResults, LinkStatus, LinkVerdict};
-use crate::trace::Trace;
+use crate::trace::{Trace, status_text};
 use engine::{Engine, Fetched};
 
 /// How links are probed.
@@ -376,17 +376,6 @@ fn mailto(raw: &str) -> LinkStatus {
             Cause::Address,
             format!("\"{}\" is not a valid e-mail address", bad.join(", ")),
         )
-    }
-}
-
-/// "404 Not Found"; "999" for codes with no standard reason.
-pub(crate) fn status_text(code: u16) -> String {
-    match reqwest::StatusCode::from_u16(code)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-    {
-        Some(reason) => format!("{code} {reason}"),
-        None => code.to_string(),
     }
 }
 

@@ -427,8 +427,8 @@ mod tests {
         let probes = lookup_all(&["+14155552671".into()], &cfg, &|_| None);
         assert!(probes.errors.is_empty());
         assert!(matches!(
-            probes.verdict("+14155552671"),
-            crate::phones::Verdict::Dead { .. }
+            probes.reachability("+14155552671"),
+            crate::phones::Reachability::Dead { .. }
         ));
         let broken = Phones {
             directory: Some("/nonexistent/phones.csv".into()),

@@ -114,7 +114,7 @@ pub fn probe_all(traces: &[Trace], config: &Config, options: &ProbeOptions) -> P
             let Some(href) = &s.followed else { continue };
             let (ok, detail) = match &s.outcome {
                 StepOutcome::Done => (true, String::new()),
-                StepOutcome::Failed { reason } => (false, reason.clone()),
+                StepOutcome::Failed { reason, .. } => (false, reason.clone()),
             };
             probes.mail_links.insert(
                 href.clone(),

@@ -174,6 +174,7 @@ mod tests {
                 step(
                     3,
                     Outcome::Failed {
+                        kind: crate::trace::FailureKind::ExpectNotSeen,
                         reason: "no \"Welcome\"".into(),
                     },
                 ),

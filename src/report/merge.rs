@@ -4,62 +4,30 @@
 //! becomes one, its occurrences, reach, calls and cost summed — the ranking's own rule for a
 //! problem met in several journeys.
 
-use std::collections::BTreeMap;
-
 use super::Report;
-use crate::finding::Finding;
+use crate::finding::{Finding, merge_by_id};
+use crate::rank::sort_by_calls;
 
 /// Merges reports; `None` when there are none.
 pub fn merge(reports: Vec<Report>) -> Option<Report> {
-    let mut iter = reports.into_iter();
-    let mut out = iter.next()?;
-    let mut by_id: BTreeMap<String, usize> = out
-        .findings
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.id.clone(), i))
-        .collect();
-    for r in iter {
-        out.scenarios.extend(r.scenarios);
-        for f in r.findings {
-            match by_id.get(&f.id) {
-                Some(&i) => {
-                    if let Some(existing) = out.findings.get_mut(i) {
-                        absorb(existing, f);
-                    }
-                }
-                None => {
-                    by_id.insert(f.id.clone(), out.findings.len());
-                    out.findings.push(f);
-                }
-            }
-        }
+    let first = reports.first()?;
+    let (browser, currency) = (first.browser.clone(), first.summary.currency.clone());
+    let mut scenarios = Vec::new();
+    let mut findings = Vec::new();
+    for r in reports {
+        scenarios.extend(r.scenarios);
+        findings.extend(r.findings);
     }
-    out.findings.sort_by(|a, b| {
-        b.est_calls_per_month
-            .total_cmp(&a.est_calls_per_month)
-            .then(a.severity.cmp(&b.severity))
-            .then(a.id.cmp(&b.id))
-    });
-    let traces: Vec<crate::trace::Trace> = Vec::new();
-    let mut fresh = Report::new(
-        &traces,
-        &[],
-        std::mem::take(&mut out.findings),
-        &out.summary.currency,
-    );
-    fresh.scenarios = std::mem::take(&mut out.scenarios);
-    let count =
-        |s: crate::trace::JourneyStatus| fresh.scenarios.iter().filter(|x| x.status == s).count();
-    fresh.summary.scenarios = fresh.scenarios.len();
-    fresh.summary.completed = count(crate::trace::JourneyStatus::Completed);
-    fresh.summary.blocked = count(crate::trace::JourneyStatus::Blocked);
-    fresh.summary.errors = count(crate::trace::JourneyStatus::Error);
-    fresh.browser = out.browser;
-    Some(fresh)
+    let mut findings = merge_by_id(findings, add_shard);
+    sort_by_calls(&mut findings);
+    let mut merged = Report::of(scenarios, findings, &currency);
+    merged.browser = browser;
+    Some(merged)
 }
 
-fn absorb(into: &mut Finding, other: Finding) {
+/// Folds another shard's finding of the same problem into this one: its journeys are other
+/// journeys, so their reach, calls and cost add up.
+fn add_shard(into: &mut Finding, other: Finding) {
     into.blocking |= other.blocking;
     into.on_path |= other.on_path;
     into.severity = into.severity.min(other.severity);

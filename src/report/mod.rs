@@ -19,6 +19,7 @@ use std::path::{Component, Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::finding::Finding;
+use crate::rank::round2;
 use crate::trace::{JourneyStatus, Outcome, Trace};
 
 pub const SCHEMA: &str = "nocall-report/1";
@@ -46,6 +47,23 @@ pub struct Summary {
     pub est_calls_per_month: f64,
     pub est_cost_per_month: f64,
     pub currency: String,
+}
+
+impl Summary {
+    /// How the journeys ended and what the findings add up to.
+    pub fn of(scenarios: &[ScenarioResult], findings: &[Finding], currency: &str) -> Summary {
+        let count = |s: JourneyStatus| scenarios.iter().filter(|r| r.status == s).count();
+        Summary {
+            scenarios: scenarios.len(),
+            completed: count(JourneyStatus::Completed),
+            blocked: count(JourneyStatus::Blocked),
+            errors: count(JourneyStatus::Error),
+            findings: findings.len(),
+            est_calls_per_month: round2(findings.iter().map(|f| f.est_calls_per_month).sum()),
+            est_cost_per_month: round2(findings.iter().map(|f| f.est_cost_per_month).sum()),
+            currency: currency.to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -91,17 +109,6 @@ impl Report {
         findings: Vec<Finding>,
         currency: &str,
     ) -> Report {
-        let count = |s: JourneyStatus| traces.iter().filter(|t| t.status == s).count();
-        let summary = Summary {
-            scenarios: traces.len(),
-            completed: count(JourneyStatus::Completed),
-            blocked: count(JourneyStatus::Blocked),
-            errors: count(JourneyStatus::Error),
-            findings: findings.len(),
-            est_calls_per_month: round2(findings.iter().map(|f| f.est_calls_per_month).sum()),
-            est_cost_per_month: round2(findings.iter().map(|f| f.est_cost_per_month).sum()),
-            currency: currency.to_string(),
-        };
         let scenarios = traces
             .iter()
             .enumerate()
@@ -128,7 +135,7 @@ impl Report {
                         }
                         .into(),
                         reason: match &s.outcome {
-                            Outcome::Failed { reason } => Some(reason.clone()),
+                            Outcome::Failed { reason, .. } => Some(reason.clone()),
                             Outcome::Done => None,
                         },
                         url: s.page.as_ref().map(|p| p.url.clone()),
@@ -139,11 +146,16 @@ impl Report {
                     .collect(),
             })
             .collect();
+        Report::of(scenarios, findings, currency)
+    }
+
+    /// The report of journeys already summed up (merged shards), its summary counted anew.
+    pub fn of(scenarios: Vec<ScenarioResult>, findings: Vec<Finding>, currency: &str) -> Report {
         Report {
             schema: SCHEMA.to_string(),
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
             browser: None,
-            summary,
+            summary: Summary::of(&scenarios, &findings, currency),
             scenarios,
             findings,
         }
@@ -188,12 +200,6 @@ pub trait Format {
     fn render(&self, report: &Report) -> String;
 }
 
-/// The format called `name`, for a run that wrote to the default output folder
-/// (`nocall-out`). With `--out`, call [`format_in`]: the HTML report reads screenshots there.
-pub fn format(name: &str) -> Option<Box<dyn Format>> {
-    format_in(name, Path::new("nocall-out"))
-}
-
 /// The format called `name`, if there is one. `out_dir` is the run's output folder, where
 /// the HTML report finds the screenshots it inlines.
 pub fn format_in(name: &str, out_dir: &Path) -> Option<Box<dyn Format>> {
@@ -210,7 +216,7 @@ pub fn format_in(name: &str, out_dir: &Path) -> Option<Box<dyn Format>> {
     }
 }
 
-/// Names accepted by [`format`] for files.
+/// Names accepted by [`format_in`] for files.
 pub const FILE_FORMATS: &[&str] = &["json", "junit", "sarif", "html", "markdown"];
 
 /// `rel` (a path the report gives, relative to the run's output folder) under `out_dir`, if
@@ -234,8 +240,4 @@ pub(crate) fn page_path(url: &str) -> String {
     url::Url::parse(url)
         .map(|u| u.path().to_string())
         .unwrap_or_else(|_| url.to_string())
-}
-
-fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0 + 0.0
 }

@@ -215,16 +215,6 @@ impl Connection {
         })
     }
 
-    /// Sends a command without waiting for its reply.
-    pub fn fire(&self, session: Option<&str>, method: &str, params: Value) {
-        let id = self.shared.next_id.fetch_add(1, Ordering::SeqCst);
-        let mut message = json!({"id": id, "method": method, "params": params});
-        if let Some(s) = session {
-            message["sessionId"] = Value::String(s.to_string());
-        }
-        let _ = send(&self.shared, &message);
-    }
-
     /// Routes a session's events to the returned channel.
     pub fn subscribe(&self, session: &str) -> Receiver<Event> {
         let (tx, rx) = mpsc::channel();

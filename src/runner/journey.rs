@@ -21,7 +21,10 @@ use crate::mail::{self, MailSource};
 use crate::scenario::recorder::{self, Selector};
 use crate::scenario::{Action, EmailStep, Expectation, Scenario, Step, Value as StepValue};
 use crate::secrets::Secrets;
-use crate::trace::{Clicked, Filled, FoundBy, HoldInfo, JourneyStatus, Outcome, StepTrace, Trace};
+use crate::trace::{
+    Clicked, FailureKind, Filled, FoundBy, HoldInfo, JourneyStatus, Outcome, StepTrace, Trace,
+    status_text,
+};
 
 /// How long an `expect` lets the page's own scripts bring the text in.
 const EXPECT_GRACE_MS: u64 = 500;
@@ -65,21 +68,41 @@ fn empty_trace(s: &Scenario) -> Trace {
     }
 }
 
-/// Why a step failed, and whether it is the portal's doing (blocked) or ours (error).
-enum StepError {
-    Blocked(String),
-    Broken(String),
+/// Why a step failed. Its kind also says whether it is the portal's doing (blocked) or
+/// ours (error).
+struct StepError {
+    kind: FailureKind,
+    reason: String,
+}
+
+impl StepError {
+    fn new(kind: FailureKind, reason: impl Into<String>) -> Self {
+        StepError {
+            kind,
+            reason: reason.into(),
+        }
+    }
+
+    fn status(&self) -> JourneyStatus {
+        self.kind.journey_status()
+    }
 }
 
 impl From<CdpError> for StepError {
     fn from(e: CdpError) -> Self {
         match e {
-            CdpError::Closed => StepError::Broken("the browser crashed or was closed".into()),
-            CdpError::Timeout { after, .. } => StepError::Blocked(format!(
-                "the page stopped responding (nothing for {})",
-                human_duration(after)
-            )),
-            other => StepError::Broken(other.to_string()),
+            CdpError::Closed => StepError::new(
+                FailureKind::BrowserGone,
+                "the browser crashed or was closed",
+            ),
+            CdpError::Timeout { after, .. } => StepError::new(
+                FailureKind::Unresponsive,
+                format!(
+                    "the page stopped responding (nothing for {})",
+                    human_duration(after)
+                ),
+            ),
+            other => StepError::new(FailureKind::BrowserError, other.to_string()),
         }
     }
 }
@@ -87,12 +110,14 @@ impl From<CdpError> for StepError {
 impl From<WaitError> for StepError {
     fn from(e: WaitError) -> Self {
         match e {
-            WaitError::Timeout(_) => {
-                StepError::Blocked("the page did not finish loading in time".into())
-            }
-            WaitError::Crashed => {
-                StepError::Broken("the page crashed the browser's renderer".into())
-            }
+            WaitError::Timeout(_) => StepError::new(
+                FailureKind::LoadTimeout,
+                "the page did not finish loading in time",
+            ),
+            WaitError::Crashed => StepError::new(
+                FailureKind::RendererCrashed,
+                "the page crashed the browser's renderer",
+            ),
             WaitError::Cdp(c) => c.into(),
         }
     }
@@ -182,7 +207,9 @@ pub fn run(
         j.page.mark();
         let result = j.perform(step, &mut st);
         st.timings.action_ms = t0.elapsed().as_millis() as u64;
-        let broken = matches!(result, Err(StepError::Broken(_)));
+        let broken = result
+            .as_ref()
+            .is_err_and(|e| e.status() == JourneyStatus::Error);
         // An `expect` or `wait` that saw no navigation and no change to the page shows the
         // user what the last step showed: that record (and screenshot) stands.
         let unchanged = !broken
@@ -197,7 +224,10 @@ pub fn run(
             // A page left stuck gets a short recording; a healthy one the time any call has.
             // A load that never finished is stopped first, so what is recorded is what the
             // user was left looking at, not a wait on the hung load.
-            let within = if matches!(result, Err(StepError::Blocked(_))) {
+            let within = if result
+                .as_ref()
+                .is_err_and(|e| e.status() == JourneyStatus::Blocked)
+            {
                 if j.page.is_loading() {
                     j.page.stop_loading();
                 }
@@ -217,6 +247,7 @@ pub fn run(
                     j.last = None;
                     if matches!(e, CdpError::Closed) && result.is_ok() {
                         st.outcome = Outcome::Failed {
+                            kind: FailureKind::BrowserGone,
                             reason: "the browser crashed or was closed".into(),
                         };
                         trace.status = JourneyStatus::Error;
@@ -236,17 +267,13 @@ pub fn run(
         }
         let waited = j.page.waited().saturating_sub(waited_before);
         st.timings.own_us = t0.elapsed().saturating_sub(waited).as_micros() as u64;
-        let stop = match result {
-            Ok(()) => None,
-            Err(StepError::Blocked(r)) => Some((JourneyStatus::Blocked, r)),
-            Err(StepError::Broken(r)) => Some((JourneyStatus::Error, r)),
-        };
-        if let Some((status, reason)) = stop {
-            let reason = secrets.mask(&reason).into_owned();
+        if let Err(failure) = result {
+            let reason = secrets.mask(&failure.reason).into_owned();
             st.outcome = Outcome::Failed {
+                kind: failure.kind,
                 reason: reason.clone(),
             };
-            trace.status = status;
+            trace.status = failure.status();
             trace.blocked_at_step = Some(index);
             trace.reason = Some(format!("step {index} ({}): {reason}", st.action));
             on_step(&st);
@@ -351,11 +378,12 @@ impl Journey<'_> {
                 Ok(rebase(&u, self.options.base_url.as_ref()).to_string())
             }
             Ok(u) => Ok(u.to_string()),
-            Err(_) => {
-                self.start.join(target).map(|u| u.to_string()).map_err(|e| {
-                    StepError::Blocked(format!("cannot make a URL of {target:?}: {e}"))
-                })
-            }
+            Err(_) => self.start.join(target).map(|u| u.to_string()).map_err(|e| {
+                StepError::new(
+                    FailureKind::BadAddress,
+                    format!("cannot make a URL of {target:?}: {e}"),
+                )
+            }),
         }
     }
 
@@ -364,10 +392,13 @@ impl Journey<'_> {
         match self.page.navigate(&url, self.timeout()) {
             Ok(()) => {}
             Err(WaitError::Timeout(_)) | Err(WaitError::Cdp(CdpError::Timeout { .. })) => {
-                return Err(StepError::Blocked(format!(
-                    "{url} did not finish loading within {}",
-                    human_duration(self.timeout())
-                )));
+                return Err(StepError::new(
+                    FailureKind::LoadTimeout,
+                    format!(
+                        "{url} did not finish loading within {}",
+                        human_duration(self.timeout())
+                    ),
+                ));
             }
             Err(e) => return Err(e.into()),
         }
@@ -387,9 +418,12 @@ impl Journey<'_> {
             .iter()
             .any(|e| err.contains(e));
             return Err(if self.loaded_once || !unreachable {
-                StepError::Blocked(reason)
+                StepError::new(FailureKind::LoadFailed, reason)
             } else {
-                StepError::Broken(format!("the portal could not be reached: {reason}"))
+                StepError::new(
+                    FailureKind::PortalUnreachable,
+                    format!("the portal could not be reached: {reason}"),
+                )
             });
         }
         self.loaded_once = true;
@@ -400,20 +434,19 @@ impl Journey<'_> {
     /// time a one-time link is opened, unless `--prefetch-check` asks for a scanner's view.
     fn email(&mut self, m: &EmailStep, st: &mut StepTrace) -> Result<(), StepError> {
         let Some(inbox) = self.inbox.clone() else {
-            return Err(StepError::Broken(
-                "the scenario has no `mail:` (smtp or maildir) to receive the message in".into(),
+            return Err(StepError::new(
+                FailureKind::NoInbox,
+                "the scenario has no `mail:` (smtp or maildir) to receive the message in",
             ));
         };
         let t0 = Instant::now();
         let message = inbox.wait_for(&m.to, m.subject.as_deref(), self.began, m.within);
         self.page.waited_for(t0.elapsed());
         let Some(message) = message else {
-            return Err(StepError::Blocked(mail::missing_reason(
-                &m.to,
-                m.subject.as_deref(),
-                m.within,
-                inbox.as_ref(),
-            )));
+            return Err(StepError::new(
+                FailureKind::MailNeverCame,
+                mail::missing_reason(&m.to, m.subject.as_deref(), m.within, inbox.as_ref()),
+            ));
         };
         st.mail = Some(self.mails.len());
         self.mails.push(mail::masked(&message, self.secrets));
@@ -423,10 +456,10 @@ impl Journey<'_> {
                 .as_deref()
                 .map(|f| format!(" whose text contains \"{f}\""))
                 .unwrap_or_default();
-            return Err(StepError::Blocked(format!(
-                "the message \"{}\" has no link{which}",
-                message.subject
-            )));
+            return Err(StepError::new(
+                FailureKind::MailWithoutLink,
+                format!("the message \"{}\" has no link{which}", message.subject),
+            ));
         };
         st.followed = Some(link.href.clone());
         st.clicked = Some(Clicked {
@@ -443,27 +476,31 @@ impl Journey<'_> {
         match self.page.navigate(&link.href, self.timeout()) {
             Ok(()) => {}
             Err(WaitError::Timeout(_)) | Err(WaitError::Cdp(CdpError::Timeout { .. })) => {
-                return Err(StepError::Blocked(format!(
-                    "the link in the message did not finish loading within {}",
-                    human_duration(self.timeout())
-                )));
+                return Err(StepError::new(
+                    FailureKind::LoadTimeout,
+                    format!(
+                        "the link in the message did not finish loading within {}",
+                        human_duration(self.timeout())
+                    ),
+                ));
             }
             Err(e) => return Err(e.into()),
         }
         if let Some(err) = self.page.load_error.clone() {
-            return Err(StepError::Blocked(format!(
-                "the link in the message could not be loaded ({err})"
-            )));
+            return Err(StepError::new(
+                FailureKind::LoadFailed,
+                format!("the link in the message could not be loaded ({err})"),
+            ));
         }
         self.check_status()
     }
 
     fn check_status(&self) -> Result<(), StepError> {
         match &self.page.document {
-            Some((status, url)) if *status >= 400 => Err(StepError::Blocked(format!(
-                "{url} answered {status} {}",
-                reason_phrase(*status)
-            ))),
+            Some((status, url)) if *status >= 400 => Err(StepError::new(
+                FailureKind::PageStatus,
+                format!("{url} answered {}", status_text(*status)),
+            )),
             _ => Ok(()),
         }
     }
@@ -503,7 +540,7 @@ impl Journey<'_> {
                     ));
                     continue;
                 }
-                Err(reason) => return Err(StepError::Blocked(reason)),
+                Err(reason) => return Err(StepError::new(FailureKind::FieldMissing, reason)),
             };
             let Some(field) = snap.page.fields.get(index) else {
                 continue;
@@ -629,11 +666,14 @@ impl Journey<'_> {
                 return Ok(());
             }
             if Instant::now() >= deadline {
-                return first.and(Err(StepError::Blocked(format!(
-                    "the recorded element ({}) did not appear within {}",
-                    selectors.join(" or "),
-                    human_duration(self.timeout())
-                ))));
+                return first.and(Err(StepError::new(
+                    FailureKind::ExpectNotSeen,
+                    format!(
+                        "the recorded element ({}) did not appear within {}",
+                        selectors.join(" or "),
+                        human_duration(self.timeout())
+                    ),
+                )));
             }
             // The element can only appear with a change to the document: wait in the page
             // for the next one. A navigation ends the wait with an error (its document is
@@ -670,10 +710,13 @@ impl Journey<'_> {
         if v.pointer("/result/value").and_then(Value::as_bool) == Some(true) {
             Ok(())
         } else {
-            Err(StepError::Blocked(format!(
-                "the page never met the recording's condition `{script}` within {}",
-                human_duration(self.timeout())
-            )))
+            Err(StepError::new(
+                FailureKind::ExpectNotSeen,
+                format!(
+                    "the page never met the recording's condition `{script}` within {}",
+                    human_duration(self.timeout())
+                ),
+            ))
         }
     }
 
@@ -685,7 +728,10 @@ impl Journey<'_> {
             .and_then(Value::as_str)
             .map(str::to_string)
             .ok_or_else(|| {
-                StepError::Blocked("the field left the page before it could be used".into())
+                StepError::new(
+                    FailureKind::ElementGone,
+                    "the field left the page before it could be used",
+                )
             })
     }
 
@@ -750,18 +796,22 @@ impl Journey<'_> {
                     .filter_map(Value::as_str)
                     .map(|s| format!("\"{s}\""))
                     .collect();
-                return Err(StepError::Blocked(format!(
-                    "\"{label}\" has no option \"{option}\"; it offers {}",
-                    list.join(", ")
-                )));
+                return Err(StepError::new(
+                    FailureKind::OptionMissing,
+                    format!(
+                        "\"{label}\" has no option \"{option}\"; it offers {}",
+                        list.join(", ")
+                    ),
+                ));
             }
             return Ok(());
         }
         if field.input_type == "radio" {
             let Some(radio) = locate::radio_in_group(&snap.page, index, option) else {
-                return Err(StepError::Blocked(format!(
-                    "\"{label}\" has no choice \"{option}\""
-                )));
+                return Err(StepError::new(
+                    FailureKind::OptionMissing,
+                    format!("\"{label}\" has no choice \"{option}\""),
+                ));
             };
             let node = snap.field_nodes.get(radio).copied().unwrap_or(0);
             self.click_node(node)?;
@@ -843,13 +893,13 @@ impl Journey<'_> {
             Ok(t) => t,
             Err(reason) if !selectors.is_empty() => {
                 let Some(backend) = self.find_by_selectors(selectors)? else {
-                    return Err(StepError::Blocked(reason));
+                    return Err(StepError::new(FailureKind::ControlMissing, reason));
                 };
                 let (backend, clicked) = clicked_by_node(&snap, backend, name);
                 st.clicked = Some(clicked);
                 return self.press(backend, name);
             }
-            Err(reason) => return Err(StepError::Blocked(reason)),
+            Err(reason) => return Err(StepError::new(FailureKind::ControlMissing, reason)),
         };
         let (backend, clicked) = match target {
             Target::Button(i) => {
@@ -887,19 +937,23 @@ impl Journey<'_> {
         match self.page.settle_after_input(self.deadline()) {
             Ok(()) => {}
             Err(WaitError::Timeout(_)) => {
-                return Err(StepError::Blocked(format!(
-                    "the page did not finish loading within {} after clicking \"{name}\"",
-                    human_duration(self.timeout())
-                )));
+                return Err(StepError::new(
+                    FailureKind::LoadTimeout,
+                    format!(
+                        "the page did not finish loading within {} after clicking \"{name}\"",
+                        human_duration(self.timeout())
+                    ),
+                ));
             }
             Err(e) => return Err(e.into()),
         }
         self.last_form = None;
         if self.page.navigated() {
             if let Some(err) = self.page.load_error.clone() {
-                return Err(StepError::Blocked(format!(
-                    "the next page could not be loaded ({err})"
-                )));
+                return Err(StepError::new(
+                    FailureKind::LoadFailed,
+                    format!("the next page could not be loaded ({err})"),
+                ));
             }
             self.check_status()?;
         }
@@ -944,16 +998,18 @@ impl Journey<'_> {
                 (_, Some(a)) => format!("expected \"{a}\" to be gone"),
                 _ => "the expected text is not there".to_string(),
             };
-            return Err(StepError::Blocked(format!(
-                "{what}; the page shows: \"{shown}\""
-            )));
+            return Err(StepError::new(
+                FailureKind::ExpectNotSeen,
+                format!("{what}; the page shows: \"{shown}\""),
+            ));
         }
         if let Some(part) = &e.url {
             let url = self.page.url()?;
             if !url.contains(part.as_str()) {
-                return Err(StepError::Blocked(format!(
-                    "expected the address to contain \"{part}\"; it is {url}"
-                )));
+                return Err(StepError::new(
+                    FailureKind::ExpectNotSeen,
+                    format!("expected the address to contain \"{part}\"; it is {url}"),
+                ));
             }
         }
         Ok(())
@@ -1093,24 +1149,6 @@ fn filled_record(
         unknown: value.unknown,
         secret: value.secret,
         url: url.to_string(),
-    }
-}
-
-fn reason_phrase(status: u16) -> &'static str {
-    match status {
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        408 => "Request Timeout",
-        410 => "Gone",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "",
     }
 }
 

@@ -184,11 +184,13 @@ pub enum MailSource {
     Maildir(PathBuf),
 }
 
+mod common;
 mod load;
 pub mod recorder;
 mod values;
 pub(crate) mod yaml;
-pub use load::{Env, discover, load_files, load_str, process_env};
+pub use load::{discover, load_files, load_str};
+pub use values::{Env, process_env};
 
 pub const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_EMAIL_WITHIN: Duration = Duration::from_secs(30);

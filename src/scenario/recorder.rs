@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use serde_json::{Map, Value as Json};
 
-use super::load::{Env, duration, holds};
-use super::values::Resolver;
+use super::common::{duration, holds};
+use super::values::{Env, Resolver};
 use super::yaml::{self, NumberRange, Problems};
 use super::{
     Action, DEFAULT_MONTHLY_USERS, DEFAULT_STEP_TIMEOUT, Expectation, Hold, Position, Scenario,

@@ -5,14 +5,22 @@
 //! (never below: the file reads top to bottom, and this rules out cycles). Anything built
 //! from `{env:…}` is secret, directly or through a hold, and its text is added to the
 //! run's [`Secrets`]. Errors carry a character offset into the value so the loader can
-//! point at the brace that is wrong. No I/O here beyond the injected environment.
+//! point at the brace that is wrong. No I/O here beyond the environment: injected, or the
+//! process's through [`process_env`].
 
 use std::collections::HashSet;
 
-use super::load::Env;
 use super::{Hold, Value};
 use crate::diagnostic::suggest;
 use crate::secrets::Secrets;
+
+/// Reads environment variables for `{env:NAME}`; a function so tests need not touch the process.
+pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// The process environment.
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
 
 /// One piece of a value as written.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,7 +11,8 @@
 
 use std::collections::BTreeSet;
 
-use super::{Findings, and_list, capitalised, page_phrase};
+use super::and_list;
+use crate::checks::common::{Findings, capitalised, page_phrase};
 use crate::checks::{Audit, Check};
 use crate::finding::{Finding, Kind, Occurrence};
 use crate::normalize::{contains_words, names_agree, normalize, same_label, words};
@@ -318,8 +319,8 @@ fn journeys(group: &[&Use<'_>]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testkit::*;
     use super::*;
+    use crate::checks::testkit::*;
     use crate::trace::{Field, PageState};
 
     fn login() -> PageState {

@@ -12,7 +12,8 @@
 
 use regex::RegexBuilder;
 
-use super::{Findings, blocked_on_page, capitalised, filled_field, is_user_field, page_of};
+use super::filled_field;
+use crate::checks::common::{Findings, blocked_on_page, capitalised, is_user_field, page_of};
 use crate::checks::{Audit, Check};
 use crate::finding::{Finding, Kind};
 use crate::normalize::{names_agree, words};
@@ -339,8 +340,8 @@ fn purpose_mismatch(f: &Field) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testkit::*;
     use super::*;
+    use crate::checks::testkit::*;
     use crate::config::Config;
 
     const CARD: &[&str] = &[

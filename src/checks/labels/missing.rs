@@ -9,7 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{Findings, clip, is_user_field, page_of};
+use crate::checks::common::{Findings, clip, is_user_field, page_of};
 use crate::checks::{Audit, Check};
 use crate::finding::{Finding, Kind};
 use crate::normalize::{contains_words, normalize, same_label, words};
@@ -245,8 +245,8 @@ fn duplicate_names(page: &PageState, fields: &[&Field], on: &str) -> Vec<Finding
 
 #[cfg(test)]
 mod tests {
-    use super::super::testkit::*;
     use super::*;
+    use crate::checks::testkit::*;
 
     fn findings_for(fields: Vec<Field>, orphans: Vec<OrphanLabel>) -> Vec<Finding> {
         let mut p = page("/register", "Register", "");

@@ -12,10 +12,8 @@
 
 use std::collections::HashSet;
 
-use super::{
-    Findings, blocked_on_page, capitalised, clip, filled_field, held, is_user_field, page_of,
-    spoken, with_article,
-};
+use super::{filled_field, held, spoken, with_article};
+use crate::checks::common::{Findings, blocked_on_page, capitalised, clip, is_user_field, page_of};
 use crate::checks::{Audit, Check};
 use crate::finding::{Finding, Kind};
 use crate::normalize::{contains_words, names_agree, normalize, words};
@@ -158,8 +156,8 @@ fn refusals(t: &Trace, page: &PageState) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testkit::*;
     use super::*;
+    use crate::checks::testkit::*;
 
     fn lost_card_page(text: &str) -> PageState {
         let mut p = page(

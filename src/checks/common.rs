@@ -1,0 +1,190 @@
+//! Helpers every check uses: one finding per id, how a person names a page, whether the
+//! journey was stuck there, and text cut to fit a message.
+//!
+//! Pure functions of recorded traces, like the checks themselves; nothing here decides
+//! whether something is a problem.
+
+use crate::finding::{Finding, merge_by_id};
+use crate::normalize::normalize;
+use crate::trace::{Field, JourneyStatus, PageState, Trace, url_path};
+
+/// The findings of one check, one per id. The same problem met again (another journey,
+/// another step) adds its occurrence to the first finding instead of repeating it, so the
+/// ranking still sees every journey that reaches it.
+#[derive(Default)]
+pub(in crate::checks) struct Findings {
+    list: Vec<Finding>,
+}
+
+impl Findings {
+    pub fn push(&mut self, f: Finding) {
+        self.list.push(f);
+    }
+
+    pub fn into_vec(self) -> Vec<Finding> {
+        merge_by_id(self.list, Finding::absorb)
+    }
+}
+
+/// The journey got stuck on this page, at or after `step`: it is blocked, and the page it
+/// was blocked on has the same path (a refused form usually re-renders the page it was on).
+pub(in crate::checks) fn blocked_on_page(trace: &Trace, step: usize, url: &str) -> bool {
+    if trace.status != JourneyStatus::Blocked {
+        return false;
+    }
+    let Some(at) = trace.blocked_at_step.filter(|&b| b >= step) else {
+        return false;
+    };
+    trace
+        .page_at(at)
+        .or_else(|| trace.page_before(at))
+        .is_some_and(|p| p.path() == url_path(url))
+}
+
+/// How a person would refer to a page: "the login page", "the \"Lost your card?\" page".
+pub(in crate::checks) fn page_phrase(url: &str, title: &str) -> String {
+    const KINDS: [(&[&str], &str); 4] = [
+        (&["login", "signin", "logon"], "the login page"),
+        (
+            &["register", "signup", "join", "createaccount", "enrol"],
+            "the registration page",
+        ),
+        (
+            &["forgot", "reset", "recover", "unlock"],
+            "the password-reset page",
+        ),
+        (&["home", "index"], "the home page"),
+    ];
+    let path = url_path(url);
+    let path = path.split('?').next().unwrap_or_default();
+    let last = normalize(
+        path.trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or_default(),
+    );
+    if !last.is_empty()
+        && let Some((_, phrase)) = KINDS
+            .iter()
+            .find(|(keys, _)| keys.iter().any(|k| last.contains(k)))
+    {
+        return (*phrase).to_string();
+    }
+    // Titles often end in the site's name ("Lost your card? — Northwind"); the first part
+    // is the page's own.
+    let cut = [" — ", " – ", " | ", " - ", " · ", " :: "]
+        .iter()
+        .filter_map(|sep| title.find(sep))
+        .min()
+        .unwrap_or(title.len());
+    let own = title.get(..cut).unwrap_or(title).trim();
+    if own.is_empty() {
+        format!("the page {path}")
+    } else {
+        format!("the \"{own}\" page")
+    }
+}
+
+/// [`page_phrase`] for a recorded page.
+pub(in crate::checks) fn page_of(page: &PageState) -> String {
+    page_phrase(&page.url, &page.title)
+}
+
+/// The text with its first letter in capitals, to start a sentence.
+pub(in crate::checks) fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// A field a person sees and can type into or choose from (not hidden, not a button).
+pub(in crate::checks) fn is_user_field(f: &Field) -> bool {
+    f.visible
+        && !matches!(
+            f.input_type.as_str(),
+            "hidden" | "submit" | "button" | "reset" | "image"
+        )
+}
+
+/// Text shortened for an element name or a message, on a character boundary.
+pub(in crate::checks) fn clip(text: &str, max: usize) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() <= max {
+        return text;
+    }
+    let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    format!("{}…", cut.trim_end())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::*;
+    use crate::finding::Kind;
+
+    #[test]
+    fn page_phrases_read_like_a_person_would_say_them() {
+        assert_eq!(
+            page_phrase("http://x/confer/login", "Log in"),
+            "the login page"
+        );
+        assert_eq!(
+            page_phrase("http://x/accounts/signup/", ""),
+            "the registration page"
+        );
+        assert_eq!(
+            page_phrase("http://x/card/lost", "Lost your card? — Northwind"),
+            "the \"Lost your card?\" page"
+        );
+        assert_eq!(page_phrase("http://x/a/b?c=1", ""), "the page /a/b");
+        assert_eq!(capitalised("the login page"), "The login page");
+    }
+
+    #[test]
+    fn clips_keep_whole_characters() {
+        assert_eq!(clip("one  two\nthree", 40), "one two three");
+        assert_eq!(clip("abcdefghij", 5), "abcd…");
+    }
+
+    #[test]
+    fn findings_merge_by_id_and_keep_every_journey() {
+        let login = page("/login", "Log in", "");
+        let a = trace("a", &[], vec![open(1, login.clone())]);
+        let b = trace("b", &[], vec![open(1, login.clone())]);
+        let mut fs = Findings::default();
+        fs.push(Finding::new(Kind::LabelMissing, &login.url, "x", "m").at(&a, Some(1)));
+        fs.push(
+            Finding::new(Kind::LabelMissing, &login.url, "x", "m")
+                .blocking()
+                .at(&b, Some(1)),
+        );
+        fs.push(Finding::new(Kind::LabelMissing, &login.url, "x", "m").at(&b, Some(1)));
+        let v = fs.into_vec();
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].occurrences.len(), 2);
+        assert!(v[0].blocking);
+        assert_eq!(v[0].severity, crate::finding::Severity::Blocker);
+    }
+
+    #[test]
+    fn blocked_on_page_needs_the_same_path_at_or_after_the_step() {
+        let login = page("/login", "Log in", "");
+        let home = page("/home", "Home", "");
+        let stuck = trace(
+            "t",
+            &[],
+            vec![
+                open(1, login.clone()),
+                click(2, "Log in", login.clone()),
+                failed_expect(3, "Welcome", login.clone()),
+            ],
+        );
+        assert!(blocked_on_page(&stuck, 2, &login.url));
+        assert!(!blocked_on_page(&stuck, 4, &login.url));
+        assert!(!blocked_on_page(&stuck, 2, &home.url));
+        let done = trace("t", &[], vec![open(1, login.clone())]);
+        assert!(!blocked_on_page(&done, 1, &login.url));
+    }
+}
