@@ -48,7 +48,7 @@ impl Default for Config {
 }
 
 /// MetricNet's North American average cost of a level-1 service-desk ticket (see docs/model.md).
-pub const DEFAULT_COST_PER_CALL: f64 = 22.0;
+pub(crate) const DEFAULT_COST_PER_CALL: f64 = 22.0;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Phones {

@@ -3,7 +3,9 @@
 //!
 //! The pipeline, one module a stage:
 //! scenario files → [`scenario`] → [`runner`] (Chromium) → [`trace`] → [`checks`] (+ [`probe`])
-//! → [`rank`] → [`report`].
+//! → rank → [`report`].
+
+#![warn(unreachable_pub)]
 
 pub mod baseline;
 pub mod checks;
@@ -14,13 +16,15 @@ pub mod explain;
 pub mod finding;
 pub mod gate;
 pub mod mail;
-pub mod normalize;
+mod normalize;
 pub mod phones;
 pub mod pipeline;
 pub mod probe;
-pub mod rank;
+mod rank;
 pub mod report;
 pub mod runner;
 pub mod scenario;
-pub mod secrets;
+mod secrets;
 pub mod trace;
+
+pub use secrets::Secrets;

@@ -10,7 +10,7 @@
 pub mod crawl;
 pub mod links;
 pub mod lookup;
-pub mod prefetch;
+pub(crate) mod prefetch;
 pub mod status;
 
 use std::collections::HashSet;
@@ -37,7 +37,7 @@ pub struct ProbeOptions {
 impl ProbeOptions {
     /// The defaults, restricted to a project's `allowed_hosts`, and to the journeys' own
     /// hosts when `offline`.
-    pub fn for_config(config: &Config, offline: bool) -> Self {
+    pub(crate) fn for_config(config: &Config, offline: bool) -> Self {
         let mut links = LinkOptions::for_config(config);
         links.offline |= offline;
         ProbeOptions {

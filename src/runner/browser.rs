@@ -88,7 +88,7 @@ const FLAGS: &[&str] = &[
 ];
 
 const LAUNCH_TIMEOUT: Duration = Duration::from_secs(30);
-pub const CALL_TIMEOUT: Duration = Duration::from_secs(15);
+pub(crate) const CALL_TIMEOUT: Duration = Duration::from_secs(15);
 
 struct Process {
     child: Mutex<Child>,
@@ -106,7 +106,7 @@ impl Drop for Process {
 
 /// A running browser. Clones share it; the process ends when the last clone is dropped.
 #[derive(Clone)]
-pub struct Browser {
+pub(crate) struct Browser {
     pub conn: Connection,
     /// The product and version the browser reports.
     pub version: Option<String>,
@@ -114,7 +114,7 @@ pub struct Browser {
 }
 
 impl Browser {
-    pub fn start(source: &BrowserSource) -> Result<Browser, BrowserError> {
+    pub(crate) fn start(source: &BrowserSource) -> Result<Browser, BrowserError> {
         match source {
             // A second try: a loaded machine occasionally loses a starting Chromium.
             BrowserSource::Launch { path, headful } => {
@@ -213,11 +213,11 @@ impl Browser {
     }
 
     /// Whether both handles drive the same browser connection.
-    pub fn same_as(&self, other: &Browser) -> bool {
+    pub(crate) fn same_as(&self, other: &Browser) -> bool {
         self.conn.same_as(&other.conn)
     }
 
-    pub fn is_alive(&self) -> bool {
+    pub(crate) fn is_alive(&self) -> bool {
         if !self.conn.is_alive() {
             return false;
         }
@@ -230,16 +230,8 @@ impl Browser {
         }
     }
 
-    /// The browser's process id, when nocall started it (tests kill it on purpose).
-    pub fn pid(&self) -> Option<u32> {
-        self.process.as_ref().map(|p| {
-            let child = p.child.lock().unwrap_or_else(|e| e.into_inner());
-            child.id()
-        })
-    }
-
     /// A new incognito context with one blank tab, attached with its own session.
-    pub fn new_context(&self) -> Result<(String, String, String), CdpError> {
+    pub(crate) fn new_context(&self) -> Result<(String, String, String), CdpError> {
         let ctx = self.conn.call_raw(
             None,
             "Target.createBrowserContext",
@@ -265,7 +257,7 @@ impl Browser {
     }
 
     /// Closes a context and its tabs; errors are ignored because the context may be gone.
-    pub fn dispose_context(&self, context_id: &str) {
+    pub(crate) fn dispose_context(&self, context_id: &str) {
         let _ = self.conn.call_raw(
             None,
             "Target.disposeBrowserContext",
