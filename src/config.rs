@@ -25,7 +25,7 @@ pub struct Config {
     pub synonyms: Vec<Vec<String>>,
     pub phones: Phones,
     /// Model overrides: `chance.<kind>[.blocking|.on-path|.present]`, `loss.<kind>` …,
-    /// checked against the model's own keys by [`crate::rank`].
+    /// checked against the model's own keys by `rank`.
     pub model: BTreeMap<String, f64>,
     /// When set, only links to these hosts (and the journeys' own) are probed.
     pub allowed_hosts: Option<Vec<String>>,

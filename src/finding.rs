@@ -1,6 +1,6 @@
 //! Findings: one problem a first-time user meets, with its evidence and its price.
 //!
-//! Checks create findings without a price; [`crate::rank`] fills in the estimate and merges
+//! Checks create findings without a price; `rank` fills in the estimate and merges
 //! the same problem met in several journeys into one. The id is derived from what the
 //! problem is (kind, page path, element), never from when or where it was seen, so it is
 //! stable across runs and ports.

@@ -50,7 +50,7 @@ impl Secrets {
         self.values.is_empty()
     }
 
-    /// The text with every secret value replaced by [`MASK`].
+    /// The text with every secret value replaced by `MASK`.
     pub fn mask<'a>(&self, text: &'a str) -> Cow<'a, str> {
         if !self.values.iter().any(|v| text.contains(v.as_str())) {
             return Cow::Borrowed(text);

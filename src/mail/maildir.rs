@@ -114,7 +114,7 @@ impl MaildirSource {
 }
 
 impl MailSource for MaildirSource {
-    /// Reads the folder every [`POLL`] until a message matches.
+    /// Reads the folder every `POLL` until a message matches.
     fn wait_for(
         &self,
         to: &str,

@@ -2,7 +2,7 @@
 //! they dial, and what support's directory and a lookup provider say about them.
 //!
 //! When self-service fails the number on the page is the user's last way out, so every
-//! number a journey shows is read here. [`places`] gathers them from the traces for the
+//! number a journey shows is read here. `places` gathers them from the traces for the
 //! check (`checks/phones.rs`); [`numbers_of`] lists what the probe
 //! ([`crate::probe::lookup`]) asks about, once, after the journeys, so the check stays
 //! pure. No library can tell whether a number is answered: without a directory row or a

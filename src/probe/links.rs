@@ -8,8 +8,8 @@
 //! [`super::status`]) that the `dead-link` check reads; it draws no conclusions about users
 //! itself.
 //!
-//! The HTTP side lives in [`engine`]; the HTML it needs (a page's ids and anchor names, for
-//! `#fragment` targets) in [`html`].
+//! The HTTP side lives in `engine`; the HTML it needs (a page's ids and anchor names, for
+//! `#fragment` targets) in `html`.
 
 pub(crate) mod engine;
 pub(crate) mod html;

@@ -16,7 +16,7 @@ use crate::finding::{Finding, Severity};
 pub(crate) const PER_KIND: usize = 10;
 
 /// `::error`/`::warning` workflow commands for the top findings, most costly first, at most
-/// [`PER_KIND`] of each. Blockers are errors; problems and what could not be verified are
+/// `PER_KIND` of each. Blockers are errors; problems and what could not be verified are
 /// warnings.
 pub fn annotations(report: &Report) -> String {
     let mut ranked: Vec<&Finding> = report.findings.iter().collect();

@@ -1,7 +1,7 @@
 //! Finding, starting and connecting to Chromium.
 //!
 //! nocall starts Chromium itself (a fresh profile in a temporary folder, the flags a closed
-//! network needs) and speaks DevTools over [`super::cdp`]. It never downloads a browser.
+//! network needs) and speaks DevTools over `cdp`. It never downloads a browser.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

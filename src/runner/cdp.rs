@@ -1,10 +1,10 @@
 //! A DevTools-protocol connection: one websocket, flattened sessions, replies and events
 //! delivered through channels.
 //!
-//! headless_chrome launches the browser and supplies the protocol's typed messages; this
-//! module carries them. It exists because the crate's own transport polls (a 100 ms read
-//! timeout behind a mutex, then 5 ms sleeps): about 100 ms a call here, against about
-//! 0.5 ms for this one. It also gives every call its own timeout, so a hung page ends a
+//! The runner launches the browser itself and writes the protocol's messages as JSON; this
+//! module carries them. It exists because the headless_chrome crate's transport polls (a
+//! 100 ms read timeout behind a mutex, then 5 ms sleeps): about 100 ms a call here, against
+//! about 0.5 ms for this one. It also gives every call its own timeout, so a hung page ends a
 //! step instead of the run. It knows nothing of journeys or pages.
 
 use std::collections::HashMap;
