@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use headless_chrome::protocol::cdp::{Browser as BrowserDomain, Target};
 use serde_json::json;
 
 use super::cdp::{CdpError, Connection};
@@ -232,35 +233,37 @@ impl Browser {
 
     /// A new incognito context with one blank tab, attached with its own session.
     pub(crate) fn new_context(&self) -> Result<(String, String, String), CdpError> {
-        let ctx = self.conn.call_raw(
-            None,
-            "Target.createBrowserContext",
-            json!({"disposeOnDetach": true}),
-            CALL_TIMEOUT,
-        )?;
-        let context_id = str_field(&ctx, "browserContextId", "Target.createBrowserContext")?;
-        let target = self.conn.call_raw(
-            None,
-            "Target.createTarget",
-            json!({"url": "about:blank", "browserContextId": context_id}),
-            CALL_TIMEOUT,
-        )?;
-        let target_id = str_field(&target, "targetId", "Target.createTarget")?;
-        let attached = self.conn.call_raw(
-            None,
-            "Target.attachToTarget",
-            json!({"targetId": target_id, "flatten": true}),
-            CALL_TIMEOUT,
-        )?;
-        let session = str_field(&attached, "sessionId", "Target.attachToTarget")?;
+        let context_id = self
+            .conn
+            .call::<Target::CreateBrowserContext>(
+                None,
+                json!({"disposeOnDetach": true}),
+                CALL_TIMEOUT,
+            )?
+            .browser_context_id;
+        let target_id = self
+            .conn
+            .call::<Target::CreateTarget>(
+                None,
+                json!({"url": "about:blank", "browserContextId": context_id}),
+                CALL_TIMEOUT,
+            )?
+            .target_id;
+        let session = self
+            .conn
+            .call::<Target::AttachToTarget>(
+                None,
+                json!({"targetId": target_id, "flatten": true}),
+                CALL_TIMEOUT,
+            )?
+            .session_id;
         Ok((context_id, target_id, session))
     }
 
     /// Closes a context and its tabs; errors are ignored because the context may be gone.
     pub(crate) fn dispose_context(&self, context_id: &str) {
-        let _ = self.conn.call_raw(
+        let _ = self.conn.call::<Target::DisposeBrowserContext>(
             None,
-            "Target.disposeBrowserContext",
             json!({"browserContextId": context_id}),
             Duration::from_secs(5),
         );
@@ -268,26 +271,9 @@ impl Browser {
 }
 
 fn version(conn: &Connection) -> Option<String> {
-    let v = conn
-        .call_raw(None, "Browser.getVersion", json!({}), CALL_TIMEOUT)
-        .ok()?;
-    v.get("product")
-        .and_then(|p| p.as_str())
-        .map(str::to_string)
-}
-
-pub(crate) fn str_field(
-    v: &serde_json::Value,
-    key: &str,
-    method: &str,
-) -> Result<String, CdpError> {
-    v.get(key)
-        .and_then(|x| x.as_str())
-        .map(str::to_string)
-        .ok_or_else(|| CdpError::Decode {
-            method: method.to_string(),
-            detail: format!("no {key}"),
-        })
+    conn.call::<BrowserDomain::GetVersion>(None, json!({}), CALL_TIMEOUT)
+        .ok()
+        .map(|v| v.product)
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! A DevTools-protocol connection: one websocket, flattened sessions, replies and events
 //! delivered through channels.
 //!
-//! The runner launches the browser itself and writes the protocol's messages as JSON; this
-//! module carries them. It exists because the headless_chrome crate's transport polls (a
+//! The runner launches the browser itself; the headless_chrome crate supplies the protocol's
+//! definitions (method names and typed answers, [`Connection::call`]) and this module carries
+//! the messages. It exists because the headless_chrome crate's transport polls (a
 //! 100 ms read timeout behind a mutex, then 5 ms sleeps): about 100 ms a call here, against
 //! about 0.5 ms for this one. It also gives every call its own timeout, so a hung page ends a
 //! step instead of the run. It knows nothing of journeys or pages.
@@ -14,6 +15,7 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use headless_chrome::protocol::cdp::types::Method;
 use serde_json::{Value, json};
 use tungstenite::Message;
 use tungstenite::protocol::{Role, WebSocket, WebSocketConfig};
@@ -160,6 +162,22 @@ impl Connection {
         timeout: Duration,
     ) -> Result<Value, CdpError> {
         self.send_raw(session, method, params)?.wait(timeout)
+    }
+
+    /// Sends a command named by headless_chrome's protocol definitions and decodes its answer
+    /// into the definition's return type. Parameters stay JSON: most commands' parameter
+    /// structs have a dozen optional fields that nocall never sets.
+    pub(crate) fn call<M: Method>(
+        &self,
+        session: Option<&str>,
+        params: Value,
+        timeout: Duration,
+    ) -> Result<M::ReturnObject, CdpError> {
+        let value = self.call_raw(session, M::NAME, params, timeout)?;
+        serde_json::from_value(value).map_err(|e| CdpError::Decode {
+            method: M::NAME.to_string(),
+            detail: e.to_string(),
+        })
     }
 
     /// Sends a command without waiting: the browser works on it while the caller does
