@@ -25,7 +25,7 @@ pub struct Config {
     pub synonyms: Vec<Vec<String>>,
     pub phones: Phones,
     /// Model overrides: `chance.<kind>[.blocking|.on-path|.present]`, `loss.<kind>` …,
-    /// checked against the model's own keys by [`crate::rank`].
+    /// checked against the model's own keys by `rank`.
     pub model: BTreeMap<String, f64>,
     /// When set, only links to these hosts (and the journeys' own) are probed.
     pub allowed_hosts: Option<Vec<String>>,
@@ -48,7 +48,7 @@ impl Default for Config {
 }
 
 /// MetricNet's North American average cost of a level-1 service-desk ticket (see docs/model.md).
-pub const DEFAULT_COST_PER_CALL: f64 = 22.0;
+pub(crate) const DEFAULT_COST_PER_CALL: f64 = 22.0;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Phones {

@@ -47,7 +47,7 @@ impl Diagnostic {
     }
 
     /// Attaches the source line from the file's text and the span width to underline.
-    pub fn with_source(mut self, source: &str, width: usize) -> Self {
+    pub(crate) fn with_source(mut self, source: &str, width: usize) -> Self {
         if self.line > 0 {
             self.source_line = source.lines().nth(self.line - 1).map(str::to_string);
         }
@@ -84,7 +84,10 @@ impl fmt::Display for Diagnostic {
 impl std::error::Error for Diagnostic {}
 
 /// The closest candidate to `word` when it is close enough to be a likely typo.
-pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn suggest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let lower = word.to_lowercase();
     candidates
         .into_iter()

@@ -1,6 +1,6 @@
 //! Findings: one problem a first-time user meets, with its evidence and its price.
 //!
-//! Checks create findings without a price; [`crate::rank`] fills in the estimate and merges
+//! Checks create findings without a price; `rank` fills in the estimate and merges
 //! the same problem met in several journeys into one. The id is derived from what the
 //! problem is (kind, page path, element), never from when or where it was seen, so it is
 //! stable across runs and ports.
@@ -329,7 +329,7 @@ impl Finding {
     /// met it is kept once, at its most serious occurrence, and the finding is told the way
     /// its most serious occurrence tells it: a dead link shown in a footer at step 1 and
     /// clicked, blocking, at step 5 is the blocking click at step 5.
-    pub fn absorb(&mut self, other: Finding) {
+    pub(crate) fn absorb(&mut self, other: Finding) {
         let weight = |f: &Finding| (f.blocking, f.on_path, std::cmp::Reverse(f.severity));
         let stronger = weight(&other) > weight(self);
         for o in &other.occurrences {
@@ -359,13 +359,13 @@ impl Finding {
     /// Makes it one problem wherever it is shown: the id is `what` (a link's target, a
     /// phone number), not the page, so the same dead footer link or disconnected number on
     /// five pages is one row with every journey that met it.
-    pub fn everywhere(mut self, what: &str) -> Self {
+    pub(crate) fn everywhere(mut self, what: &str) -> Self {
         self.id = stable_id(self.kind, "", what);
         self
     }
 
     /// Gives the id another component, for kinds where page and element are not enough.
-    pub fn id_extra(mut self, extra: &str) -> Self {
+    pub(crate) fn id_extra(mut self, extra: &str) -> Self {
         self.id = stable_id(
             self.kind,
             &self.url,
@@ -377,7 +377,7 @@ impl Finding {
 
 /// The same problem reported more than once (same id) as one finding, in the order each
 /// was first reported: `fold` folds every later report into the first.
-pub fn merge_by_id(
+pub(crate) fn merge_by_id(
     findings: impl IntoIterator<Item = Finding>,
     fold: impl Fn(&mut Finding, Finding),
 ) -> Vec<Finding> {
@@ -397,7 +397,7 @@ pub fn merge_by_id(
 
 /// `F` and seven hex digits of a hash over kind, page path and element. The host and port
 /// are left out, so a portal served on another port (or at staging) keeps its ids.
-pub fn stable_id(kind: Kind, url: &str, element: &str) -> String {
+pub(crate) fn stable_id(kind: Kind, url: &str, element: &str) -> String {
     let mut h = Sha256::new();
     h.update(kind.as_str().as_bytes());
     h.update([0x1f]);

@@ -38,7 +38,7 @@ fn main() -> ExitCode {
         Command::Convert(args) => convert(&args.recording, args.out.as_deref()),
     };
     // For benchmarks: this process's own peak memory and CPU time, Chromium's apart.
-    for line in runner::profile::own_usage() {
+    for line in runner::own_usage() {
         eprintln!("nocall: {line}");
     }
     ExitCode::from(cli::exit_code(done.unwrap_or_else(|e| e)))

@@ -15,7 +15,7 @@
 //! Nothing here knows about pages or traces; it is plain text in, answers out.
 
 /// A label reduced to its lowercase letters and digits: `"E-mail *"` → `"email"`.
-pub fn normalize(label: &str) -> String {
+pub(crate) fn normalize(label: &str) -> String {
     label
         .chars()
         .filter(|c| c.is_alphanumeric())
@@ -26,7 +26,7 @@ pub fn normalize(label: &str) -> String {
 /// The label without a trailing required/optional marker: `"Email *"`, `"Email (required)"`,
 /// `"Phone (optional)"` → `"Email"`, `"Phone"`. Markers are stripped repeatedly, so
 /// `"Email * (required)"` works too; a label that is only a marker is kept as it is.
-pub fn strip_required_marker(label: &str) -> String {
+pub(crate) fn strip_required_marker(label: &str) -> String {
     const MARKERS: [&str; 8] = [
         "*",
         "(*)",
@@ -70,7 +70,7 @@ pub fn strip_required_marker(label: &str) -> String {
 
 /// The two labels are the same name: equal after [`normalize`] (and after dropping a
 /// required marker), or members of one group of `synonyms`.
-pub fn same_label(a: &str, b: &str, synonyms: &[Vec<String>]) -> bool {
+pub(crate) fn same_label(a: &str, b: &str, synonyms: &[Vec<String>]) -> bool {
     let (na, nb) = (key(a), key(b));
     if na.is_empty() || nb.is_empty() {
         return false;
@@ -135,7 +135,7 @@ const COMMON_SYNONYMS: &[&[&str]] = &[
 
 /// The significant words of a label, lowercased, hyphens joined ("E-mail" → `email`),
 /// required markers and filler words dropped.
-pub fn words(label: &str) -> Vec<String> {
+pub(crate) fn words(label: &str) -> Vec<String> {
     let all = raw_words(&strip_required_marker(label));
     let kept: Vec<String> = all
         .iter()
@@ -159,7 +159,7 @@ fn raw_words(label: &str) -> Vec<String> {
 
 /// `needle` occurs in `hay` starting and ending on word boundaries, comparing the words
 /// run together so "User name" and "Username" line up.
-pub fn contains_words(hay: &[String], needle: &[String]) -> bool {
+pub(crate) fn contains_words(hay: &[String], needle: &[String]) -> bool {
     let target: String = needle.concat();
     if target.is_empty() {
         return false;
@@ -195,7 +195,7 @@ fn spellings(label: &str, synonyms: &[Vec<String>]) -> Vec<Vec<String>> {
 /// A person would take the two names for the same thing: [`same_label`], or one contains the
 /// other word for word once filler is dropped ("Email address" / "E-mail", "Choose a password"
 /// / "Password", "PIN" / "Leader PIN"), or they are common or configured synonyms.
-pub fn names_agree(a: &str, b: &str, synonyms: &[Vec<String>]) -> bool {
+pub(crate) fn names_agree(a: &str, b: &str, synonyms: &[Vec<String>]) -> bool {
     if same_label(a, b, synonyms) {
         return true;
     }
@@ -211,7 +211,7 @@ pub fn names_agree(a: &str, b: &str, synonyms: &[Vec<String>]) -> bool {
 /// ("Continue" → "Continue to payment"), or the two are spelled almost alike
 /// ("Forgot password" → "Forgotten your password?"). Not the other way round: "forgot
 /// password" is not found by a field named "Password".
-pub fn near_match(wanted: &str, actual: &str, synonyms: &[Vec<String>]) -> bool {
+pub(crate) fn near_match(wanted: &str, actual: &str, synonyms: &[Vec<String>]) -> bool {
     if same_label(wanted, actual, synonyms) {
         return true;
     }

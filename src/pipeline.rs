@@ -94,7 +94,7 @@ pub fn load(
 
 impl Loaded {
     /// Keeps only shard `I/N` (`--shard`, 1-based): every N-th scenario from the I-th.
-    pub fn keep_shard(&mut self, spec: &str) -> Result<(), String> {
+    pub(crate) fn keep_shard(&mut self, spec: &str) -> Result<(), String> {
         let (i, n) = parse_shard(spec)?;
         self.scenarios = std::mem::take(&mut self.scenarios)
             .into_iter()

@@ -12,7 +12,7 @@ use crate::trace::Trace;
 
 /// Chance that a user who meets a problem calls support: (kind, when it blocks, when it is
 /// on the user's path without blocking, when it is merely present on a page).
-pub const DEFAULT_CHANCES: &[(Kind, f64, f64, f64)] = &[
+pub(crate) const DEFAULT_CHANCES: &[(Kind, f64, f64, f64)] = &[
     (Kind::SupportOnlyPath, 0.90, 0.90, 0.30),
     (Kind::RecoveryDeadEnd, 0.70, 0.70, 0.70),
     (Kind::UnknownInfo, 0.60, 0.35, 0.10),
@@ -30,8 +30,8 @@ pub const DEFAULT_CHANCES: &[(Kind, f64, f64, f64)] = &[
 ];
 
 /// The uncertainty band around every estimate: low = calls × LOW, high = calls × HIGH.
-pub const UNCERTAINTY_LOW: f64 = 0.5;
-pub const UNCERTAINTY_HIGH: f64 = 1.6;
+pub(crate) const UNCERTAINTY_LOW: f64 = 0.5;
+pub(crate) const UNCERTAINTY_HIGH: f64 = 1.6;
 
 /// Where a finding sits for the model.
 fn situation(f: &Finding) -> &'static str {
@@ -45,7 +45,7 @@ fn situation(f: &Finding) -> &'static str {
 }
 
 /// The chance used for a finding and where it came from (`nocall.yaml` or the default table).
-pub fn chance(f: &Finding, config: &Config) -> (f64, String) {
+pub(crate) fn chance(f: &Finding, config: &Config) -> (f64, String) {
     if f.severity == Severity::Warning {
         return (0.0, "unverified: not counted".to_string());
     }
@@ -86,7 +86,7 @@ pub fn chance(f: &Finding, config: &Config) -> (f64, String) {
 /// `monthly_users` (or the step's own `reach` share of them) times the share that did not
 /// call at any earlier problem. Within a step, specific findings come before the generic
 /// `journey-blocked`, so one stuck user is one call, not two.
-pub fn rank(findings: Vec<Finding>, traces: &[Trace], config: &Config) -> Vec<Finding> {
+pub(crate) fn rank(findings: Vec<Finding>, traces: &[Trace], config: &Config) -> Vec<Finding> {
     let mut out = merge_by_id(findings, Finding::absorb);
     let chances: Vec<(f64, String)> = out.iter().map(|f| chance(f, config)).collect();
     for t in traces {
@@ -101,7 +101,7 @@ pub fn rank(findings: Vec<Finding>, traces: &[Trace], config: &Config) -> Vec<Fi
 
 /// The ranking's order: most calls first, then the more serious, then by id so that equal
 /// findings always list the same way.
-pub fn sort_by_calls(findings: &mut [Finding]) {
+pub(crate) fn sort_by_calls(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         b.est_calls_per_month
             .total_cmp(&a.est_calls_per_month)

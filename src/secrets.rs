@@ -12,12 +12,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// What a secret is shown as.
-pub const MASK: &str = "••••••";
+pub(crate) const MASK: &str = "••••••";
 
 /// A value could not be masked, and so was dropped rather than shown with its secrets.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("its secrets could not be masked ({0})")]
-pub struct MaskError(String);
+pub(crate) struct MaskError(String);
 
 /// The secret values of a run.
 #[derive(Debug, Clone, Default)]
@@ -50,7 +50,7 @@ impl Secrets {
         self.values.is_empty()
     }
 
-    /// The text with every secret value replaced by [`MASK`].
+    /// The text with every secret value replaced by `MASK`.
     pub fn mask<'a>(&self, text: &'a str) -> Cow<'a, str> {
         if !self.values.iter().any(|v| text.contains(v.as_str())) {
             return Cow::Borrowed(text);
@@ -65,7 +65,7 @@ impl Secrets {
     }
 
     /// Masks every string inside a JSON value, keys included.
-    pub fn mask_json(&self, value: &mut serde_json::Value) {
+    pub(crate) fn mask_json(&self, value: &mut serde_json::Value) {
         if self.values.is_empty() {
             return;
         }
@@ -90,7 +90,7 @@ impl Secrets {
     /// The value with every secret inside it masked, keys and all, through its JSON form.
     /// A value that does not survive the round trip (a NaN, a map with non-text keys) is
     /// dropped: the error never carries it, masked or not.
-    pub fn mask_serialized<T: Serialize + DeserializeOwned>(
+    pub(crate) fn mask_serialized<T: Serialize + DeserializeOwned>(
         &self,
         value: T,
     ) -> Result<T, MaskError> {
@@ -102,7 +102,7 @@ impl Secrets {
     }
 
     /// The value as pretty-printed JSON with every secret masked, for a file.
-    pub fn masked_json_text<T: Serialize>(&self, value: &T) -> Result<String, MaskError> {
+    pub(crate) fn masked_json_text<T: Serialize>(&self, value: &T) -> Result<String, MaskError> {
         let json = self.to_masked_json(value)?;
         serde_json::to_string_pretty(&json).map_err(|e| self.error(&e))
     }

@@ -338,7 +338,7 @@ impl PageState {
 }
 
 /// The path (and query) of a URL; the URL itself when it does not parse.
-pub fn url_path(raw: &str) -> String {
+pub(crate) fn url_path(raw: &str) -> String {
     match url::Url::parse(raw) {
         Ok(u) => match u.query() {
             Some(q) => format!("{}?{q}", u.path()),
@@ -350,7 +350,7 @@ pub fn url_path(raw: &str) -> String {
 
 /// The standard reason phrase of an HTTP status ("Not Found" for 404), from the HTTP
 /// crate's table; `None` for a code it does not name.
-pub fn reason_phrase(code: u16) -> Option<&'static str> {
+pub(crate) fn reason_phrase(code: u16) -> Option<&'static str> {
     reqwest::StatusCode::from_u16(code)
         .ok()
         .and_then(|s| s.canonical_reason())
@@ -358,7 +358,7 @@ pub fn reason_phrase(code: u16) -> Option<&'static str> {
 
 /// An HTTP status as people read it: `404 Not Found`, or the bare code when it has no
 /// standard phrase.
-pub fn status_text(code: u16) -> String {
+pub(crate) fn status_text(code: u16) -> String {
     match reason_phrase(code) {
         Some(reason) => format!("{code} {reason}"),
         None => code.to_string(),

@@ -622,12 +622,7 @@ fn the_probe_after_a_crawl_asks_each_url_once_and_finds_the_dead_ones() {
     // Every URL was asked once: what the crawl fetched answered the probe too.
     assert!(per_path.values().all(|n| *n == 1), "{all:?}");
 
-    let checks = nocall::pipeline::audit(
-        &traces,
-        &config,
-        &probes,
-        &nocall::secrets::Secrets::default(),
-    );
+    let checks = nocall::pipeline::audit(&traces, &config, &probes, &nocall::Secrets::default());
     let dead: Vec<&str> = checks
         .iter()
         .filter(|f| f.kind == nocall::finding::Kind::DeadLink)

@@ -20,7 +20,7 @@ pub(crate) struct Reply {
 
 impl Reply {
     /// The first header of that name (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.head.lines().skip(1).find_map(|line| {
             let (k, v) = line.split_once(':')?;
             k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
@@ -28,7 +28,7 @@ impl Reply {
     }
 
     /// `name=value` of the cookie the reply sets, for the next request's `Cookie` header.
-    pub fn cookie(&self) -> Option<String> {
+    pub(crate) fn cookie(&self) -> Option<String> {
         let set = self.header("set-cookie")?;
         Some(set.split(';').next()?.trim().to_string())
     }

@@ -12,6 +12,8 @@
 //! server or mailer; nocall's binary reaches it through its default `demo` feature. It must
 //! not depend on nocall (its tests may, to read what it serves the way nocall does).
 
+#![warn(unreachable_pub)]
+
 use std::collections::{HashMap, HashSet};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};

@@ -4,7 +4,7 @@ use super::{Audit, Check};
 use crate::finding::{Finding, Kind};
 use crate::trace::{JourneyStatus, Outcome};
 
-pub struct JourneyBlocked;
+pub(super) struct JourneyBlocked;
 
 impl Check for JourneyBlocked {
     fn name(&self) -> &'static str {

@@ -17,11 +17,11 @@ pub(in crate::checks) struct Findings {
 }
 
 impl Findings {
-    pub fn push(&mut self, f: Finding) {
+    pub(super) fn push(&mut self, f: Finding) {
         self.list.push(f);
     }
 
-    pub fn into_vec(self) -> Vec<Finding> {
+    pub(super) fn into_vec(self) -> Vec<Finding> {
         merge_by_id(self.list, Finding::absorb)
     }
 }

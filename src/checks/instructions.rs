@@ -23,7 +23,7 @@ use crate::finding::{Finding, Kind};
 use crate::normalize::{near_match, normalize};
 use crate::trace::PageState;
 
-pub struct InstructionMismatch;
+pub(super) struct InstructionMismatch;
 
 impl Check for InstructionMismatch {
     fn name(&self) -> &'static str {

@@ -13,7 +13,7 @@ use crate::finding::{Finding, Kind};
 use crate::probe::status::{Cause, LinkStatus, LinkVerdict};
 use crate::trace::{Link, PageState, Trace};
 
-pub struct DeadLinks;
+pub(super) struct DeadLinks;
 
 impl Check for DeadLinks {
     fn name(&self) -> &'static str {

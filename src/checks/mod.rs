@@ -53,7 +53,7 @@ pub fn all() -> Vec<Box<dyn Check>> {
     ]
 }
 
-/// Runs every check. Findings are unpriced; [`crate::rank`] prices and merges them.
+/// Runs every check. Findings are unpriced; `rank` prices and merges them.
 pub fn audit(audit: &Audit<'_>) -> Vec<Finding> {
     all().iter().flat_map(|c| c.run(audit)).collect()
 }

@@ -27,7 +27,7 @@ use crate::phones::{FoundPhone, Place, Reachability, locate, places};
 use crate::probe::status::PhoneProbes;
 use crate::trace::url_path;
 
-pub struct Phones;
+pub(super) struct Phones;
 
 impl Check for Phones {
     fn name(&self) -> &'static str {

@@ -15,7 +15,7 @@ use crate::trace::{
     FailureKind, JourneyStatus, Mail, MailLink, Outcome, PageState, StepKind, StepTrace, Trace,
 };
 
-pub struct Recovery;
+pub(super) struct Recovery;
 
 impl Check for Recovery {
     fn name(&self) -> &'static str {

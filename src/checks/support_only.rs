@@ -19,7 +19,7 @@ use crate::finding::{Finding, Kind};
 use crate::normalize::{normalize, words};
 use crate::trace::{Field, PageState, StepKind};
 
-pub struct SupportOnlyPath;
+pub(super) struct SupportOnlyPath;
 
 impl Check for SupportOnlyPath {
     fn name(&self) -> &'static str {

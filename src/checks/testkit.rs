@@ -10,9 +10,9 @@ use crate::trace::{
     StepKind, StepTrace, Trace,
 };
 
-pub const BASE: &str = "http://127.0.0.1:9";
+pub(super) const BASE: &str = "http://127.0.0.1:9";
 
-pub fn page(path: &str, title: &str, text: &str) -> PageState {
+pub(super) fn page(path: &str, title: &str, text: &str) -> PageState {
     PageState {
         url: format!("{BASE}{path}"),
         status: Some(200),
@@ -23,7 +23,7 @@ pub fn page(path: &str, title: &str, text: &str) -> PageState {
 }
 
 /// A text input named by a `<label>`.
-pub fn field(name: &str) -> Field {
+pub(super) fn field(name: &str) -> Field {
     Field {
         name: name.into(),
         name_source: NameSource::Label,
@@ -38,12 +38,12 @@ pub fn field(name: &str) -> Field {
     }
 }
 
-pub fn required(mut f: Field) -> Field {
+pub(super) fn required(mut f: Field) -> Field {
     f.required = true;
     f
 }
 
-pub fn button(name: &str) -> Control {
+pub(super) fn button(name: &str) -> Control {
     Control {
         name: name.into(),
         role: "button".into(),
@@ -54,7 +54,7 @@ pub fn button(name: &str) -> Control {
     }
 }
 
-pub fn link(text: &str, href: &str, region: &str) -> Link {
+pub(super) fn link(text: &str, href: &str, region: &str) -> Link {
     Link {
         text: text.into(),
         href: format!("{BASE}{href}"),
@@ -65,7 +65,7 @@ pub fn link(text: &str, href: &str, region: &str) -> Link {
     }
 }
 
-pub fn open(index: usize, page: PageState) -> StepTrace {
+pub(super) fn open(index: usize, page: PageState) -> StepTrace {
     StepTrace {
         index,
         line: index + 4,
@@ -77,7 +77,11 @@ pub fn open(index: usize, page: PageState) -> StepTrace {
 }
 
 /// A fill step: (field index on the page before, label asked, holds, unknown).
-pub fn fill(index: usize, page: &PageState, entries: &[(usize, &[&str], bool)]) -> StepTrace {
+pub(super) fn fill(
+    index: usize,
+    page: &PageState,
+    entries: &[(usize, &[&str], bool)],
+) -> StepTrace {
     let filled = entries
         .iter()
         .map(|&(i, holds, unknown)| {
@@ -109,7 +113,7 @@ pub fn fill(index: usize, page: &PageState, entries: &[(usize, &[&str], bool)]) 
     }
 }
 
-pub fn click(index: usize, name: &str, after: PageState) -> StepTrace {
+pub(super) fn click(index: usize, name: &str, after: PageState) -> StepTrace {
     StepTrace {
         index,
         line: index + 4,
@@ -126,7 +130,7 @@ pub fn click(index: usize, name: &str, after: PageState) -> StepTrace {
 }
 
 /// An `expect` that failed: the journey is blocked here, on the page it was on.
-pub fn failed_expect(index: usize, text: &str, on: PageState) -> StepTrace {
+pub(super) fn failed_expect(index: usize, text: &str, on: PageState) -> StepTrace {
     StepTrace {
         index,
         line: index + 4,
@@ -141,7 +145,7 @@ pub fn failed_expect(index: usize, text: &str, on: PageState) -> StepTrace {
     }
 }
 
-pub fn trace(name: &str, holds: &[&str], steps: Vec<StepTrace>) -> Trace {
+pub(super) fn trace(name: &str, holds: &[&str], steps: Vec<StepTrace>) -> Trace {
     let blocked_at_step = steps.iter().find(|s| !s.outcome.is_done()).map(|s| s.index);
     Trace {
         scenario: name.into(),
@@ -166,7 +170,7 @@ pub fn trace(name: &str, holds: &[&str], steps: Vec<StepTrace>) -> Trace {
     }
 }
 
-pub fn run_with(check: &dyn Check, traces: &[Trace], config: &Config) -> Vec<Finding> {
+pub(super) fn run_with(check: &dyn Check, traces: &[Trace], config: &Config) -> Vec<Finding> {
     let probes = Probes::default();
     check.run(&Audit {
         traces,
@@ -175,6 +179,6 @@ pub fn run_with(check: &dyn Check, traces: &[Trace], config: &Config) -> Vec<Fin
     })
 }
 
-pub fn run(check: &dyn Check, traces: &[Trace]) -> Vec<Finding> {
+pub(super) fn run(check: &dyn Check, traces: &[Trace]) -> Vec<Finding> {
     run_with(check, traces, &Config::default())
 }

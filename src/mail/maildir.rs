@@ -19,7 +19,7 @@ use super::{MailSource, deadline, matches, parse};
 use crate::trace::Mail;
 
 /// How often the folder is read while waiting.
-pub const POLL: Duration = Duration::from_millis(100);
+pub(super) const POLL: Duration = Duration::from_millis(100);
 /// Larger files are not mail a portal sends; they are skipped.
 const MAX_FILE_BYTES: u64 = 25 * 1024 * 1024;
 
@@ -114,7 +114,7 @@ impl MaildirSource {
 }
 
 impl MailSource for MaildirSource {
-    /// Reads the folder every [`POLL`] until a message matches.
+    /// Reads the folder every `POLL` until a message matches.
     fn wait_for(
         &self,
         to: &str,

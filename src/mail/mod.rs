@@ -19,7 +19,7 @@ mod parse;
 mod smtp;
 
 pub use maildir::MaildirSource;
-pub use parse::{Parsed, parse, parse_checked};
+pub use parse::parse;
 pub use smtp::MailSink;
 
 /// Where the messages of a run come from.
@@ -164,7 +164,7 @@ impl Mailboxes {
 
     /// Opens every source the scenarios name, before any journey starts, so a port in use
     /// or a missing folder stops the run with the address named.
-    pub fn open_all(&self, scenarios: &[crate::scenario::Scenario]) -> Result<(), String> {
+    pub(crate) fn open_all(&self, scenarios: &[crate::scenario::Scenario]) -> Result<(), String> {
         for s in scenarios {
             if let Some(source) = &s.mail {
                 self.get(source)

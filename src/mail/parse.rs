@@ -15,7 +15,7 @@ use crate::trace::{Mail, MailLink};
 
 /// A parsed message, and what was wrong with it (empty when nothing was).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Parsed {
+pub(super) struct Parsed {
     pub mail: Mail,
     pub problems: Vec<String>,
 }
@@ -27,7 +27,7 @@ pub fn parse(raw: &[u8], received_ms: u64) -> Mail {
 
 /// Like [`parse`], also saying what could not be read (no headers, a part whose transfer
 /// encoding was broken).
-pub fn parse_checked(raw: &[u8], received_ms: u64) -> Parsed {
+pub(super) fn parse_checked(raw: &[u8], received_ms: u64) -> Parsed {
     let Some(msg) = MessageParser::default().parse(raw) else {
         // No header block at all: keep what was sent, so the evidence shows it.
         let text = String::from_utf8_lossy(raw).replace("\r\n", "\n");

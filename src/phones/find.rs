@@ -16,11 +16,11 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 /// The region used when neither `nocall.yaml` nor the page says one.
-pub const DEFAULT_REGION: &str = "US";
+pub(crate) const DEFAULT_REGION: &str = "US";
 
 /// A phone number found in text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FoundPhone {
+pub(crate) struct FoundPhone {
     /// As written, extension included.
     pub raw: String,
     /// E.164 form without the extension (`+442079460000`). For a number that is not valid
@@ -41,7 +41,7 @@ pub struct FoundPhone {
 
 /// What a written number dials.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reading {
+pub(crate) struct Reading {
     pub e164: String,
     pub valid: bool,
     pub fiction: bool,
@@ -51,20 +51,20 @@ pub struct Reading {
 /// The phone numbers a person would read in `text`, each once per place it is written, in
 /// order. `region` (ISO 3166, `GB`) applies to numbers written without a country code;
 /// an unknown region falls back to [`DEFAULT_REGION`].
-pub fn find_in_text(text: &str, region: &str) -> Vec<FoundPhone> {
+pub(crate) fn find_in_text(text: &str, region: &str) -> Vec<FoundPhone> {
     find(text, region, false)
 }
 
 /// Like [`find_in_text`], for text already known to be about a phone number (a `tel:`
 /// link's own text): numbers that are not valid are kept even without words such as
 /// "call" before them.
-pub fn find_in_phone_text(text: &str, region: &str) -> Vec<FoundPhone> {
+pub(crate) fn find_in_phone_text(text: &str, region: &str) -> Vec<FoundPhone> {
     find(text, region, true)
 }
 
 /// Reads one written number (`+44 (0)20 7946 0000`, `1-800-FLOWERS`, `0800 123`) in
 /// `region`. Letters are read as a phone keypad does.
-pub fn read_number(written: &str, region: &str) -> Reading {
+pub(crate) fn read_number(written: &str, region: &str) -> Reading {
     let id = region_id(region);
     let plus = written.trim_start().starts_with('+');
     // `+44 (0)20…`: the bracketed trunk prefix is not dialled from abroad.
@@ -121,7 +121,7 @@ pub fn read_number(written: &str, region: &str) -> Reading {
 
 /// Why a `tel:` link cannot be dialled at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TelError {
+pub(crate) enum TelError {
     #[error("it is not a tel: URI")]
     NotTel,
     #[error("it has no number in it")]
@@ -136,7 +136,7 @@ pub enum TelError {
 
 /// The number a `tel:` URI dials. Local numbers (no `+`, no `phone-context`) are read in
 /// `region`, as the phone that dials them would; an `ext=` parameter becomes the extension.
-pub fn parse_tel(href: &str, region: &str) -> Result<FoundPhone, TelError> {
+pub(crate) fn parse_tel(href: &str, region: &str) -> Result<FoundPhone, TelError> {
     let href = href.trim();
     let rest = href
         .get(..4)
@@ -190,13 +190,13 @@ pub fn parse_tel(href: &str, region: &str) -> Result<FoundPhone, TelError> {
 
 /// The region numbers on a page are read in: `nocall.yaml`'s `phones.region`, else the
 /// page's `lang` (`en-GB` → `GB`, `de` → `DE`), else [`DEFAULT_REGION`].
-pub fn region_for(configured: Option<&str>, lang: &str) -> String {
+pub(crate) fn region_for(configured: Option<&str>, lang: &str) -> String {
     region_hint(configured, lang).unwrap_or_else(|| DEFAULT_REGION.to_string())
 }
 
 /// Like [`region_for`], but `None` when neither the configuration nor `lang` names a
 /// region, so the caller may look for other hints (the country of the page's `tel:` links).
-pub fn region_hint(configured: Option<&str>, lang: &str) -> Option<String> {
+pub(crate) fn region_hint(configured: Option<&str>, lang: &str) -> Option<String> {
     if let Some(r) = configured.map(str::trim).filter(|r| is_region(r)) {
         return Some(r.to_ascii_uppercase());
     }
@@ -230,7 +230,7 @@ pub fn region_hint(configured: Option<&str>, lang: &str) -> Option<String> {
 }
 
 /// The region (ISO 3166) an E.164 number belongs to, when the metadata knows it.
-pub fn region_of(e164: &str) -> Option<String> {
+pub(crate) fn region_of(e164: &str) -> Option<String> {
     let parsed = std::panic::catch_unwind(|| {
         phonenumber::parse(None, e164)
             .ok()
@@ -356,14 +356,14 @@ const OFCOM_DRAMA: [&str; 18] = [
 ];
 
 /// Whether a number sits in a range kept for fiction, so no one answers it.
-pub fn is_fiction(e164: &str) -> bool {
+pub(crate) fn is_fiction(e164: &str) -> bool {
     fiction_range(e164).is_some()
 }
 
 /// The range kept for fiction a number sits in, named for a message: NANP exchange 555
 /// (555-0100..0199 reserved, the rest by long convention; 555-1212 is directory
 /// assistance), Ofcom's drama ranges, ACMA's 5550/7010 landline ranges.
-pub fn fiction_range(e164: &str) -> Option<&'static str> {
+pub(crate) fn fiction_range(e164: &str) -> Option<&'static str> {
     let digits = e164.strip_prefix('+')?;
     if let Some(nsn) = digits.strip_prefix('1') {
         let in_555 = match nsn.len() {

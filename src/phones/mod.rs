@@ -2,22 +2,20 @@
 //! they dial, and what support's directory and a lookup provider say about them.
 //!
 //! When self-service fails the number on the page is the user's last way out, so every
-//! number a journey shows is read here. [`places`] gathers them from the traces for the
+//! number a journey shows is read here. `places` gathers them from the traces for the
 //! check (`checks/phones.rs`); [`numbers_of`] lists what the probe
 //! ([`crate::probe::lookup`]) asks about, once, after the journeys, so the check stays
 //! pure. No library can tell whether a number is answered: without a directory row or a
 //! lookup answer a number is *unverified*, and nothing here says otherwise.
 
-pub mod directory;
-pub mod find;
+mod directory;
+pub(crate) mod find;
 
 use std::collections::BTreeSet;
 use std::ops::Range;
 
-pub use directory::{Directory, DirectoryEntry, LineState};
-pub use find::{
-    FoundPhone, Reading, TelError, find_in_text, parse_tel, read_number, region_for, region_hint,
-};
+pub(crate) use directory::{Directory, LineState};
+pub(crate) use find::{FoundPhone, TelError, find_in_text, parse_tel, region_hint};
 
 use crate::config::Config;
 use crate::probe::status::{LineStatus, PhoneProbes};
@@ -81,7 +79,7 @@ impl PhoneProbes {
 
 /// Loads the numbering-plan metadata and compiles the patterns a first number needs, so the
 /// first real lookup does not pay for it.
-pub fn warm_up() {
+pub(crate) fn warm_up() {
     let _ = phonenumber::parse(Some(phonenumber::country::Id::US), "(415) 555-2671");
 }
 
@@ -108,7 +106,7 @@ pub fn numbers_of(traces: &[Trace], cfg: &Config) -> Vec<String> {
 
 /// A `tel:` link, what it shows and what it dials.
 #[derive(Debug, Clone)]
-pub struct TelLink<'a> {
+pub(crate) struct TelLink<'a> {
     pub text: &'a str,
     pub href: &'a str,
     /// The number the link's own text shows, if it shows one.
@@ -118,7 +116,7 @@ pub struct TelLink<'a> {
 
 /// Where a journey showed numbers: one visited page, or one message the portal sent.
 #[derive(Debug, Clone)]
-pub struct Place<'a> {
+pub(crate) struct Place<'a> {
     pub trace: &'a Trace,
     /// The step whose page this is (for a message: the `email` step that opened it).
     pub step: Option<usize>,
@@ -137,7 +135,7 @@ pub struct Place<'a> {
 
 /// Every page and message of every journey, with the numbers on it. A page seen again
 /// unchanged later in the same journey is listed once.
-pub fn places<'a>(traces: &'a [Trace], cfg: &Config) -> Vec<Place<'a>> {
+pub(crate) fn places<'a>(traces: &'a [Trace], cfg: &Config) -> Vec<Place<'a>> {
     let configured = cfg.phones.region.as_deref();
     let mut out = Vec::new();
     for trace in traces {
@@ -297,7 +295,7 @@ fn tel_link<'a>(text: &'a str, href: &'a str, region: &str) -> TelLink<'a> {
 }
 
 /// Where `needle` sits in `text`, for a number known only from a link.
-pub fn locate(text: &str, needle: &str) -> Option<Range<usize>> {
+pub(crate) fn locate(text: &str, needle: &str) -> Option<Range<usize>> {
     if needle.trim().is_empty() {
         return None;
     }

@@ -229,7 +229,7 @@ async fn visit(
 /// What a person would find on the page, read from its HTML: the fields of [`PageState`]
 /// the link, phone and text checks use (no form fields: their names need a browser's
 /// accessibility tree).
-pub fn page_state(url: &Url, status: u16, html: &str) -> PageState {
+pub(crate) fn page_state(url: &Url, status: u16, html: &str) -> PageState {
     let doc = Html::parse_document(html);
     let base = select(&doc, "base[href]")
         .next()

@@ -8,8 +8,8 @@
 //! [`super::status`]) that the `dead-link` check reads; it draws no conclusions about users
 //! itself.
 //!
-//! The HTTP side lives in [`engine`]; the HTML it needs (a page's ids and anchor names, for
-//! `#fragment` targets) in [`html`].
+//! The HTTP side lives in `engine`; the HTML it needs (a page's ids and anchor names, for
+//! `#fragment` targets) in `html`.
 
 pub(crate) mod engine;
 pub(crate) mod html;
@@ -71,7 +71,7 @@ impl Default for LinkOptions {
 
 impl LinkOptions {
     /// The defaults, restricted to a project's `allowed_hosts`.
-    pub fn for_config(config: &crate::config::Config) -> Self {
+    pub(crate) fn for_config(config: &crate::config::Config) -> Self {
         LinkOptions {
             allowed_hosts: config.allowed_hosts.clone(),
             ..LinkOptions::default()
@@ -153,7 +153,8 @@ pub fn targets_of(traces: &[Trace]) -> Vec<(String, Origin)> {
 }
 
 /// Every target URL of every page of the traces, each once, in the order first met.
-pub fn urls_of(traces: &[Trace]) -> Vec<String> {
+#[cfg(test)]
+pub(crate) fn urls_of(traces: &[Trace]) -> Vec<String> {
     let mut seen = HashSet::new();
     targets_of(traces)
         .into_iter()

@@ -18,7 +18,7 @@ use crate::config::Phones;
 use crate::phones::Directory;
 
 /// How long one lookup may take.
-pub const LOOKUP_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const LOOKUP_TIMEOUT: Duration = Duration::from_secs(10);
 /// Lookups in flight at once: providers rate-limit, and a run has few numbers.
 const IN_FLIGHT: usize = 4;
 
@@ -255,7 +255,7 @@ async fn ask(
 }
 
 /// Reads a provider's JSON answer.
-pub fn interpret(v: &Value) -> LookupAnswer {
+pub(crate) fn interpret(v: &Value) -> LookupAnswer {
     let text = |v: &Value| v.as_str().map(str::to_string);
     let carrier = [
         v.pointer("/line_type_intelligence/carrier_name"),

@@ -2,7 +2,7 @@
 //!
 //! The link prober ([`links`]), the crawl behind `nocall links` ([`crawl`]), the phone
 //! directory and lookup provider ([`lookup`]) and the mail scanner's view of a one-time link
-//! ([`prefetch`]) all live here; no other module makes an HTTP request. [`probe_all`] runs
+//! (`prefetch`) all live here; no other module makes an HTTP request. [`probe_all`] runs
 //! after the journeys (so a one-time link is never opened before its journey opens it) and
 //! hands its answers to the checks as plain data ([`status`]), the one part of this module
 //! the checks may read. Nothing here decides what an answer costs users.
@@ -10,7 +10,7 @@
 pub mod crawl;
 pub mod links;
 pub mod lookup;
-pub mod prefetch;
+pub(crate) mod prefetch;
 pub mod status;
 
 use std::collections::HashSet;
@@ -37,7 +37,7 @@ pub struct ProbeOptions {
 impl ProbeOptions {
     /// The defaults, restricted to a project's `allowed_hosts`, and to the journeys' own
     /// hosts when `offline`.
-    pub fn for_config(config: &Config, offline: bool) -> Self {
+    pub(crate) fn for_config(config: &Config, offline: bool) -> Self {
         let mut links = LinkOptions::for_config(config);
         links.offline |= offline;
         ProbeOptions {

@@ -11,7 +11,7 @@ use std::time::Duration;
 /// Opens `url` once with a plain GET, as a mail scanner does. Whether that scanner's
 /// request got a good answer (so a later failure is the scanner's doing, not a link that
 /// was dead anyway).
-pub fn open_as_scanner(url: &str, timeout: Duration) -> bool {
+pub(crate) fn open_as_scanner(url: &str, timeout: Duration) -> bool {
     let Ok(rt) = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -108,7 +108,7 @@ pub struct MailLinkStatus {
     pub unverified: bool,
 }
 
-/// What the run learned about phone lines. Read through [`PhoneProbes::verdict`], which
+/// What the run learned about phone lines. Read through [`PhoneProbes::reachability`], which
 /// lives in [`crate::phones`] beside the verdict it returns.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PhoneProbes {

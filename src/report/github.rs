@@ -13,10 +13,10 @@ use super::{Report, markdown, page_path};
 use crate::finding::{Finding, Severity};
 
 /// GitHub's limit of annotations of one kind (error, warning) per step.
-pub const PER_KIND: usize = 10;
+pub(crate) const PER_KIND: usize = 10;
 
 /// `::error`/`::warning` workflow commands for the top findings, most costly first, at most
-/// [`PER_KIND`] of each. Blockers are errors; problems and what could not be verified are
+/// `PER_KIND` of each. Blockers are errors; problems and what could not be verified are
 /// warnings.
 pub fn annotations(report: &Report) -> String {
     let mut ranked: Vec<&Finding> = report.findings.iter().collect();
@@ -82,14 +82,14 @@ pub fn step_summary(report: &Report) -> String {
 }
 
 /// A command's message: `%`, CR and LF would end or corrupt the command.
-pub fn escape_data(text: &str) -> String {
+pub(crate) fn escape_data(text: &str) -> String {
     text.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
 /// A command property's value: as [`escape_data`], and `:` and `,` would end the property.
-pub fn escape_property(text: &str) -> String {
+pub(crate) fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 

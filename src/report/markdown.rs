@@ -8,7 +8,7 @@ use super::{Format, Report, page_path};
 use crate::trace::JourneyStatus;
 
 /// How many findings the summary lists; the rest are counted.
-pub const TOP: usize = 20;
+pub(crate) const TOP: usize = 20;
 
 pub struct Markdown;
 
@@ -34,7 +34,7 @@ impl Format for Markdown {
 }
 
 /// One line of totals: journeys, findings, calls and cost a month.
-pub fn totals(report: &Report) -> String {
+pub(crate) fn totals(report: &Report) -> String {
     let s = &report.summary;
     let mut journeys = format!(
         "**{} journeys**: {} completed, {} blocked",
@@ -53,7 +53,7 @@ pub fn totals(report: &Report) -> String {
 }
 
 /// The ranked table of the `limit` most costly findings, with a line counting the rest.
-pub fn findings_table(report: &Report, limit: usize) -> String {
+pub(crate) fn findings_table(report: &Report, limit: usize) -> String {
     if report.findings.is_empty() {
         return "No findings: a first-time user gets through every journey without calling.\n"
             .into();

@@ -9,7 +9,7 @@ use crate::finding::{Finding, merge_by_id};
 use crate::rank::sort_by_calls;
 
 /// Merges reports; `None` when there are none.
-pub fn merge(reports: Vec<Report>) -> Option<Report> {
+pub(crate) fn merge(reports: Vec<Report>) -> Option<Report> {
     let first = reports.first()?;
     let (browser, currency) = (first.browser.clone(), first.summary.currency.clone());
     let mut scenarios = Vec::new();

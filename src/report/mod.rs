@@ -9,7 +9,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
-pub mod merge;
+pub(crate) mod merge;
 pub mod sarif;
 pub mod spec;
 pub mod table;
@@ -167,7 +167,7 @@ impl Report {
 
     /// The findings journey `scenario` met at `step` (`None`: met by the journey as a whole),
     /// in the report's (ranked) order. A finding met in several journeys is listed under each.
-    pub fn findings_at<'a>(
+    pub(crate) fn findings_at<'a>(
         &'a self,
         scenario: &'a str,
         step: Option<usize>,

@@ -13,10 +13,10 @@ use serde_json::{Map, Value, json};
 use super::{Format, Report};
 use crate::finding::{Finding, Kind, Severity};
 
-pub const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+pub(crate) const SARIF_SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 /// The key of the stable id in `partialFingerprints`.
-pub const FINGERPRINT: &str = "nocallFindingId/v1";
+pub(crate) const FINGERPRINT: &str = "nocallFindingId/v1";
 
 pub struct Sarif;
 

@@ -1,7 +1,7 @@
 //! Finding, starting and connecting to Chromium.
 //!
 //! nocall starts Chromium itself (a fresh profile in a temporary folder, the flags a closed
-//! network needs) and speaks DevTools over [`super::cdp`]. It never downloads a browser.
+//! network needs) and speaks DevTools over `cdp`. It never downloads a browser.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use headless_chrome::protocol::cdp::{Browser as BrowserDomain, Target};
 use serde_json::json;
 
 use super::cdp::{CdpError, Connection};
@@ -88,7 +89,7 @@ const FLAGS: &[&str] = &[
 ];
 
 const LAUNCH_TIMEOUT: Duration = Duration::from_secs(30);
-pub const CALL_TIMEOUT: Duration = Duration::from_secs(15);
+pub(crate) const CALL_TIMEOUT: Duration = Duration::from_secs(15);
 
 struct Process {
     child: Mutex<Child>,
@@ -106,7 +107,7 @@ impl Drop for Process {
 
 /// A running browser. Clones share it; the process ends when the last clone is dropped.
 #[derive(Clone)]
-pub struct Browser {
+pub(crate) struct Browser {
     pub conn: Connection,
     /// The product and version the browser reports.
     pub version: Option<String>,
@@ -114,7 +115,7 @@ pub struct Browser {
 }
 
 impl Browser {
-    pub fn start(source: &BrowserSource) -> Result<Browser, BrowserError> {
+    pub(crate) fn start(source: &BrowserSource) -> Result<Browser, BrowserError> {
         match source {
             // A second try: a loaded machine occasionally loses a starting Chromium.
             BrowserSource::Launch { path, headful } => {
@@ -213,11 +214,11 @@ impl Browser {
     }
 
     /// Whether both handles drive the same browser connection.
-    pub fn same_as(&self, other: &Browser) -> bool {
+    pub(crate) fn same_as(&self, other: &Browser) -> bool {
         self.conn.same_as(&other.conn)
     }
 
-    pub fn is_alive(&self) -> bool {
+    pub(crate) fn is_alive(&self) -> bool {
         if !self.conn.is_alive() {
             return false;
         }
@@ -230,45 +231,39 @@ impl Browser {
         }
     }
 
-    /// The browser's process id, when nocall started it (tests kill it on purpose).
-    pub fn pid(&self) -> Option<u32> {
-        self.process.as_ref().map(|p| {
-            let child = p.child.lock().unwrap_or_else(|e| e.into_inner());
-            child.id()
-        })
-    }
-
     /// A new incognito context with one blank tab, attached with its own session.
-    pub fn new_context(&self) -> Result<(String, String, String), CdpError> {
-        let ctx = self.conn.call_raw(
-            None,
-            "Target.createBrowserContext",
-            json!({"disposeOnDetach": true}),
-            CALL_TIMEOUT,
-        )?;
-        let context_id = str_field(&ctx, "browserContextId", "Target.createBrowserContext")?;
-        let target = self.conn.call_raw(
-            None,
-            "Target.createTarget",
-            json!({"url": "about:blank", "browserContextId": context_id}),
-            CALL_TIMEOUT,
-        )?;
-        let target_id = str_field(&target, "targetId", "Target.createTarget")?;
-        let attached = self.conn.call_raw(
-            None,
-            "Target.attachToTarget",
-            json!({"targetId": target_id, "flatten": true}),
-            CALL_TIMEOUT,
-        )?;
-        let session = str_field(&attached, "sessionId", "Target.attachToTarget")?;
+    pub(crate) fn new_context(&self) -> Result<(String, String, String), CdpError> {
+        let context_id = self
+            .conn
+            .call::<Target::CreateBrowserContext>(
+                None,
+                json!({"disposeOnDetach": true}),
+                CALL_TIMEOUT,
+            )?
+            .browser_context_id;
+        let target_id = self
+            .conn
+            .call::<Target::CreateTarget>(
+                None,
+                json!({"url": "about:blank", "browserContextId": context_id}),
+                CALL_TIMEOUT,
+            )?
+            .target_id;
+        let session = self
+            .conn
+            .call::<Target::AttachToTarget>(
+                None,
+                json!({"targetId": target_id, "flatten": true}),
+                CALL_TIMEOUT,
+            )?
+            .session_id;
         Ok((context_id, target_id, session))
     }
 
     /// Closes a context and its tabs; errors are ignored because the context may be gone.
-    pub fn dispose_context(&self, context_id: &str) {
-        let _ = self.conn.call_raw(
+    pub(crate) fn dispose_context(&self, context_id: &str) {
+        let _ = self.conn.call::<Target::DisposeBrowserContext>(
             None,
-            "Target.disposeBrowserContext",
             json!({"browserContextId": context_id}),
             Duration::from_secs(5),
         );
@@ -276,26 +271,9 @@ impl Browser {
 }
 
 fn version(conn: &Connection) -> Option<String> {
-    let v = conn
-        .call_raw(None, "Browser.getVersion", json!({}), CALL_TIMEOUT)
-        .ok()?;
-    v.get("product")
-        .and_then(|p| p.as_str())
-        .map(str::to_string)
-}
-
-pub(crate) fn str_field(
-    v: &serde_json::Value,
-    key: &str,
-    method: &str,
-) -> Result<String, CdpError> {
-    v.get(key)
-        .and_then(|x| x.as_str())
-        .map(str::to_string)
-        .ok_or_else(|| CdpError::Decode {
-            method: method.to_string(),
-            detail: format!("no {key}"),
-        })
+    conn.call::<BrowserDomain::GetVersion>(None, json!({}), CALL_TIMEOUT)
+        .ok()
+        .map(|v| v.product)
 }
 
 #[cfg(test)]

@@ -1,10 +1,11 @@
 //! A DevTools-protocol connection: one websocket, flattened sessions, replies and events
 //! delivered through channels.
 //!
-//! headless_chrome launches the browser and supplies the protocol's typed messages; this
-//! module carries them. It exists because the crate's own transport polls (a 100 ms read
-//! timeout behind a mutex, then 5 ms sleeps): about 100 ms a call here, against about
-//! 0.5 ms for this one. It also gives every call its own timeout, so a hung page ends a
+//! The runner launches the browser itself; the headless_chrome crate supplies the protocol's
+//! definitions (method names and typed answers, [`Connection::call`]) and this module carries
+//! the messages. It exists because the headless_chrome crate's transport polls (a
+//! 100 ms read timeout behind a mutex, then 5 ms sleeps): about 100 ms a call here, against
+//! about 0.5 ms for this one. It also gives every call its own timeout, so a hung page ends a
 //! step instead of the run. It knows nothing of journeys or pages.
 
 use std::collections::HashMap;
@@ -36,7 +37,7 @@ pub enum CdpError {
 
 /// An event the browser sent.
 #[derive(Debug, Clone)]
-pub struct Event {
+pub(crate) struct Event {
     pub method: String,
     pub params: Value,
 }
@@ -52,7 +53,7 @@ struct Shared {
 }
 
 /// A command sent and not yet answered.
-pub struct Pending {
+pub(crate) struct Pending {
     shared: Arc<Shared>,
     id: u64,
     method: String,
@@ -63,7 +64,7 @@ pub struct Pending {
 impl Pending {
     /// Waits for the reply; after `timeout` the reply is given up on (and dropped if it
     /// comes later).
-    pub fn wait(self, timeout: Duration) -> Result<Value, CdpError> {
+    pub(crate) fn wait(self, timeout: Duration) -> Result<Value, CdpError> {
         let got = self.reply.recv_timeout(timeout);
         let method = self.method.clone();
         if super::profile::on() {
@@ -96,7 +97,7 @@ impl Drop for Pending {
 
 /// A connection to a browser's DevTools endpoint. Cheap to clone.
 #[derive(Clone)]
-pub struct Connection {
+pub(crate) struct Connection {
     shared: Arc<Shared>,
 }
 
@@ -107,7 +108,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Connection {
     /// Connects to `ws://host:port/devtools/browser/…`.
-    pub fn connect(ws_url: &str) -> Result<Connection, CdpError> {
+    pub(crate) fn connect(ws_url: &str) -> Result<Connection, CdpError> {
         let fail = |detail: String| CdpError::Connect {
             url: ws_url.to_string(),
             detail,
@@ -144,16 +145,16 @@ impl Connection {
         Ok(Connection { shared })
     }
 
-    pub fn same_as(&self, other: &Connection) -> bool {
+    pub(crate) fn same_as(&self, other: &Connection) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)
     }
 
-    pub fn is_alive(&self) -> bool {
+    pub(crate) fn is_alive(&self) -> bool {
         self.shared.alive.load(Ordering::SeqCst)
     }
 
     /// Sends a command and waits for its reply.
-    pub fn call_raw(
+    pub(crate) fn call_raw(
         &self,
         session: Option<&str>,
         method: &str,
@@ -163,9 +164,25 @@ impl Connection {
         self.send_raw(session, method, params)?.wait(timeout)
     }
 
+    /// Sends a command named by headless_chrome's protocol definitions and decodes its answer
+    /// into the definition's return type. Parameters stay JSON: most commands' parameter
+    /// structs have a dozen optional fields that nocall never sets.
+    pub(crate) fn call<M: Method>(
+        &self,
+        session: Option<&str>,
+        params: Value,
+        timeout: Duration,
+    ) -> Result<M::ReturnObject, CdpError> {
+        let value = self.call_raw(session, M::NAME, params, timeout)?;
+        serde_json::from_value(value).map_err(|e| CdpError::Decode {
+            method: M::NAME.to_string(),
+            detail: e.to_string(),
+        })
+    }
+
     /// Sends a command without waiting: the browser works on it while the caller does
     /// something else, and [`Pending::wait`] collects the reply.
-    pub fn send_raw(
+    pub(crate) fn send_raw(
         &self,
         session: Option<&str>,
         method: &str,
@@ -194,44 +211,15 @@ impl Connection {
         })
     }
 
-    /// Sends a typed command from headless_chrome's protocol definitions.
-    pub fn call<M>(
-        &self,
-        session: Option<&str>,
-        method: M,
-        timeout: Duration,
-    ) -> Result<M::ReturnObject, CdpError>
-    where
-        M: Method + serde::Serialize,
-    {
-        let params = serde_json::to_value(&method).map_err(|e| CdpError::Decode {
-            method: M::NAME.to_string(),
-            detail: e.to_string(),
-        })?;
-        let value = self.call_raw(session, M::NAME, params, timeout)?;
-        serde_json::from_value(value).map_err(|e| CdpError::Decode {
-            method: M::NAME.to_string(),
-            detail: e.to_string(),
-        })
-    }
-
     /// Routes a session's events to the returned channel.
-    pub fn subscribe(&self, session: &str) -> Receiver<Event> {
+    pub(crate) fn subscribe(&self, session: &str) -> Receiver<Event> {
         let (tx, rx) = mpsc::channel();
         lock(&self.shared.sessions).insert(session.to_string(), tx);
         rx
     }
 
-    pub fn unsubscribe(&self, session: &str) {
+    pub(crate) fn unsubscribe(&self, session: &str) {
         lock(&self.shared.sessions).remove(session);
-    }
-
-    /// Closes the websocket; pending calls fail with [`CdpError::Closed`].
-    pub fn close(&self) {
-        let mut w = lock(&self.shared.writer);
-        let _ = w.close(None);
-        let _ = w.flush();
-        let _ = w.get_ref().shutdown(std::net::Shutdown::Both);
     }
 }
 

@@ -42,7 +42,7 @@ const NEXT_CHANGE_JS: &str = "ms => new Promise(done => {
 const RECORD_WITHIN: Duration = Duration::from_secs(5);
 
 /// The trace of a journey that could not start at all.
-pub fn not_started(scenario: &Scenario, reason: &str) -> Trace {
+pub(super) fn not_started(scenario: &Scenario, reason: &str) -> Trace {
     let mut t = empty_trace(scenario);
     t.status = JourneyStatus::Error;
     t.reason = Some(reason.to_string());
@@ -146,7 +146,7 @@ struct Journey<'a> {
 
 /// Runs one journey to its end in `page`, a fresh tab of its own, and returns its trace,
 /// with secrets masked.
-pub fn run(
+pub(super) fn run(
     page: Result<Page, CdpError>,
     number: usize,
     scenario: &Scenario,
@@ -307,7 +307,7 @@ fn mask(trace: Trace, scenario: &Scenario, secrets: &Secrets) -> Trace {
 }
 
 /// `start` with its origin replaced by `base`'s (`--base-url`).
-pub fn rebase(start: &url::Url, base: Option<&url::Url>) -> url::Url {
+pub(super) fn rebase(start: &url::Url, base: Option<&url::Url>) -> url::Url {
     let Some(base) = base else {
         return start.clone();
     };

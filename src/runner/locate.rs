@@ -10,7 +10,7 @@ use crate::trace::{Field, FoundBy, PageState};
 
 /// What a step wants to put into a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Want {
+pub(super) enum Want {
     /// Typing: text boxes, text areas, number and e-mail inputs.
     Text,
     /// Picking: selects, radios, checkboxes.
@@ -19,7 +19,7 @@ pub enum Want {
 
 /// A control to click.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
+pub(super) enum Target {
     Button(usize),
     Link(usize),
 }
@@ -34,7 +34,7 @@ fn key(label: &str) -> String {
 }
 
 /// Whether a field is picked from (select, radio, checkbox) rather than typed into.
-pub fn is_choice(f: &Field) -> bool {
+pub(super) fn is_choice(f: &Field) -> bool {
     picked(f) && !(f.role == "combobox" && f.tag == "input")
 }
 
@@ -58,7 +58,7 @@ fn wanted(f: &Field, want: Want) -> bool {
 }
 
 /// Finds the field labelled `asked`. Radio buttons are matched by their group's question.
-pub fn field(page: &PageState, asked: &str, want: Want) -> Result<(usize, FoundBy), String> {
+pub(super) fn field(page: &PageState, asked: &str, want: Want) -> Result<(usize, FoundBy), String> {
     let k = key(asked);
     let candidates: Vec<(usize, &Field)> = page
         .fields
@@ -132,7 +132,7 @@ pub fn field(page: &PageState, asked: &str, want: Want) -> Result<(usize, FoundB
 
 /// Finds the option of a radio group or select: the radio (in the group of `field`) or the
 /// select option whose text is `option`.
-pub fn radio_in_group(page: &PageState, group_of: usize, option: &str) -> Option<usize> {
+pub(super) fn radio_in_group(page: &PageState, group_of: usize, option: &str) -> Option<usize> {
     let group = page.fields.get(group_of)?;
     let k = key(option);
     page.fields.iter().enumerate().find_map(|(i, f)| {
@@ -146,7 +146,7 @@ pub fn radio_in_group(page: &PageState, group_of: usize, option: &str) -> Option
 /// Finds the button or link named `asked`. Among equal names: the submit control of the
 /// form the journey just filled, then buttons over links, then the first visible in
 /// document order. The second value describes the ambiguity, when there was one.
-pub fn control(
+pub(super) fn control(
     page: &PageState,
     asked: &str,
     last_form: Option<usize>,
@@ -223,7 +223,7 @@ pub fn control(
 }
 
 /// "button in form 1", "link in header".
-pub fn describe(page: &PageState, t: Target) -> String {
+pub(super) fn describe(page: &PageState, t: Target) -> String {
     match t {
         Target::Button(i) => match page.buttons.get(i).and_then(|b| b.form) {
             Some(f) => format!("button in form {}", f + 1),

@@ -6,20 +6,22 @@
 //! restarted for the journeys after it; no journey can take the others down.
 
 pub mod browser;
-pub mod cdp;
+mod cdp;
 mod journey;
-pub mod locate;
+mod locate;
 mod page;
-pub mod profile;
-pub mod snapshot;
+pub(crate) mod profile;
+mod snapshot;
 
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-pub use browser::{Browser, BrowserError, BrowserSource};
+use browser::Browser;
+pub use browser::{BrowserError, BrowserSource};
 use page::Page;
+pub use profile::own_usage;
 
 use crate::mail::Mailboxes;
 use crate::scenario::Scenario;
@@ -50,19 +52,15 @@ pub trait Observer: Sync {
     fn journey_finished(&self, _journey: usize, _trace: &Trace) {}
 }
 
-/// An observer that ignores everything.
-pub struct Quiet;
-impl Observer for Quiet {}
-
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// Asks running journeys to stop after their current step and no new journey to start
 /// (Ctrl-C). What finished is still reported.
-pub fn interrupt() {
+pub(crate) fn interrupt() {
     INTERRUPTED.store(true, Ordering::SeqCst);
 }
 
-pub fn interrupted() -> bool {
+pub(crate) fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
 
@@ -83,7 +81,7 @@ pub fn run_all(
 /// The browser being shut down (its process ended and reaped, its profile deleted, ~40 ms)
 /// while the caller goes on; dropping this waits for that to finish, so nothing outlives
 /// the run.
-pub struct Closing(Option<std::thread::JoinHandle<()>>);
+pub(crate) struct Closing(Option<std::thread::JoinHandle<()>>);
 
 impl Drop for Closing {
     fn drop(&mut self) {
@@ -95,7 +93,7 @@ impl Drop for Closing {
 
 /// [`run_all`], returning as soon as the last journey ends: the browser shuts down while
 /// the caller checks the traces.
-pub fn run_all_then_close(
+pub(crate) fn run_all_then_close(
     scenarios: &[Scenario],
     secrets: &Secrets,
     options: &RunOptions,
@@ -244,7 +242,7 @@ pub fn nothing_ran(traces: &[Trace]) -> bool {
 }
 
 /// "250ms", "10s", "1m 30s".
-pub fn human_duration(d: Duration) -> String {
+pub(crate) fn human_duration(d: Duration) -> String {
     let ms = d.as_millis();
     if ms < 1000 {
         format!("{ms}ms")
@@ -260,12 +258,12 @@ pub fn human_duration(d: Duration) -> String {
 }
 
 /// The folder / file stem of journey `index` (0-based): `01-first-time-login`.
-pub fn journey_dir(index: usize, name: &str) -> String {
+pub(crate) fn journey_dir(index: usize, name: &str) -> String {
     format!("{:02}-{}", index + 1, slug(name))
 }
 
 /// A file-system-safe name for a journey's screenshots and trace.
-pub fn slug(name: &str) -> String {
+pub(crate) fn slug(name: &str) -> String {
     let mut out = String::new();
     for c in name.chars() {
         if c.is_ascii_alphanumeric() {

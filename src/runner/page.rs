@@ -18,7 +18,7 @@ use super::cdp::{CdpError, Event, Pending};
 /// before calling it settled anyway; polling widgets would otherwise never settle.
 const QUIET_CAP: Duration = Duration::from_millis(500);
 
-pub struct Page {
+pub(super) struct Page {
     browser: Browser,
     context_id: String,
     pub session: String,
@@ -47,7 +47,7 @@ pub struct Page {
 
 /// Why a wait ended without the page settling.
 #[derive(Debug, Clone, PartialEq)]
-pub enum WaitError {
+pub(super) enum WaitError {
     /// The page was still loading at the deadline.
     Timeout(Duration),
     Cdp(CdpError),
@@ -61,7 +61,7 @@ impl From<CdpError> for WaitError {
 }
 
 impl Page {
-    pub fn open(browser: &Browser) -> Result<Page, CdpError> {
+    pub(super) fn open(browser: &Browser) -> Result<Page, CdpError> {
         let (context_id, _target, session) = browser.new_context()?;
         let events = browser.conn.subscribe(&session);
         let mut page = Page {
@@ -100,27 +100,27 @@ impl Page {
     }
 
     /// The product and version of the browser the tab lives in.
-    pub fn browser_version(&self) -> Option<String> {
+    pub(super) fn browser_version(&self) -> Option<String> {
         self.browser.version.clone()
     }
 
     /// Whether this tab lives in `browser` and that browser is still running.
-    pub fn belongs_to(&self, browser: &Browser) -> bool {
+    pub(super) fn belongs_to(&self, browser: &Browser) -> bool {
         self.browser.is_alive() && self.browser.same_as(browser)
     }
 
-    pub fn call(&self, method: &str, params: Value) -> Result<Value, CdpError> {
+    pub(super) fn call(&self, method: &str, params: Value) -> Result<Value, CdpError> {
         self.call_within(method, params, CALL_TIMEOUT)
     }
 
     /// Sends a command and returns at once; see [`Pending`].
-    pub fn send(&self, method: &str, params: Value) -> Result<Pending, CdpError> {
+    pub(super) fn send(&self, method: &str, params: Value) -> Result<Pending, CdpError> {
         self.browser
             .conn
             .send_raw(Some(&self.session), method, params)
     }
 
-    pub fn call_within(
+    pub(super) fn call_within(
         &self,
         method: &str,
         params: Value,
@@ -136,7 +136,7 @@ impl Page {
     }
 
     /// Waits for the reply to a command [`Page::send`] sent.
-    pub fn reply(&self, pending: Pending, timeout: Duration) -> Result<Value, CdpError> {
+    pub(super) fn reply(&self, pending: Pending, timeout: Duration) -> Result<Value, CdpError> {
         let t0 = Instant::now();
         let reply = pending.wait(timeout);
         self.waited_for(t0.elapsed());
@@ -145,24 +145,24 @@ impl Page {
 
     /// Counts time spent waiting on something other than nocall (the browser, a mail
     /// server, the portal).
-    pub fn waited_for(&self, d: Duration) {
+    pub(super) fn waited_for(&self, d: Duration) {
         self.waited.set(self.waited.get() + d);
     }
 
     /// Time spent waiting since the tab opened.
-    pub fn waited(&self) -> Duration {
+    pub(super) fn waited(&self) -> Duration {
         self.waited.get()
     }
 
     /// Applies every event already received, without waiting.
-    pub fn drain(&mut self) {
+    pub(super) fn drain(&mut self) {
         while let Ok(e) = self.events.try_recv() {
             self.apply(e);
         }
     }
 
     /// Starts counting loads from now.
-    pub fn mark(&mut self) {
+    pub(super) fn mark(&mut self) {
         self.drain();
         self.started = 0;
         self.stopped = 0;
@@ -170,23 +170,23 @@ impl Page {
     }
 
     /// Whether the main frame is loading a page now.
-    pub fn is_loading(&self) -> bool {
+    pub(super) fn is_loading(&self) -> bool {
         self.loading
     }
 
     /// Stops whatever the tab is loading (as the user's Stop button would).
-    pub fn stop_loading(&mut self) {
+    pub(super) fn stop_loading(&mut self) {
         let _ = self.call_within("Page.stopLoading", json!({}), Duration::from_secs(2));
         self.drain();
     }
 
     /// Whether a main-frame navigation started since [`Page::mark`].
-    pub fn navigated(&self) -> bool {
+    pub(super) fn navigated(&self) -> bool {
         self.started > 0 || self.stopped > 0
     }
 
     /// Navigates and waits for the page to settle.
-    pub fn navigate(&mut self, url: &str, timeout: Duration) -> Result<(), WaitError> {
+    pub(super) fn navigate(&mut self, url: &str, timeout: Duration) -> Result<(), WaitError> {
         self.mark();
         let deadline = Instant::now() + timeout;
         let reply = match self.call_within("Page.navigate", json!({"url": url}), timeout) {
@@ -212,7 +212,11 @@ impl Page {
     /// Waits until the navigation the last action started (if any) has loaded and the
     /// network is quiet. With `expect_navigation`, waits for a load to end even if none has
     /// been seen to start yet.
-    pub fn settle(&mut self, deadline: Instant, expect_navigation: bool) -> Result<(), WaitError> {
+    pub(super) fn settle(
+        &mut self,
+        deadline: Instant,
+        expect_navigation: bool,
+    ) -> Result<(), WaitError> {
         self.drain();
         // A load under way (or asked for) must end: frameStoppedLoading follows the load event.
         while (expect_navigation || self.started > 0 || self.loading) && self.stopped == 0 {
@@ -242,7 +246,7 @@ impl Page {
 
     /// After a click or key press: lets the page's handlers run, then waits for whatever
     /// navigation they started.
-    pub fn settle_after_input(&mut self, deadline: Instant) -> Result<(), WaitError> {
+    pub(super) fn settle_after_input(&mut self, deadline: Instant) -> Result<(), WaitError> {
         // One task: click handlers ran while the input was dispatched, and a form submission
         // or `location` change they made is queued before it, so by its end the browser has
         // been told of the navigation (and of any request a handler started, which `settle`
@@ -264,7 +268,7 @@ impl Page {
     /// Lets `time` pass as a scenario's `wait:` asks, following the page's events all the
     /// while: a browser that dies or a tab that crashes ends the wait at once, and so does
     /// Ctrl-C (looked at every 100 ms, since it sends no event).
-    pub fn pass_time(&mut self, time: Duration) -> Result<(), WaitError> {
+    pub(super) fn pass_time(&mut self, time: Duration) -> Result<(), WaitError> {
         let until = Instant::now() + time;
         while !super::interrupted() && Instant::now() < until {
             let slice = (Instant::now() + Duration::from_millis(100)).min(until);
@@ -366,7 +370,7 @@ impl Page {
     }
 
     /// The page's URL as the browser has it now.
-    pub fn url(&self) -> Result<String, CdpError> {
+    pub(super) fn url(&self) -> Result<String, CdpError> {
         let v = self.call(
             "Runtime.evaluate",
             json!({"expression": "location.href", "returnByValue": true}),
@@ -377,7 +381,7 @@ impl Page {
             .to_string())
     }
 
-    pub fn close(self) {
+    pub(super) fn close(self) {
         self.browser.conn.unsubscribe(&self.session);
         self.browser.dispose_context(&self.context_id);
     }

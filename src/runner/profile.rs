@@ -5,20 +5,20 @@
 use std::sync::OnceLock;
 use std::time::Instant;
 
-pub fn on() -> bool {
+pub(crate) fn on() -> bool {
     static ON: OnceLock<bool> = OnceLock::new();
     *ON.get_or_init(|| std::env::var_os("NOCALL_PROFILE").is_some_and(|v| v == "1"))
 }
 
 /// Marks the end of each phase of a run, timed from when it was started.
-pub struct Phases(Instant);
+pub(crate) struct Phases(Instant);
 
 impl Phases {
-    pub fn start() -> Phases {
+    pub(crate) fn start() -> Phases {
         Phases(Instant::now())
     }
 
-    pub fn done(&self, what: &str) {
+    pub(crate) fn done(&self, what: &str) {
         if on() {
             eprintln!(
                 "phase {:>7.1} ms {what}",

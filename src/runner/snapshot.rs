@@ -15,7 +15,7 @@ use crate::trace::{Control, Field, Form, Link, NameSource, OrphanLabel, PageStat
 /// Facts only the page's own script can tell.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(default)]
-pub struct PageInfo {
+pub(super) struct PageInfo {
     pub url: String,
     pub title: String,
     pub lang: String,
@@ -25,7 +25,7 @@ pub struct PageInfo {
 }
 
 /// The expression that produces [`PageInfo`].
-pub const PAGE_INFO_JS: &str = r#"(() => {
+pub(super) const PAGE_INFO_JS: &str = r#"(() => {
   // Counts changes from here on, so a step that changed nothing need not be recorded again.
   if (!window.__nocallChanges) {
     window.__nocallChanges = new MutationObserver(() => { window.__nocallChanged = true; });
@@ -43,12 +43,13 @@ pub const PAGE_INFO_JS: &str = r#"(() => {
 })()"#;
 
 /// True when the page has not changed since [`PAGE_INFO_JS`] last ran in it.
-pub const UNCHANGED_JS: &str = "!!window.__nocallChanges && window.__nocallChanged === false";
+pub(super) const UNCHANGED_JS: &str =
+    "!!window.__nocallChanges && window.__nocallChanged === false";
 
 /// A page state plus the DOM nodes behind its fields, buttons and links, so the runner can
 /// act on what a check will later read about.
 #[derive(Debug, Clone, Default)]
-pub struct Snapshot {
+pub(super) struct Snapshot {
     pub page: PageState,
     pub field_nodes: Vec<i64>,
     pub button_nodes: Vec<i64>,
@@ -87,7 +88,12 @@ struct AxInfo {
 
 /// Builds the page state. `document` is `DOM.getDocument`'s `root`; `ax_nodes` is
 /// `Accessibility.getFullAXTree`'s `nodes`.
-pub fn build(document: &Value, ax_nodes: &Value, info: PageInfo, status: Option<u16>) -> Snapshot {
+pub(super) fn build(
+    document: &Value,
+    ax_nodes: &Value,
+    info: PageInfo,
+    status: Option<u16>,
+) -> Snapshot {
     let base = document
         .get("baseURL")
         .and_then(Value::as_str)

@@ -186,14 +186,15 @@ pub enum MailSource {
 
 mod common;
 mod load;
-pub mod recorder;
+pub(crate) mod recorder;
+pub use recorder::Selector;
 mod values;
 pub(crate) mod yaml;
 pub use load::{discover, load_files, load_str};
 pub use values::{Env, process_env};
 
-pub const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(10);
-pub const DEFAULT_EMAIL_WITHIN: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_EMAIL_WITHIN: Duration = Duration::from_secs(30);
 /// `monthly_users` when a scenario leaves it out: a round figure so its findings still rank
 /// against each other; real estimates need the real number.
-pub const DEFAULT_MONTHLY_USERS: f64 = 100.0;
+pub(crate) const DEFAULT_MONTHLY_USERS: f64 = 100.0;

@@ -27,7 +27,7 @@ use crate::secrets::Secrets;
 
 /// A recording loaded as a journey.
 #[derive(Debug, Clone)]
-pub struct Recording {
+pub(crate) struct Recording {
     pub scenario: Scenario,
     pub secrets: Secrets,
     /// The sidecar's holds as written (`{env:PIN}` kept, not its value), for `convert`.
@@ -93,26 +93,26 @@ impl Selector {
 
 /// Whether a step's label is one of its selectors (the recording gave no accessible name),
 /// so it must not be looked up as a label.
-pub fn label_is_selector(label: &str, selectors: &[String]) -> bool {
+pub(crate) fn label_is_selector(label: &str, selectors: &[String]) -> bool {
     selectors.iter().any(|s| s == label)
 }
 
 /// Whether `source` looks like a Recorder export: a JSON object with a `steps` list.
-pub fn is_recording(source: &str) -> bool {
+pub(crate) fn is_recording(source: &str) -> bool {
     serde_json::from_str::<Json>(source)
         .ok()
         .is_some_and(|v| v.get("steps").is_some_and(Json::is_array))
 }
 
 /// Whether a scenario path is read as a recording (by its extension).
-pub fn is_json_file(path: &Path) -> bool {
+pub(crate) fn is_json_file(path: &Path) -> bool {
     path.extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
 /// The sidecar of a recording: `login.json` → `login.nocall.yaml` (or `.nocall.yml` when
 /// only that exists).
-pub fn sidecar_path(recording: &Path) -> PathBuf {
+pub(crate) fn sidecar_path(recording: &Path) -> PathBuf {
     let stem = recording
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -127,7 +127,11 @@ pub fn sidecar_path(recording: &Path) -> PathBuf {
 }
 
 /// Loads a recording and its sidecar from disk (the sidecar is optional).
-pub fn load_file(source: &str, file: &Path, env: Env<'_>) -> Result<Recording, Vec<Diagnostic>> {
+pub(crate) fn load_file(
+    source: &str,
+    file: &Path,
+    env: Env<'_>,
+) -> Result<Recording, Vec<Diagnostic>> {
     let side = sidecar_path(file);
     let side_source = if side.is_file() {
         match std::fs::read_to_string(&side) {
@@ -154,7 +158,7 @@ pub fn load_file(source: &str, file: &Path, env: Env<'_>) -> Result<Recording, V
 
 /// Parses a recording; `sidecar` is the text and path of its `.nocall.yaml`. Every problem
 /// in both files is returned together.
-pub fn load_recording(
+pub(crate) fn load_recording(
     source: &str,
     file: &Path,
     sidecar: Option<(&str, &Path)>,
@@ -688,7 +692,7 @@ fn read_sidecar(source: &str, file: &Path, env: Env<'_>) -> Result<Sidecar, Vec<
 /// The recording as a nocall YAML scenario, labels by accessible name. Steps YAML cannot
 /// say (a target with no accessible name, a page script to wait for) are written as
 /// comments, and listed in the second value so the user can finish them by hand.
-pub fn to_yaml(rec: &Recording, source_name: &str) -> (String, Vec<String>) {
+pub(crate) fn to_yaml(rec: &Recording, source_name: &str) -> (String, Vec<String>) {
     let s = &rec.scenario;
     let mut notes = Vec::new();
     let mut out = format!("# Converted by `nocall convert` from {source_name}.\n");

@@ -18,7 +18,7 @@ use crate::finding::{Finding, Kind, Occurrence};
 use crate::normalize::{contains_words, names_agree, normalize, same_label, words};
 use crate::trace::{Trace, url_path};
 
-pub struct LabelInconsistent;
+pub(crate) struct LabelInconsistent;
 
 impl Check for LabelInconsistent {
     fn name(&self) -> &'static str {

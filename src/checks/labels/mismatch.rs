@@ -19,7 +19,7 @@ use crate::finding::{Finding, Kind};
 use crate::normalize::{names_agree, words};
 use crate::trace::{Field, Filled, StepTrace, Trace, url_path};
 
-pub struct LabelMismatch;
+pub(crate) struct LabelMismatch;
 
 impl Check for LabelMismatch {
     fn name(&self) -> &'static str {

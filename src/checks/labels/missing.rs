@@ -15,7 +15,7 @@ use crate::finding::{Finding, Kind};
 use crate::normalize::{contains_words, normalize, same_label, words};
 use crate::trace::{Field, FoundBy, NameSource, OrphanLabel, PageState, Trace};
 
-pub struct LabelMissing;
+pub(crate) struct LabelMissing;
 
 impl Check for LabelMissing {
     fn name(&self) -> &'static str {

@@ -22,10 +22,10 @@ mod mismatch;
 mod missing;
 mod unknown;
 
-pub use inconsistent::LabelInconsistent;
-pub use mismatch::LabelMismatch;
-pub use missing::LabelMissing;
-pub use unknown::UnknownInfo;
+pub(super) use inconsistent::LabelInconsistent;
+pub(super) use mismatch::LabelMismatch;
+pub(super) use missing::LabelMissing;
+pub(super) use unknown::UnknownInfo;
 
 /// A label as a person would say what the page asks for: without its required marker or
 /// leading instructions ("Please enter your card number *" → "card number").

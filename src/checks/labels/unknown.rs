@@ -19,7 +19,7 @@ use crate::finding::{Finding, Kind};
 use crate::normalize::{contains_words, names_agree, normalize, words};
 use crate::trace::{Field, PageState, StepKind, Trace};
 
-pub struct UnknownInfo;
+pub(crate) struct UnknownInfo;
 
 impl Check for UnknownInfo {
     fn name(&self) -> &'static str {
