@@ -15,9 +15,9 @@ use base64::Engine;
 use nocall::checks::{Audit, audit};
 use nocall::config::{Config, PhoneLookup, Phones};
 use nocall::finding::Kind;
-use nocall::phones::{Reachability, numbers_of};
+use nocall::phones::numbers_of;
 use nocall::probe::lookup::lookup_all;
-use nocall::probe::status::{LineStatus, Probes};
+use nocall::probe::status::{LineStatus, Probes, Reachability};
 use nocall::trace::{Link, PageState, StepTrace, Trace};
 
 const USER: &str = "AC0123";

@@ -23,8 +23,8 @@ use super::common::{Findings, blocked_on_page, clip};
 use super::{Audit, Check};
 use crate::finding::{Finding, Kind};
 use crate::phones::find::fiction_range;
-use crate::phones::{FoundPhone, Place, Reachability, locate, places};
-use crate::probe::status::PhoneProbes;
+use crate::phones::{FoundPhone, Place, locate, places};
+use crate::probe::status::{PhoneProbes, Reachability};
 use crate::trace::url_path;
 
 pub(super) struct Phones;

@@ -18,64 +18,7 @@ pub(crate) use directory::{Directory, LineState};
 pub(crate) use find::{FoundPhone, TelError, find_in_text, parse_tel, region_hint};
 
 use crate::config::Config;
-use crate::probe::status::{LineStatus, PhoneProbes};
 use crate::trace::Trace;
-
-/// What is known about whether a number is answered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reachability<'a> {
-    /// Listed as disconnected, or the provider says it is not live. `by` says who, in
-    /// words that fit after "is": "listed as disconnected in the phone directory (…)".
-    Dead { by: String },
-    /// Listed as live (with the hours the directory gives), or the provider says live.
-    Live { hours: Option<&'a str>, by: String },
-    /// Neither the directory nor a lookup covers it.
-    Unverified,
-}
-
-// The probe's answers are plain data in `probe::status`; reading them as a verdict on a
-// number is phone knowledge, so it sits here beside the verdict.
-impl PhoneProbes {
-    /// The directory first (support's own word), then the lookup.
-    pub fn reachability(&self, e164: &str) -> Reachability<'_> {
-        if let Some((dir, entry)) = self
-            .directory
-            .as_ref()
-            .and_then(|d| d.get(e164).map(|e| (d, e)))
-        {
-            let cite = dir.cite(entry);
-            return match entry.status {
-                LineState::Disconnected => Reachability::Dead {
-                    by: format!("listed as disconnected in the phone directory ({cite})"),
-                },
-                LineState::Live => Reachability::Live {
-                    hours: Some(entry.hours.as_str()).filter(|h| !h.trim().is_empty()),
-                    by: format!("the phone directory ({cite})"),
-                },
-            };
-        }
-        match self.lookups.get(e164) {
-            Some(a) if a.status == LineStatus::NotLive => Reachability::Dead {
-                by: format!("not live according to the lookup provider (\"{}\")", a.said),
-            },
-            Some(a) if a.status == LineStatus::Live => Reachability::Live {
-                hours: None,
-                by: "the lookup provider".to_string(),
-            },
-            _ => Reachability::Unverified,
-        }
-    }
-
-    /// The numbers neither the directory nor a lookup covers, for the report to list as
-    /// unverified.
-    pub fn unverified<'n>(&self, numbers: &'n [String]) -> Vec<&'n str> {
-        numbers
-            .iter()
-            .filter(|n| self.reachability(n) == Reachability::Unverified)
-            .map(String::as_str)
-            .collect()
-    }
-}
 
 /// Loads the numbering-plan metadata and compiles the patterns a first number needs, so the
 /// first real lookup does not pay for it.
@@ -305,7 +248,6 @@ pub(crate) fn locate(text: &str, needle: &str) -> Option<Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::status::LookupAnswer;
     use crate::trace::{Link, Mail, MailLink, PageState, StepTrace};
 
     fn trace() -> Trace {
@@ -435,51 +377,5 @@ mod tests {
             numbers_of(&traces, &cfg),
             ["+443456001234", "+448001234567"]
         );
-    }
-
-    #[test]
-    fn reachability_prefers_the_directory_then_the_lookup() {
-        let dir = Directory::parse(
-            "number,status,hours\n+14155552671,disconnected,\n+18005550199,live,Mon-Fri 9-5\n",
-            std::path::Path::new("support-phones.csv"),
-            None,
-        )
-        .unwrap();
-        let mut probes = PhoneProbes {
-            directory: Some(dir),
-            ..PhoneProbes::default()
-        };
-        probes.lookups.insert(
-            "+14155552671".into(),
-            LookupAnswer::new(LineStatus::Live, "active"),
-        );
-        probes.lookups.insert(
-            "+12127365000".into(),
-            LookupAnswer::new(LineStatus::NotLive, "inactive"),
-        );
-        assert_eq!(
-            probes.reachability("+14155552671"),
-            Reachability::Dead {
-                by: "listed as disconnected in the phone directory (support-phones.csv, line 2)"
-                    .into()
-            }
-        );
-        assert!(matches!(
-            probes.reachability("+18005550199"),
-            Reachability::Live {
-                hours: Some("Mon-Fri 9-5"),
-                ..
-            }
-        ));
-        assert!(matches!(
-            probes.reachability("+12127365000"),
-            Reachability::Dead { .. }
-        ));
-        assert_eq!(
-            probes.reachability("+16502530000"),
-            Reachability::Unverified
-        );
-        let numbers = ["+16502530000".to_string(), "+18005550199".to_string()];
-        assert_eq!(probes.unverified(&numbers), ["+16502530000"]);
     }
 }

@@ -428,7 +428,7 @@ mod tests {
         assert!(probes.errors.is_empty());
         assert!(matches!(
             probes.reachability("+14155552671"),
-            crate::phones::Reachability::Dead { .. }
+            crate::probe::status::Reachability::Dead { .. }
         ));
         let broken = Phones {
             directory: Some("/nonexistent/phones.csv".into()),

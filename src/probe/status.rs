@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::phones::Directory;
+use crate::phones::{Directory, LineState};
 
 /// Everything probed during a run.
 #[derive(Debug, Clone, Default)]
@@ -108,8 +108,7 @@ pub struct MailLinkStatus {
     pub unverified: bool,
 }
 
-/// What the run learned about phone lines. Read through [`PhoneProbes::reachability`], which
-/// lives in [`crate::phones`] beside the verdict it returns.
+/// What the run learned about phone lines, read through [`PhoneProbes::reachability`].
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PhoneProbes {
     /// Support's directory (`phones.directory`), when configured and readable.
@@ -155,5 +154,110 @@ impl LookupAnswer {
 
     pub(crate) fn unknown(said: impl Into<String>) -> Self {
         LookupAnswer::new(LineStatus::Unknown, said)
+    }
+}
+
+/// What is known about whether a number is answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reachability<'a> {
+    /// Listed as disconnected, or the provider says it is not live. `by` says who, in
+    /// words that fit after "is": "listed as disconnected in the phone directory (…)".
+    Dead { by: String },
+    /// Listed as live (with the hours the directory gives), or the provider says live.
+    Live { hours: Option<&'a str>, by: String },
+    /// Neither the directory nor a lookup covers it.
+    Unverified,
+}
+
+impl PhoneProbes {
+    /// The directory first (support's own word), then the lookup.
+    pub fn reachability(&self, e164: &str) -> Reachability<'_> {
+        if let Some((dir, entry)) = self
+            .directory
+            .as_ref()
+            .and_then(|d| d.get(e164).map(|e| (d, e)))
+        {
+            let cite = dir.cite(entry);
+            return match entry.status {
+                LineState::Disconnected => Reachability::Dead {
+                    by: format!("listed as disconnected in the phone directory ({cite})"),
+                },
+                LineState::Live => Reachability::Live {
+                    hours: Some(entry.hours.as_str()).filter(|h| !h.trim().is_empty()),
+                    by: format!("the phone directory ({cite})"),
+                },
+            };
+        }
+        match self.lookups.get(e164) {
+            Some(a) if a.status == LineStatus::NotLive => Reachability::Dead {
+                by: format!("not live according to the lookup provider (\"{}\")", a.said),
+            },
+            Some(a) if a.status == LineStatus::Live => Reachability::Live {
+                hours: None,
+                by: "the lookup provider".to_string(),
+            },
+            _ => Reachability::Unverified,
+        }
+    }
+
+    /// The numbers neither the directory nor a lookup covers, for the report to list as
+    /// unverified.
+    pub fn unverified<'n>(&self, numbers: &'n [String]) -> Vec<&'n str> {
+        numbers
+            .iter()
+            .filter(|n| self.reachability(n) == Reachability::Unverified)
+            .map(String::as_str)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reachability_prefers_the_directory_then_the_lookup() {
+        let dir = Directory::parse(
+            "number,status,hours\n+14155552671,disconnected,\n+18005550199,live,Mon-Fri 9-5\n",
+            std::path::Path::new("support-phones.csv"),
+            None,
+        )
+        .unwrap();
+        let mut probes = PhoneProbes {
+            directory: Some(dir),
+            ..PhoneProbes::default()
+        };
+        probes.lookups.insert(
+            "+14155552671".into(),
+            LookupAnswer::new(LineStatus::Live, "active"),
+        );
+        probes.lookups.insert(
+            "+12127365000".into(),
+            LookupAnswer::new(LineStatus::NotLive, "inactive"),
+        );
+        assert_eq!(
+            probes.reachability("+14155552671"),
+            Reachability::Dead {
+                by: "listed as disconnected in the phone directory (support-phones.csv, line 2)"
+                    .into()
+            }
+        );
+        assert!(matches!(
+            probes.reachability("+18005550199"),
+            Reachability::Live {
+                hours: Some("Mon-Fri 9-5"),
+                ..
+            }
+        ));
+        assert!(matches!(
+            probes.reachability("+12127365000"),
+            Reachability::Dead { .. }
+        ));
+        assert_eq!(
+            probes.reachability("+16502530000"),
+            Reachability::Unverified
+        );
+        let numbers = ["+16502530000".to_string(), "+18005550199".to_string()];
+        assert_eq!(probes.unverified(&numbers), ["+16502530000"]);
     }
 }
