@@ -23,6 +23,10 @@ mod support_only;
 #[cfg(test)]
 mod testkit;
 
+/// How the label checks tell a field where the user makes a value up; `nocall init` drafts
+/// by the same rule.
+pub(crate) use labels::invents_a_value;
+
 /// Everything a check may look at.
 pub struct Audit<'a> {
     pub traces: &'a [Trace],
