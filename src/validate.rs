@@ -37,7 +37,7 @@ impl fmt::Display for Checked {
             parts.push(format!("{} scenario(s){recorded}", self.scenarios));
         }
         parts.extend(self.configs.iter().map(|c| c.display().to_string()));
-        write!(f, "{} valid", parts.join(" and "))
+        write!(f, "valid: {}", parts.join(", "))
     }
 }
 
@@ -120,7 +120,7 @@ mod tests {
         // Named alone, the settings file is checked as settings.
         let only = check(&[dir.join("nocall.yaml")], None, &no_env).unwrap();
         assert_eq!((only.scenarios, only.configs.len()), (0, 1));
-        assert!(only.to_string().ends_with("nocall.yaml valid"), "{only}");
+        assert!(only.to_string().starts_with("valid: "), "{only}");
     }
 
     #[test]
