@@ -33,7 +33,7 @@ pub(crate) fn parse(text: &str) -> Vec<LetterHold> {
     let mut add = |name: &str, value: &str| {
         let name = clean_name(name);
         let value = clean_value(value);
-        if name.is_empty() || value.is_empty() {
+        if name.is_empty() || !is_printed_value(&value) {
             return;
         }
         if out.iter().all(|h| normalize(&h.name) != normalize(&name)) {
@@ -152,6 +152,13 @@ fn clean_name(name: &str) -> String {
     name.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// What a letter prints as a value: a number, an address, a name ("Pat Doe", "active"); not
+/// a phrase ("BridgeLine: your welcome card").
+fn is_printed_value(value: &str) -> bool {
+    let phrase = value.starts_with(char::is_lowercase) && value.split_whitespace().count() > 1;
+    !value.is_empty() && (value.contains(|c: char| c.is_ascii_digit() || c == '@') || !phrase)
+}
+
 /// The value as printed: without quotes around it or the full stop of its sentence.
 fn clean_value(value: &str) -> String {
     let v = value.trim();
@@ -231,6 +238,7 @@ mod tests {
         assert!(pairs("Visit https://example.test/start today").is_empty());
         assert!(pairs("Open from 9:00 to 17:00").is_empty());
         assert!(pairs("We are glad you joined us.\n\nKind regards").is_empty());
+        assert!(pairs("BridgeLine Conferencing: your welcome card").is_empty());
         // The first of two holds of one name wins.
         assert_eq!(pairs("PIN: 1111\nYour PIN: 2222"), p(&[("PIN", "1111")]));
     }
