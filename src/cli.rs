@@ -88,11 +88,12 @@ pub struct InitArgs {
 impl InitArgs {
     pub fn request(&self) -> nocall::init::InitRequest {
         nocall::init::InitRequest {
-            url: Some(self.url.clone()),
+            url: self.url.clone(),
             letter: self.letter.clone(),
             config: self.config.clone(),
             browser: self.browser.clone(),
-            ..Default::default()
+            browser_url: None,
+            headful: false,
         }
     }
 }

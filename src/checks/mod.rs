@@ -23,8 +23,9 @@ mod support_only;
 #[cfg(test)]
 mod testkit;
 
-/// How the label checks tell a field where the user makes a value up; `nocall init` drafts
-/// by the same rule.
+/// Which fields a user fills, and where they make a value up, as the checks tell them;
+/// `nocall init` drafts by the same rules.
+pub(crate) use common::is_user_field;
 pub(crate) use labels::invents_a_value;
 
 /// Everything a check may look at.

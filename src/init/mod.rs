@@ -13,6 +13,7 @@ use std::path::PathBuf;
 
 use url::Url;
 
+use crate::checks::is_user_field;
 use crate::config::Config;
 use crate::normalize::{normalize, words};
 use crate::pipeline::{self, Loaded, RunRequest, Stopped};
@@ -26,10 +27,10 @@ mod letter;
 mod matcher;
 
 /// What `nocall init` asks for.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct InitRequest {
     /// The portal's first page.
-    pub url: Option<Url>,
+    pub url: Url,
     /// The text of the user's welcome letter, card or e-mail.
     pub letter: Option<PathBuf>,
     /// `nocall.yaml`, for its synonyms (else `nocall.yaml` in this folder, if any).
@@ -61,6 +62,14 @@ pub(crate) struct FoundForm {
     pub(crate) fields: Vec<Field>,
     /// The name of the button that sends it.
     pub(crate) submit: Option<String>,
+}
+
+impl FoundForm {
+    /// The same fields and button: one form, wherever it is shown.
+    fn same_form(&self, other: &FoundForm) -> bool {
+        let names = |f: &FoundForm| f.fields.iter().map(|x| x.name.clone()).collect::<Vec<_>>();
+        self.submit == other.submit && names(self) == names(other)
+    }
 }
 
 /// The kinds of entry point a first-time user looks for.
@@ -120,10 +129,7 @@ const MAX_ENTRIES: usize = 8;
 /// [`Stopped::CouldNotRun`]; one without forms, or an unreadable letter, is
 /// [`Stopped::BadInput`]; a broken `nocall.yaml` is [`Stopped::Invalid`].
 pub fn draft(request: &InitRequest, env: Env<'_>) -> Result<Draft, Stopped> {
-    let url = request
-        .url
-        .clone()
-        .ok_or_else(|| Stopped::BadInput("nocall init needs the portal's URL".into()))?;
+    let url = &request.url;
     let config =
         pipeline::crawl_config(request.config.as_deref(), env).map_err(Stopped::Invalid)?;
     let letter = match &request.letter {
@@ -144,15 +150,15 @@ pub fn draft(request: &InitRequest, env: Env<'_>) -> Result<Draft, Stopped> {
         None => None,
     };
 
-    let first = visit(&request_for(request), vec![journey(&url, vec![open(&url)])])?;
-    let page = first_page(&url, first.first())?;
+    let first = visit(&request_for(request), vec![journey(url, vec![open(url)])])?;
+    let page = first_page(url, first.first())?;
     let mut forms = forms_on(&page, None, Entry::OnPage);
     let entries = entry_links(&page);
     let mut notes = Vec::new();
     if !entries.is_empty() {
         let journeys = entries
             .iter()
-            .map(|(text, _)| journey(&url, vec![open(&url), Action::Click(text.clone())]))
+            .map(|(text, _)| journey(url, vec![open(url), Action::Click(text.clone())]))
             .collect();
         let traces = visit(&request_for(request), journeys)?;
         for ((text, purpose), t) in entries.iter().zip(&traces) {
@@ -161,7 +167,12 @@ pub fn draft(request: &InitRequest, env: Env<'_>) -> Result<Draft, Stopped> {
                     let Some(page) = &step.page else { continue };
                     let seen = forms.iter().any(|f| url_path(&f.url) == page.path());
                     if !seen {
-                        forms.extend(forms_on(page, Some(text), *purpose));
+                        // A form every page repeats (a newsletter box in the footer) once.
+                        let new: Vec<FoundForm> = forms_on(page, Some(text), *purpose)
+                            .into_iter()
+                            .filter(|f| forms.iter().all(|known| !known.same_form(f)))
+                            .collect();
+                        forms.extend(new);
                     }
                 }
                 Some(step) => notes.push(format!(
@@ -184,7 +195,7 @@ pub fn draft(request: &InitRequest, env: Env<'_>) -> Result<Draft, Stopped> {
              the portal's home or sign-in page"
         )));
     }
-    let written = draft::write(&url, &page.title, &forms, letter.as_ref(), &config);
+    let written = draft::write(url, &page.title, &forms, letter.as_ref(), &config);
     // The draft must load as `nocall run` loads it; if it does not, that is nocall's bug.
     let no_env = |_: &str| None;
     if let Err(problems) = scenario::load_str(&written.yaml, "draft.yaml".as_ref(), &no_env) {
@@ -385,15 +396,6 @@ fn forms_on(page: &PageState, via: Option<&String>, purpose: Entry) -> Vec<Found
         .collect()
 }
 
-/// A field a person sees and fills (not hidden, not a button).
-fn is_user_field(f: &Field) -> bool {
-    f.visible
-        && !matches!(
-            f.input_type.as_str(),
-            "hidden" | "submit" | "button" | "reset" | "image"
-        )
-}
-
 fn is_search(f: &Field) -> bool {
     f.input_type == "search"
         || f.role == "searchbox"
@@ -416,6 +418,92 @@ fn submit_of(buttons: &[Control], form: Option<usize>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trace::Link;
+
+    fn link(text: &str, href: &str) -> Link {
+        Link {
+            text: text.into(),
+            href: href.into(),
+            visible: true,
+            ..Link::default()
+        }
+    }
+
+    fn field(name: &str, ty: &str, form: usize) -> Field {
+        Field {
+            name: name.into(),
+            role: "textbox".into(),
+            tag: "input".into(),
+            input_type: ty.into(),
+            form: Some(form),
+            visible: true,
+            ..Field::default()
+        }
+    }
+
+    fn button(name: &str, ty: &str, form: Option<usize>) -> Control {
+        Control {
+            name: name.into(),
+            role: "button".into(),
+            button_type: ty.into(),
+            form,
+            visible: true,
+            ..Control::default()
+        }
+    }
+
+    #[test]
+    fn entry_links_are_one_per_target_by_a_name_no_other_control_has() {
+        let page = PageState {
+            url: "http://portal.test/".into(),
+            links: vec![
+                link("Log in", "http://portal.test/login"),
+                link(
+                    "Sign in to your web account",
+                    "http://portal.test/login#top",
+                ),
+                link("Create an account", "http://portal.test/register"),
+                link("Help", "http://portal.test/help"),
+                link("Forgot password?", "http://elsewhere.test/forgot"),
+                link("Log in", "http://portal.test/"),
+            ],
+            buttons: vec![button("Log in", "submit", None)],
+            ..PageState::default()
+        };
+        assert_eq!(
+            entry_links(&page),
+            [
+                ("Sign in to your web account".to_string(), Entry::SignIn),
+                ("Create an account".to_string(), Entry::Register),
+            ]
+        );
+    }
+
+    #[test]
+    fn forms_worth_a_draft_have_a_field_to_type_into() {
+        let mut search = field("Search", "search", 0);
+        search.role = "searchbox".into();
+        let page = PageState {
+            url: "http://portal.test/login".into(),
+            fields: vec![
+                search,
+                field("Email", "email", 1),
+                field("Password", "password", 1),
+                field("token", "hidden", 1),
+            ],
+            buttons: vec![
+                button("Go", "submit", Some(0)),
+                button("Show password", "button", Some(1)),
+                button("Sign in", "submit", Some(1)),
+            ],
+            ..PageState::default()
+        };
+        let forms = forms_on(&page, None, Entry::OnPage);
+        assert_eq!(forms.len(), 1, "{forms:#?}");
+        let names: Vec<&str> = forms[0].fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["Email", "Password"]);
+        assert_eq!(forms[0].submit.as_deref(), Some("Sign in"));
+    }
 
     #[test]
     fn entry_points_are_told_by_their_words() {
