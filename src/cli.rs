@@ -46,6 +46,107 @@ pub enum Command {
     /// and buttons named by their accessible names instead of CSS selectors. Holds,
     /// `monthly_users` and tags come from `<recording>.nocall.yaml` beside it.
     Convert(ConvertArgs),
+    /// Draft a first scenario: open URL in Chromium, follow its sign-in, registration and
+    /// "forgot" links one click deep, and fill every form found with what the user's letter
+    /// gives, under the letter's own names.
+    Init(InitArgs),
+    /// Check scenarios, recordings and nocall.yaml as `run` loads them, without a browser
+    /// (for pre-commit hooks and a fast first CI step). Exit 0 when all are valid, 2 if not.
+    Check(CheckArgs),
+    /// Print a shell completion script: `nocall completions bash > ~/.local/share/bash-completion/completions/nocall`.
+    Completions(CompletionsArgs),
+    /// Print a man page (roff), from the same definitions as `--help`: `nocall manpage >
+    /// nocall.1`, or one command's: `nocall manpage run > nocall-run.1`.
+    Manpage(ManpageArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManpageArgs {
+    /// The command whose page to print (nocall(1) when omitted).
+    pub command: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The portal's home or sign-in page.
+    pub url: url::Url,
+    /// The text of the welcome letter, card or e-mail the user holds (`Customer Number:
+    /// 12345678`, "your PIN is 4412", a two-column table).
+    #[arg(long, value_name = "FILE")]
+    pub letter: Option<PathBuf>,
+    /// Where the draft goes (standard output when omitted). Nothing is written on failure.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// The settings file whose `synonyms` match labels to holds [default: nocall.yaml here].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The Chromium to start (else $CHROME, else chromium, chromium-browser, google-chrome on PATH).
+    #[arg(long, value_name = "PATH")]
+    pub browser: Option<PathBuf>,
+}
+
+impl InitArgs {
+    pub fn request(&self) -> nocall::init::InitRequest {
+        nocall::init::InitRequest {
+            url: self.url.clone(),
+            letter: self.letter.clone(),
+            config: self.config.clone(),
+            browser: self.browser.clone(),
+            browser_url: None,
+            headful: false,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Scenario files or folders, and `nocall.yaml` files, as `run` takes them.
+    #[arg(default_value = "scenarios")]
+    pub paths: Vec<PathBuf>,
+    /// The settings file [default: nocall.yaml beside the scenarios, else in this folder].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    pub shell: clap_complete::Shell,
+}
+
+/// `nocall completions SHELL`: the script on standard output.
+pub fn completions(shell: clap_complete::Shell) -> Ending {
+    use clap::CommandFactory;
+    clap_complete::generate(shell, &mut Cli::command(), "nocall", &mut std::io::stdout());
+    Ending::Passed
+}
+
+/// `nocall manpage [COMMAND]`: nocall(1), or nocall-COMMAND(1), in roff on standard output.
+pub fn manpage(command: Option<&str>) -> Result<Ending, String> {
+    use clap::CommandFactory;
+    let cli = Cli::command();
+    let page = match command {
+        None => cli,
+        Some(name) => {
+            let names: Vec<String> = cli
+                .get_subcommands()
+                .map(|c| c.get_name().to_string())
+                .collect();
+            let sub = cli.find_subcommand(name).ok_or_else(|| {
+                format!(
+                    "no command `{name}`; the commands are: {}",
+                    names.join(", ")
+                )
+            })?;
+            sub.clone()
+                .display_name(format!("nocall-{name}"))
+                .bin_name(format!("nocall {name}"))
+        }
+    };
+    clap_mangen::Man::new(page)
+        .render(&mut std::io::stdout())
+        .map_err(|e| format!("cannot write the man page: {e}"))?;
+    Ok(Ending::Passed)
 }
 
 #[derive(Debug, Args)]

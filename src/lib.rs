@@ -32,6 +32,10 @@ pub mod evidence;
 pub mod explain;
 pub mod gate;
 
+// Commands that help write the inputs.
+pub mod init;
+pub mod validate;
+
 mod normalize;
 mod rank;
 mod secrets;

@@ -17,6 +17,7 @@ use nocall::pipeline::{self, Stopped};
 use nocall::report::spec::{self, ReportFile};
 use nocall::report::{self, Format, Report};
 use nocall::runner;
+use nocall::scenario::process_env;
 
 /// How a command ended; `Err` when it stopped early, having said why.
 type Done = Result<Ending, Ending>;
@@ -26,7 +27,7 @@ fn main() -> ExitCode {
     pipeline::stop_on_ctrl_c();
     let done = match cli.command {
         Command::Run(args) => run(&args.paths, &args.common, None, None),
-        Command::Demo(args) => Ok(demo(&args.common)),
+        Command::Demo(args) => demo(&args.common),
         Command::Links(args) => links(&args),
         Command::Explain(args) => explain(&args.id, &args.report),
         Command::Evidence(args) => evidence(&args.id, &args.report, &args.out),
@@ -34,8 +35,12 @@ fn main() -> ExitCode {
         Command::Baseline(cli::BaselineCommand::Write { file, report }) => {
             baseline_write(&file, &report)
         }
-        Command::Portal(args) => Ok(serve_portal(args.port)),
+        Command::Portal(args) => serve_portal(args.port),
         Command::Convert(args) => convert(&args.recording, args.out.as_deref()),
+        Command::Init(args) => init(&args),
+        Command::Check(args) => check(&args.paths, args.config.as_deref()),
+        Command::Completions(args) => Ok(cli::completions(args.shell)),
+        Command::Manpage(args) => cli::manpage(args.command.as_deref()).map_err(bad_input),
     };
     // For benchmarks: this process's own peak memory and CPU time, Chromium's apart.
     for line in runner::own_usage() {
@@ -82,8 +87,8 @@ fn run(
     base_url: Option<url::Url>,
     portal: Option<&nocall_portal::Portal>,
 ) -> Done {
-    let env = nocall::scenario::process_env;
-    let mut loaded = pipeline::load(paths, args.config.as_deref(), &env).map_err(diagnosed)?;
+    let mut loaded =
+        pipeline::load(paths, args.config.as_deref(), &process_env).map_err(diagnosed)?;
     for w in loaded.scenarios.iter().flat_map(|s| &s.warnings) {
         eprintln!("warning: {w}\n");
     }
@@ -122,71 +127,71 @@ fn emit(report: &Report, stdout: OutputFormat, files: &[ReportFile]) -> Result<(
     pipeline::write_reports(report, files).map_err(could_not_run)
 }
 
-/// Writes `text` to `path` for a command whose output is that file.
-fn write_out(path: &Path, text: &str) -> Result<(), Ending> {
-    pipeline::write_file(path, text)
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
-        .map_err(could_not_run)
-}
-
-fn demo(args: &CommonArgs) -> Ending {
-    let portal = match nocall_portal::Portal::start(Default::default()) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: cannot start the example portal: {e}");
-            return Ending::CouldNotRun;
-        }
-    };
-    let dir = match write_demo_scenarios() {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: cannot write the demo scenarios: {e}");
-            return Ending::CouldNotRun;
-        }
-    };
+fn demo(args: &CommonArgs) -> Done {
+    let portal = nocall_portal::Portal::start(Default::default())
+        .map_err(|e| could_not_run(format!("cannot start the example portal: {e}")))?;
+    let dir = write_demo_scenarios()
+        .map_err(|e| could_not_run(format!("cannot write the demo scenarios: {e}")))?;
     eprintln!("nocall: example portal at {}", portal.base_url());
     let base = url::Url::parse(&portal.base_url()).ok();
-    let ending = run(&[dir.path().to_path_buf()], args, base, Some(&portal));
-    drop(portal);
-    ending.unwrap_or_else(|e| e)
+    run(&[dir.path().to_path_buf()], args, base, Some(&portal))
 }
 
 /// `nocall convert`: a recording as YAML, on standard output or in `out`.
 fn convert(recording: &Path, out: Option<&Path>) -> Done {
-    let env = nocall::scenario::process_env;
-    let converted = pipeline::convert(recording, &env).map_err(stopped)?;
+    let converted = pipeline::convert(recording, &process_env).map_err(stopped)?;
     for w in &converted.warnings {
         eprintln!("warning: {w}\n");
     }
     for n in &converted.notes {
         eprintln!("nocall: left as a comment for you to finish: {n}");
     }
+    deliver(&converted.yaml, out)
+}
+
+/// `nocall init`: the draft, on standard output or in `out`; nothing is written on failure.
+fn init(args: &cli::InitArgs) -> Done {
+    let draft = nocall::init::draft(&args.request(), &process_env).map_err(stopped)?;
+    for n in &draft.notes {
+        eprintln!("nocall: {n}");
+    }
+    deliver(&draft.yaml, args.out.as_deref())
+}
+
+/// A command's one output, on standard output or in the file asked for.
+fn deliver(text: &str, out: Option<&Path>) -> Done {
     match out {
         Some(path) => {
-            write_out(path, &converted.yaml)?;
+            let failed = |e| could_not_run(format!("cannot write {}: {e}", path.display()));
+            pipeline::write_file(path, text).map_err(failed)?;
             eprintln!("nocall: wrote {}", path.display());
         }
-        None => print!("{}", converted.yaml),
+        None => print!("{text}"),
     }
     Ok(Ending::Passed)
 }
 
-fn serve_portal(port: u16) -> Ending {
-    use nocall_portal::{Portal, PortalOptions};
-    match Portal::start(PortalOptions {
+/// `nocall check`: the run's loader alone; its problems said as `run` says them.
+fn check(paths: &[PathBuf], config: Option<&Path>) -> Done {
+    let checked = nocall::validate::check(paths, config, &process_env).map_err(diagnosed)?;
+    for w in &checked.warnings {
+        eprintln!("warning: {w}\n");
+    }
+    eprintln!("nocall: {checked}");
+    Ok(Ending::Passed)
+}
+
+fn serve_portal(port: u16) -> Done {
+    let options = nocall_portal::PortalOptions {
         port,
-        ..PortalOptions::default()
-    }) {
-        Ok(p) => {
-            println!("example portal at {} (Ctrl-C to stop)", p.base_url());
-            loop {
-                std::thread::park();
-            }
-        }
-        Err(e) => {
-            eprintln!("error: cannot serve the example portal on port {port}: {e}");
-            Ending::CouldNotRun
-        }
+        ..Default::default()
+    };
+    let why = format!("cannot serve the example portal on port {port}");
+    let p =
+        nocall_portal::Portal::start(options).map_err(|e| could_not_run(format!("{why}: {e}")))?;
+    println!("example portal at {} (Ctrl-C to stop)", p.base_url());
+    loop {
+        std::thread::park();
     }
 }
 
@@ -236,10 +241,7 @@ fn evidence(id: &str, report_path: &Path, dest: &Path) -> Done {
 fn merge(paths: &[PathBuf], out: Option<&Path>, table: bool) -> Done {
     let merged = pipeline::merge_reports(paths).map_err(bad_input)?;
     let json = report::json::Json.render(&merged);
-    match out {
-        Some(path) => write_out(path, &json)?,
-        None => print!("{json}"),
-    }
+    deliver(&json, out)?;
     if table {
         eprint!("{}", report::table::Table.render(&merged));
     }
@@ -249,19 +251,16 @@ fn merge(paths: &[PathBuf], out: Option<&Path>, table: bool) -> Done {
 fn baseline_write(file: &Path, report_path: &Path) -> Done {
     let report = pipeline::read_report(report_path).map_err(bad_input)?;
     nocall::baseline::write(&report, file).map_err(could_not_run)?;
+    let (n, f) = (report.findings.len(), file.display());
     eprintln!(
-        "nocall: {} finding(s) recorded in {}; runs with --baseline {} fail only on new ones",
-        report.findings.len(),
-        file.display(),
-        file.display()
+        "nocall: {n} finding(s) recorded in {f}; runs with --baseline {f} fail only on new ones"
     );
     Ok(Ending::Passed)
 }
 
 /// `nocall links`: a crawl run, reported as a journey run is.
 fn links(args: &cli::LinksArgs) -> Done {
-    let config = pipeline::crawl_config(args.config.as_deref(), &nocall::scenario::process_env)
-        .map_err(diagnosed)?;
+    let config = pipeline::crawl_config(args.config.as_deref(), &process_env).map_err(diagnosed)?;
     let reports = spec::parse_all(&args.reports, &args.out).map_err(bad_input)?;
     let bar = progress::crawl_bar();
     let crawled = pipeline::crawl_run(&args.crawl_request(), &config, &|pages, queued| {

@@ -100,7 +100,7 @@ pub(in crate::checks) fn capitalised(text: &str) -> String {
 }
 
 /// A field a person sees and can type into or choose from (not hidden, not a button).
-pub(in crate::checks) fn is_user_field(f: &Field) -> bool {
+pub(crate) fn is_user_field(f: &Field) -> bool {
     f.visible
         && !matches!(
             f.input_type.as_str(),

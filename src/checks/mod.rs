@@ -23,6 +23,11 @@ mod support_only;
 #[cfg(test)]
 mod testkit;
 
+/// Which fields a user fills, and where they make a value up, as the checks tell them;
+/// `nocall init` drafts by the same rules.
+pub(crate) use common::is_user_field;
+pub(crate) use labels::invents_a_value;
+
 /// Everything a check may look at.
 pub struct Audit<'a> {
     pub traces: &'a [Trace],

@@ -830,8 +830,9 @@ fn value_text(value: &Value, holds: &[Hold]) -> String {
     value.text.replace('{', "{{").replace('}', "}}")
 }
 
-/// A YAML scalar: plain when it reads back as the same text, else double-quoted.
-fn quote(text: &str) -> String {
+/// A YAML scalar: plain when it reads back as the same text, else double-quoted. `nocall
+/// init` writes its drafts with it too.
+pub(crate) fn quote(text: &str) -> String {
     let reserved = matches!(
         text.to_ascii_lowercase().as_str(),
         "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "y" | "n"

@@ -122,8 +122,9 @@ fn hold_mismatch(
 /// A field where the user makes a new value up ("Choose a User Name", "Create a password",
 /// `autocomplete="new-password"`): whatever they type, they were not asked for something
 /// they should already hold. Whether it later reappears under another name is
-/// `label-inconsistent`'s business.
-fn invents_a_value(label: &str, field: Option<&Field>) -> bool {
+/// `label-inconsistent`'s business. `nocall init` asks the same question of the fields it
+/// drafts.
+pub(crate) fn invents_a_value(label: &str, field: Option<&Field>) -> bool {
     let first = label
         .split_whitespace()
         .next()

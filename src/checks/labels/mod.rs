@@ -24,6 +24,7 @@ mod unknown;
 
 pub(super) use inconsistent::LabelInconsistent;
 pub(super) use mismatch::LabelMismatch;
+pub(crate) use mismatch::invents_a_value;
 pub(super) use missing::LabelMissing;
 pub(super) use unknown::UnknownInfo;
 
