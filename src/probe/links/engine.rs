@@ -17,6 +17,7 @@ use url::Url;
 
 use super::LinkOptions;
 use super::html::{self, MAX_BODY};
+use crate::probe::policy::{self, Decision, Source};
 use crate::probe::status::Cause;
 
 /// Redirects followed before giving up; browsers stop at about 20, people much earlier.
@@ -38,6 +39,20 @@ pub(crate) struct Fetched {
     pub anchors: Option<HashSet<String>>,
     /// The body was longer than [`MAX_BODY`] and only its start was read.
     pub truncated: bool,
+    /// Asked with HEAD only ([`Ask::HeadOnly`]) and HEAD's answer was an error that GET
+    /// would have had to confirm.
+    pub unconfirmed: bool,
+}
+
+/// How a URL is asked about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ask {
+    /// HEAD, then GET when HEAD's answer may be the server's handling of HEAD.
+    Status,
+    /// HEAD alone, never GET: a link in an e-mail may act on the account when opened.
+    HeadOnly,
+    /// GET, reading the body for its anchors.
+    Body,
 }
 
 /// Why a request had no usable answer.
@@ -168,8 +183,9 @@ impl Engine {
 
     /// What the URL answers, asked once per run: later callers wait for the first one's
     /// answer. `body` asks for the page's anchors too (and so for GET).
-    pub(crate) async fn check(&self, url: &Url, body: bool) -> Arc<Fetched> {
+    pub(crate) async fn check(&self, url: &Url, ask: Ask) -> Arc<Fetched> {
         let key = url.as_str().to_string();
+        let body = ask == Ask::Body;
         if !body {
             // A fetch that read the body answers a status question too.
             let done = lock(&self.cache)
@@ -181,7 +197,7 @@ impl Engine {
         }
         let cell = lock(&self.cache).entry((key, body)).or_default().clone();
         cell.get_or_init(|| async {
-            let page = self.fetch(url, body).await;
+            let page = self.fetch_as(url, ask).await;
             let mut fetched = page.fetched;
             if let Some(text) = page.body {
                 fetched.anchors = Some(html::anchors_of(&text));
@@ -204,6 +220,11 @@ impl Engine {
     /// Fetches a URL following redirects by hand; with `body`, by GET, reading an HTML
     /// body up to [`MAX_BODY`].
     pub(crate) async fn fetch(&self, url: &Url, body: bool) -> Page {
+        self.fetch_as(url, if body { Ask::Body } else { Ask::Status })
+            .await
+    }
+
+    async fn fetch_as(&self, url: &Url, ask: Ask) -> Page {
         let mut current = url.clone();
         let mut seen = HashSet::from([current.as_str().to_string()]);
         let mut fetched = Fetched {
@@ -213,12 +234,14 @@ impl Engine {
             unfollowed: None,
             anchors: None,
             truncated: false,
+            unconfirmed: false,
         };
         loop {
             fetched.final_url = current.to_string();
-            let answer = match self.request(&current, body).await {
+            let answer = match self.request(&current, ask).await {
                 Ok(a) => a,
                 Err(failure) => {
+                    fetched.unconfirmed = ask == Ask::HeadOnly && failure == Failure::Reset;
                     fetched.result = Err(failure);
                     return Page {
                         fetched,
@@ -228,6 +251,7 @@ impl Engine {
             };
             let redirect = matches!(answer.status, 301 | 302 | 303 | 307 | 308);
             if !redirect {
+                fetched.unconfirmed = ask == Ask::HeadOnly && refused_head(answer.status);
                 fetched.result = Ok(answer.status);
                 fetched.truncated = answer.truncated;
                 let body = answer.body.filter(|_| answer.html);
@@ -263,7 +287,13 @@ impl Engine {
                     body: None,
                 };
             }
-            if self.out_of_reach(&next).is_some() {
+            // Every hop passes the same policy as a link: a redirect to an action or
+            // one-time link is not followed.
+            let acts = !matches!(
+                policy::decide(&next, Source::RedirectHop, &self.opts.rules),
+                Decision::Open
+            );
+            if acts || self.out_of_reach(&next).is_some() {
                 fetched.result = Ok(answer.status);
                 fetched.unfollowed = Some(next.to_string());
                 return Page {
@@ -276,7 +306,8 @@ impl Engine {
     }
 
     /// One URL, with HEAD→GET fallback and retries; redirects are returned as they are.
-    async fn request(&self, url: &Url, body: bool) -> Result<Answer, Failure> {
+    async fn request(&self, url: &Url, ask: Ask) -> Result<Answer, Failure> {
+        let body = ask == Ask::Body;
         let mut method = if body { Method::GET } else { Method::HEAD };
         let mut tries = 0;
         loop {
@@ -294,6 +325,8 @@ impl Engine {
                 continue;
             }
             match sent {
+                // No GET after HEAD for a mail link: that GET is what acts on the account.
+                other if ask == Ask::HeadOnly => return other,
                 Ok(a) if method == Method::HEAD && refused_head(a.status) => method = Method::GET,
                 // Some servers drop a HEAD they do not handle instead of answering it.
                 Err(Failure::Reset) if method == Method::HEAD => method = Method::GET,

@@ -1,0 +1,272 @@
+//! nocall must never change the portal, read the machine or leak: each rule tried through
+//! the real binary, in real Chromium, against a test site that counts every request it gets.
+
+mod common;
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use common::{findings, nocall};
+
+const CONFIRM: &str = "/confirm/0123456789abcdef0123456789abcdef";
+const INVALIDATE: &str = "/wiki/Special:InvalidateEmail/fedcba9876543210fedcba9876543210";
+
+/// The test site's state: every request seen ("METHOD /path?query"), and where its
+/// mailer delivers.
+struct Site {
+    hits: Mutex<Vec<String>>,
+    base: Mutex<String>,
+    maildir: PathBuf,
+    /// What the next message's extra link points at (for the scheme tests).
+    extra_link: Mutex<Option<String>>,
+    sent: AtomicUsize,
+}
+
+impl Site {
+    fn hits(&self, needle: &str) -> usize {
+        self.hits
+            .lock()
+            .map(|h| h.iter().filter(|x| x.contains(needle)).count())
+            .unwrap_or(0)
+    }
+
+    fn all_hits(&self) -> Vec<String> {
+        self.hits.lock().map(|h| h.clone()).unwrap_or_default()
+    }
+}
+
+fn html(body: impl Into<String>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        format!(
+            "<!doctype html><html lang=en><head><title>Wiki</title></head><body><main>{}</main></body></html>",
+            body.into()
+        ),
+    )
+        .into_response()
+}
+
+async fn handle(State(site): State<Arc<Site>>, method: Method, uri: Uri) -> Response {
+    let path_query = uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    if let Ok(mut h) = site.hits.lock() {
+        h.push(format!("{method} {path_query}"));
+    }
+    let base = site.base.lock().map(|b| b.clone()).unwrap_or_default();
+    match uri.path() {
+        "/" => html(
+            r#"<h1>Your account</h1>
+            <p><a href="/send">Send confirmation</a></p>
+            <nav><a href="/logout">Sign out</a> <a href="/account/delete?id=5">Delete account</a>
+            <a href="/help">Help</a></nav>"#,
+        ),
+        "/send" => {
+            let n = site.sent.fetch_add(1, Ordering::SeqCst);
+            let extra = site
+                .extra_link
+                .lock()
+                .ok()
+                .and_then(|e| e.clone())
+                .map(|href| format!(r#"<p><a href="{href}">Open your statement</a></p>"#))
+                .unwrap_or_default();
+            let message = format!(
+                "From: Wiki <wiki@site.test>\r\nTo: pat@example.test\r\nSubject: Confirm your address\r\n\
+                 MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+                 <p><a href=\"{base}{CONFIRM}\">Confirm your address</a></p>\
+                 <p>Not you? <a href=\"{base}{INVALIDATE}\">cancel this address</a></p>\
+                 <p><a href=\"{base}/mailhelp\">Help</a></p>{extra}\r\n"
+            );
+            let tmp = site.maildir.join("tmp").join(format!("{n}.eml"));
+            let new = site.maildir.join("new").join(format!("{n}.eml"));
+            let _ = std::fs::write(&tmp, message).and_then(|()| std::fs::rename(&tmp, &new));
+            html("<h1>Check your e-mail</h1><p>We sent you a link.</p>")
+        }
+        CONFIRM => html("<h1>Address confirmed</h1>"),
+        INVALIDATE => (StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response(),
+        "/help" | "/mailhelp" | "/logout" => html("<h1>Help</h1>"),
+        _ => (StatusCode::NOT_FOUND, "no").into_response(),
+    }
+}
+
+struct Running {
+    site: Arc<Site>,
+    addr: SocketAddr,
+    dir: tempfile::TempDir,
+}
+
+impl Running {
+    fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// Serves the test site on 127.0.0.1 from a thread of its own, with a maildir beside it.
+fn start() -> Running {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let maildir = dir.path().join("mail");
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).expect("mkdir");
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let addr = listener.local_addr().expect("addr");
+    let site = Arc::new(Site {
+        hits: Mutex::default(),
+        base: Mutex::new(format!("http://{addr}")),
+        maildir,
+        extra_link: Mutex::default(),
+        sent: AtomicUsize::new(0),
+    });
+    let router = Router::new().fallback(handle).with_state(site.clone());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            let _ = axum::serve(listener, router).await;
+        });
+    });
+    Running { site, addr, dir }
+}
+
+/// The journey: send the confirmation, take the mail, follow "Confirm your address";
+/// `extra` steps after it.
+fn scenario(r: &Running, extra: &str) -> PathBuf {
+    let path = r.dir.path().join("confirm.yaml");
+    let text = format!(
+        "name: Confirm the address\nstart: {base}/\nmail:\n  maildir: {mail}\nholds:\n  Email: pat@example.test\n\
+         steps:\n  - open: /\n  - click: Send confirmation\n  - expect: Check your e-mail\n\
+         \x20 - email:\n      to: \"{{Email}}\"\n      subject: Confirm\n      follow: Confirm your address\n      within: 5s\n\
+         {extra}",
+        base = r.base(),
+        mail = r.site.maildir.display(),
+    );
+    std::fs::write(&path, text).expect("scenario");
+    path
+}
+
+fn config(r: &Running, text: &str) -> PathBuf {
+    let path = r.dir.path().join("nocall.yaml");
+    std::fs::write(&path, text).expect("config");
+    path
+}
+
+/// Runs nocall; returns (exit code, stdout as JSON, stdout, stderr).
+fn run(
+    scenario: &Path,
+    config: &Path,
+    out: &Path,
+    extra: &[&str],
+) -> (i32, serde_json::Value, String, String) {
+    let output = nocall()
+        .arg("run")
+        .arg(scenario)
+        .arg("--config")
+        .arg(config)
+        .args(["--format", "json", "--out"])
+        .arg(out)
+        .args(extra)
+        .output()
+        .expect("nocall runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    let json = serde_json::from_str(&stdout).unwrap_or(serde_json::Value::Null);
+    (output.status.code().unwrap_or(-1), json, stdout, stderr)
+}
+
+#[test]
+fn action_links_in_mail_and_on_pages_are_never_requested() {
+    for offline in [false, true] {
+        let r = start();
+        let s = scenario(&r, "  - expect: Address confirmed\n");
+        let c = config(&r, "cost_per_call: 22\n");
+        let out = r.dir.path().join("out");
+        let flags: &[&str] = if offline { &["--offline"] } else { &[] };
+        let (code, report, stdout, stderr) = run(&s, &c, &out, flags);
+        assert_eq!(code, 0, "offline={offline}\n{stdout}\n{stderr}");
+        assert_eq!(
+            r.site.hits("InvalidateEmail"),
+            0,
+            "{:#?}",
+            r.site.all_hits()
+        );
+        assert_eq!(r.site.hits(CONFIRM), 1, "{:#?}", r.site.all_hits());
+        assert_eq!(r.site.hits("/logout"), 0, "{:#?}", r.site.all_hits());
+        assert_eq!(
+            r.site.hits("/account/delete"),
+            0,
+            "{:#?}",
+            r.site.all_hits()
+        );
+        // The followed message's plain link is asked about with HEAD alone.
+        assert_eq!(r.site.hits("GET /mailhelp"), 0, "{:#?}", r.site.all_hits());
+        assert_eq!(r.site.hits("HEAD /mailhelp"), 1, "{:#?}", r.site.all_hits());
+        let mail = findings(&report, "dead-email-link");
+        assert_eq!(mail.len(), 1, "{report:#}");
+        assert_eq!(mail[0]["severity"], "warning");
+        let text = mail[0]["message"].as_str().unwrap_or_default();
+        assert!(
+            text.contains("cancel this address")
+                && text.contains("not opened: it would act on the account"),
+            "{text}"
+        );
+        let dead = findings(&report, "dead-link");
+        let words: Vec<&str> = dead.iter().filter_map(|f| f["message"].as_str()).collect();
+        assert_eq!(dead.len(), 2, "{words:#?}");
+        assert!(dead.iter().all(|f| f["severity"] == "warning"));
+        assert!(words.iter().any(|w| w.contains("Sign out")), "{words:#?}");
+    }
+}
+
+#[test]
+fn probe_allow_and_never_adjust_the_policy_and_are_validated() {
+    let r = start();
+    let s = scenario(&r, "");
+    let c = config(
+        &r,
+        "probe:\n  allow: [\"*/logout\"]\n  never: [\"/help\"]\n",
+    );
+    let (code, _, stdout, stderr) = run(&s, &c, &r.dir.path().join("out"), &[]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(r.site.hits("/logout") >= 1, "{:#?}", r.site.all_hits());
+    assert_eq!(r.site.hits(" /help"), 0, "{:#?}", r.site.all_hits());
+    assert_eq!(r.site.hits("InvalidateEmail"), 0);
+
+    let bad = config(&r, "probe:\n  nevr: []\n");
+    let (code, _, _, stderr) = run(&s, &bad, &r.dir.path().join("out2"), &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("did you mean `never`"), "{stderr}");
+}
+
+#[test]
+fn the_crawl_never_follows_action_links() {
+    let r = start();
+    let out = r.dir.path().join("out");
+    let output = nocall()
+        .arg("links")
+        .arg(format!("{}/", r.base()))
+        .args(["--format", "json", "--out"])
+        .arg(&out)
+        .output()
+        .expect("nocall runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(r.site.hits("/logout"), 0, "{:#?}", r.site.all_hits());
+    assert_eq!(
+        r.site.hits("/account/delete"),
+        0,
+        "{:#?}",
+        r.site.all_hits()
+    );
+    assert!(r.site.hits("/help") >= 1, "{:#?}", r.site.all_hits());
+    assert!(stdout.contains("not opened"), "{stdout}");
+}
