@@ -270,3 +270,99 @@ fn the_crawl_never_follows_action_links() {
     assert!(r.site.hits("/help") >= 1, "{:#?}", r.site.all_hits());
     assert!(stdout.contains("not opened"), "{stdout}");
 }
+
+/// Every file under `dir`, as text (lossy), with its path.
+fn files_under(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else if let Ok(bytes) = std::fs::read(&p) {
+            out.push((p, String::from_utf8_lossy(&bytes).into_owned()));
+        }
+    }
+    out
+}
+
+fn report_flags(dir: &Path) -> Vec<String> {
+    ["junit", "sarif", "html", "markdown", "json"]
+        .iter()
+        .flat_map(|f| {
+            [
+                "--report".to_string(),
+                format!("{f}={}", dir.join(format!("r.{f}")).display()),
+            ]
+        })
+        .collect()
+}
+
+#[test]
+fn a_followed_file_link_is_never_opened_and_its_content_goes_nowhere() {
+    for target in ["file", "chrome://version"] {
+        let r = start();
+        let marker = format!("NOCALL-LOCAL-FILE-{}", std::process::id());
+        let file = r.dir.path().join("marker.txt");
+        std::fs::write(&file, &marker).expect("marker");
+        let href = if target == "file" {
+            format!("file://{}", file.display())
+        } else {
+            target.to_string()
+        };
+        *r.site.extra_link.lock().expect("lock") = Some(href);
+        let s = scenario(&r, "");
+        let text = std::fs::read_to_string(&s).expect("scenario").replace(
+            "follow: Confirm your address",
+            "follow: Open your statement",
+        );
+        std::fs::write(&s, text).expect("scenario");
+        let c = config(&r, "cost_per_call: 22\n");
+        let out = r.dir.path().join("out");
+        let reports = r.dir.path().join("reports");
+        let flags = report_flags(&reports);
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        let (code, report, stdout, stderr) = run(&s, &c, &out, &flags);
+        assert_eq!(code, 1, "{stdout}\n{stderr}");
+        let result = &report["scenarios"][0];
+        assert_eq!(result["status"], "blocked", "{result:#}");
+        let reason = result["reason"].as_str().unwrap_or_default().to_string();
+        assert!(
+            reason.contains("address; nocall opens only http and https"),
+            "{result:#}"
+        );
+        let mail = findings(&report, "dead-email-link");
+        assert!(mail.iter().any(|f| f["blocking"] == true), "{report:#}");
+        for (path, text) in files_under(&out)
+            .into_iter()
+            .chain(files_under(&reports))
+            .chain([("stdout".into(), stdout), ("stderr".into(), stderr)])
+        {
+            assert!(!text.contains(&marker), "{} holds the file", path.display());
+            assert!(
+                !text.contains("Google LLC"),
+                "{} holds chrome://version",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_file_link_beside_the_followed_one_is_a_dead_link_never_opened() {
+    let r = start();
+    *r.site.extra_link.lock().expect("lock") = Some("file:///etc/passwd".into());
+    let s = scenario(&r, "  - expect: Address confirmed\n");
+    let c = config(&r, "cost_per_call: 22\n");
+    let (code, report, stdout, stderr) = run(&s, &c, &r.dir.path().join("out"), &[]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let mail = findings(&report, "dead-email-link");
+    assert!(
+        mail.iter()
+            .any(|f| f["url"] == "file:///etc/passwd" && f["severity"] != "warning"),
+        "{report:#}"
+    );
+    assert!(!stdout.contains("root:x:0:0"), "{stdout}");
+}

@@ -86,6 +86,30 @@ pub fn matches(mail: &Mail, to: &str, subject: Option<&str>) -> bool {
         && subject.is_none_or(|s| mail.subject.to_lowercase().contains(&s.to_lowercase()))
 }
 
+/// Why a message's link may not be opened by a journey, if it may not: nocall opens only
+/// http and https links, so a `file:` or `chrome:` link in a message never reads the
+/// machine nocall runs on.
+pub(crate) fn unopenable(href: &str) -> Option<String> {
+    let scheme = url::Url::parse(href)
+        .map(|u| u.scheme().to_string())
+        .unwrap_or_else(|_| {
+            href.split_once(':')
+                .map(|(s, _)| s.trim().to_ascii_lowercase())
+                .unwrap_or_default()
+        });
+    if matches!(scheme.as_str(), "http" | "https") {
+        return None;
+    }
+    let what = if scheme.is_empty() {
+        "not a web address".to_string()
+    } else {
+        format!("a {scheme}: address")
+    };
+    Some(format!(
+        "the link in the message is {what}; nocall opens only http and https links"
+    ))
+}
+
 /// The link an `email` step opens: the first whose text contains `follow` (compared as a
 /// person reads it: case, spacing and punctuation aside), else the first whose address
 /// contains it; without `follow`, the first web link (a `mailto:` is not where a journey

@@ -468,6 +468,10 @@ impl Journey<'_> {
             href: Some(link.href.clone()),
             ambiguity: None,
         });
+        // Never hand a `file:` or `chrome:` link to the browser (issue 17).
+        if let Some(why) = mail::unopenable(&link.href) {
+            return Err(StepError::new(FailureKind::LoadFailed, why));
+        }
         if self.options.prefetch_check {
             let t0 = Instant::now();
             st.prefetched = crate::probe::prefetch::open_as_scanner(&link.href, self.timeout());
