@@ -92,6 +92,33 @@ async fn handle(State(site): State<Arc<Site>>, method: Method, uri: Uri) -> Resp
         CONFIRM => html("<h1>Address confirmed</h1>"),
         INVALIDATE => (StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response(),
         "/help" | "/mailhelp" | "/logout" => html("<h1>Help</h1>"),
+        "/form" => html(
+            r#"<h1>Search</h1><form method="get" action="/search"><label>Token <input name="token" type="text"></label>
+            <button type="submit">Go</button></form>"#,
+        ),
+        "/search" => {
+            let token = uri
+                .query()
+                .and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "token"))
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default();
+            let escaped = token
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('"', "&quot;");
+            let encoded: String = url::form_urlencoded::byte_serialize(token.as_bytes()).collect();
+            let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &token);
+            let json = serde_json::to_string(&token)
+                .unwrap_or_default()
+                .replace('<', "\\u003c");
+            html(format!(
+                r#"<h1>Results</h1><p>You searched for {escaped}</p><pre>{escaped}</pre>
+                <p style="text-transform:uppercase">{escaped}</p>
+                <p><a href="/next?token={encoded}">Next page</a></p>
+                <p>Ref {b64}</p>
+                <script type="application/json">{{"token":{json}}}</script>"#
+            ))
+        }
         _ => (StatusCode::NOT_FOUND, "no").into_response(),
     }
 }
@@ -365,4 +392,146 @@ fn a_file_link_beside_the_followed_one_is_a_dead_link_never_opened() {
         "{report:#}"
     );
     assert!(!stdout.contains("root:x:0:0"), "{stdout}");
+}
+
+/// Every spelling of `secret` the GET-form test looks for, lowercased.
+fn spellings(secret: &str) -> Vec<String> {
+    use base64::Engine as _;
+    let squeezed = secret.split_whitespace().collect::<Vec<_>>().join(" ");
+    let pct: String = percent_encoding_all(secret);
+    let form: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    let html = secret.replace('&', "&amp;").replace('"', "&quot;");
+    let html_num = secret.replace('&', "&#38;");
+    let json = serde_json::to_string(secret).unwrap_or_default();
+    let json = json.trim_matches('"').to_string();
+    let mut out = vec![
+        secret.to_string(),
+        squeezed,
+        pct,
+        form,
+        html,
+        html_num,
+        json,
+        base64::engine::general_purpose::STANDARD.encode(secret),
+        base64::engine::general_purpose::URL_SAFE.encode(secret),
+        // The run of letters every spelling keeps.
+        "tr0ub4dor".to_string(),
+    ];
+    for s in &mut out {
+        *s = s.to_lowercase();
+    }
+    out
+}
+
+fn percent_encoding_all(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02x}")
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn a_secret_sent_by_a_get_form_is_in_no_output_in_any_spelling() {
+    let r = start();
+    let secret = "Tr0ub4dor&3  x/y\"\u{e9}";
+    let path = r.dir.path().join("form.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "name: Search with a token\nstart: {}/\nholds:\n  Token: \"{{env:NOCALL_SAFETY_TOKEN}}\"\n\
+             steps:\n  - open: /form\n  - fill:\n      Token: \"{{Token}}\"\n  - click: Go\n  - expect: Results\n",
+            r.base()
+        ),
+    )
+    .expect("scenario");
+    let c = config(&r, "cost_per_call: 22\n");
+    let out = r.dir.path().join("out");
+    let reports = r.dir.path().join("reports");
+    let flags = report_flags(&reports);
+    let output = nocall()
+        .env("NOCALL_SAFETY_TOKEN", secret)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", r.dir.path().join("summary.md"))
+        .arg("run")
+        .arg(&path)
+        .arg("--config")
+        .arg(&c)
+        .arg("--out")
+        .arg(&out)
+        .args(&flags)
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(
+        r.site.hits("GET /search?token=") == 1,
+        "{:#?}\n{stdout}\n{stderr}",
+        r.site.all_hits()
+    );
+    assert_eq!(r.site.hits("/next"), 0, "{:#?}", r.site.all_hits());
+    let mut texts: Vec<(PathBuf, String)> = files_under(&out);
+    texts.extend(files_under(&reports));
+    texts.push((
+        r.dir.path().join("summary.md"),
+        std::fs::read_to_string(r.dir.path().join("summary.md")).unwrap_or_default(),
+    ));
+    texts.push(("stdout".into(), stdout));
+    texts.push(("stderr".into(), stderr));
+    // explain and evidence for every finding.
+    let report_path = out.join("report.json");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap_or_default())
+            .unwrap_or_default();
+    let ids: Vec<String> = report["findings"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| f["id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    for id in &ids {
+        let explained = nocall()
+            .args(["explain", id, "--report"])
+            .arg(&report_path)
+            .output()
+            .expect("explain runs");
+        texts.push((
+            format!("explain {id}").into(),
+            String::from_utf8_lossy(&explained.stdout).to_string(),
+        ));
+        nocall()
+            .args(["evidence", id, "--report"])
+            .arg(&report_path)
+            .arg("--out")
+            .arg(r.dir.path().join("evidence"))
+            .output()
+            .expect("evidence runs");
+    }
+    texts.extend(files_under(&r.dir.path().join("evidence")));
+    let screens = texts
+        .iter()
+        .filter(|(p, _)| p.extension().is_some_and(|e| e == "png"))
+        .count();
+    assert!(screens > 0, "no screenshots at all");
+    let wanted = spellings(secret);
+    for (path, text) in &texts {
+        let lower = text.to_lowercase();
+        for w in &wanted {
+            if let Some(at) = lower.find(w.as_str()) {
+                let from = lower.floor_char_boundary(at.saturating_sub(80));
+                let to = lower.ceil_char_boundary((at + 80).min(lower.len()));
+                panic!(
+                    "{} holds the secret as {w:?}: …{}…",
+                    path.display(),
+                    &lower[from..to]
+                );
+            }
+        }
+    }
 }

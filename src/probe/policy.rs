@@ -152,6 +152,12 @@ const ONE_TIME_KEYS: [&str; 14] = [
 /// What to do with `url`, met at `source`. Only http(s) URLs reach this; other schemes
 /// are decided by the caller.
 pub(crate) fn decide(url: &Url, source: Source, rules: &ProbeRules) -> Decision {
+    // Traces are masked before probing: a URL that carried a secret now carries the mask,
+    // and is never asked for (the browser loaded it already; asking again would send the
+    // mask, or worse).
+    if decoded(url.as_str()).contains(crate::secrets::MASK) {
+        return Decision::Skip("its address carried a secret");
+    }
     if rules.never.iter().any(|g| g.matches(url)) {
         return Decision::Skip("probe.never matches it");
     }
