@@ -519,6 +519,27 @@ fn a_secret_sent_by_a_get_form_is_in_no_output_in_any_spelling() {
         .filter(|(p, _)| p.extension().is_some_and(|e| e == "png"))
         .count();
     assert!(screens > 0, "no screenshots at all");
+    // The results page echoes the secret: it gets no screenshot of its own.
+    let steps = report["scenarios"][0]["steps"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let own_shots: Vec<&serde_json::Value> = steps
+        .iter()
+        .filter(|s| s["url"].as_str().is_some_and(|u| u.contains("/search")))
+        .map(|s| &s["screenshot"])
+        .filter(|shot| {
+            !shot.is_null()
+                && !steps.iter().any(|o| {
+                    &o["screenshot"] == *shot
+                        && o["url"].as_str().is_some_and(|u| !u.contains("/search"))
+                })
+        })
+        .collect();
+    assert!(
+        own_shots.is_empty() && steps.len() == 4,
+        "{own_shots:?} {steps:#?}"
+    );
     let wanted = spellings(secret);
     for (path, text) in &texts {
         let lower = text.to_lowercase();

@@ -1068,6 +1068,8 @@ impl Journey<'_> {
             info,
             status,
         );
+        // A page showing a secret gets no screenshot (issue 17).
+        let shot = shot.filter(|_| !super::cover::shows_secret(&snap.page, self.secrets));
         let shot = shot.and_then(|pending| self.save_screenshot(index, pending, left()));
         Ok((snap, shot))
     }
