@@ -172,6 +172,7 @@ pub fn prepare(loaded: &mut Loaded, request: &RunRequest) -> Result<Prepared, St
     }
     let reports =
         crate::report::spec::parse_all(&request.reports, &request.out_dir).map_err(BadInput)?;
+    crate::files::prepare(&request.out_dir).map_err(|e| BadInput(e.to_string()))?;
     let gate = gate(request, &loaded.config.gates).map_err(|e| BadInput(e.to_string()))?;
     let browser = match &request.browser_url {
         Some(url) => BrowserSource::Connect(url.clone()),
@@ -252,7 +253,13 @@ pub fn run(
     let findings = audit(&traces, &loaded.config, &probes, &loaded.secrets);
     let mut report = Report::new(&traces, &trace_files, findings, &loaded.config.currency);
     report.browser = traces.iter().find_map(|t| t.browser.clone());
-    let _ = write_file(&options.out_dir.join("report.json"), &Json.render(&report));
+    if let Err(e) = crate::files::write_inside(
+        &options.out_dir,
+        "report.json",
+        Json.render(&report).as_bytes(),
+    ) {
+        eprintln!("nocall: {e}");
+    }
     phase.done("checked, ranked, report.json written");
     drop(closing);
     phase.done("browser closed");
@@ -325,7 +332,13 @@ pub fn crawl_run(
     let findings = audit(&traces, config, &probes, &Secrets::new());
     let mut report = Report::new(&traces, &[], findings, &config.currency);
     report.scenarios.iter_mut().for_each(|s| s.trace = None);
-    let _ = write_file(&request.out_dir.join("report.json"), &Json.render(&report));
+    if let Err(e) = crate::files::write_inside(
+        &request.out_dir,
+        "report.json",
+        Json.render(&report).as_bytes(),
+    ) {
+        eprintln!("nocall: {e}");
+    }
     Ok(RunResult {
         report,
         traces,
@@ -386,7 +399,10 @@ fn write_traces(traces: &[Trace], out: &Path, secrets: &Secrets) -> Vec<Option<S
                     return None;
                 }
             };
-            write_file(&out.join(&rel), &text).ok()?;
+            if let Err(e) = crate::files::write_inside(out, &rel, text.as_bytes()) {
+                eprintln!("nocall: the trace {rel} was not written: {e}");
+                return None;
+            }
             Some(rel)
         })
         .collect()
@@ -461,12 +477,10 @@ pub fn append_file(path: &Path, text: &str) -> std::io::Result<()> {
         .and_then(|mut f| f.write_all(text.as_bytes()))
 }
 
-/// Writes a file, creating its folder.
+/// Writes a file the user named, creating its folder; a symlink at `path` is replaced, not
+/// written through.
 pub fn write_file(path: &Path, text: &str) -> std::io::Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
-    }
-    std::fs::write(path, text)
+    crate::files::replace(path, text.as_bytes()).map_err(std::io::Error::other)
 }
 
 #[cfg(test)]

@@ -556,3 +556,72 @@ fn a_secret_sent_by_a_get_form_is_in_no_output_in_any_spelling() {
         }
     }
 }
+
+#[test]
+fn files_stay_in_the_output_folder_and_never_go_through_symlinks() {
+    let r = start();
+    let out = r.dir.path().join("out");
+    // `--out` naming a file is refused before any work.
+    let file = r.dir.path().join("a-file");
+    std::fs::write(&file, "mine").expect("file");
+    for args in [
+        vec!["links".to_string(), format!("{}/", r.base())],
+        vec!["run".to_string(), scenario(&r, "").display().to_string()],
+    ] {
+        let output = nocall()
+            .args(&args)
+            .arg("--out")
+            .arg(&file)
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("is a file, not a folder"), "{stderr}");
+        assert_eq!(std::fs::read_to_string(&file).expect("file"), "mine");
+    }
+    // A symlink planted at report.json is replaced, its target untouched.
+    std::fs::create_dir_all(&out).expect("out");
+    let victim = r.dir.path().join("victim.txt");
+    std::fs::write(&victim, "keep me").expect("victim");
+    std::os::unix::fs::symlink(&victim, out.join("report.json")).expect("symlink");
+    let output = nocall()
+        .arg("links")
+        .arg(format!("{}/", r.base()))
+        .args(["--fail-on", "none", "--format", "json", "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "keep me");
+    let meta = std::fs::symlink_metadata(out.join("report.json")).expect("report");
+    assert!(meta.is_file(), "report.json is still a symlink");
+    // A crafted finding id never names a folder.
+    let path = out.join("report.json");
+    let mut report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("report")).expect("json");
+    assert!(report["findings"][0].is_object(), "{report:#}");
+    report["findings"][0]["id"] = "../../../x".into();
+    std::fs::write(&path, report.to_string()).expect("write");
+    let bundle = r.dir.path().join("ev");
+    let planted = r.dir.path().join("x");
+    std::fs::create_dir_all(&planted).expect("planted");
+    std::fs::write(planted.join("README.md"), "original").expect("readme");
+    let output = nocall()
+        .args(["evidence", "../../../x", "--report"])
+        .arg(&path)
+        .arg("--out")
+        .arg(bundle.join("a").join("b"))
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is not a nocall id"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(planted.join("README.md")).expect("readme"),
+        "original"
+    );
+}
