@@ -48,6 +48,9 @@ pub struct Loaded {
     pub scenarios: Vec<Scenario>,
     pub secrets: Secrets,
     pub config: Config,
+    /// `--allow-private`: the prober may request private and loopback addresses too (set
+    /// by [`prepare`]).
+    pub allow_private: bool,
 }
 
 /// Loads the scenarios under `paths` and the `nocall.yaml` that goes with them (`config`
@@ -83,6 +86,7 @@ pub fn load(
             scenarios,
             secrets,
             config,
+            allow_private: false,
         }),
         (s, c) => {
             let mut errors = c.err().unwrap_or_default();
@@ -140,6 +144,8 @@ pub struct RunRequest {
     pub base_url: Option<Url>,
     pub prefetch_check: bool,
     pub offline: bool,
+    /// `--allow-private`: the prober may request private and loopback addresses too.
+    pub allow_private: bool,
 }
 
 /// A run ready to start: its settings checked, its browser found, its mailboxes open.
@@ -173,6 +179,7 @@ pub fn prepare(loaded: &mut Loaded, request: &RunRequest) -> Result<Prepared, St
     let reports =
         crate::report::spec::parse_all(&request.reports, &request.out_dir).map_err(BadInput)?;
     crate::files::prepare(&request.out_dir).map_err(|e| BadInput(e.to_string()))?;
+    loaded.allow_private = request.allow_private;
     let gate = gate(request, &loaded.config.gates).map_err(|e| BadInput(e.to_string()))?;
     let browser = match &request.browser_url {
         Some(url) => BrowserSource::Connect(url.clone()),
@@ -247,7 +254,8 @@ pub fn run(
     phase.done("journeys");
     let trace_files = write_traces(&traces, &options.out_dir, &loaded.secrets);
     phase.done("traces written");
-    let probe_options = ProbeOptions::for_config(&loaded.config, options.offline);
+    let mut probe_options = ProbeOptions::for_config(&loaded.config, options.offline);
+    probe_options.links.allow_private = loaded.allow_private;
     let probes = probe::probe_all(&traces, &loaded.config, &probe_options);
     phase.done("links and phones probed");
     let findings = audit(&traces, &loaded.config, &probes, &loaded.secrets);
@@ -284,6 +292,8 @@ pub struct CrawlRequest {
     pub per_host: Option<usize>,
     /// Check only the site's own links.
     pub offline: bool,
+    /// `--allow-private`: the prober may request private and loopback addresses too.
+    pub allow_private: bool,
     /// Where `report.json` goes.
     pub out_dir: PathBuf,
 }
@@ -310,6 +320,7 @@ pub fn crawl_run(
     progress: &dyn Fn(usize, usize),
 ) -> Result<RunResult, CrawlError> {
     let mut link = ProbeOptions::for_config(config, request.offline).links;
+    link.allow_private = request.allow_private;
     if let Some(n) = request.concurrency {
         link.concurrency = n.max(1);
     }

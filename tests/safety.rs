@@ -26,6 +26,8 @@ struct Site {
     /// What the next message's extra link points at (for the scheme tests).
     extra_link: Mutex<Option<String>>,
     sent: AtomicUsize,
+    /// The site on 127.0.0.2, for the address tests.
+    private_base: Mutex<String>,
 }
 
 impl Site {
@@ -90,6 +92,34 @@ async fn handle(State(site): State<Arc<Site>>, method: Method, uri: Uri) -> Resp
             html("<h1>Check your e-mail</h1><p>We sent you a link.</p>")
         }
         CONFIRM => html("<h1>Address confirmed</h1>"),
+        "/private" => {
+            let other = site
+                .private_base
+                .lock()
+                .map(|b| b.clone())
+                .unwrap_or_default();
+            let port = base.rsplit(':').next().unwrap_or_default().to_string();
+            html(format!(
+                r#"<h1>Links</h1><a href="/away">Away</a> <a href="{other}/direct">Direct</a>
+                <a href="http://localhost:{port}/x">By name</a>"#
+            ))
+        }
+        "/away" => (
+            StatusCode::FOUND,
+            [(
+                header::LOCATION,
+                format!(
+                    "{}/inner",
+                    site.private_base
+                        .lock()
+                        .map(|b| b.clone())
+                        .unwrap_or_default()
+                ),
+            )],
+            "",
+        )
+            .into_response(),
+        "/x" | "/inner" | "/direct" => html("<h1>Private</h1>"),
         INVALIDATE => (StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response(),
         "/help" | "/mailhelp" | "/logout" => html("<h1>Help</h1>"),
         "/form" => html(
@@ -137,12 +167,17 @@ impl Running {
 
 /// Serves the test site on 127.0.0.1 from a thread of its own, with a maildir beside it.
 fn start() -> Running {
+    start_on("127.0.0.1")
+}
+
+/// The same site on another loopback address (`None` when it does not bind).
+fn start_on(ip: &str) -> Running {
     let dir = tempfile::tempdir().expect("tempdir");
     let maildir = dir.path().join("mail");
     for sub in ["new", "cur", "tmp"] {
         std::fs::create_dir_all(maildir.join(sub)).expect("mkdir");
     }
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let listener = TcpListener::bind(format!("{ip}:0")).expect("bind");
     listener.set_nonblocking(true).expect("nonblocking");
     let addr = listener.local_addr().expect("addr");
     let site = Arc::new(Site {
@@ -151,6 +186,7 @@ fn start() -> Running {
         maildir,
         extra_link: Mutex::default(),
         sent: AtomicUsize::new(0),
+        private_base: Mutex::default(),
     });
     let router = Router::new().fallback(handle).with_state(site.clone());
     std::thread::spawn(move || {
@@ -624,4 +660,58 @@ fn files_stay_in_the_output_folder_and_never_go_through_symlinks() {
         std::fs::read_to_string(planted.join("README.md")).expect("readme"),
         "original"
     );
+}
+
+#[test]
+fn private_addresses_are_not_requested_unless_allowed() {
+    if TcpListener::bind("127.0.0.2:0").is_err() {
+        eprintln!("skipped: 127.0.0.2 does not bind here");
+        return;
+    }
+    let r = start();
+    let private = start_on("127.0.0.2");
+    *r.site.private_base.lock().expect("lock") = private.base();
+    let links = |extra: &[&str], config: Option<&Path>| {
+        let mut cmd = nocall();
+        cmd.arg("links")
+            .arg(format!("{}/private", r.base()))
+            .args([
+                "--depth",
+                "0",
+                "--fail-on",
+                "none",
+                "--format",
+                "json",
+                "--out",
+            ])
+            .arg(r.dir.path().join("out"))
+            .args(extra);
+        if let Some(c) = config {
+            cmd.arg("--config").arg(c);
+        }
+        let output = cmd.output().expect("runs");
+        String::from_utf8_lossy(&output.stdout).to_string()
+    };
+    let stdout = links(&[], None);
+    assert_eq!(private.site.hits("/"), 0, "{:#?}", private.site.all_hits());
+    assert_eq!(r.site.hits("/x"), 0, "{:#?}", r.site.all_hits());
+    assert_eq!(r.site.hits("/away"), 1, "{:#?}", r.site.all_hits());
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_default();
+    let warned: Vec<&str> = findings(&report, "dead-link")
+        .iter()
+        .filter(|f| f["severity"] == "warning")
+        .filter_map(|f| f["message"].as_str())
+        .filter(|m| m.contains("not checked") && m.contains("is a private address"))
+        .collect();
+    assert_eq!(warned.len(), 3, "{report:#}");
+
+    let stdout = links(&["--allow-private"], None);
+    assert!(private.site.hits("/inner") >= 1, "{stdout}");
+    assert!(private.site.hits("/direct") >= 1, "{stdout}");
+    assert!(r.site.hits("/x") >= 1, "{stdout}");
+
+    let before = private.site.hits("/direct");
+    let c = config(&r, "allowed_hosts: [127.0.0.2]\n");
+    links(&[], Some(&c));
+    assert!(private.site.hits("/direct") > before);
 }

@@ -239,7 +239,10 @@ fn message(
     let detail = &status.detail;
     let happens = match (&status.verdict, &status.cause) {
         (_, Cause::Withheld(w)) => {
-            format!("was not opened: {w}. Open it by hand once if it must be checked")
+            format!(
+                "was {}. Open it by hand once if it must be checked",
+                w.said()
+            )
         }
         (_, Cause::Scheme(s)) => format!(
             "points at a {s}: address, which a browser will not open from a web page; \

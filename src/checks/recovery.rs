@@ -365,7 +365,7 @@ fn dead_link_finding(
         status.detail.as_str()
     };
     let mut message = if let Some(w) = &status.withheld {
-        format!("{name} {in_mail} was not opened: {w}.")
+        format!("{name} {in_mail} was {}.", w.said())
     } else if status.scanner_broke_it {
         format!(
             "{name} {in_mail} works only once: a mail scanner (Outlook Safe Links and the like) that \

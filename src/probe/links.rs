@@ -23,7 +23,7 @@ use url::Url;
 
 use super::Session;
 use super::policy::{self, Decision, ProbeRules, Source};
-use super::status::{Cause, LinkResults, LinkStatus, LinkVerdict};
+use super::status::{Cause, LinkResults, LinkStatus, LinkVerdict, Withheld};
 use crate::trace::{Trace, status_text};
 use engine::{Engine, Fetched};
 
@@ -54,6 +54,9 @@ pub struct LinkOptions {
     pub max_retry_wait: Duration,
     /// `nocall.yaml`'s `probe: {never, allow}`: which links may be opened at all.
     pub rules: ProbeRules,
+    /// Also request loopback, private and link-local addresses (`--allow-private`); by
+    /// default only the journeys' own hosts and `allowed_hosts` may be on them.
+    pub allow_private: bool,
 }
 
 impl Default for LinkOptions {
@@ -69,6 +72,7 @@ impl Default for LinkOptions {
             interval: Duration::ZERO,
             max_retry_wait: Duration::from_secs(10),
             rules: ProbeRules::default(),
+            allow_private: false,
         }
     }
 }
@@ -352,7 +356,7 @@ fn plan(raw: &str, origins: &[&Origin], engine: &Engine) -> Plan {
                 return skip("the journey opened this page itself");
             }
             Decision::Withhold(w) => {
-                let detail = format!("not opened: {w}");
+                let detail = w.said();
                 return Plan::Done(LinkStatus::new(
                     LinkVerdict::Unverified,
                     Cause::Withheld(w),
@@ -381,6 +385,15 @@ fn plan(raw: &str, origins: &[&Origin], engine: &Engine) -> Plan {
     }
     if let Some(why) = engine.out_of_reach(&url) {
         return skip(&why);
+    }
+    if let Some(host) = engine.exempt.refuses_literal(&url) {
+        let w = Withheld::PrivateAddress { host };
+        let detail = w.said();
+        return Plan::Done(LinkStatus::new(
+            LinkVerdict::Unverified,
+            Cause::Withheld(w),
+            detail,
+        ));
     }
     Plan::Fetch {
         base: url,
@@ -487,6 +500,11 @@ fn link_status(f: &Fetched, fragment: Option<&str>, external: bool) -> LinkStatu
                 status_text(*code)
             ),
         ),
+        Err(engine::Failure::PrivateAddress(host)) => {
+            let w = Withheld::PrivateAddress { host: host.clone() };
+            let detail = w.said();
+            LinkStatus::new(LinkVerdict::Unverified, Cause::Withheld(w), detail)
+        }
         Err(failure) if f.unconfirmed => LinkStatus::new(
             LinkVerdict::Unverified,
             failure.cause(),

@@ -79,6 +79,17 @@ pub enum Withheld {
     PrivateAddress { host: String },
 }
 
+impl Withheld {
+    /// What a finding says: "not opened: it would act on the account (…)", or "not
+    /// checked: 10.0.0.5 is a private address; …".
+    pub fn said(&self) -> String {
+        match self {
+            Withheld::PrivateAddress { .. } => format!("not checked: {self}"),
+            _ => format!("not opened: {self}"),
+        }
+    }
+}
+
 impl fmt::Display for Withheld {
     /// The end of "… was not opened: {this}".
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -17,6 +17,7 @@ use url::Url;
 
 use super::LinkOptions;
 use super::html::{self, MAX_BODY};
+use crate::probe::guard::{Exempt, GuardedResolver, PrivateAddress};
 use crate::probe::policy::{self, Decision, Source};
 use crate::probe::status::Cause;
 
@@ -76,6 +77,9 @@ pub(crate) enum Failure {
     BadRedirect,
     #[error("cannot connect: {0}")]
     Other(String),
+    /// The host is on a private address and not exempt (see `guard`).
+    #[error("{0} is a private address")]
+    PrivateAddress(String),
 }
 
 impl Failure {
@@ -126,6 +130,8 @@ pub(crate) struct Engine {
     pub(crate) opts: LinkOptions,
     /// The journeys' own hosts: always in reach, and not "external".
     own: HashSet<String>,
+    /// Who may be on a private address.
+    pub(crate) exempt: Arc<Exempt>,
     global: Semaphore,
     hosts: Mutex<HashMap<String, Arc<HostGate>>>,
     /// By (URL, body wanted).
@@ -140,7 +146,19 @@ pub(crate) struct Page {
 
 impl Engine {
     pub(crate) fn new(opts: LinkOptions, own: HashSet<String>) -> Result<Engine, reqwest::Error> {
-        let client = Client::builder()
+        let exempt = Arc::new(Exempt::new(
+            &own,
+            opts.allowed_hosts.as_deref(),
+            opts.allow_private,
+        ));
+        // No proxy: a proxy resolves names itself, past the guard.
+        let mut builder = Client::builder().no_proxy();
+        if !opts.allow_private {
+            builder = builder.dns_resolver(Arc::new(GuardedResolver {
+                exempt: exempt.clone(),
+            }));
+        }
+        let client = builder
             .redirect(reqwest::redirect::Policy::none())
             .timeout(opts.timeout)
             .connect_timeout(opts.timeout)
@@ -152,6 +170,7 @@ impl Engine {
             global: Semaphore::new(opts.concurrency.max(1)),
             opts,
             own,
+            exempt,
             hosts: Mutex::new(HashMap::new()),
             cache: Mutex::new(HashMap::new()),
         })
@@ -293,6 +312,13 @@ impl Engine {
                 policy::decide(&next, Source::RedirectHop, &self.opts.rules),
                 Decision::Open
             );
+            if let Some(host) = self.exempt.refuses_literal(&next) {
+                fetched.result = Err(Failure::PrivateAddress(host));
+                return Page {
+                    fetched,
+                    body: None,
+                };
+            }
             if acts || self.out_of_reach(&next).is_some() {
                 fetched.result = Ok(answer.status);
                 fetched.unfollowed = Some(next.to_string());
@@ -406,6 +432,9 @@ impl Engine {
         let mut chain = e.to_string();
         let mut source = std::error::Error::source(e);
         while let Some(s) = source {
+            if let Some(p) = s.downcast_ref::<PrivateAddress>() {
+                return Failure::PrivateAddress(p.host.clone());
+            }
             if let Some(io) = s.downcast_ref::<std::io::Error>() {
                 use std::io::ErrorKind as K;
                 match io.kind() {
