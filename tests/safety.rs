@@ -715,3 +715,20 @@ fn private_addresses_are_not_requested_unless_allowed() {
     links(&[], Some(&c));
     assert!(private.site.hits("/direct") > before);
 }
+
+#[test]
+fn two_email_steps_and_one_message_is_email_missing() {
+    let r = start();
+    let s = scenario(
+        &r,
+        "  - email:\n      to: \"{Email}\"\n      subject: Confirm\n      follow: Confirm your address\n      within: 2s\n",
+    );
+    let c = config(&r, "cost_per_call: 22\n");
+    let (code, report, stdout, stderr) = run(&s, &c, &r.dir.path().join("out"), &[]);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    let result = &report["scenarios"][0];
+    assert_eq!(result["status"], "blocked", "{result:#}");
+    assert_eq!(result["blocked_at_step"], 5, "{result:#}");
+    assert_eq!(findings(&report, "email-missing").len(), 1, "{report:#}");
+    assert_eq!(r.site.hits(CONFIRM), 1, "{:#?}", r.site.all_hits());
+}

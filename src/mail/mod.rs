@@ -28,6 +28,11 @@ pub trait MailSource: Send + Sync {
     /// subject contains `subject`, case-insensitively, when given) that arrived at or after
     /// `since` is there, for at most `within`. When several are there, the newest wins: it is
     /// the one a user would open. The returned message's `received_ms` counts from `since`.
+    ///
+    /// A message is handed out at most once for the same `since` (one journey's start) and
+    /// recipient: a
+    /// second `email` step of a journey never takes the message an earlier one took, so a
+    /// portal that sends one message where the journey needs two is caught.
     fn wait_for(
         &self,
         to: &str,
