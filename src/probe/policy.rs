@@ -128,6 +128,8 @@ const ACTS: [&str; 15] = [
     "declin",
     "logoff",
 ];
+/// Action words of signing out (also in [`ACTS`]).
+const SIGN_OUT: [&str; 3] = ["logout", "signout", "logoff"];
 /// Action words that withhold a link only when it also carries a value (a query value or a
 /// random path segment): a bare `/password/reset` is a form or an article, not an act.
 const ACTS_WITH_VALUE: [&str; 6] = ["confirm", "verif", "activat", "reset", "accept", "unlock"];
@@ -185,6 +187,17 @@ pub(crate) fn decide(url: &Url, source: Source, rules: &ProbeRules) -> Decision 
         parts.push(v);
     }
     let words = words_of(&parts);
+    // Signing out: never requested, and not said either when on a page. Every signed-in
+    // page has such a link; a warning on each would bury the ones that matter, and it leads
+    // nowhere a first-time user needs to go. In an e-mail it is said like any other.
+    let page = matches!(source, Source::PageLink | Source::RedirectHop);
+    if page
+        && words
+            .iter()
+            .any(|w| SIGN_OUT.iter().any(|s| stem_match(w, s)))
+    {
+        return Decision::Skip("signing out is never requested");
+    }
     for word in &words {
         if ACTS.iter().any(|s| stem_match(word, s)) {
             return Decision::Withhold(Withheld::Acts { word: word.clone() });
@@ -330,7 +343,7 @@ mod tests {
     }
 
     fn withheld(raw: &str) -> bool {
-        matches!(d(raw), Decision::Withhold(_))
+        matches!(d(raw), Decision::Withhold(_) | Decision::Skip(_))
     }
 
     #[test]
