@@ -207,21 +207,13 @@ pub(super) fn find_all(text: &str, secret: &Prepared) -> Option<Vec<(usize, usiz
         }
         if text.len() > WINDOWED {
             let margin = 12 * secret.len + 16;
-            let mut windows: Vec<(usize, usize)> = Vec::new();
-            for m in run.find_iter(raw) {
-                let mut a = m.start().saturating_sub(margin);
-                let mut b = (m.end() + margin).min(text.len());
-                while !text.is_char_boundary(a) {
-                    a -= 1;
-                }
-                while !text.is_char_boundary(b) {
-                    b += 1;
-                }
-                match windows.last_mut() {
-                    Some(last) if a <= last.1 => last.1 = last.1.max(b),
-                    _ => windows.push((a, b)),
-                }
-            }
+            let windows = merged(
+                text,
+                run.find_iter(raw).map(|m| {
+                    let a = m.start().saturating_sub(margin);
+                    (a, (m.end() + margin).min(text.len()))
+                }),
+            )?;
             for (a, b) in windows {
                 let found = in_views(text.get(a..b)?, secret)?;
                 out.extend(found.into_iter().map(|(x, y)| (x + a, y + a)));
@@ -506,10 +498,10 @@ fn squeeze(b: &[u8]) -> Decoded {
     (out, ranges)
 }
 
-/// `text` with `ranges` (merged, widened to whole characters) replaced by `mask`.
-pub(super) fn replace(text: &str, mut ranges: Vec<(usize, usize)>, mask: &str) -> Option<String> {
-    ranges.sort_unstable();
-    let mut merged: Vec<(usize, usize)> = Vec::new();
+/// Sorted ranges of `text` widened to whole characters, overlapping ones merged; `None`
+/// for a range that is empty or past the end.
+fn merged(text: &str, ranges: impl Iterator<Item = (usize, usize)>) -> Option<Vec<(usize, usize)>> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
     for (mut a, mut b) in ranges {
         if a >= b || b > text.len() {
             return None;
@@ -520,14 +512,20 @@ pub(super) fn replace(text: &str, mut ranges: Vec<(usize, usize)>, mask: &str) -
         while !text.is_char_boundary(b) {
             b += 1;
         }
-        match merged.last_mut() {
+        match out.last_mut() {
             Some(last) if a <= last.1 => last.1 = last.1.max(b),
-            _ => merged.push((a, b)),
+            _ => out.push((a, b)),
         }
     }
+    Some(out)
+}
+
+/// `text` with `ranges` (merged, widened to whole characters) replaced by `mask`.
+pub(super) fn replace(text: &str, mut ranges: Vec<(usize, usize)>, mask: &str) -> Option<String> {
+    ranges.sort_unstable();
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
-    for (a, b) in merged {
+    for (a, b) in merged(text, ranges.into_iter())? {
         out.push_str(text.get(at..a)?);
         out.push_str(mask);
         at = b;
