@@ -179,6 +179,9 @@ pub struct LinksArgs {
     /// Check only the site's own links, not other hosts.
     #[arg(long)]
     pub offline: bool,
+    /// For labs: also request private, loopback and link-local addresses.
+    #[arg(long)]
+    pub allow_private: bool,
     /// What to print on standard output.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
@@ -206,6 +209,7 @@ impl LinksArgs {
             concurrency: self.concurrency,
             per_host: self.per_host,
             offline: self.offline,
+            allow_private: self.allow_private,
             out_dir: self.out.clone(),
         }
     }
@@ -314,6 +318,10 @@ pub struct CommonArgs {
     /// Check only the portal's own links, not other hosts.
     #[arg(long)]
     pub offline: bool,
+    /// For labs: also request private, loopback and link-local addresses after the
+    /// journeys (by default only the journeys' own hosts and `allowed_hosts` may be on them).
+    #[arg(long)]
+    pub allow_private: bool,
     /// Show the browser window instead of running headless.
     #[arg(long)]
     pub headful: bool,
@@ -343,6 +351,7 @@ impl CommonArgs {
             base_url: base_url.or_else(|| self.base_url.clone()),
             prefetch_check: self.prefetch_check,
             offline: self.offline,
+            allow_private: self.allow_private,
         }
     }
 }

@@ -30,6 +30,9 @@ pub struct Config {
     /// When set, only links to these hosts (and the journeys' own) are probed.
     pub allowed_hosts: Option<Vec<String>>,
     pub gates: Gates,
+    /// `probe: {never, allow}`: URL patterns the link prober never requests, or may
+    /// request although they look like action or one-time links.
+    pub probe: crate::probe::policy::ProbeRules,
 }
 
 impl Default for Config {
@@ -43,6 +46,7 @@ impl Default for Config {
             model: BTreeMap::new(),
             allowed_hosts: None,
             gates: Gates::default(),
+            probe: crate::probe::policy::ProbeRules::default(),
         }
     }
 }
@@ -91,7 +95,7 @@ pub enum FailOn {
 
 /// The names `Config::discover` looks for, in order.
 const FILE_NAMES: [&str; 2] = ["nocall.yaml", "nocall.yml"];
-const TOP_KEYS: [&str; 7] = [
+const TOP_KEYS: [&str; 8] = [
     "cost_per_call",
     "currency",
     "synonyms",
@@ -99,7 +103,9 @@ const TOP_KEYS: [&str; 7] = [
     "model",
     "allowed_hosts",
     "gates",
+    "probe",
 ];
+const PROBE_KEYS: [&str; 2] = ["never", "allow"];
 const PHONE_KEYS: [&str; 3] = ["region", "directory", "lookup"];
 const LOOKUP_KEYS: [&str; 3] = ["url", "user_env", "password_env"];
 const GATE_KEYS: [&str; 3] = ["fail_on", "max_calls", "baseline"];
@@ -159,6 +165,7 @@ impl Config {
                 "model" => model(value, "", &mut config.model, &mut p),
                 "allowed_hosts" => config.allowed_hosts = allowed_hosts(value, &mut p),
                 "gates" => config.gates = gates(value, dir, &mut p),
+                "probe" => config.probe = probe_rules(value, &mut p),
                 other => {
                     p.unknown_key(key_node, other, "in `nocall.yaml`", &TOP_KEYS);
                 }
@@ -538,6 +545,37 @@ fn allowed_hosts(node: &Node<'_>, p: &mut Problems<'_>) -> Option<Vec<String>> {
         out.push(host.to_ascii_lowercase());
     }
     Some(out)
+}
+
+/// `probe`: `never` and `allow`, each a list of URL patterns (`*` for any text), matched
+/// against `host[:port]/path?query`, or against the path alone when they start with `/`.
+fn probe_rules(node: &Node<'_>, p: &mut Problems<'_>) -> crate::probe::policy::ProbeRules {
+    let help = Some("e.g. `probe: {never: [\"*/admin/*\"], allow: [\"*/logout\"]}`".to_string());
+    let mut never = Vec::new();
+    let mut allow = Vec::new();
+    for (key, key_node, value) in
+        yaml::entries(node, "a map of URL pattern lists", help, p).unwrap_or_default()
+    {
+        let list = match key.as_str() {
+            "never" => &mut never,
+            "allow" => &mut allow,
+            other => {
+                p.unknown_key(key_node, other, "in `probe`", &PROBE_KEYS);
+                continue;
+            }
+        };
+        for item in yaml::items(value, "a list of URL patterns", None, p).unwrap_or_default() {
+            match yaml::scalar(item) {
+                Some(t) if !t.trim().is_empty() => list.push(t.trim().to_string()),
+                _ => p.at(
+                    item,
+                    "expected a URL pattern such as `*/account/*`",
+                    Some("`*` stands for any text; a pattern starting with `/` matches the path on any host".to_string()),
+                ),
+            }
+        }
+    }
+    crate::probe::policy::ProbeRules::new(&never, &allow).unwrap_or_default()
 }
 
 /// `gates`: `fail_on`, `max_calls`, `baseline`.

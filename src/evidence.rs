@@ -22,6 +22,12 @@ use crate::trace::Trace;
 pub enum EvidenceError {
     #[error("no finding {id} in the report{}", did_you_mean(.closest.as_deref()))]
     UnknownId { id: String, closest: Option<String> },
+    #[error(
+        "the report's finding id \"{0}\" is not a nocall id (F and 7 hex digits); was the report edited?"
+    )]
+    BadId(String),
+    #[error("cannot write the evidence bundle: {0}")]
+    Files(#[from] crate::files::FilesError),
     #[error("cannot write the evidence bundle to {}: {source}", .path.display())]
     Write {
         path: PathBuf,
@@ -50,13 +56,13 @@ pub fn write_bundle(
         id: id.to_string(),
         closest: closest_id(report, id),
     })?;
-    // The finding's own id, not what was typed: it names a folder, so it must be plain.
+    // The finding's own id, not what was typed: it names a folder, so it must be nocall's
+    // own shape, whatever an edited report says.
+    if !crate::finding::is_stable_id(&f.id) {
+        return Err(EvidenceError::BadId(f.id.clone()));
+    }
+    crate::files::prepare(dest)?;
     let dir = dest.join(&f.id);
-    let write_err = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| EvidenceError::Write { path, source }
-    };
-    std::fs::create_dir_all(&dir).map_err(write_err(&dir))?;
     let journey = report.scenarios.iter().find(|s| s.name == f.scenario);
 
     // (file in the run's output folder, name in the bundle, what it shows)
@@ -88,13 +94,14 @@ pub fn write_bundle(
     }
     let mut files = Vec::new();
     for (rel, name, note) in wanted {
-        let to = dir.join(&name);
-        copy_in(out_dir_of_run, rel, &to, &mut files, name, note).map_err(write_err(&to))?;
+        copy_in(out_dir_of_run, rel, (dest, &f.id), &mut files, name, note)?;
     }
     if !f.evidence.html_excerpt.is_empty() {
-        let path = dir.join("excerpt.txt");
-        std::fs::write(&path, format!("{}\n", f.evidence.html_excerpt))
-            .map_err(write_err(&path))?;
+        crate::files::write_inside(
+            dest,
+            &format!("{}/excerpt.txt", f.id),
+            format!("{}\n", f.evidence.html_excerpt).as_bytes(),
+        )?;
         files.push(Attached::Here(
             "excerpt.txt".into(),
             "the page's HTML around the element, as text".into(),
@@ -103,8 +110,7 @@ pub fn write_bundle(
     let trace = journey.and_then(|j| read_trace(out_dir_of_run, j));
     let date = httpdate::fmt_http_date(SystemTime::now());
     let text = readme(report, f, journey, trace.as_ref(), &files, &date);
-    let path = dir.join("README.md");
-    std::fs::write(&path, text).map_err(write_err(&path))?;
+    crate::files::write_inside(dest, &format!("{}/README.md", f.id), text.as_bytes())?;
     Ok(dir)
 }
 
@@ -117,17 +123,21 @@ enum Attached {
 
 /// Copies `rel` (inside `out_dir`) to `to`. A source that is missing, or that points
 /// outside the output folder, is recorded as missing rather than failing the bundle.
+/// A symlink in the run's folder is not read: it could point anywhere.
 fn copy_in(
     out_dir: &Path,
     rel: &str,
-    to: &Path,
+    (dest, id): (&Path, &str),
     files: &mut Vec<Attached>,
     name: String,
     note: String,
-) -> std::io::Result<()> {
-    match in_out_dir(out_dir, rel).filter(|from| from.is_file()) {
-        Some(from) => {
-            std::fs::copy(&from, to)?;
+) -> Result<(), EvidenceError> {
+    let bytes = in_out_dir(out_dir, rel)
+        .filter(|from| std::fs::symlink_metadata(from).is_ok_and(|m| m.is_file()))
+        .and_then(|from| std::fs::read(from).ok());
+    match bytes {
+        Some(bytes) => {
+            crate::files::write_inside(dest, &format!("{id}/{name}"), &bytes)?;
             files.push(Attached::Here(name, note));
         }
         None => files.push(Attached::Missing(rel.to_string(), note)),

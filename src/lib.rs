@@ -30,6 +30,7 @@ pub use secrets::Secrets;
 pub mod baseline;
 pub mod evidence;
 pub mod explain;
+pub mod files;
 pub mod gate;
 
 // Commands that help write the inputs.

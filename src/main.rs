@@ -262,6 +262,7 @@ fn baseline_write(file: &Path, report_path: &Path) -> Done {
 fn links(args: &cli::LinksArgs) -> Done {
     let config = pipeline::crawl_config(args.config.as_deref(), &process_env).map_err(diagnosed)?;
     let reports = spec::parse_all(&args.reports, &args.out).map_err(bad_input)?;
+    nocall::files::prepare(&args.out).map_err(bad_input)?;
     let bar = progress::crawl_bar();
     let crawled = pipeline::crawl_run(&args.crawl_request(), &config, &|pages, queued| {
         bar.set_length((pages + queued) as u64);

@@ -48,6 +48,9 @@ pub struct Loaded {
     pub scenarios: Vec<Scenario>,
     pub secrets: Secrets,
     pub config: Config,
+    /// `--allow-private`: the prober may request private and loopback addresses too (set
+    /// by [`prepare`]).
+    pub allow_private: bool,
 }
 
 /// Loads the scenarios under `paths` and the `nocall.yaml` that goes with them (`config`
@@ -83,6 +86,7 @@ pub fn load(
             scenarios,
             secrets,
             config,
+            allow_private: false,
         }),
         (s, c) => {
             let mut errors = c.err().unwrap_or_default();
@@ -140,6 +144,8 @@ pub struct RunRequest {
     pub base_url: Option<Url>,
     pub prefetch_check: bool,
     pub offline: bool,
+    /// `--allow-private`: the prober may request private and loopback addresses too.
+    pub allow_private: bool,
 }
 
 /// A run ready to start: its settings checked, its browser found, its mailboxes open.
@@ -172,6 +178,8 @@ pub fn prepare(loaded: &mut Loaded, request: &RunRequest) -> Result<Prepared, St
     }
     let reports =
         crate::report::spec::parse_all(&request.reports, &request.out_dir).map_err(BadInput)?;
+    crate::files::prepare(&request.out_dir).map_err(|e| BadInput(e.to_string()))?;
+    loaded.allow_private = request.allow_private;
     let gate = gate(request, &loaded.config.gates).map_err(|e| BadInput(e.to_string()))?;
     let browser = match &request.browser_url {
         Some(url) => BrowserSource::Connect(url.clone()),
@@ -246,13 +254,20 @@ pub fn run(
     phase.done("journeys");
     let trace_files = write_traces(&traces, &options.out_dir, &loaded.secrets);
     phase.done("traces written");
-    let probe_options = ProbeOptions::for_config(&loaded.config, options.offline);
+    let mut probe_options = ProbeOptions::for_config(&loaded.config, options.offline);
+    probe_options.links.allow_private = loaded.allow_private;
     let probes = probe::probe_all(&traces, &loaded.config, &probe_options);
     phase.done("links and phones probed");
     let findings = audit(&traces, &loaded.config, &probes, &loaded.secrets);
     let mut report = Report::new(&traces, &trace_files, findings, &loaded.config.currency);
     report.browser = traces.iter().find_map(|t| t.browser.clone());
-    let _ = write_file(&options.out_dir.join("report.json"), &Json.render(&report));
+    if let Err(e) = crate::files::write_inside(
+        &options.out_dir,
+        "report.json",
+        Json.render(&report).as_bytes(),
+    ) {
+        eprintln!("nocall: {e}");
+    }
     phase.done("checked, ranked, report.json written");
     drop(closing);
     phase.done("browser closed");
@@ -277,6 +292,8 @@ pub struct CrawlRequest {
     pub per_host: Option<usize>,
     /// Check only the site's own links.
     pub offline: bool,
+    /// `--allow-private`: the prober may request private and loopback addresses too.
+    pub allow_private: bool,
     /// Where `report.json` goes.
     pub out_dir: PathBuf,
 }
@@ -303,6 +320,7 @@ pub fn crawl_run(
     progress: &dyn Fn(usize, usize),
 ) -> Result<RunResult, CrawlError> {
     let mut link = ProbeOptions::for_config(config, request.offline).links;
+    link.allow_private = request.allow_private;
     if let Some(n) = request.concurrency {
         link.concurrency = n.max(1);
     }
@@ -325,7 +343,13 @@ pub fn crawl_run(
     let findings = audit(&traces, config, &probes, &Secrets::new());
     let mut report = Report::new(&traces, &[], findings, &config.currency);
     report.scenarios.iter_mut().for_each(|s| s.trace = None);
-    let _ = write_file(&request.out_dir.join("report.json"), &Json.render(&report));
+    if let Err(e) = crate::files::write_inside(
+        &request.out_dir,
+        "report.json",
+        Json.render(&report).as_bytes(),
+    ) {
+        eprintln!("nocall: {e}");
+    }
     Ok(RunResult {
         report,
         traces,
@@ -386,7 +410,10 @@ fn write_traces(traces: &[Trace], out: &Path, secrets: &Secrets) -> Vec<Option<S
                     return None;
                 }
             };
-            write_file(&out.join(&rel), &text).ok()?;
+            if let Err(e) = crate::files::write_inside(out, &rel, text.as_bytes()) {
+                eprintln!("nocall: the trace {rel} was not written: {e}");
+                return None;
+            }
             Some(rel)
         })
         .collect()
@@ -461,12 +488,10 @@ pub fn append_file(path: &Path, text: &str) -> std::io::Result<()> {
         .and_then(|mut f| f.write_all(text.as_bytes()))
 }
 
-/// Writes a file, creating its folder.
+/// Writes a file the user named, creating its folder; a symlink at `path` is replaced, not
+/// written through.
 pub fn write_file(path: &Path, text: &str) -> std::io::Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
-    }
-    std::fs::write(path, text)
+    crate::files::replace(path, text.as_bytes()).map_err(std::io::Error::other)
 }
 
 #[cfg(test)]

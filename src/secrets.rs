@@ -6,6 +6,8 @@
 //! Structured values (traces, findings) are masked whole by [`Secrets::mask_serialized`],
 //! which fails closed: a value it cannot mask is never handed back unmasked.
 
+mod spelling;
+
 use std::borrow::Cow;
 
 use serde::Serialize;
@@ -24,6 +26,9 @@ pub(crate) struct MaskError(String);
 pub struct Secrets {
     // Longest first, so a secret that contains another is masked whole.
     values: Vec<String>,
+    /// Each value prepared for searching in every spelling; `None` when it could not be
+    /// (then every text is masked whole: fail closed).
+    prepared: Vec<Option<spelling::Prepared>>,
 }
 
 impl Secrets {
@@ -38,6 +43,11 @@ impl Secrets {
         }
         self.values.push(value.to_string());
         self.values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        self.prepared = self
+            .values
+            .iter()
+            .map(|v| spelling::Prepared::new(v))
+            .collect();
     }
 
     pub fn extend(&mut self, other: &Secrets) {
@@ -50,18 +60,30 @@ impl Secrets {
         self.values.is_empty()
     }
 
-    /// The text with every secret value replaced by `MASK`.
+    /// The text with every secret value replaced by `MASK`, in every spelling a page, a URL
+    /// or a JSON document may give it: percent- and form-encoded, HTML- and JSON-escaped
+    /// (and two of these at once), with its whitespace squeezed, in base64, and in any
+    /// letter case. A short secret (under 8 characters, or all digits) is masked only as a
+    /// whole token, so "e" never damages "example". Fails closed: if its own bookkeeping
+    /// breaks, the whole text is masked.
     pub fn mask<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        if !self.values.iter().any(|v| text.contains(v.as_str())) {
+        if self.values.is_empty() || text.is_empty() {
             return Cow::Borrowed(text);
         }
-        let mut out = text.to_string();
-        for v in &self.values {
-            if out.contains(v.as_str()) {
-                out = out.replace(v.as_str(), MASK);
+        let mut ranges: Vec<(usize, usize)> = Vec::new();
+        for p in &self.prepared {
+            match p.as_ref().and_then(|p| spelling::find_all(text, p)) {
+                Some(found) => ranges.extend(found),
+                None => return Cow::Owned(MASK.to_string()),
             }
         }
-        Cow::Owned(out)
+        if ranges.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        match spelling::replace(text, ranges, MASK) {
+            Some(masked) => Cow::Owned(masked),
+            None => Cow::Owned(MASK.to_string()),
+        }
     }
 
     /// Masks every string inside a JSON value, keys included.

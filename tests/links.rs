@@ -2,6 +2,8 @@
 //! the manners the prober must keep (one request per URL, HEAD before GET, Retry-After,
 //! never POST).
 
+mod common;
+
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
@@ -32,18 +34,8 @@ fn hits_of(hits: &Hits, what: &str) -> usize {
 /// runtime, so the server cannot share one with them.
 fn serve(router: Router) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.set_nonblocking(true).expect("nonblocking");
     let addr = listener.local_addr().expect("addr");
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            let _ = axum::serve(listener, router).await;
-        });
-    });
+    common::serve(listener, router);
     addr
 }
 
@@ -156,10 +148,13 @@ impl Site {
     }
 }
 
+/// Short waits; `localhost` stands in for another site here, so private addresses are
+/// allowed (tests/safety.rs checks that they are not by default).
 fn fast() -> LinkOptions {
     LinkOptions {
         timeout: Duration::from_millis(700),
         max_retry_wait: Duration::from_secs(2),
+        allow_private: true,
         ..LinkOptions::default()
     }
 }

@@ -223,6 +223,32 @@ fn messages_are_kept_per_recipient() {
 }
 
 #[test]
+fn a_message_is_handed_out_once_per_journey() {
+    let sink = MailSink::start("127.0.0.1:0").expect("start");
+    let since = Instant::now();
+    send(
+        sink.addr(),
+        &["pat@example.test"],
+        &simple("pat@example.test", "Reset", "one message"),
+    );
+    let short = Duration::from_millis(200);
+    assert!(
+        sink.wait_for("pat@example.test", None, since, Duration::from_secs(5))
+            .is_some()
+    );
+    // The same journey's second step does not take it again; another journey may.
+    assert!(
+        sink.wait_for("pat@example.test", None, since, short)
+            .is_none()
+    );
+    let other = since - Duration::from_millis(1);
+    assert!(
+        sink.wait_for("pat@example.test", None, other, short)
+            .is_some()
+    );
+}
+
+#[test]
 fn only_messages_since_the_given_instant_count() {
     let sink = MailSink::start("127.0.0.1:0").expect("start");
     send(

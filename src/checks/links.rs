@@ -238,6 +238,16 @@ fn message(
     };
     let detail = &status.detail;
     let happens = match (&status.verdict, &status.cause) {
+        (_, Cause::Withheld(w)) => {
+            format!(
+                "was {}. Open it by hand once if it must be checked",
+                w.said()
+            )
+        }
+        (_, Cause::Scheme(s)) => format!(
+            "points at a {s}: address, which a browser will not open from a web page; \
+             nocall did not open it"
+        ),
         (LinkVerdict::Unverified, Cause::Fragment(_)) => format!(
             "opens a page whose section could not be confirmed ({detail}); open it by hand once"
         ),

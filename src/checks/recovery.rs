@@ -364,7 +364,9 @@ fn dead_link_finding(
     } else {
         status.detail.as_str()
     };
-    let mut message = if status.scanner_broke_it {
+    let mut message = if let Some(w) = &status.withheld {
+        format!("{name} {in_mail} was {}.", w.said())
+    } else if status.scanner_broke_it {
         format!(
             "{name} {in_mail} works only once: a mail scanner (Outlook Safe Links and the like) that \
              opens links before the user does uses it up, and the user then meets: {detail}."
@@ -391,7 +393,7 @@ fn dead_link_finding(
         (Some(i), Some(b)) => b >= i,
         _ => false,
     };
-    f = if status.unverified {
+    f = if status.unverified || status.withheld.is_some() {
         f.warning().on_path(on_path)
     } else if on_path && t.status == JourneyStatus::Blocked && stuck_after {
         f.blocking()
@@ -823,7 +825,7 @@ mod tests {
             ok,
             detail: detail.into(),
             scanner_broke_it: scanner,
-            unverified: false,
+            ..MailLinkStatus::default()
         }
     }
 

@@ -8,7 +8,7 @@
 //! file system (network mounts and container volumes included, where change notification
 //! often does not), and a message is parsed only once, when first seen.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -28,6 +28,10 @@ pub struct MaildirSource {
     root: PathBuf,
     opened: SystemTime,
     seen: Mutex<BTreeMap<PathBuf, Seen>>,
+    /// Messages already handed out (by file name, before the `:2,` flags a mailer adds when
+    /// it moves a file to cur/), by the `since` (journey) and recipient they were handed
+    /// out for.
+    taken: Mutex<HashMap<(Instant, String), HashSet<String>>>,
 }
 
 struct Seen {
@@ -57,6 +61,7 @@ impl MaildirSource {
             root: path.to_path_buf(),
             opened: SystemTime::now(),
             seen: Mutex::new(BTreeMap::new()),
+            taken: Mutex::new(HashMap::new()),
         })
     }
 
@@ -66,6 +71,14 @@ impl MaildirSource {
 
     /// Every message now in the folder with its arrival time, oldest first.
     fn scan(&self) -> Vec<(SystemTime, Mail)> {
+        self.scan_named()
+            .into_iter()
+            .map(|(at, _, m)| (at, m))
+            .collect()
+    }
+
+    /// [`Self::scan`], with each message's name (its file name up to the `:2,` flags).
+    fn scan_named(&self) -> Vec<(SystemTime, String, Mail)> {
         let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
         let mut present = BTreeMap::new();
         for sub in ["new", "cur"] {
@@ -104,11 +117,11 @@ impl MaildirSource {
         }
         // Files gone since the last read (a mailer moving new/ to cur/) are forgotten.
         *seen = present;
-        let mut out: Vec<(SystemTime, Mail)> = seen
-            .values()
-            .map(|s| (s.modified, s.mail.clone()))
+        let mut out: Vec<(SystemTime, String, Mail)> = seen
+            .iter()
+            .map(|(path, s)| (s.modified, message_name(path), s.mail.clone()))
             .collect();
-        out.sort_by_key(|(at, _)| *at);
+        out.sort_by_key(|(at, _, _)| *at);
         out
     }
 }
@@ -128,15 +141,25 @@ impl MailSource for MaildirSource {
             .checked_sub(since.elapsed())
             .unwrap_or(SystemTime::UNIX_EPOCH);
         loop {
+            let mut taken = self.taken.lock().unwrap_or_else(PoisonError::into_inner);
+            let used = taken
+                .entry((since, parse::bare_address(to).to_lowercase()))
+                .or_default();
             let found = self
-                .scan()
+                .scan_named()
                 .into_iter()
-                .filter(|(at, m)| arrived_since(*at, since_wall) && matches(m, to, subject))
-                .max_by_key(|(at, _)| *at);
-            if let Some((at, mut mail)) = found {
+                .filter(|(at, name, m)| {
+                    !used.contains(name)
+                        && arrived_since(*at, since_wall)
+                        && matches(m, to, subject)
+                })
+                .max_by_key(|(at, _, _)| *at);
+            if let Some((at, name, mut mail)) = found {
+                used.insert(name);
                 mail.received_ms = wall_millis(since_wall, at);
                 return Some(mail);
             }
+            drop(taken);
             let left = end.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return None;
@@ -181,6 +204,19 @@ fn read(path: &Path) -> Option<Vec<u8>> {
         .read_to_end(&mut raw)
         .ok()?;
     Some(raw)
+}
+
+/// A message's name in the folder: its file name without the flags (`:2,S`) a mail reader
+/// adds when it moves the file from new/ to cur/.
+fn message_name(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match name.split_once(":2,") {
+        Some((base, _)) => base.to_string(),
+        None => name,
+    }
 }
 
 /// Did a file modified at `at` arrive at or after `since`? A file system that keeps whole

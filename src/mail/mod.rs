@@ -28,6 +28,11 @@ pub trait MailSource: Send + Sync {
     /// subject contains `subject`, case-insensitively, when given) that arrived at or after
     /// `since` is there, for at most `within`. When several are there, the newest wins: it is
     /// the one a user would open. The returned message's `received_ms` counts from `since`.
+    ///
+    /// A message is handed out at most once for the same `since` (one journey's start) and
+    /// recipient: a
+    /// second `email` step of a journey never takes the message an earlier one took, so a
+    /// portal that sends one message where the journey needs two is caught.
     fn wait_for(
         &self,
         to: &str,
@@ -84,6 +89,30 @@ pub fn matches(mail: &Mail, to: &str, subject: Option<&str>) -> bool {
     let to = parse::bare_address(to);
     mail.to.iter().any(|a| a.eq_ignore_ascii_case(&to))
         && subject.is_none_or(|s| mail.subject.to_lowercase().contains(&s.to_lowercase()))
+}
+
+/// Why a message's link may not be opened by a journey, if it may not: nocall opens only
+/// http and https links, so a `file:` or `chrome:` link in a message never reads the
+/// machine nocall runs on.
+pub(crate) fn unopenable(href: &str) -> Option<String> {
+    let scheme = url::Url::parse(href)
+        .map(|u| u.scheme().to_string())
+        .unwrap_or_else(|_| {
+            href.split_once(':')
+                .map(|(s, _)| s.trim().to_ascii_lowercase())
+                .unwrap_or_default()
+        });
+    if matches!(scheme.as_str(), "http" | "https") {
+        return None;
+    }
+    let what = if scheme.is_empty() {
+        "not a web address".to_string()
+    } else {
+        format!("a {scheme}: address")
+    };
+    Some(format!(
+        "the link in the message is {what}; nocall opens only http and https links"
+    ))
 }
 
 /// The link an `email` step opens: the first whose text contains `follow` (compared as a

@@ -6,7 +6,7 @@
 //! when it is dropped (mailin-embedded, built on the same state machine, serves forever).
 //! It never relays a message anywhere, and never opens a link in one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -53,6 +53,9 @@ struct Received {
     /// Lower-cased recipient → indices into `messages`.
     by_recipient: BTreeMap<String, Vec<usize>>,
     problems: Vec<String>,
+    /// Messages already handed out, by the `since` (journey) and recipient they were
+    /// handed out for.
+    taken: HashMap<(Instant, String), HashSet<usize>>,
 }
 
 impl Inbox {
@@ -93,15 +96,23 @@ impl Inbox {
 
 impl Received {
     /// The newest message to `to` (and about `subject`) that arrived at or after `since`.
-    fn newest(&self, to: &str, subject: Option<&str>, since: Instant) -> Option<(Instant, &Mail)> {
+    /// Not one already handed out for this `since`.
+    fn newest(
+        &self,
+        to: &str,
+        subject: Option<&str>,
+        since: Instant,
+    ) -> Option<(usize, Instant, &Mail)> {
         let key = super::parse::bare_address(to).to_lowercase();
+        let taken = self.taken.get(&(since, key.clone()));
         self.by_recipient
             .get(&key)?
             .iter()
             .rev()
-            .filter_map(|&i| self.messages.get(i))
-            .find(|(at, m)| *at >= since && matches(m, to, subject))
-            .map(|(at, m)| (*at, m))
+            .filter(|i| !taken.is_some_and(|t| t.contains(i)))
+            .filter_map(|&i| self.messages.get(i).map(|m| (i, m)))
+            .find(|(_, (at, m))| *at >= since && matches(m, to, subject))
+            .map(|(i, (at, m))| (i, *at, m))
     }
 }
 
@@ -166,9 +177,11 @@ impl MailSource for MailSink {
         let deadline = super::deadline(within);
         let mut state = inbox.lock();
         loop {
-            if let Some((at, mail)) = state.newest(to, subject, since) {
+            if let Some((i, at, mail)) = state.newest(to, subject, since) {
                 let mut mail = mail.clone();
                 mail.received_ms = millis_between(since, at);
+                let key = (since, super::parse::bare_address(to).to_lowercase());
+                state.taken.entry(key).or_default().insert(i);
                 return Some(mail);
             }
             let left = deadline.saturating_duration_since(Instant::now());

@@ -18,6 +18,7 @@ use url::Url;
 use super::Session;
 use super::links::engine::{Engine, Fetched};
 use super::links::{self, LinkOptions};
+use super::policy::{self, Decision, Source};
 use crate::trace::status_text;
 use crate::trace::{Control, Form, JourneyStatus, Link, PageState, StepKind, StepTrace, Trace};
 
@@ -163,7 +164,13 @@ async fn pages(
                         continue;
                     };
                     next.set_fragment(None);
-                    if next.origin() == start.origin() && seen.insert(next.to_string()) {
+                    // Never follow an action or one-time link; the probe afterwards lists
+                    // it as a warning without requesting it.
+                    let safe = matches!(
+                        policy::decide(&next, Source::PageLink, &engine.opts.rules),
+                        Decision::Open
+                    );
+                    if safe && next.origin() == start.origin() && seen.insert(next.to_string()) {
                         queue.push_back((next, visit.depth + 1));
                     }
                 }

@@ -22,7 +22,8 @@ use tokio::task::JoinSet;
 use url::Url;
 
 use super::Session;
-use super::status::{Cause, LinkResults, LinkStatus, LinkVerdict};
+use super::policy::{self, Decision, ProbeRules, Source};
+use super::status::{Cause, LinkResults, LinkStatus, LinkVerdict, Withheld};
 use crate::trace::{Trace, status_text};
 use engine::{Engine, Fetched};
 
@@ -51,6 +52,11 @@ pub struct LinkOptions {
     pub interval: Duration,
     /// Longest wait before a retry, whatever `Retry-After` asks for.
     pub max_retry_wait: Duration,
+    /// `nocall.yaml`'s `probe: {never, allow}`: which links may be opened at all.
+    pub rules: ProbeRules,
+    /// Also request loopback, private and link-local addresses (`--allow-private`); by
+    /// default only the journeys' own hosts and `allowed_hosts` may be on them.
+    pub allow_private: bool,
 }
 
 impl Default for LinkOptions {
@@ -65,6 +71,8 @@ impl Default for LinkOptions {
             user_agent: format!("nocall/{} (link check)", env!("CARGO_PKG_VERSION")),
             interval: Duration::ZERO,
             max_retry_wait: Duration::from_secs(10),
+            rules: ProbeRules::default(),
+            allow_private: false,
         }
     }
 }
@@ -74,6 +82,7 @@ impl LinkOptions {
     pub(crate) fn for_config(config: &crate::config::Config) -> Self {
         LinkOptions {
             allowed_hosts: config.allowed_hosts.clone(),
+            rules: config.probe.clone(),
             ..LinkOptions::default()
         }
     }
@@ -95,6 +104,10 @@ pub enum Via {
     /// A form's action (or a submit button's `formaction`): probed with GET only when the
     /// form itself sends with GET to its own site, never submitted otherwise.
     Form { method: String },
+    /// A link in a captured message: asked with HEAD only, never GET, since a mail link may
+    /// act on the account. `followed` when a journey followed another link of the same
+    /// message; the links of other messages are never requested.
+    Mail { followed: bool },
 }
 
 /// Every link, form target and navigating button target on every page of the traces,
@@ -219,6 +232,8 @@ enum Plan {
         external: bool,
         /// Met only as a form's target: asked with GET alone.
         get_only: bool,
+        /// Met in a message: asked with HEAD alone.
+        head_only: bool,
     },
 }
 
@@ -235,25 +250,34 @@ async fn probe_with(engine: Arc<Engine>, urls: &[(String, Origin)]) -> LinkResul
         .collect();
     // A base URL is fetched with its body when any target needs a fragment looked up, or
     // when a form may only be probed with GET.
-    let mut wanted: BTreeMap<String, (Url, bool)> = BTreeMap::new();
+    let mut wanted: BTreeMap<String, (Url, bool, bool)> = BTreeMap::new();
     for (_, p) in &plans {
         if let Plan::Fetch {
             base,
             fragment,
             get_only,
+            head_only,
             ..
         } = p
         {
             let entry = wanted
                 .entry(base.as_str().to_string())
-                .or_insert_with(|| (base.clone(), false));
-            entry.1 |= fragment.is_some() || *get_only;
+                .or_insert_with(|| (base.clone(), false, false));
+            entry.1 |= !*head_only && (fragment.is_some() || *get_only);
+            entry.2 |= *head_only;
         }
     }
     let mut tasks = JoinSet::new();
-    for (key, (base, body)) in wanted {
+    for (key, (base, body, head_only)) in wanted {
         let engine = engine.clone();
-        tasks.spawn(async move { (key, engine.check(&base, body).await) });
+        let ask = if head_only {
+            engine::Ask::HeadOnly
+        } else if body {
+            engine::Ask::Body
+        } else {
+            engine::Ask::Status
+        };
+        tasks.spawn(async move { (key, engine.check(&base, ask).await) });
     }
     let mut fetched: BTreeMap<String, Arc<Fetched>> = BTreeMap::new();
     while let Some(done) = tasks.join_next().await {
@@ -303,6 +327,9 @@ fn plan(raw: &str, origins: &[&Origin], engine: &Engine) -> Plan {
         Some("data" | "blob" | "about") => return skip("not a web address"),
         _ => {}
     }
+    if let Some(status) = bad_scheme(raw) {
+        return Plan::Done(status);
+    }
     let Ok(mut url) = Url::parse(raw) else {
         return Plan::Done(LinkStatus::new(
             LinkVerdict::Dead,
@@ -313,12 +340,40 @@ fn plan(raw: &str, origins: &[&Origin], engine: &Engine) -> Plan {
     if !matches!(url.scheme(), "http" | "https") {
         return skip(&format!("{}: links are not checked", url.scheme()));
     }
+    // The policy first: a withheld link gets no request at all, not even HEAD.
+    for o in origins {
+        let source = match o.via {
+            Via::Link | Via::Form { .. } => Source::PageLink,
+            Via::Mail { followed: true } => Source::MailOfFollowed,
+            Via::Mail { followed: false } => Source::MailOfOther,
+        };
+        match policy::decide(&url, source, &engine.opts.rules) {
+            Decision::Open => {}
+            Decision::Skip(why) => return skip(why),
+            // The page itself (a "Skip to content" link on a page opened with a token):
+            // the journey opened it already, and asking again could use the token up.
+            Decision::Withhold(_) if origins.iter().any(|o| same_page(&o.page, &url)) => {
+                return skip("the journey opened this page itself");
+            }
+            Decision::Withhold(w) => {
+                let detail = w.said();
+                return Plan::Done(LinkStatus::new(
+                    LinkVerdict::Unverified,
+                    Cause::Withheld(w),
+                    detail,
+                ));
+            }
+        }
+    }
+    let head_only = origins.iter().any(|o| matches!(o.via, Via::Mail { .. }));
     let fragment = url.fragment().and_then(checkable_fragment);
     url.set_fragment(None);
     let external = !engine.is_own(&url);
     // A link anywhere makes it a link; a target met only as a form's action is probed
     // only when some form sends there with GET from the same site.
-    let as_link = origins.iter().any(|o| o.via == Via::Link);
+    let as_link = origins
+        .iter()
+        .any(|o| matches!(o.via, Via::Link | Via::Mail { .. }));
     if !as_link {
         let get_from_same_site = origins.iter().any(|o| {
             matches!(&o.via, Via::Form { method } if method.eq_ignore_ascii_case("get"))
@@ -331,12 +386,64 @@ fn plan(raw: &str, origins: &[&Origin], engine: &Engine) -> Plan {
     if let Some(why) = engine.out_of_reach(&url) {
         return skip(&why);
     }
+    if let Some(host) = engine.exempt.refuses_literal(&url) {
+        let w = Withheld::PrivateAddress { host };
+        let detail = w.said();
+        return Plan::Done(LinkStatus::new(
+            LinkVerdict::Unverified,
+            Cause::Withheld(w),
+            detail,
+        ));
+    }
     Plan::Fetch {
         base: url,
         fragment,
         external,
         get_only: !as_link,
+        head_only,
     }
+}
+
+/// `page` is `url` (fragments aside).
+fn same_page(page: &str, url: &Url) -> bool {
+    let Ok(mut p) = Url::parse(page) else {
+        return false;
+    };
+    let mut u = url.clone();
+    p.set_fragment(None);
+    u.set_fragment(None);
+    p == u
+}
+
+/// A scheme nothing should open from a web page or an e-mail (`file:`, `chrome:`,
+/// `view-source:`, `ftp:` …): a finding about the portal, never a request.
+pub(crate) fn bad_scheme(raw: &str) -> Option<LinkStatus> {
+    let (scheme, _) = raw.split_once(':')?;
+    let scheme = scheme.trim().to_ascii_lowercase();
+    let data = [
+        "http",
+        "https",
+        "mailto",
+        "tel",
+        "sms",
+        "callto",
+        "javascript",
+        "data",
+        "blob",
+        "about",
+    ];
+    let is_scheme = !scheme.is_empty()
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    if !is_scheme || data.contains(&scheme.as_str()) {
+        return None;
+    }
+    Some(LinkStatus::new(
+        LinkVerdict::Dead,
+        Cause::Scheme(scheme.clone()),
+        format!("a {scheme}: address: a browser will not open it from a web page"),
+    ))
 }
 
 /// The fragment to look for on the target page, decoded; none for fragments every page
@@ -383,6 +490,28 @@ fn mailto(raw: &str) -> LinkStatus {
 /// The status of one target from what its base URL answered.
 fn link_status(f: &Fetched, fragment: Option<&str>, external: bool) -> LinkStatus {
     let mut s = match &f.result {
+        // A HEAD-only link (from an e-mail) that HEAD could not confirm: GET could act on
+        // the account, so it stays unverified.
+        Ok(code) if f.unconfirmed => LinkStatus::new(
+            LinkVerdict::Unverified,
+            Cause::Status,
+            format!(
+                "{}; not confirmed with GET: a link in an e-mail may act on the account",
+                status_text(*code)
+            ),
+        ),
+        Err(engine::Failure::PrivateAddress(host)) => {
+            let w = Withheld::PrivateAddress { host: host.clone() };
+            let detail = w.said();
+            LinkStatus::new(LinkVerdict::Unverified, Cause::Withheld(w), detail)
+        }
+        Err(failure) if f.unconfirmed => LinkStatus::new(
+            LinkVerdict::Unverified,
+            failure.cause(),
+            format!(
+                "{failure}; not confirmed with GET: a link in an e-mail may act on the account"
+            ),
+        ),
         Err(failure) => LinkStatus::new(LinkVerdict::Dead, failure.cause(), failure.to_string()),
         Ok(code) => status_for_code(*code, f, fragment, external),
     };
@@ -475,12 +604,7 @@ mod tests {
     #[test]
     fn non_web_schemes_are_skipped_and_mailto_is_checked_for_syntax() {
         let o = link_origin();
-        for raw in [
-            "tel:+18005550184",
-            "javascript:void(0)",
-            "data:,",
-            "ftp://x.test/f",
-        ] {
+        for raw in ["tel:+18005550184", "javascript:void(0)", "data:,"] {
             let Plan::Done(s) = planned(raw, &[&o]) else {
                 panic!("{raw} was fetched")
             };
@@ -608,6 +732,7 @@ mod tests {
             unfollowed: None,
             anchors: anchors.map(|a| a.iter().map(|s| s.to_string()).collect()),
             truncated: false,
+            unconfirmed: false,
         }
     }
 

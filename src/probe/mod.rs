@@ -8,8 +8,10 @@
 //! the checks may read. Nothing here decides what an answer costs users.
 
 pub mod crawl;
+pub(crate) mod guard;
 pub mod links;
 pub mod lookup;
+pub mod policy;
 pub(crate) mod prefetch;
 pub mod status;
 
@@ -22,7 +24,7 @@ use crate::scenario;
 use crate::trace::{Outcome as StepOutcome, Trace};
 use links::engine::Engine;
 use links::{LinkOptions, Origin, Via};
-use status::{LinkVerdict, MailLinkStatus, Probes};
+use status::{Cause, LinkVerdict, MailLinkStatus, Probes};
 
 /// How a run's probes reach the network.
 #[derive(Default)]
@@ -61,28 +63,37 @@ pub fn probe_all(traces: &[Trace], config: &Config, options: &ProbeOptions) -> P
     let numbers = phones::numbers_of(traces, config);
     let mut targets = links::targets_of(traces);
     // Every link of every captured message, except the one its journey followed (checked by
-    // following it, and perhaps one-time).
+    // following it, and perhaps one-time). Only the followed message's other links may be
+    // asked about (HEAD alone); other messages' links are never requested.
     let followed: HashSet<&str> = traces
         .iter()
         .flat_map(|t| t.steps.iter().filter_map(|s| s.followed.as_deref()))
         .collect();
-    let mailed: Vec<String> = traces
-        .iter()
-        .flat_map(|t| {
-            t.mails
-                .iter()
-                .flat_map(|m| m.links.iter().map(|l| l.href.clone()))
-        })
-        .filter(|h| !followed.contains(h.as_str()))
-        .collect();
-    for href in &mailed {
-        targets.push((
-            href.clone(),
-            Origin {
-                page: String::new(),
-                via: Via::Link,
-            },
-        ));
+    let mut mailed: Vec<String> = Vec::new();
+    for t in traces {
+        let opened: HashSet<usize> = t
+            .steps
+            .iter()
+            .filter(|s| s.followed.is_some())
+            .filter_map(|s| s.mail)
+            .collect();
+        for (i, m) in t.mails.iter().enumerate() {
+            for l in &m.links {
+                if followed.contains(l.href.as_str()) {
+                    continue;
+                }
+                targets.push((
+                    l.href.clone(),
+                    Origin {
+                        page: String::new(),
+                        via: Via::Mail {
+                            followed: opened.contains(&i),
+                        },
+                    },
+                ));
+                mailed.push(l.href.clone());
+            }
+        }
     }
     let link_results = match &options.crawled {
         Some(session) => links::probe_urls_with(session, &targets),
@@ -100,11 +111,16 @@ pub fn probe_all(traces: &[Trace], config: &Config, options: &ProbeOptions) -> P
         if status.verdict == LinkVerdict::Skipped {
             continue;
         }
+        let withheld = match &status.cause {
+            Cause::Withheld(w) => Some(w.clone()),
+            _ => None,
+        };
         let entry = MailLinkStatus {
             ok: status.ok,
             detail: status.detail.clone(),
             scanner_broke_it: false,
             unverified: status.verdict == LinkVerdict::Unverified,
+            withheld,
         };
         probes.mail_links.insert(href, entry);
     }
@@ -123,6 +139,7 @@ pub fn probe_all(traces: &[Trace], config: &Config, options: &ProbeOptions) -> P
                     detail,
                     scanner_broke_it: s.prefetched && !ok,
                     unverified: false,
+                    withheld: None,
                 },
             );
         }

@@ -7,6 +7,7 @@
 //! the data apart from the prober lets a check be tested with hand-built answers.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
@@ -58,6 +59,59 @@ pub enum Cause {
     Address,
     /// Not probed (see [`LinkVerdict::Skipped`]).
     NotChecked,
+    /// Never requested: opening it could act on the account, or its host is private.
+    Withheld(Withheld),
+    /// A scheme a browser will not open from a web page or an e-mail (`file`, `chrome`).
+    Scheme(String),
+}
+
+/// Why a link was not opened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "why")]
+pub enum Withheld {
+    /// Its address names an action (`word` is the word found, e.g. `invalidate`).
+    Acts { word: String },
+    /// Its address carries a one-time value (`part` is the query key or "a random part").
+    OneTime { part: String },
+    /// It is in a message no journey followed a link of.
+    OtherMessage,
+    /// Its host is a loopback, private, link-local or metadata address.
+    PrivateAddress { host: String },
+}
+
+impl Withheld {
+    /// What a finding says: "not opened: it would act on the account (…)", or "not
+    /// checked: 10.0.0.5 is a private address; …".
+    pub fn said(&self) -> String {
+        match self {
+            Withheld::PrivateAddress { .. } => format!("not checked: {self}"),
+            _ => format!("not opened: {self}"),
+        }
+    }
+}
+
+impl fmt::Display for Withheld {
+    /// The end of "… was not opened: {this}".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Withheld::Acts { word } => write!(
+                f,
+                "it would act on the account (its address says \"{word}\")"
+            ),
+            Withheld::OneTime { part } => write!(
+                f,
+                "it would act on the account (its address holds a one-time value: {part})"
+            ),
+            Withheld::OtherMessage => write!(
+                f,
+                "it would act on the account (it is in an e-mail no journey followed)"
+            ),
+            Withheld::PrivateAddress { host } => write!(
+                f,
+                "{host} is a private address; list it in `allowed_hosts` or run with `--allow-private`"
+            ),
+        }
+    }
 }
 
 /// The probe result for one target URL.
@@ -106,6 +160,9 @@ pub struct MailLinkStatus {
     /// The answer could not be trusted (403/429 from bot blocking): said as unverified.
     #[serde(default)]
     pub unverified: bool,
+    /// Never requested, and why (a warning at 0 calls).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withheld: Option<Withheld>,
 }
 
 /// What the run learned about phone lines, read through [`PhoneProbes::reachability`].

@@ -221,12 +221,21 @@ pub const FILE_FORMATS: &[&str] = &["json", "junit", "sarif", "html", "markdown"
 
 /// `rel` (a path the report gives, relative to the run's output folder) under `out_dir`, if
 /// it stays inside it: a report edited by hand cannot pull any other file into a report or
-/// a bundle.
+/// a bundle. No part of it below `out_dir` may be a symlink: a link planted in the folder
+/// could point anywhere on the machine.
 pub(crate) fn in_out_dir(out_dir: &Path, rel: &str) -> Option<PathBuf> {
     let path = Path::new(rel);
-    path.components()
-        .all(|c| matches!(c, Component::Normal(_)))
-        .then(|| out_dir.join(path))
+    if !path.components().all(|c| matches!(c, Component::Normal(_))) {
+        return None;
+    }
+    let mut at = out_dir.to_path_buf();
+    for c in path.components() {
+        at.push(c);
+        if std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink()) {
+            return None;
+        }
+    }
+    Some(at)
 }
 
 /// The trace a journey's result points at, read from the run's output folder.

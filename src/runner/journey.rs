@@ -468,6 +468,10 @@ impl Journey<'_> {
             href: Some(link.href.clone()),
             ambiguity: None,
         });
+        // Never hand a `file:` or `chrome:` link to the browser (issue 17).
+        if let Some(why) = mail::unopenable(&link.href) {
+            return Err(StepError::new(FailureKind::LoadFailed, why));
+        }
         if self.options.prefetch_check {
             let t0 = Instant::now();
             st.prefetched = crate::probe::prefetch::open_as_scanner(&link.href, self.timeout());
@@ -1064,6 +1068,8 @@ impl Journey<'_> {
             info,
             status,
         );
+        // A page showing a secret gets no screenshot (issue 17).
+        let shot = shot.filter(|_| !super::cover::shows_secret(&snap.page, self.secrets));
         let shot = shot.and_then(|pending| self.save_screenshot(index, pending, left()));
         Ok((snap, shot))
     }

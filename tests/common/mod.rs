@@ -84,3 +84,19 @@ pub fn trace(out: &Path, report: &serde_json::Value, name_part: &str) -> nocall:
     let text = std::fs::read_to_string(out.join(rel)).expect("trace file");
     serde_json::from_str(&text).expect("trace parses")
 }
+
+/// Serves `router` on a listener already bound (so its address can go into the router's
+/// state first), from a thread of its own: the code under test may run its own runtime.
+pub fn serve(listener: std::net::TcpListener, router: axum::Router) {
+    listener.set_nonblocking(true).expect("nonblocking");
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            let _ = axum::serve(listener, router).await;
+        });
+    });
+}

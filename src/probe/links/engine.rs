@@ -17,6 +17,8 @@ use url::Url;
 
 use super::LinkOptions;
 use super::html::{self, MAX_BODY};
+use crate::probe::guard::{Exempt, GuardedResolver, PrivateAddress};
+use crate::probe::policy::{self, Decision, Source};
 use crate::probe::status::Cause;
 
 /// Redirects followed before giving up; browsers stop at about 20, people much earlier.
@@ -38,6 +40,20 @@ pub(crate) struct Fetched {
     pub anchors: Option<HashSet<String>>,
     /// The body was longer than [`MAX_BODY`] and only its start was read.
     pub truncated: bool,
+    /// Asked with HEAD only ([`Ask::HeadOnly`]) and HEAD's answer was an error that GET
+    /// would have had to confirm.
+    pub unconfirmed: bool,
+}
+
+/// How a URL is asked about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ask {
+    /// HEAD, then GET when HEAD's answer may be the server's handling of HEAD.
+    Status,
+    /// HEAD alone, never GET: a link in an e-mail may act on the account when opened.
+    HeadOnly,
+    /// GET, reading the body for its anchors.
+    Body,
 }
 
 /// Why a request had no usable answer.
@@ -61,6 +77,9 @@ pub(crate) enum Failure {
     BadRedirect,
     #[error("cannot connect: {0}")]
     Other(String),
+    /// The host is on a private address and not exempt (see `guard`).
+    #[error("{0} is a private address")]
+    PrivateAddress(String),
 }
 
 impl Failure {
@@ -111,6 +130,8 @@ pub(crate) struct Engine {
     pub(crate) opts: LinkOptions,
     /// The journeys' own hosts: always in reach, and not "external".
     own: HashSet<String>,
+    /// Who may be on a private address.
+    pub(crate) exempt: Arc<Exempt>,
     global: Semaphore,
     hosts: Mutex<HashMap<String, Arc<HostGate>>>,
     /// By (URL, body wanted).
@@ -125,7 +146,19 @@ pub(crate) struct Page {
 
 impl Engine {
     pub(crate) fn new(opts: LinkOptions, own: HashSet<String>) -> Result<Engine, reqwest::Error> {
-        let client = Client::builder()
+        let exempt = Arc::new(Exempt::new(
+            &own,
+            opts.allowed_hosts.as_deref(),
+            opts.allow_private,
+        ));
+        // No proxy: a proxy resolves names itself, past the guard.
+        let mut builder = Client::builder().no_proxy();
+        if !opts.allow_private {
+            builder = builder.dns_resolver(Arc::new(GuardedResolver {
+                exempt: exempt.clone(),
+            }));
+        }
+        let client = builder
             .redirect(reqwest::redirect::Policy::none())
             .timeout(opts.timeout)
             .connect_timeout(opts.timeout)
@@ -137,6 +170,7 @@ impl Engine {
             global: Semaphore::new(opts.concurrency.max(1)),
             opts,
             own,
+            exempt,
             hosts: Mutex::new(HashMap::new()),
             cache: Mutex::new(HashMap::new()),
         })
@@ -168,8 +202,9 @@ impl Engine {
 
     /// What the URL answers, asked once per run: later callers wait for the first one's
     /// answer. `body` asks for the page's anchors too (and so for GET).
-    pub(crate) async fn check(&self, url: &Url, body: bool) -> Arc<Fetched> {
+    pub(crate) async fn check(&self, url: &Url, ask: Ask) -> Arc<Fetched> {
         let key = url.as_str().to_string();
+        let body = ask == Ask::Body;
         if !body {
             // A fetch that read the body answers a status question too.
             let done = lock(&self.cache)
@@ -181,7 +216,7 @@ impl Engine {
         }
         let cell = lock(&self.cache).entry((key, body)).or_default().clone();
         cell.get_or_init(|| async {
-            let page = self.fetch(url, body).await;
+            let page = self.fetch_as(url, ask).await;
             let mut fetched = page.fetched;
             if let Some(text) = page.body {
                 fetched.anchors = Some(html::anchors_of(&text));
@@ -204,6 +239,11 @@ impl Engine {
     /// Fetches a URL following redirects by hand; with `body`, by GET, reading an HTML
     /// body up to [`MAX_BODY`].
     pub(crate) async fn fetch(&self, url: &Url, body: bool) -> Page {
+        self.fetch_as(url, if body { Ask::Body } else { Ask::Status })
+            .await
+    }
+
+    async fn fetch_as(&self, url: &Url, ask: Ask) -> Page {
         let mut current = url.clone();
         let mut seen = HashSet::from([current.as_str().to_string()]);
         let mut fetched = Fetched {
@@ -213,12 +253,14 @@ impl Engine {
             unfollowed: None,
             anchors: None,
             truncated: false,
+            unconfirmed: false,
         };
         loop {
             fetched.final_url = current.to_string();
-            let answer = match self.request(&current, body).await {
+            let answer = match self.request(&current, ask).await {
                 Ok(a) => a,
                 Err(failure) => {
+                    fetched.unconfirmed = ask == Ask::HeadOnly && failure == Failure::Reset;
                     fetched.result = Err(failure);
                     return Page {
                         fetched,
@@ -228,6 +270,7 @@ impl Engine {
             };
             let redirect = matches!(answer.status, 301 | 302 | 303 | 307 | 308);
             if !redirect {
+                fetched.unconfirmed = ask == Ask::HeadOnly && refused_head(answer.status);
                 fetched.result = Ok(answer.status);
                 fetched.truncated = answer.truncated;
                 let body = answer.body.filter(|_| answer.html);
@@ -263,7 +306,20 @@ impl Engine {
                     body: None,
                 };
             }
-            if self.out_of_reach(&next).is_some() {
+            // Every hop passes the same policy as a link: a redirect to an action or
+            // one-time link is not followed.
+            let acts = !matches!(
+                policy::decide(&next, Source::RedirectHop, &self.opts.rules),
+                Decision::Open
+            );
+            if let Some(host) = self.exempt.refuses_literal(&next) {
+                fetched.result = Err(Failure::PrivateAddress(host));
+                return Page {
+                    fetched,
+                    body: None,
+                };
+            }
+            if acts || self.out_of_reach(&next).is_some() {
                 fetched.result = Ok(answer.status);
                 fetched.unfollowed = Some(next.to_string());
                 return Page {
@@ -276,7 +332,8 @@ impl Engine {
     }
 
     /// One URL, with HEAD→GET fallback and retries; redirects are returned as they are.
-    async fn request(&self, url: &Url, body: bool) -> Result<Answer, Failure> {
+    async fn request(&self, url: &Url, ask: Ask) -> Result<Answer, Failure> {
+        let body = ask == Ask::Body;
         let mut method = if body { Method::GET } else { Method::HEAD };
         let mut tries = 0;
         loop {
@@ -294,6 +351,8 @@ impl Engine {
                 continue;
             }
             match sent {
+                // No GET after HEAD for a mail link: that GET is what acts on the account.
+                other if ask == Ask::HeadOnly => return other,
                 Ok(a) if method == Method::HEAD && refused_head(a.status) => method = Method::GET,
                 // Some servers drop a HEAD they do not handle instead of answering it.
                 Err(Failure::Reset) if method == Method::HEAD => method = Method::GET,
@@ -373,6 +432,9 @@ impl Engine {
         let mut chain = e.to_string();
         let mut source = std::error::Error::source(e);
         while let Some(s) = source {
+            if let Some(p) = s.downcast_ref::<PrivateAddress>() {
+                return Failure::PrivateAddress(p.host.clone());
+            }
             if let Some(io) = s.downcast_ref::<std::io::Error>() {
                 use std::io::ErrorKind as K;
                 match io.kind() {
