@@ -237,6 +237,8 @@ fn visit(request: &RunRequest, scenarios: Vec<Scenario>) -> Result<Vec<Trace>, S
         scenarios,
         secrets: Secrets::new(),
         config: Config::default(),
+        // `init` runs no probes: it only reads the pages the journeys saw.
+        allow_private: false,
     };
     let request = RunRequest {
         out_dir: out.path().to_path_buf(),
