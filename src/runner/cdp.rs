@@ -38,6 +38,8 @@ pub enum CdpError {
 /// An event the browser sent.
 #[derive(Debug, Clone)]
 pub(crate) struct Event {
+    /// The session it came from (a tab, or a frame of one).
+    pub session: String,
     pub method: String,
     pub params: Value,
 }
@@ -278,7 +280,11 @@ fn read_loop(mut reader: WebSocket<TcpStream>, shared: &Shared) {
         let Some(session) = session else { continue };
         let sessions = lock(&shared.sessions);
         if let Some(tx) = sessions.get(&session) {
-            let _ = tx.send(Event { method, params });
+            let _ = tx.send(Event {
+                session,
+                method,
+                params,
+            });
         }
     }
     shared.alive.store(false, Ordering::SeqCst);

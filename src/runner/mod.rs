@@ -7,6 +7,7 @@
 
 pub mod browser;
 mod cdp;
+mod inpage;
 mod journey;
 mod locate;
 mod page;

@@ -22,29 +22,25 @@ pub(super) struct PageInfo {
     pub text: String,
     /// The browser's own navigation time for this document (load event end), ms.
     pub load_ms: f64,
+    /// The document runs nocall's init script, so its change signal can be trusted.
+    pub watched: bool,
 }
 
-/// The expression that produces [`PageInfo`].
+/// The expression that produces [`PageInfo`]. It re-arms the page's change signal, so a
+/// change after this look marks the page as changed (see `inpage::INIT_JS`).
 pub(super) const PAGE_INFO_JS: &str = r#"(() => {
-  // Counts changes from here on, so a step that changed nothing need not be recorded again.
-  if (!window.__nocallChanges) {
-    window.__nocallChanges = new MutationObserver(() => { window.__nocallChanged = true; });
-    window.__nocallChanges.observe(document, {subtree: true, childList: true, characterData: true, attributes: true});
-  }
-  window.__nocallChanged = false;
+  const n = window.__nocall;
+  if (n) n.arm();
   const nav = performance.getEntriesByType('navigation')[0];
   return {
     url: location.href,
     title: document.title || '',
     lang: (document.documentElement && document.documentElement.lang) || '',
-    text: document.body ? document.body.innerText : '',
+    text: n ? n.text() : (document.body ? document.body.innerText : ''),
     load_ms: nav ? Math.max(nav.loadEventEnd, nav.domContentLoadedEventEnd) - nav.startTime : 0,
+    watched: !!n,
   };
 })()"#;
-
-/// True when the page has not changed since [`PAGE_INFO_JS`] last ran in it.
-pub(super) const UNCHANGED_JS: &str =
-    "!!window.__nocallChanges && window.__nocallChanged === false";
 
 /// A page state plus the DOM nodes behind its fields, buttons and links, so the runner can
 /// act on what a check will later read about.
@@ -84,6 +80,7 @@ struct AxInfo {
     source: NameSource,
     ignored: bool,
     required: bool,
+    disabled: bool,
 }
 
 /// Builds the page state. `document` is `DOM.getDocument`'s `root`; `ax_nodes` is
@@ -147,6 +144,9 @@ pub(super) fn build(
     for (i, e) in elements.iter().enumerate() {
         let a = ax.get(&e.backend);
         let visible = a.is_some_and(|a| !a.ignored);
+        let disabled = a.is_some_and(|a| a.disabled)
+            || e.has("disabled")
+            || e.attr("aria-disabled") == Some("true");
         match e.tag.as_str() {
             "input" | "select" | "textarea" => {
                 let input_type = if e.tag == "input" {
@@ -166,6 +166,8 @@ pub(super) fn build(
                         form: form_of(i),
                         target: None,
                         visible,
+                        disabled,
+                        ..Control::default()
                     });
                     continue;
                 }
@@ -216,6 +218,8 @@ pub(super) fn build(
                     visible,
                     options,
                     html: excerpt(e, label.as_deref()),
+                    disabled,
+                    ..Field::default()
                 });
             }
             "button" => {
@@ -229,6 +233,8 @@ pub(super) fn build(
                     form: form_of(i),
                     target: None,
                     visible,
+                    disabled,
+                    ..Control::default()
                 });
             }
             "a" | "area" if e.has("href") => {
@@ -244,6 +250,7 @@ pub(super) fn build(
                     region: region(&elements, i),
                     tag: e.tag.clone(),
                     visible,
+                    ..Link::default()
                 });
             }
             "label" => {
@@ -251,6 +258,7 @@ pub(super) fn build(
                     snap.page.orphan_labels.push(OrphanLabel {
                         text: collapse(&e.text),
                         for_id: target.to_string(),
+                        ..OrphanLabel::default()
                     });
                 }
             }
@@ -266,6 +274,8 @@ pub(super) fn build(
                         form: form_of(i),
                         target: None,
                         visible,
+                        disabled,
+                        ..Control::default()
                     });
                 }
             }
@@ -366,15 +376,18 @@ fn ax_index(nodes: &Value) -> HashMap<i64, AxInfo> {
                 .to_string()
         };
         let name = value(n.get("name"));
-        let required = n
-            .get("properties")
-            .and_then(Value::as_array)
-            .is_some_and(|ps| {
-                ps.iter().any(|p| {
-                    p.get("name").and_then(Value::as_str) == Some("required")
-                        && p.pointer("/value/value").and_then(Value::as_bool) == Some(true)
+        let property = |name: &str| {
+            n.get("properties")
+                .and_then(Value::as_array)
+                .is_some_and(|ps| {
+                    ps.iter().any(|p| {
+                        p.get("name").and_then(Value::as_str) == Some(name)
+                            && p.pointer("/value/value").and_then(Value::as_bool) == Some(true)
+                    })
                 })
-            });
+        };
+        let required = property("required");
+        let disabled = property("disabled");
         let source = if name.trim().is_empty() {
             NameSource::None
         } else {
@@ -388,6 +401,7 @@ fn ax_index(nodes: &Value) -> HashMap<i64, AxInfo> {
                 source,
                 ignored: n.get("ignored").and_then(Value::as_bool).unwrap_or(false),
                 required,
+                disabled,
             },
         );
     }

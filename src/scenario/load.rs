@@ -12,13 +12,13 @@ use super::common::{duration, holds, report, value_text};
 use super::values::{Env, Resolver};
 use super::yaml::{self, Node, NumberRange, Problems, backticked};
 use super::{
-    Action, DEFAULT_EMAIL_WITHIN, DEFAULT_MONTHLY_USERS, DEFAULT_STEP_TIMEOUT, EmailStep,
-    Expectation, MailSource, Position, Scenario, Step, Value,
+    Action, DEFAULT_EMAIL_WITHIN, DEFAULT_MONTHLY_USERS, DEFAULT_SETTLE, DEFAULT_STEP_TIMEOUT,
+    EmailStep, Expectation, MIN_SETTLE, MailSource, Position, Scenario, Step, Value,
 };
 use crate::diagnostic::{Diagnostic, suggest};
 use crate::secrets::Secrets;
 
-const TOP_KEYS: [&str; 8] = [
+const TOP_KEYS: [&str; 9] = [
     "name",
     "start",
     "monthly_users",
@@ -27,6 +27,7 @@ const TOP_KEYS: [&str; 8] = [
     "tags",
     "mail",
     "step_timeout",
+    "settle",
 ];
 const STEPS: [&str; 7] = ["open", "fill", "choose", "click", "expect", "email", "wait"];
 const EXPECT_KEYS: [&str; 3] = ["text", "url", "absent"];
@@ -180,6 +181,7 @@ fn scenario(source: &str, env: Env<'_>, p: &mut Problems<'_>) -> Option<(Scenari
     let mut tags = Some(Vec::new());
     let mut mail = Some(None);
     let mut step_timeout = Some(DEFAULT_STEP_TIMEOUT);
+    let mut settle = Some(DEFAULT_SETTLE);
     // Required keys that were misspelt: the typo is reported, not the key's absence.
     let mut typos = Vec::new();
     for (key, key_node, value) in &entries {
@@ -194,6 +196,17 @@ fn scenario(source: &str, env: Env<'_>, p: &mut Problems<'_>) -> Option<(Scenari
             "tags" => tags = yaml::text_list(value, "`tags`", p),
             "mail" => mail = mail_source(value, p).map(Some),
             "step_timeout" => step_timeout = duration(value, "`step_timeout`", false, p),
+            "settle" => {
+                settle = duration(value, "`settle`", false, p);
+                if settle.is_some_and(|d| d < MIN_SETTLE) {
+                    p.at(
+                        value,
+                        "`settle` must be at least 50ms: a shorter window takes a page between two renders for settled".to_string(),
+                        Some("the default is 300ms".to_string()),
+                    );
+                    settle = None;
+                }
+            }
             other => {
                 if let Some(meant) = p.unknown_key(key_node, other, "in a scenario", &TOP_KEYS) {
                     typos.push(meant);
@@ -256,6 +269,7 @@ fn scenario(source: &str, env: Env<'_>, p: &mut Problems<'_>) -> Option<(Scenari
             tags: tags?,
             mail,
             step_timeout: step_timeout?,
+            settle: settle?.min(step_timeout?),
             warnings: Vec::new(),
         },
         secrets,

@@ -23,6 +23,9 @@ pub struct Scenario {
     pub tags: Vec<String>,
     pub mail: Option<MailSource>,
     pub step_timeout: Duration,
+    /// How long a page must stay quiet (no request in flight, no change to the document, no
+    /// busy indicator) before a step that is still missing its control or text gives up.
+    pub settle: Duration,
     /// What the loader skipped or could only guess at, for the binary to show (a recording's
     /// unsupported steps); never a reason to refuse the file.
     pub warnings: Vec<crate::diagnostic::Diagnostic>,
@@ -194,6 +197,10 @@ pub use load::{discover, load_files, load_str};
 pub use values::{Env, process_env};
 
 pub(crate) const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(10);
+/// `settle` when a scenario leaves it out.
+pub(crate) const DEFAULT_SETTLE: Duration = Duration::from_millis(300);
+/// The shortest `settle` a scenario may ask for.
+pub(crate) const MIN_SETTLE: Duration = Duration::from_millis(50);
 pub(crate) const DEFAULT_EMAIL_WITHIN: Duration = Duration::from_secs(30);
 /// `monthly_users` when a scenario leaves it out: a round figure so its findings still rank
 /// against each other; real estimates need the real number.

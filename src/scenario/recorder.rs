@@ -298,6 +298,7 @@ pub(crate) fn load_recording(
             tags,
             mail: None,
             step_timeout,
+            settle: super::DEFAULT_SETTLE.min(step_timeout),
             warnings: warn.finish(),
         },
         secrets,
