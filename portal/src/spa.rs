@@ -7,7 +7,8 @@
 //! consent banner arrives by `fetch` well after `load`, with a backdrop over the whole
 //! page; the sign-in form is a web component (`<hb-sign-in>`, an open shadow root) that a
 //! dynamic `import()` upgrades late; the account page opens a modal `<dialog>` after an API
-//! call; forms keep their submit button disabled until they validate; and Direct Debit is a
+//! call; forms keep their submit button disabled until they validate (the meter form 250 ms
+//! after the last keystroke, as debounced validation does); and Direct Debit is a
 //! form in a frame from another site (`localhost` on the portal's second listener), which
 //! Chromium runs in a process of its own.
 //!
