@@ -208,8 +208,10 @@ pub(super) const PROBE_JS: &str = r#"async function (need) {
     return {state: 'disabled', messages: msgs.slice(0, 3), facts: facts()};
   }
   if (need === 'fill' && this.readOnly === true) return {state: 'readonly', facts: facts()};
-  const inert = this.closest('[inert]');
-  if (inert) return {state: 'inert', cover: dialogText(), facts: facts()};
+  // Behind an `inert` region or outside the modal dialog on show: a person cannot reach it.
+  const modal = document.querySelector('dialog:modal');
+  if (this.closest('[inert]') || (modal && !inside(this, modal)))
+    return {state: 'inert', cover: modal ? short(modal.innerText) : dialogText(), facts: facts()};
   let r = box(el);
   const vw = window.innerWidth, vh = window.innerHeight;
   if (r.bottom <= 0 || r.top >= vh || r.right <= 0 || r.left >= vw || r.top < 0 || r.bottom > vh) {

@@ -412,8 +412,9 @@ impl Journey<'_> {
                 return Err(StepError::new(
                     FailureKind::StillLoading,
                     format!(
-                        "{url} did not finish loading within {}",
-                        human_duration(self.timeout())
+                        "{url} did not finish loading within {}; {}",
+                        human_duration(self.timeout()),
+                        self.page.loading_why()
                     ),
                 ));
             }
@@ -496,8 +497,9 @@ impl Journey<'_> {
                 return Err(StepError::new(
                     FailureKind::StillLoading,
                     format!(
-                        "the link in the message did not finish loading within {}",
-                        human_duration(self.timeout())
+                        "the link in the message did not finish loading within {}; {}",
+                        human_duration(self.timeout()),
+                        self.page.loading_why()
                     ),
                 ));
             }
@@ -808,6 +810,7 @@ impl Journey<'_> {
             Err(Miss {
                 reason: format!("no field matches the recording's selectors for \"{label}\""),
                 hidden: false,
+                candidate: None,
             })
         };
         if found.is_err() && !selectors.is_empty() {
@@ -1162,10 +1165,17 @@ impl Journey<'_> {
                         "nothing on the page matches the recording's selectors for \"{name}\""
                     ),
                     hidden: false,
+                    candidate: None,
                 })
             };
             match found {
                 Ok((target, ambiguity)) => Ok(Ok(clicked_by_target(snap, target, ambiguity))),
+                // Left out of the accessibility tree (behind a modal, say): the page tells
+                // why, and the probe waits for it or blocks naming what is in the way.
+                Err(Miss {
+                    candidate: Some(target),
+                    ..
+                }) => Ok(Ok(clicked_by_target(snap, target, None))),
                 Err(miss) if !selectors.is_empty() => match j.find_by_selectors(selectors)? {
                     Some(backend) => {
                         let (backend, clicked) = clicked_by_node(snap, backend, name);
@@ -1190,8 +1200,9 @@ impl Journey<'_> {
                 return Err(StepError::new(
                     FailureKind::StillLoading,
                     format!(
-                        "the page did not finish loading within {} after {what}",
-                        human_duration(self.timeout())
+                        "the page did not finish loading within {} after {what}; {}",
+                        human_duration(self.timeout()),
+                        self.page.loading_why()
                     ),
                 ));
             }
@@ -1329,7 +1340,7 @@ impl Journey<'_> {
         self.watched = info.watched;
         let doc = self.page.call_within(
             "DOM.getDocument",
-            json!({"depth": -1, "pierce": false}),
+            json!({"depth": -1, "pierce": true}),
             left(),
         )?;
         let ax = self
@@ -1455,11 +1466,11 @@ fn stuck_error(p: &Probe, asked: &str) -> StepError {
         ),
         "inert" if p.cover.is_empty() => StepError::new(
             FailureKind::Covered,
-            format!("\"{asked}\" is behind a dialog that stays open"),
+            format!("\"{asked}\" is covered by a dialog that stays open"),
         ),
         "inert" => StepError::new(
             FailureKind::Covered,
-            format!("\"{asked}\" is behind the dialog '{}'", p.cover),
+            format!("\"{asked}\" is covered by the dialog '{}'", p.cover),
         ),
         "disabled" if p.messages.is_empty() => {
             StepError::new(FailureKind::Disabled, format!("\"{asked}\" stays disabled"))

@@ -24,6 +24,9 @@ pub(super) struct Miss {
     /// It is on the page, but a person cannot see it: the page's doing. Otherwise the
     /// scenario names something the page does not have.
     pub hidden: bool,
+    /// The control by that name the accessibility tree leaves out (behind a modal dialog,
+    /// `aria-hidden`), for the runner to ask the page why.
+    pub candidate: Option<Target>,
 }
 
 impl Miss {
@@ -31,6 +34,7 @@ impl Miss {
         Miss {
             reason,
             hidden: false,
+            candidate: None,
         }
     }
 }
@@ -153,6 +157,7 @@ pub(super) fn field(page: &PageState, asked: &str, want: Want) -> Result<(usize,
         return Err(Miss {
             reason: format!("the {what} \"{asked}\" is on the page but not visible"),
             hidden: true,
+            candidate: None,
         });
     }
     Err(Miss::absent(if offered.is_empty() {
@@ -227,6 +232,7 @@ pub(super) fn control(
         return Err(Miss {
             reason: format!("\"{asked}\" is on the page but not visible"),
             hidden: true,
+            candidate: exact.first().map(|(t, _)| *t),
         });
     }
     let submit_of_form = visible.iter().copied().find(|t| match t {

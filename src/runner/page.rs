@@ -389,6 +389,16 @@ impl Page {
         )
     }
 
+    /// Why the page counts as still loading, for a step that ran out of time on it.
+    pub(super) fn loading_why(&mut self) -> String {
+        match self.settle_state(&Facts::quiet_page(), Duration::ZERO) {
+            Settle::Waiting {
+                loading: Some(why), ..
+            } => why,
+            _ => "the page was still loading".to_string(),
+        }
+    }
+
     /// Waits for the next event that may change what the page shows (its change signal, a
     /// request starting or ending, a load, a navigation), or until `until`. Applies every
     /// event queued behind it.
