@@ -379,6 +379,7 @@ impl Journey<'_> {
             Action::Click(name) => self.click(name, st, selectors),
             Action::Expect(e) => self.expect_or_selector(e, selectors),
             Action::WaitUntil(script) => self.wait_until(script),
+            Action::Press(key) => self.press_key(key),
             Action::Email(m) => self.email(m, st),
             Action::Wait(d) => {
                 self.page.pass_time(*d)?;
@@ -1190,6 +1191,44 @@ impl Journey<'_> {
         st.clicked = Some(ready.found);
         self.click_node(ready.backend, ready.point)?;
         self.after_input(&format!("clicking \"{name}\""))
+    }
+
+    /// Presses a key where the cursor is, as real key events: Enter in a field submits its
+    /// form the way the browser does for a person (implicit submission).
+    fn press_key(&mut self, name: &str) -> Result<(), StepError> {
+        let Some(key) = crate::scenario::keys::parse(name) else {
+            return Err(StepError::new(
+                FailureKind::ScenarioMismatch,
+                format!("`{name}` is not a key nocall can press"),
+            ));
+        };
+        let mut down = json!({
+            "type": if key.text.is_empty() { "rawKeyDown" } else { "keyDown" },
+            "key": key.key,
+            "code": key.code,
+            "windowsVirtualKeyCode": key.vk,
+            "nativeVirtualKeyCode": key.vk,
+            "modifiers": key.modifiers,
+        });
+        if !key.text.is_empty() {
+            down["text"] = json!(key.text);
+            down["unmodifiedText"] = json!(key.text);
+        }
+        self.page.call("Input.dispatchKeyEvent", down)?;
+        self.page.call(
+            "Input.dispatchKeyEvent",
+            json!({"type": "keyUp", "key": key.key, "code": key.code,
+                   "windowsVirtualKeyCode": key.vk, "nativeVirtualKeyCode": key.vk,
+                   "modifiers": key.modifiers}),
+        )?;
+        // A key that moved the user on nowhere (Tab between fields) leaves the form they
+        // are filling the one whose submit button a later click prefers.
+        let form = self.last_form;
+        self.after_input(&format!("pressing {name}"))?;
+        if !self.page.navigated() {
+            self.last_form = form;
+        }
+        Ok(())
     }
 
     /// Waits for what a click or key press set off, and checks where it led.

@@ -94,6 +94,8 @@ pub enum Action {
     Wait(Duration),
     /// A page script that must come true (a recording's `waitForExpression`).
     WaitUntil(String),
+    /// A key pressed where the cursor is (`Enter` after typing submits the form).
+    Press(String),
 }
 
 impl Action {
@@ -108,6 +110,7 @@ impl Action {
             Action::Email(_) => StepKind::Email,
             Action::Wait(_) => StepKind::Wait,
             Action::WaitUntil(_) => StepKind::Expect,
+            Action::Press(_) => StepKind::Press,
         }
     }
 
@@ -154,6 +157,7 @@ impl Action {
             Action::Email(m) => format!("email to {}", m.to),
             Action::Wait(d) => format!("wait {}ms", d.as_millis()),
             Action::WaitUntil(script) => format!("wait until {script}"),
+            Action::Press(key) => format!("press {key}"),
         }
     }
 }
@@ -188,6 +192,7 @@ pub enum MailSource {
 }
 
 mod common;
+pub(crate) mod keys;
 mod load;
 pub(crate) mod recorder;
 pub use recorder::Selector;
