@@ -356,6 +356,20 @@ pub struct PageState {
     /// Element ids and anchor names on the page, for `#fragment` checks.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub anchors: Vec<String>,
+    /// The frames whose fields, controls and links are in the lists above (theirs carry
+    /// the frame's address in `frame`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub frames: Vec<FrameInfo>,
+}
+
+/// A frame of the page a person sees as part of it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct FrameInfo {
+    pub url: String,
+    /// From another origin than the page around it.
+    pub cross_origin: bool,
+    /// Running in a renderer process of its own (a cross-site frame under site isolation).
+    pub out_of_process: bool,
 }
 
 impl PageState {

@@ -153,7 +153,7 @@ pub(super) const EXPECT_JS: &str = r#"(text, absent) => {
   }
   const facts = n ? n.facts() : null;
   if (n) n.arm();
-  return {met, text_seen: !text || has(text), shown, facts};
+  return {met, text_seen: !text || has(text), shown, facts, all: met ? '' : all};
 }"#;
 
 /// What [`EXPECT_JS`] answers.
@@ -164,6 +164,20 @@ pub(super) struct Seen {
     pub text_seen: bool,
     pub shown: String,
     pub facts: Option<Facts>,
+    /// All the page's text, normalised as [`norm`] does (only when not met).
+    pub all: String,
+}
+
+/// The page's text, shadow roots included.
+pub(super) const TEXT_JS: &str =
+    "window.__nocall ? window.__nocall.text() : (document.body ? document.body.innerText : '')";
+
+/// Text as [`EXPECT_JS`] compares it: spaces collapsed, lower case.
+pub(super) fn norm(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 /// Called on the element a step acts on, with what the step needs of it (`click`, `fill`
@@ -240,6 +254,17 @@ pub(super) const PROBE_JS: &str = r#"async function (need) {
     return {state: 'covered', cover: describe(cover), facts: facts()};
   }
   return {state: 'ready', x, y};
+}"#;
+
+/// Null when the element at `(x, y)` of the tab's page is a frame (the one a step acts
+/// in); else what is there instead, as a person would name it.
+pub(super) const COVERS_FRAME_JS: &str = r#"(x, y) => {
+  const e = document.elementFromPoint(x, y);
+  if (!e || e.localName === 'iframe' || e.localName === 'frame') return null;
+  let t = (e.innerText || e.getAttribute('aria-label') || '').replace(/\s+/g, ' ').trim();
+  if (!t) { const d = document.querySelector('dialog[open],[role=dialog],[aria-modal=true]'); t = d ? d.innerText.replace(/\s+/g, ' ').trim() : '<' + e.localName + '>'; }
+  const w = t.split(' ');
+  return t.length <= 40 ? t : (w.length > 4 ? w.slice(0, 3).join(' ') + ' … ' + w[w.length - 1] : t.slice(0, 40) + '…');
 }"#;
 
 /// What [`PROBE_JS`] answers.

@@ -140,6 +140,8 @@ struct Journey<'a> {
     /// previous step recorded (`step_generation`).
     generation: u64,
     step_generation: u64,
+    /// The session of the frame the step is acting in (`None`: the tab's own document).
+    acting_in: Option<String>,
     /// The page last recorded runs nocall's init script, so its change signal can be
     /// trusted to tell whether it changed.
     watched: bool,
@@ -191,6 +193,7 @@ pub(super) fn run(
         last: None,
         generation: 0,
         step_generation: 0,
+        acting_in: None,
         watched: false,
         last_form: None,
         shots: options.out_dir.join("screenshots").join(&name),
@@ -371,6 +374,7 @@ impl Journey<'_> {
     }
 
     fn perform(&mut self, step: &Step, st: &mut StepTrace) -> Result<(), StepError> {
+        self.acting_in = None;
         let selectors = &step.selectors;
         match &step.action {
             Action::Open(target) => self.open(target),
@@ -562,10 +566,12 @@ impl Journey<'_> {
             state: "detached".into(),
             ..Probe::default()
         };
-        let object = match self
-            .page
-            .call("DOM.resolveNode", json!({"backendNodeId": backend}))
-        {
+        let object = match self.page.call_in(
+            self.acting_in.as_deref(),
+            "DOM.resolveNode",
+            json!({"backendNodeId": backend}),
+            CALL_TIMEOUT,
+        ) {
             Ok(v) => match v.pointer("/object/objectId").and_then(Value::as_str) {
                 Some(o) => o.to_string(),
                 None => return Ok(gone()),
@@ -573,11 +579,13 @@ impl Journey<'_> {
             Err(CdpError::Remote { .. }) => return Ok(gone()),
             Err(e) => return Err(e.into()),
         };
-        match self.page.call(
+        match self.page.call_in(
+            self.acting_in.as_deref(),
             "Runtime.callFunctionOn",
             json!({"objectId": object, "functionDeclaration": inpage::PROBE_JS,
                    "arguments": [{"value": need.as_str()}],
                    "returnByValue": true, "awaitPromise": true}),
+            CALL_TIMEOUT,
         ) {
             Ok(v) => Ok(v
                 .pointer("/result/value")
@@ -603,7 +611,7 @@ impl Journey<'_> {
         &mut self,
         need: Need,
         asked: &str,
-        mut find: impl FnMut(&mut Self, &Snapshot) -> Result<Result<(T, i64), Miss>, StepError>,
+        mut find: impl FnMut(&mut Self, &Snapshot) -> Result<Result<(T, Node), Miss>, StepError>,
     ) -> Result<Ready<T>, StepError> {
         let t0 = Instant::now();
         let deadline = t0 + self.timeout();
@@ -620,7 +628,8 @@ impl Journey<'_> {
                 )
             });
             let (stuck, facts) = match find(self, &snap)? {
-                Ok((found, backend)) => {
+                Ok((found, (backend, session))) => {
+                    self.acting_in = session;
                     let probe = if need == Need::Present {
                         Probe {
                             state: "ready".into(),
@@ -631,7 +640,33 @@ impl Journey<'_> {
                     };
                     match probe.state.as_str() {
                         "ready" | "unknown" => {
-                            let point = (probe.state == "ready").then_some((probe.x, probe.y));
+                            let mut point = (probe.state == "ready").then_some((probe.x, probe.y));
+                            if let (Some((x, y)), Some(session)) = (point, self.acting_in.clone())
+                                && need != Need::Present
+                            {
+                                // In a frame of its own: where that frame sits on the page,
+                                // and whether something on the page covers it there.
+                                let (ox, oy) = self.frame_offset(&session)?;
+                                let (x, y) = (x + ox, y + oy);
+                                if let Some(cover) = self.covers_frame(x, y)? {
+                                    let stuck = Probe {
+                                        state: "covered".into(),
+                                        cover,
+                                        ..Probe::default()
+                                    };
+                                    let facts = self.facts()?;
+                                    match self.page.settle_state(&facts, self.settle_window()) {
+                                        Settle::Waiting { until, .. }
+                                            if Instant::now() < deadline =>
+                                        {
+                                            self.page.wait_signal(until.min(deadline))?;
+                                            continue;
+                                        }
+                                        _ => return Err(stuck_error(&stuck, asked)),
+                                    }
+                                }
+                                point = Some((x, y));
+                            }
                             return Ok(Ready {
                                 snap,
                                 generation,
@@ -700,6 +735,35 @@ impl Journey<'_> {
         }
     }
 
+    /// Where the frame behind `session` sits in the tab's viewport: the origin of its
+    /// `<iframe>`'s content box.
+    fn frame_offset(&self, session: &str) -> Result<(f64, f64), StepError> {
+        let Some(child) = self.page.children.iter().find(|c| c.session == session) else {
+            return Ok((0.0, 0.0));
+        };
+        let owner = self
+            .page
+            .call("DOM.getFrameOwner", json!({"frameId": child.frame_id}))?;
+        let backend = owner.get("backendNodeId").cloned().unwrap_or(Value::Null);
+        let model = self
+            .page
+            .call("DOM.getBoxModel", json!({"backendNodeId": backend}))?;
+        let x = model.pointer("/model/content/0").and_then(Value::as_f64);
+        let y = model.pointer("/model/content/1").and_then(Value::as_f64);
+        Ok((x.unwrap_or(0.0), y.unwrap_or(0.0)))
+    }
+
+    /// What on the tab's own page covers a frame at `(x, y)`, if anything does.
+    fn covers_frame(&self, x: f64, y: f64) -> Result<Option<String>, StepError> {
+        let v = self.page.call(
+            "Runtime.evaluate",
+            json!({"expression": format!("({})({x}, {y})", inpage::COVERS_FRAME_JS), "returnByValue": true}),
+        )?;
+        Ok(v.pointer("/result/value")
+            .and_then(Value::as_str)
+            .map(str::to_string))
+    }
+
     /// Notes on the step the page it acted on, when that is not the page the previous
     /// step recorded, and how long it waited.
     fn note_ready<T>(&self, st: &mut StepTrace, r: &Ready<T>) {
@@ -727,8 +791,13 @@ impl Journey<'_> {
                 (false, Want::Choice) => Need::Choose,
             };
             let found = self.ready(need, label, |j, snap| {
-                Ok(j.find_field(snap, label, want, selectors)?
-                    .map(|(i, by)| ((i, by), snap.field_nodes.get(i).copied().unwrap_or(0))))
+                Ok(j.find_field(snap, label, want, selectors)?.map(|(i, by)| {
+                    let node = snap.field_nodes.get(i).copied().unwrap_or(0);
+                    (
+                        (i, by),
+                        (node, snap.field_sessions.get(i).cloned().flatten()),
+                    )
+                }))
             });
             let ready = match found {
                 Ok(r) => r,
@@ -942,9 +1011,12 @@ impl Journey<'_> {
     }
 
     fn object(&self, backend: i64) -> Result<String, StepError> {
-        let v = self
-            .page
-            .call("DOM.resolveNode", json!({"backendNodeId": backend}))?;
+        let v = self.page.call_in(
+            self.acting_in.as_deref(),
+            "DOM.resolveNode",
+            json!({"backendNodeId": backend}),
+            CALL_TIMEOUT,
+        )?;
         v.pointer("/object/objectId")
             .and_then(Value::as_str)
             .map(str::to_string)
@@ -957,10 +1029,12 @@ impl Journey<'_> {
     }
 
     fn call_on(&self, object: &str, function: &str, args: Value) -> Result<Value, StepError> {
-        let v = self.page.call(
+        let v = self.page.call_in(
+            self.acting_in.as_deref(),
             "Runtime.callFunctionOn",
             json!({"objectId": object, "functionDeclaration": function, "arguments": args,
                    "returnByValue": true, "awaitPromise": true}),
+            CALL_TIMEOUT,
         )?;
         Ok(v.pointer("/result/value").cloned().unwrap_or(Value::Null))
     }
@@ -1079,7 +1153,8 @@ impl Journey<'_> {
                 ));
             };
             let node = snap.field_nodes.get(radio).copied().unwrap_or(0);
-            return self.click_ready(node, option);
+            let session = snap.field_sessions.get(radio).cloned().flatten();
+            return self.click_ready((node, session), option);
         }
         // A checkbox: "yes"/"no" and the like.
         let want_checked = !matches!(
@@ -1089,14 +1164,16 @@ impl Journey<'_> {
         let object = self.object(backend)?;
         let checked = self.call_on(&object, "function() { return !!this.checked; }", json!([]))?;
         if checked.as_bool() != Some(want_checked) {
-            self.click_ready(backend, label)?;
+            let session = snap.field_sessions.get(index).cloned().flatten();
+            self.click_ready((backend, session), label)?;
         }
         Ok(())
     }
 
     /// Waits for one known element to be clickable, then clicks it.
-    fn click_ready(&mut self, backend: i64, asked: &str) -> Result<(), StepError> {
-        let r = self.ready(Need::Click, asked, |_, _| Ok(Ok(((), backend))))?;
+    fn click_ready(&mut self, node: Node, asked: &str) -> Result<(), StepError> {
+        let backend = node.0;
+        let r = self.ready(Need::Click, asked, |_, _| Ok(Ok(((), node.clone()))))?;
         self.click_node(backend, r.point)
     }
 
@@ -1180,7 +1257,7 @@ impl Journey<'_> {
                 Err(miss) if !selectors.is_empty() => match j.find_by_selectors(selectors)? {
                     Some(backend) => {
                         let (backend, clicked) = clicked_by_node(snap, backend, name);
-                        Ok(Ok((clicked, backend)))
+                        Ok(Ok((clicked, (backend, None))))
                     }
                     None => Ok(Err(miss)),
                 },
@@ -1287,6 +1364,10 @@ impl Journey<'_> {
                 },
                 Err(err) => return Err(err.into()),
             };
+            let mut seen = seen;
+            if !seen.met && !self.page.children.is_empty() {
+                self.frames_seen(e, &mut seen);
+            }
             let url = match &e.url {
                 Some(_) if seen.met => Some(self.page.url()?),
                 _ => None,
@@ -1339,6 +1420,31 @@ impl Journey<'_> {
         }
     }
 
+    /// Judges an `expect` over the page and its out-of-process frames together: the
+    /// frames' text joins the page's, in frame order.
+    fn frames_seen(&self, e: &Expectation, seen: &mut Seen) {
+        let mut all = seen.all.clone();
+        for child in &self.page.children {
+            let v = self.page.call_in(
+                Some(&child.session),
+                "Runtime.evaluate",
+                json!({"expression": inpage::TEXT_JS, "returnByValue": true}),
+                CALL_TIMEOUT,
+            );
+            if let Some(t) = v.ok().and_then(|v| {
+                v.pointer("/result/value")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            }) {
+                all.push(' ');
+                all.push_str(&inpage::norm(&t));
+            }
+        }
+        let has = |s: &str| all.contains(&inpage::norm(s));
+        seen.text_seen = e.text.as_deref().is_none_or(has);
+        seen.met = seen.text_seen && !e.absent.as_deref().is_some_and(has);
+    }
+
     /// Records the page and takes the step's screenshot.
     fn record(
         &mut self,
@@ -1387,12 +1493,41 @@ impl Journey<'_> {
             .call_within("Accessibility.getFullAXTree", json!({}), left())?;
         self.last_load = info.load_ms.max(0.0) as u64;
         let status = self.page.document.as_ref().map(|(s, _)| *s);
-        let snap = snapshot::build(
+        let mut snap = snapshot::build(
             doc.get("root").unwrap_or(&Value::Null),
             ax.get("nodes").unwrap_or(&Value::Null),
             info,
             status,
         );
+        // Frames in processes of their own: read the same three ways, through their
+        // sessions. A frame going away meanwhile is left out, not a failed record.
+        for child in self.page.children.clone() {
+            let c = Some(child.session.as_str());
+            let read = |method: &str, params: Value| self.page.call_in(c, method, params, left());
+            let (Ok(info), Ok(doc), Ok(ax)) = (
+                read(
+                    "Runtime.evaluate",
+                    json!({"expression": PAGE_INFO_JS, "returnByValue": true}),
+                ),
+                read("DOM.getDocument", json!({"depth": -1, "pierce": true})),
+                read("Accessibility.getFullAXTree", json!({})),
+            ) else {
+                continue;
+            };
+            let info: PageInfo = info
+                .pointer("/result/value")
+                .cloned()
+                .and_then(|v| serde_json::from_value(v).ok())
+                .unwrap_or_default();
+            let frame = snapshot::build(
+                doc.get("root").unwrap_or(&Value::Null),
+                ax.get("nodes").unwrap_or(&Value::Null),
+                info,
+                None,
+            );
+            let top = snap.page.url.clone();
+            snap.add_frame(frame, &child.session, &top);
+        }
         let shot = shot.and_then(|pending| self.save_screenshot(index, pending, left()));
         Ok((snap, shot))
     }
@@ -1533,8 +1668,15 @@ fn stuck_error(p: &Probe, asked: &str) -> StepError {
     }
 }
 
+/// An element to act on: its backend node id and the session of the frame it lives in.
+type Node = (i64, Option<String>);
+
 /// What a click on a located control pressed, and its node.
-fn clicked_by_target(snap: &Snapshot, target: Target, ambiguity: Option<String>) -> (Clicked, i64) {
+fn clicked_by_target(
+    snap: &Snapshot,
+    target: Target,
+    ambiguity: Option<String>,
+) -> (Clicked, Node) {
     match target {
         Target::Button(i) => {
             let b = snap.page.buttons.get(i);
@@ -1545,7 +1687,10 @@ fn clicked_by_target(snap: &Snapshot, target: Target, ambiguity: Option<String>)
                     href: None,
                     ambiguity,
                 },
-                snap.button_nodes.get(i).copied().unwrap_or(0),
+                (
+                    snap.button_nodes.get(i).copied().unwrap_or(0),
+                    snap.button_sessions.get(i).cloned().flatten(),
+                ),
             )
         }
         Target::Link(i) => {
@@ -1557,7 +1702,10 @@ fn clicked_by_target(snap: &Snapshot, target: Target, ambiguity: Option<String>)
                     href: l.map(|l| l.href.clone()),
                     ambiguity,
                 },
-                snap.link_nodes.get(i).copied().unwrap_or(0),
+                (
+                    snap.link_nodes.get(i).copied().unwrap_or(0),
+                    snap.link_sessions.get(i).cloned().flatten(),
+                ),
             )
         }
     }

@@ -22,6 +22,16 @@ use super::inpage::{self, Facts};
 /// streaming requests would otherwise keep it loading for ever.
 pub(super) const REQUEST_CAP: Duration = Duration::from_secs(2);
 
+/// A frame of the tab that runs in a process of its own (a cross-site iframe), attached
+/// over a flattened session of its own.
+#[derive(Debug, Clone)]
+pub(super) struct Child {
+    pub session: String,
+    /// The frame's id, which is also its target's id.
+    pub frame_id: String,
+    pub url: String,
+}
+
 /// A request the page has in flight.
 #[derive(Debug, Clone)]
 pub(super) struct Request {
@@ -109,6 +119,19 @@ pub(super) fn settle_state(
     }
 }
 
+/// A request's key in the in-flight map: request ids are unique per session only.
+fn request_key(top: bool, session: &str, p: &Value) -> String {
+    let id = p
+        .get("requestId")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if top {
+        id.to_string()
+    } else {
+        format!("{session}/{id}")
+    }
+}
+
 /// `/api/view?path=/x` for `http://host/api/view?path=/x`: enough to tell requests apart.
 fn short_url(url: &str) -> String {
     match url::Url::parse(url) {
@@ -136,6 +159,8 @@ pub(super) struct Page {
     last_activity: Instant,
     /// The document changed (the page's signal, or a `pushState`) since [`Page::clean`].
     dirty: bool,
+    /// Out-of-process frames, in the order they attached.
+    pub children: Vec<Child>,
     /// Requests for the main frame's documents (loadingFailed names only the request).
     documents: HashSet<String>,
     loading: bool,
@@ -183,6 +208,7 @@ impl Page {
             inflight: HashMap::new(),
             last_activity: Instant::now(),
             dirty: true,
+            children: Vec::new(),
             documents: HashSet::new(),
             loading: false,
             stopped: 0,
@@ -210,6 +236,13 @@ impl Page {
             "Page.addScriptToEvaluateOnNewDocument",
             json!({"source": inpage::init_js(), "runImmediately": true}),
         )?;
+        // Cross-site frames run in processes of their own: attach to each as it comes, without
+        // pausing it (nothing pumps events during an `email` wait, and a paused frame would
+        // hang the page).
+        page.call(
+            "Target.setAutoAttach",
+            json!({"autoAttach": true, "waitForDebuggerOnStart": false, "flatten": true}),
+        )?;
         let tree = page.call("Page.getFrameTree", json!({}))?;
         page.main_frame = tree
             .pointer("/frameTree/frame/id")
@@ -231,6 +264,52 @@ impl Page {
 
     pub(super) fn call(&self, method: &str, params: Value) -> Result<Value, CdpError> {
         self.call_within(method, params, CALL_TIMEOUT)
+    }
+
+    /// A command to one of the tab's frames (`None`: the tab itself).
+    pub(super) fn call_in(
+        &self,
+        session: Option<&str>,
+        method: &str,
+        params: Value,
+        timeout: Duration,
+    ) -> Result<Value, CdpError> {
+        let t0 = Instant::now();
+        let reply = self.browser.conn.call_raw(
+            Some(session.unwrap_or(&self.session)),
+            method,
+            params,
+            timeout,
+        );
+        self.waited_for(t0.elapsed());
+        reply
+    }
+
+    /// Sets up a frame's session as the tab's own: its requests, its change signal, its
+    /// own frames.
+    fn adopt(&self, child: &str) {
+        let conn = &self.browser.conn;
+        let c = Some(child);
+        for method in [
+            "Page.enable",
+            "Network.enable",
+            "DOM.enable",
+            "Accessibility.enable",
+            "Runtime.enable",
+        ] {
+            conn.fire(c, method, json!({}));
+        }
+        conn.fire(c, "Runtime.addBinding", json!({"name": inpage::SIGNAL}));
+        conn.fire(
+            c,
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({"source": inpage::init_js(), "runImmediately": true}),
+        );
+        conn.fire(
+            c,
+            "Target.setAutoAttach",
+            json!({"autoAttach": true, "waitForDebuggerOnStart": false, "flatten": true}),
+        );
     }
 
     /// Sends a command and returns at once; see [`Pending`].
@@ -529,6 +608,61 @@ impl Page {
             self.last_activity = Instant::now();
         }
         match e.method.as_str() {
+            "Target.attachedToTarget" => {
+                let child = p
+                    .get("sessionId")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let info = &p["targetInfo"];
+                if info.get("type").and_then(Value::as_str) == Some("iframe") {
+                    self.adopt(child);
+                    self.children.push(Child {
+                        session: child.to_string(),
+                        frame_id: info
+                            .get("targetId")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string(),
+                        url: info
+                            .get("url")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string(),
+                    });
+                    self.dirty = true;
+                    return true;
+                }
+                // Workers and the like are not what the user sees.
+                self.browser.conn.fire(
+                    Some(&self.session),
+                    "Target.detachFromTarget",
+                    json!({"sessionId": child}),
+                );
+            }
+            "Target.detachedFromTarget" => {
+                let child = p
+                    .get("sessionId")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                self.children.retain(|c| c.session != child);
+                let prefix = format!("{child}/");
+                self.inflight.retain(|id, _| !id.starts_with(&prefix));
+                self.dirty = true;
+                return true;
+            }
+            "Page.frameNavigated" if !top => {
+                let f = &p["frame"];
+                if f.get("parentId").is_none()
+                    && let Some(child) = self.children.iter_mut().find(|c| c.session == e.session)
+                {
+                    child.url = f
+                        .get("url")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string();
+                }
+                self.dirty = true;
+            }
             "Runtime.bindingCalled"
                 if p.get("name").and_then(Value::as_str) == Some(inpage::SIGNAL) =>
             {
@@ -554,10 +688,8 @@ impl Page {
             }
             "Network.requestWillBeSent" => {
                 let kind = p.get("type").and_then(Value::as_str).unwrap_or_default();
-                let id = p
-                    .get("requestId")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
+                let id = request_key(top, &e.session, p);
+                let id = id.as_str();
                 if !matches!(
                     kind,
                     "WebSocket" | "EventSource" | "Ping" | "Media" | "Prefetch"
@@ -579,10 +711,8 @@ impl Page {
                 }
             }
             "Network.loadingFinished" | "Network.loadingFailed" => {
-                let id = p
-                    .get("requestId")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
+                let id = request_key(top, &e.session, p);
+                let id = id.as_str();
                 self.inflight.remove(id);
                 let document = self.documents.remove(id);
                 if e.method == "Network.loadingFailed" && document {
@@ -630,6 +760,9 @@ impl Page {
     }
 
     pub(super) fn close(self) {
+        for c in &self.children {
+            self.browser.conn.unsubscribe(&c.session);
+        }
         self.browser.conn.unsubscribe(&self.session);
         self.browser.dispose_context(&self.context_id);
     }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::trace::{Control, Field, Form, Link, NameSource, OrphanLabel, PageState};
+use crate::trace::{Control, Field, Form, FrameInfo, Link, NameSource, OrphanLabel, PageState};
 
 /// Facts only the page's own script can tell.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -50,6 +50,60 @@ pub(super) struct Snapshot {
     pub field_nodes: Vec<i64>,
     pub button_nodes: Vec<i64>,
     pub link_nodes: Vec<i64>,
+    /// For each field, button and link: the session of the frame it lives in (`None`: the
+    /// tab's own document). Backend node ids are unique within one session only.
+    pub field_sessions: Vec<Option<String>>,
+    pub button_sessions: Vec<Option<String>>,
+    pub link_sessions: Vec<Option<String>>,
+}
+
+impl Snapshot {
+    /// Adds what a frame in a process of its own shows (its own snapshot) to the page's:
+    /// its elements carry the frame's address, and act through its session.
+    pub(super) fn add_frame(&mut self, frame: Snapshot, session: &str, top_url: &str) {
+        let url = frame.page.url.clone();
+        let origin = |u: &str| url::Url::parse(u).ok().map(|u| u.origin());
+        let cross_origin = origin(&url) != origin(top_url);
+        let forms = self.page.forms.len();
+        let at = |mut f: Option<usize>| {
+            if let Some(i) = f.as_mut() {
+                *i += forms;
+            }
+            f
+        };
+        let s = || Some(session.to_string());
+        for mut f in frame.page.fields {
+            f.frame = url.clone();
+            f.form = at(f.form);
+            self.page.fields.push(f);
+            self.field_sessions.push(s());
+        }
+        for mut b in frame.page.buttons {
+            b.frame = url.clone();
+            b.form = at(b.form);
+            self.page.buttons.push(b);
+            self.button_sessions.push(s());
+        }
+        for mut l in frame.page.links {
+            l.frame = url.clone();
+            self.page.links.push(l);
+            self.link_sessions.push(s());
+        }
+        self.field_nodes.extend(frame.field_nodes);
+        self.button_nodes.extend(frame.button_nodes);
+        self.link_nodes.extend(frame.link_nodes);
+        self.page.forms.extend(frame.page.forms);
+        self.page.orphan_labels.extend(frame.page.orphan_labels);
+        if !frame.page.text.trim().is_empty() {
+            self.page.text.push('\n');
+            self.page.text.push_str(&frame.page.text);
+        }
+        self.page.frames.push(FrameInfo {
+            url,
+            cross_origin,
+            out_of_process: true,
+        });
+    }
 }
 
 #[derive(Debug, Default)]
@@ -310,6 +364,9 @@ pub(super) fn build(
             snap.page.anchors.push(name.to_string());
         }
     }
+    snap.field_sessions = vec![None; snap.field_nodes.len()];
+    snap.button_sessions = vec![None; snap.button_nodes.len()];
+    snap.link_sessions = vec![None; snap.link_nodes.len()];
     snap.page.url = info.url;
     snap.page.status = status;
     snap.page.title = info.title;
