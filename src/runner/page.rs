@@ -325,13 +325,7 @@ impl Page {
         params: Value,
         timeout: Duration,
     ) -> Result<Value, CdpError> {
-        let t0 = Instant::now();
-        let reply = self
-            .browser
-            .conn
-            .call_raw(Some(&self.session), method, params, timeout);
-        self.waited_for(t0.elapsed());
-        reply
+        self.call_in(None, method, params, timeout)
     }
 
     /// Waits for the reply to a command [`Page::send`] sent.

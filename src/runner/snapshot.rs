@@ -795,6 +795,43 @@ mod tests {
     }
 
     #[test]
+    fn a_cross_site_frame_joins_the_page_with_its_address_and_session() {
+        let (doc, nodes) = login_page();
+        let top_info = PageInfo {
+            url: "http://h/login".into(),
+            text: "Log in".into(),
+            ..Default::default()
+        };
+        let mut page = build(&doc, &nodes, top_info, Some(200));
+        let (doc, nodes) = shadow_page();
+        let frame_info = PageInfo {
+            url: "http://localhost:9/spa-frame/direct-debit".into(),
+            text: "Direct Debit".into(),
+            ..Default::default()
+        };
+        let frame = build(&doc, &nodes, frame_info, None);
+        let (fields, forms) = (page.page.fields.len(), page.page.forms.len());
+        page.add_frame(frame, "S1", "http://h/login");
+        let f = &page.page.fields[fields];
+        assert_eq!(f.name, "Account ID");
+        assert_eq!(f.frame, "http://localhost:9/spa-frame/direct-debit");
+        assert_eq!(f.form, Some(forms), "form indexes follow the page's");
+        assert_eq!(page.field_sessions[fields].as_deref(), Some("S1"));
+        assert_eq!(page.field_sessions[0], None);
+        assert_eq!(page.field_nodes.len(), page.field_sessions.len());
+        assert_eq!(page.button_nodes.len(), page.button_sessions.len());
+        assert!(page.page.text.ends_with("Direct Debit"));
+        assert_eq!(
+            page.page.frames,
+            vec![FrameInfo {
+                url: "http://localhost:9/spa-frame/direct-debit".into(),
+                cross_origin: true,
+                out_of_process: true,
+            }]
+        );
+    }
+
+    #[test]
     fn fields_carry_chromiums_names_and_where_they_came_from() {
         let (doc, nodes) = login_page();
         let info = PageInfo {
