@@ -595,6 +595,7 @@ impl Page {
                 | "Network.requestWillBeSent"
                 | "Network.loadingFinished"
                 | "Network.loadingFailed"
+                | "Network.responseReceived"
                 | "Page.javascriptDialogOpening"
                 | "Inspector.targetCrashed"
         );
@@ -708,6 +709,11 @@ impl Page {
                 let id = request_key(top, &e.session, p);
                 let id = id.as_str();
                 self.inflight.remove(id);
+                // A cross-site frame's document is requested by the page's session and
+                // finished in the frame's own.
+                if let Some(bare) = p.get("requestId").and_then(Value::as_str) {
+                    self.inflight.remove(bare);
+                }
                 let document = self.documents.remove(id);
                 if e.method == "Network.loadingFailed" && document {
                     let text = p
@@ -718,6 +724,14 @@ impl Page {
                         self.load_error = Some(text.to_string());
                     }
                 }
+            }
+            // A `fetch` whose body the page never reads has no loadingFinished until it is
+            // collected: once answered, an API call no longer holds the page up (what it
+            // changes in the document is waited for as a change).
+            "Network.responseReceived"
+                if matches!(p.get("type").and_then(Value::as_str), Some("Fetch" | "XHR")) =>
+            {
+                self.inflight.remove(&request_key(top, &e.session, p));
             }
             "Network.responseReceived"
                 if p.get("type").and_then(Value::as_str) == Some("Document")
