@@ -685,10 +685,16 @@ impl Page {
                 let kind = p.get("type").and_then(Value::as_str).unwrap_or_default();
                 let id = request_key(top, &e.session, p);
                 let id = id.as_str();
-                if !matches!(
-                    kind,
-                    "WebSocket" | "EventSource" | "Ping" | "Media" | "Prefetch"
-                ) {
+                // A frame's own document is its load, not a request of the page: a
+                // cross-site frame's ends in a session attached after it began, where its
+                // end may never be seen.
+                let frame_document = kind == "Document" && (!top || frame() != self.main_frame);
+                if !frame_document
+                    && !matches!(
+                        kind,
+                        "WebSocket" | "EventSource" | "Ping" | "Media" | "Prefetch"
+                    )
+                {
                     let url = p
                         .pointer("/request/url")
                         .and_then(Value::as_str)
