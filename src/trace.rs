@@ -87,6 +87,15 @@ pub struct StepTrace {
     /// The page as it stood after the step settled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<PageState>,
+    /// The page the step acted on, when it had changed since the previous step's record
+    /// (a banner or a view a script brought in while the step waited for its control).
+    /// `filled[].field` indexes its fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acted_on: Option<PageState>,
+    /// How long the step waited for its control to be there and actionable, when it had
+    /// to: `"Accept" was ready after 742 ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waited: Option<String>,
     /// Screenshot file, relative to the run's output folder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub screenshot: Option<String>,
@@ -117,6 +126,7 @@ pub enum StepKind {
     Expect,
     Email,
     Wait,
+    Press,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -176,6 +186,20 @@ pub enum FailureKind {
     RendererCrashed,
     /// The browser answered a command with an error.
     BrowserError,
+    /// Another element (a banner, a backdrop, a dialog) stays over the control's click point.
+    Covered,
+    /// The control stays disabled on a settled page.
+    Disabled,
+    /// The control is on the page but a person cannot see it, or it sits behind a modal.
+    NotVisible,
+    /// The page was still loading (requests in flight, a busy indicator, a navigation) when
+    /// the step's time ran out: nocall could not tell what the user would end up seeing.
+    StillLoading,
+    /// The field or control the step names is nowhere on the settled page: the scenario no
+    /// longer matches the page (its author's fix, not a support call).
+    ScenarioMismatch,
+    /// The element was replaced every time nocall tried to use it.
+    Detached,
     /// Written by a nocall that did not record why (or by a newer one, with a kind this
     /// one does not know).
     #[serde(other)]
@@ -185,14 +209,18 @@ pub enum FailureKind {
 impl FailureKind {
     /// How a journey ends on it: blocked when the portal stopped the user, error when
     /// nocall could not run the step (the browser died, the portal was not there at all,
-    /// the scenario cannot receive mail).
+    /// the scenario cannot receive mail, the page was still loading at the timeout, the
+    /// scenario names a field or control the settled page does not have).
     pub fn journey_status(self) -> JourneyStatus {
         match self {
             FailureKind::PortalUnreachable
             | FailureKind::NoInbox
             | FailureKind::BrowserGone
             | FailureKind::RendererCrashed
-            | FailureKind::BrowserError => JourneyStatus::Error,
+            | FailureKind::BrowserError
+            | FailureKind::StillLoading
+            | FailureKind::ScenarioMismatch
+            | FailureKind::Detached => JourneyStatus::Error,
             _ => JourneyStatus::Blocked,
         }
     }
@@ -328,6 +356,20 @@ pub struct PageState {
     /// Element ids and anchor names on the page, for `#fragment` checks.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub anchors: Vec<String>,
+    /// The frames whose fields, controls and links are in the lists above (theirs carry
+    /// the frame's address in `frame`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub frames: Vec<FrameInfo>,
+}
+
+/// A frame of the page a person sees as part of it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct FrameInfo {
+    pub url: String,
+    /// From another origin than the page around it.
+    pub cross_origin: bool,
+    /// Running in a renderer process of its own (a cross-site frame under site isolation).
+    pub out_of_process: bool,
 }
 
 impl PageState {
@@ -426,6 +468,16 @@ pub struct Field {
     pub form: Option<usize>,
     #[serde(default = "yes")]
     pub visible: bool,
+    /// `disabled` or `aria-disabled="true"` when recorded.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disabled: bool,
+    /// The shadow host it lives in (its tag, outermost first: `hb-app > hb-sign-in`); empty
+    /// in the document's own tree.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub host: String,
+    /// The address of the frame document it lives in; empty in the top frame.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub frame: String,
     /// Option texts of a `<select>`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<String>,
@@ -493,6 +545,16 @@ pub struct Control {
     pub target: Option<String>,
     #[serde(default = "yes")]
     pub visible: bool,
+    /// `disabled` or `aria-disabled="true"` when recorded.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disabled: bool,
+    /// The shadow host it lives in (its tag, outermost first: `hb-app > hb-sign-in`); empty
+    /// in the document's own tree.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub host: String,
+    /// The address of the frame document it lives in; empty in the top frame.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub frame: String,
 }
 
 /// A link the user could follow.
@@ -512,6 +574,12 @@ pub struct Link {
     pub tag: String,
     #[serde(default = "yes")]
     pub visible: bool,
+    /// The shadow host it lives in; empty in the document's own tree.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub host: String,
+    /// The address of the frame document it lives in; empty in the top frame.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub frame: String,
 }
 
 /// A form and where it submits.
@@ -531,6 +599,9 @@ pub struct OrphanLabel {
     /// The `for` attribute, when it points at nothing.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub for_id: String,
+    /// The shadow host whose tree the label sits in; empty in the document's own tree.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub host: String,
 }
 
 /// A message the portal sent, as captured by the mail sink.
@@ -560,8 +631,17 @@ impl Trace {
             .and_then(|s| s.page.as_ref())
     }
 
-    /// The last page recorded before step `index` ran: the page the step acted on.
+    /// The page step `index` acted on: the page it waited for when the page changed under
+    /// it, else the last page recorded before it ran.
     pub fn page_before(&self, index: usize) -> Option<&PageState> {
+        if let Some(own) = self
+            .steps
+            .iter()
+            .find(|s| s.index == index)
+            .and_then(|s| s.acted_on.as_ref())
+        {
+            return Some(own);
+        }
         self.steps
             .iter()
             .filter(|s| s.index < index)
@@ -615,7 +695,7 @@ mod tests {
         );
         // A kind from a newer nocall is not a reason to refuse the trace.
         assert_eq!(
-            outcome(r#"{"result":"failed","kind":"covered","reason":"r"}"#),
+            outcome(r#"{"result":"failed","kind":"teleported","reason":"r"}"#),
             Outcome::Failed {
                 kind: FailureKind::Unrecorded,
                 reason: "r".into(),
@@ -625,6 +705,20 @@ mod tests {
 
     #[test]
     fn only_failures_of_nocall_or_the_browser_end_a_journey_as_an_error() {
+        for kind in [
+            FailureKind::StillLoading,
+            FailureKind::ScenarioMismatch,
+            FailureKind::Detached,
+        ] {
+            assert_eq!(kind.journey_status(), JourneyStatus::Error, "{kind:?}");
+        }
+        for kind in [
+            FailureKind::Covered,
+            FailureKind::Disabled,
+            FailureKind::NotVisible,
+        ] {
+            assert_eq!(kind.journey_status(), JourneyStatus::Blocked, "{kind:?}");
+        }
         assert_eq!(
             FailureKind::MailNeverCame.journey_status(),
             JourneyStatus::Blocked

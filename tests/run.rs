@@ -69,10 +69,11 @@ fn the_conference_login_is_recorded_as_the_user_saw_it() {
         let step_us = (s.timings.action_ms + s.timings.record_ms + 1) * 1000;
         assert!(s.timings.own_us <= step_us, "{:?}", s.timings);
     }
-    // The failed expectation waited out its grace on the page, not in nocall.
+    // The failed expectation waited for the page to settle (its events, not a fixed
+    // grace), and the waiting was the page's, not nocall's.
     let expect = &t.steps[3].timings;
     assert!(
-        expect.action_ms >= 400 && expect.own_us < 100_000,
+        expect.action_ms < 1_000 && expect.own_us < 100_000,
         "{expect:?}"
     );
     assert!(t.steps.iter().any(|s| s.timings.own_us > 0));

@@ -71,7 +71,12 @@ pub(crate) fn post(portal: &Portal, path: &str, body: &str, cookie: Option<&str>
 
 /// Sends `raw` and reads the answer to its end.
 pub(crate) fn request(portal: &Portal, raw: &str) -> Reply {
-    let bytes = exchange(portal, raw, Duration::from_secs(10)).expect("the portal answers");
+    request_at(portal.addr(), raw)
+}
+
+/// [`request`] to one listener by address.
+pub(crate) fn request_at(addr: SocketAddr, raw: &str) -> Reply {
+    let bytes = exchange_at(addr, raw, Duration::from_secs(10)).expect("the portal answers");
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let status = head
@@ -89,7 +94,16 @@ pub(crate) fn request(portal: &Portal, raw: &str) -> Reply {
 /// Sends `raw` and returns every byte read until the server closes, or the read error
 /// (a timeout when the server never answers).
 pub(crate) fn exchange(portal: &Portal, raw: &str, timeout: Duration) -> std::io::Result<Vec<u8>> {
-    let mut stream = TcpStream::connect(portal.addr())?;
+    exchange_at(portal.addr(), raw, timeout)
+}
+
+/// [`exchange`] with a listener of the portal's given by address (its second one).
+pub(crate) fn exchange_at(
+    addr: SocketAddr,
+    raw: &str,
+    timeout: Duration,
+) -> std::io::Result<Vec<u8>> {
+    let mut stream = TcpStream::connect(addr)?;
     stream.set_read_timeout(Some(timeout))?;
     stream.write_all(raw.as_bytes())?;
     let mut bytes = Vec::new();

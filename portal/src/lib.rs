@@ -1,9 +1,10 @@
-//! The bundled example portal: five small sites that reproduce real stories of first-time
+//! The bundled example portal: six small sites that reproduce real stories of first-time
 //! users who end up calling support, plus a set of deliberately broken pages.
 //!
 //! `nocall demo` and the integration tests serve it on 127.0.0.1 and run the bundled
 //! scenarios against it. Each site is one module (`confer`, `card`, `mail`, `help`, `clean`,
-//! `fault`); their pages are data files under `fixtures/portal/`, embedded so the binary
+//! `fault`, and the single-page `spa`); their pages are data files under `fixtures/portal/`,
+//! embedded so the binary
 //! works anywhere. The server runs on its own thread with its own single-threaded tokio
 //! runtime, so sync code (the CLI, tests) can start and drop it freely. It must never reach
 //! beyond 127.0.0.1, except for mail sent to the SMTP relay it is given.
@@ -35,6 +36,7 @@ mod help;
 mod mail;
 mod outbox;
 mod page;
+mod spa;
 
 /// How to serve the portal.
 #[derive(Debug, Clone, Default)]
@@ -49,6 +51,8 @@ pub struct PortalOptions {
 #[derive(Debug)]
 pub struct Portal {
     addr: SocketAddr,
+    /// The second listener, reached as `localhost` for the single-page site's cross-site frame.
+    frame_addr: SocketAddr,
     context: Arc<Context>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -65,18 +69,30 @@ impl Portal {
             .build()?;
         // Registering the socket needs the runtime's reactor: enter it here so a failure is
         // returned to the caller rather than lost on the server thread.
-        let listener = {
+        // The same router on a second port, always a free one: the single-page site's
+        // Direct Debit frame is loaded from `localhost` on it, another site than
+        // `127.0.0.1`, so Chromium's site isolation puts the frame in a process of its own.
+        // Another port alone would not do: a site is scheme plus host, ports aside.
+        let std_frame_listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        std_frame_listener.set_nonblocking(true)?;
+        let frame_addr = std_frame_listener.local_addr()?;
+        let (listener, frame_listener) = {
             let _entered = runtime.enter();
-            TcpListener::from_std(std_listener)?
+            (
+                TcpListener::from_std(std_listener)?,
+                TcpListener::from_std(std_frame_listener)?,
+            )
         };
-        let context = Arc::new(Context::new(addr, opts.smtp_relay));
+        let context =
+            Arc::new(Context::new(addr, opts.smtp_relay).with_frame_port(frame_addr.port()));
         let app = router(Arc::clone(&context));
         let (stop, stopped) = oneshot::channel();
         let thread = std::thread::Builder::new()
             .name(format!("nocall-portal-{}", addr.port()))
-            .spawn(move || runtime.block_on(serve(listener, app, stopped)))?;
+            .spawn(move || runtime.block_on(serve([listener, frame_listener], app, stopped)))?;
         Ok(Portal {
             addr,
+            frame_addr,
             context,
             stop: Some(stop),
             thread: Some(thread),
@@ -90,6 +106,17 @@ impl Portal {
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// `http://localhost:PORT` of the second listener (the same portal, another site to a
+    /// browser), without a trailing slash: where the single-page site's frame comes from.
+    pub fn frame_origin(&self) -> String {
+        self.context.frame_origin.clone()
+    }
+
+    /// The second listener's address on 127.0.0.1.
+    pub fn frame_addr(&self) -> SocketAddr {
+        self.frame_addr
     }
 
     /// Where mail goes from now on; `None` stops sending.
@@ -174,11 +201,15 @@ pub const PHONE_DIRECTORY: (&str, &str) = (
 struct Context {
     /// For absolute links in mail.
     base_url: String,
+    /// `http://localhost:PORT` of the second listener, for the single-page site's frame.
+    frame_origin: String,
     relay: RwLock<Option<SocketAddr>>,
     /// Session cookies of signed-in visitors, all sites together (tokens are random).
     sessions: Mutex<HashSet<String>>,
     /// One-time links sent by mail, and how far each has been used.
     links: Mutex<HashMap<String, LinkUse>>,
+    /// What the single-page site's API was sent, for tests.
+    spa_received: spa::Received,
 }
 
 /// The life of a one-time link: opening it once shows its form, submitting that form ends it.
@@ -195,9 +226,18 @@ impl Context {
     fn new(addr: SocketAddr, relay: Option<SocketAddr>) -> Self {
         Context {
             base_url: format!("http://{addr}"),
+            frame_origin: format!("http://localhost:{}", addr.port()),
             relay: RwLock::new(relay),
             sessions: Mutex::new(HashSet::new()),
             links: Mutex::new(HashMap::new()),
+            spa_received: spa::Received::default(),
+        }
+    }
+
+    fn with_frame_port(self, port: u16) -> Self {
+        Context {
+            frame_origin: format!("http://localhost:{port}"),
+            ..self
         }
     }
 
@@ -267,8 +307,9 @@ fn router(context: Shared) -> Router {
         .merge(mail::routes())
         .merge(help::routes())
         .merge(clean::routes())
-        .merge(fault::routes());
-    for site in ["confer", "card", "mail", "help", "clean", "fault"] {
+        .merge(fault::routes())
+        .merge(spa::routes());
+    for site in ["confer", "card", "mail", "help", "clean", "fault", "spa"] {
         let home = format!("/{site}/");
         app = app.route(
             &format!("/{site}"),
@@ -289,6 +330,7 @@ async fn not_found(uri: Uri) -> Response {
         Some("mail") => mail::not_found(),
         Some("help") => help::not_found(),
         Some("clean") => clean::not_found(),
+        Some("spa" | "spa-frame") => spa::not_found(),
         _ => page::html(
             StatusCode::NOT_FOUND,
             page::fill(NOT_FOUND, &[("path", &page::escape(uri.path()))]),
@@ -301,16 +343,23 @@ const NOT_FOUND: &str = r#"<!DOCTYPE html>
 <body><h1>Not found</h1><p>Nothing is served at {{path}}. <a href="/">All example portals</a></p></body></html>
 "#;
 
-/// Accepts connections until told to stop; each is served on its own task.
-async fn serve(listener: TcpListener, app: Router, mut stop: oneshot::Receiver<()>) {
+/// Accepts connections on both listeners until told to stop; each is served on its own task.
+async fn serve(listeners: [TcpListener; 2], app: Router, mut stop: oneshot::Receiver<()>) {
+    let [main, frame] = listeners;
     loop {
         tokio::select! {
             _ = &mut stop => break,
-            accepted = listener.accept() => match accepted {
+            accepted = main.accept() => match accepted {
                 Ok((stream, _)) => {
                     tokio::spawn(serve_connection(stream, app.clone()));
                 }
                 // Out of file descriptors and the like: pause rather than spin, then go on.
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            },
+            accepted = frame.accept() => match accepted {
+                Ok((stream, _)) => {
+                    tokio::spawn(serve_connection(stream, app.clone()));
+                }
                 Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
             },
         }

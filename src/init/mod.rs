@@ -280,6 +280,7 @@ fn journey(url: &Url, actions: Vec<Action>) -> Scenario {
         tags: Vec::new(),
         mail: None,
         step_timeout: scenario::DEFAULT_STEP_TIMEOUT,
+        settle: scenario::DEFAULT_SETTLE,
         warnings: Vec::new(),
     }
 }

@@ -296,6 +296,7 @@ pub(crate) fn page_state(url: &Url, status: u16, html: &str) -> PageState {
             region: region(&a),
             tag: v.name().to_string(),
             visible: visible(&a),
+            ..Link::default()
         });
     }
     for b in select(
@@ -323,6 +324,7 @@ pub(crate) fn page_state(url: &Url, status: u16, html: &str) -> PageState {
                 .filter(|t| !t.trim().is_empty())
                 .map(resolve),
             visible: visible(&b),
+            ..Control::default()
         });
     }
     page.anchors = links::html::anchors(&doc).into_iter().collect();

@@ -38,6 +38,8 @@ pub enum CdpError {
 /// An event the browser sent.
 #[derive(Debug, Clone)]
 pub(crate) struct Event {
+    /// The session it came from (a tab, or a frame of one).
+    pub session: String,
     pub method: String,
     pub params: Value,
 }
@@ -211,6 +213,12 @@ impl Connection {
         })
     }
 
+    /// Sends a command whose answer nobody waits for (setting up a frame's session while
+    /// its events already flow).
+    pub(crate) fn fire(&self, session: Option<&str>, method: &str, params: Value) {
+        let _ = self.send_raw(session, method, params);
+    }
+
     /// Routes a session's events to the returned channel.
     pub(crate) fn subscribe(&self, session: &str) -> Receiver<Event> {
         let (tx, rx) = mpsc::channel();
@@ -276,9 +284,17 @@ fn read_loop(mut reader: WebSocket<TcpStream>, shared: &Shared) {
             answer_dialog(shared, session.as_deref(), &params);
         }
         let Some(session) = session else { continue };
-        let sessions = lock(&shared.sessions);
+        let mut sessions = lock(&shared.sessions);
+        // A frame (or worker) a tab's session attached to speaks on a session of its own:
+        // route it to the tab's channel before anything can arrive on it (only this thread
+        // reads, so nothing from the child is read before this line).
+        route(&mut sessions, &session, &method, &params);
         if let Some(tx) = sessions.get(&session) {
-            let _ = tx.send(Event { method, params });
+            let _ = tx.send(Event {
+                session,
+                method,
+                params,
+            });
         }
     }
     shared.alive.store(false, Ordering::SeqCst);
@@ -287,6 +303,23 @@ fn read_loop(mut reader: WebSocket<TcpStream>, shared: &Shared) {
         let _ = tx.send(Err(CdpError::Closed));
     }
     lock(&shared.sessions).clear();
+}
+
+/// Keeps child sessions routed to their tab's channel: `Target.attachedToTarget` on a
+/// routed session adds the child, `Target.detachedFromTarget` removes it.
+fn route(sessions: &mut HashMap<String, Sender<Event>>, on: &str, method: &str, params: &Value) {
+    let child = params.get("sessionId").and_then(Value::as_str);
+    match (method, child) {
+        ("Target.attachedToTarget", Some(child)) => {
+            if let Some(tx) = sessions.get(on).cloned() {
+                sessions.insert(child.to_string(), tx);
+            }
+        }
+        ("Target.detachedFromTarget", Some(child)) => {
+            sessions.remove(child);
+        }
+        _ => {}
+    }
 }
 
 /// Dialogs block the page (and every call into it) until answered, so they are answered
@@ -308,4 +341,46 @@ fn answer_dialog(shared: &Shared, session: Option<&str>, params: &Value) {
         message["sessionId"] = Value::String(s.to_string());
     }
     let _ = send(shared, &message);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_frame_session_is_routed_to_its_tab_until_it_detaches() {
+        let mut sessions = HashMap::new();
+        let (tx, rx) = mpsc::channel();
+        sessions.insert("tab".to_string(), tx);
+        route(
+            &mut sessions,
+            "tab",
+            "Target.attachedToTarget",
+            &json!({"sessionId": "frame", "targetInfo": {"type": "iframe"}}),
+        );
+        let frame = sessions.get("frame").expect("routed");
+        frame
+            .send(Event {
+                session: "frame".into(),
+                method: "Network.requestWillBeSent".into(),
+                params: Value::Null,
+            })
+            .unwrap();
+        assert_eq!(rx.try_recv().unwrap().session, "frame");
+        // Attaching on a session nobody routes routes nothing.
+        route(
+            &mut sessions,
+            "stranger",
+            "Target.attachedToTarget",
+            &json!({"sessionId": "other"}),
+        );
+        assert!(!sessions.contains_key("other"));
+        route(
+            &mut sessions,
+            "tab",
+            "Target.detachedFromTarget",
+            &json!({"sessionId": "frame"}),
+        );
+        assert!(!sessions.contains_key("frame"));
+    }
 }

@@ -1,8 +1,13 @@
 //! One journey: perform each step in the browser, then record what the user saw.
 //!
-//! A step that cannot be done (no such field, no such button, an `expect` not met, a page
-//! that never loads) ends the journey as blocked, with the reason in the user's terms. A
-//! browser that dies ends it as an error. Either way the steps done so far are kept.
+//! A step waits for its control or text the way a person does: it looks again each time
+//! the page changes, until the control is there and actionable (visible, enabled, still,
+//! and the one a click at its middle lands on) or the text shows, or the page has settled
+//! without it, or the step's time runs out. A step the portal stops (a control that stays
+//! covered or disabled, an `expect` the settled page does not meet, an HTTP error) ends the
+//! journey as blocked, with the reason in the user's terms. A step nocall could not do (the
+//! browser died, the page was still loading at the timeout, a field the scenario names is
+//! not on the page at all) ends it as an error. Either way the steps done so far are kept.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,8 +18,9 @@ use serde_json::{Value, json};
 
 use super::browser::CALL_TIMEOUT;
 use super::cdp::{CdpError, Pending};
-use super::locate::{self, Target, Want};
-use super::page::{Page, WaitError};
+use super::inpage::{self, Facts, Probe, Seen};
+use super::locate::{self, Miss, Target, Want};
+use super::page::{Page, Settle, WaitError};
 use super::snapshot::{self, PAGE_INFO_JS, PageInfo, Snapshot};
 use super::{RunOptions, human_duration, journey_dir};
 use crate::mail::{self, MailSource};
@@ -25,16 +31,6 @@ use crate::trace::{
     Clicked, FailureKind, Filled, FoundBy, HoldInfo, JourneyStatus, Outcome, StepTrace, Trace,
     status_text,
 };
-
-/// How long an `expect` lets the page's own scripts bring the text in.
-const EXPECT_GRACE_MS: u64 = 500;
-
-/// Resolves at the next change to the document, or after `ms`.
-const NEXT_CHANGE_JS: &str = "ms => new Promise(done => {
-  const seen = new MutationObserver(() => { seen.disconnect(); done(true); });
-  seen.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
-  setTimeout(() => { seen.disconnect(); done(false); }, ms);
-})";
 
 /// The longest the recording of a blocked step may take (and never more than the step's
 /// timeout): a renderer stuck in endless dialogs answers nothing, and must cost the journey
@@ -107,11 +103,22 @@ impl From<CdpError> for StepError {
     }
 }
 
+impl From<Miss> for StepError {
+    fn from(m: Miss) -> Self {
+        let kind = if m.hidden {
+            FailureKind::NotVisible
+        } else {
+            FailureKind::ScenarioMismatch
+        };
+        StepError::new(kind, m.reason)
+    }
+}
+
 impl From<WaitError> for StepError {
     fn from(e: WaitError) -> Self {
         match e {
             WaitError::Timeout(_) => StepError::new(
-                FailureKind::LoadTimeout,
+                FailureKind::StillLoading,
                 "the page did not finish loading in time",
             ),
             WaitError::Crashed => StepError::new(
@@ -129,6 +136,15 @@ struct Journey<'a> {
     options: &'a RunOptions,
     start: url::Url,
     last: Option<Snapshot>,
+    /// Counts records, so a step can tell whether the page it acted on is the one the
+    /// previous step recorded (`step_generation`).
+    generation: u64,
+    step_generation: u64,
+    /// The session of the frame the step is acting in (`None`: the tab's own document).
+    acting_in: Option<String>,
+    /// The page last recorded runs nocall's init script, so its change signal can be
+    /// trusted to tell whether it changed.
+    watched: bool,
     last_form: Option<usize>,
     shots: PathBuf,
     shots_rel: String,
@@ -175,6 +191,10 @@ pub(super) fn run(
         options,
         start,
         last: None,
+        generation: 0,
+        step_generation: 0,
+        acting_in: None,
+        watched: false,
         last_form: None,
         shots: options.out_dir.join("screenshots").join(&name),
         shots_rel: format!("screenshots/{name}"),
@@ -237,6 +257,7 @@ pub(super) fn run(
             };
             match j.record(index, within) {
                 Ok((snap, shot)) => {
+                    j.step_generation = j.generation;
                     st.page = Some(snap.page.clone());
                     st.screenshot = shot.clone();
                     j.last = Some(snap);
@@ -342,18 +363,18 @@ impl Journey<'_> {
         Instant::now() + self.timeout()
     }
 
-    fn unchanged(&self) -> bool {
-        self.page
-            .call(
-                "Runtime.evaluate",
-                json!({"expression": snapshot::UNCHANGED_JS, "returnByValue": true}),
-            )
-            .ok()
-            .and_then(|v| v.pointer("/result/value").and_then(Value::as_bool))
-            .unwrap_or(false)
+    /// Whether the page has not changed since it was last recorded, as its change signal
+    /// tells (no round trip).
+    fn unchanged(&mut self) -> bool {
+        self.watched && !self.page.dirty()
+    }
+
+    fn settle_window(&self) -> Duration {
+        self.scenario.settle
     }
 
     fn perform(&mut self, step: &Step, st: &mut StepTrace) -> Result<(), StepError> {
+        self.acting_in = None;
         let selectors = &step.selectors;
         match &step.action {
             Action::Open(target) => self.open(target),
@@ -362,6 +383,7 @@ impl Journey<'_> {
             Action::Click(name) => self.click(name, st, selectors),
             Action::Expect(e) => self.expect_or_selector(e, selectors),
             Action::WaitUntil(script) => self.wait_until(script),
+            Action::Press(key) => self.press_key(key),
             Action::Email(m) => self.email(m, st),
             Action::Wait(d) => {
                 self.page.pass_time(*d)?;
@@ -393,10 +415,11 @@ impl Journey<'_> {
             Ok(()) => {}
             Err(WaitError::Timeout(_)) | Err(WaitError::Cdp(CdpError::Timeout { .. })) => {
                 return Err(StepError::new(
-                    FailureKind::LoadTimeout,
+                    FailureKind::StillLoading,
                     format!(
-                        "{url} did not finish loading within {}",
-                        human_duration(self.timeout())
+                        "{url} did not finish loading within {}; {}",
+                        human_duration(self.timeout()),
+                        self.page.loading_why()
                     ),
                 ));
             }
@@ -481,10 +504,11 @@ impl Journey<'_> {
             Ok(()) => {}
             Err(WaitError::Timeout(_)) | Err(WaitError::Cdp(CdpError::Timeout { .. })) => {
                 return Err(StepError::new(
-                    FailureKind::LoadTimeout,
+                    FailureKind::StillLoading,
                     format!(
-                        "the link in the message did not finish loading within {}",
-                        human_duration(self.timeout())
+                        "the link in the message did not finish loading within {}; {}",
+                        human_duration(self.timeout()),
+                        self.page.loading_why()
                     ),
                 ));
             }
@@ -509,14 +533,250 @@ impl Journey<'_> {
         }
     }
 
-    /// The page as last recorded, or recorded now if nothing was yet.
-    fn current(&mut self) -> Result<Snapshot, StepError> {
-        if let Some(s) = &self.last {
+    /// The page as it is now: the last record while the page has not changed since (its
+    /// change signal says so, at no cost), else read again, without a screenshot.
+    fn model(&mut self) -> Result<Snapshot, StepError> {
+        if self.unchanged()
+            && let Some(s) = &self.last
+        {
             return Ok(s.clone());
         }
         let (s, _) = self.record(0, CALL_TIMEOUT)?;
         self.last = Some(s.clone());
         Ok(s)
+    }
+
+    /// The page's own view of whether it is still working (see [`Facts`]); re-arms its
+    /// change signal.
+    fn facts(&self) -> Result<Facts, StepError> {
+        match self.page.call(
+            "Runtime.evaluate",
+            json!({"expression": inpage::FACTS_JS, "returnByValue": true}),
+        ) {
+            Ok(v) => Ok(v
+                .pointer("/result/value")
+                .cloned()
+                .and_then(|v| serde_json::from_value(v).ok())
+                .unwrap_or_else(Facts::quiet_page)),
+            // The document went away under the call: a navigation, so not quiet.
+            Err(CdpError::Remote { .. }) => Ok(Facts::default()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Asks the element what stands between it and the step (see [`inpage::PROBE_JS`]).
+    fn probe(&self, backend: i64, need: Need) -> Result<Probe, StepError> {
+        let gone = || Probe {
+            state: "detached".into(),
+            ..Probe::default()
+        };
+        let object = match self.page.call_in(
+            self.acting_in.as_deref(),
+            "DOM.resolveNode",
+            json!({"backendNodeId": backend}),
+            CALL_TIMEOUT,
+        ) {
+            Ok(v) => match v.pointer("/object/objectId").and_then(Value::as_str) {
+                Some(o) => o.to_string(),
+                None => return Ok(gone()),
+            },
+            Err(CdpError::Remote { .. }) => return Ok(gone()),
+            Err(e) => return Err(e.into()),
+        };
+        match self.page.call_in(
+            self.acting_in.as_deref(),
+            "Runtime.callFunctionOn",
+            json!({"objectId": object, "functionDeclaration": inpage::PROBE_JS,
+                   "arguments": [{"value": need.as_str()}],
+                   "returnByValue": true, "awaitPromise": true}),
+            CALL_TIMEOUT,
+        ) {
+            Ok(v) => Ok(v
+                .pointer("/result/value")
+                .cloned()
+                .and_then(|v| serde_json::from_value::<Probe>(v).ok())
+                .filter(|p| !p.state.is_empty())
+                // A probe that threw (a page that broke a built-in): act as before probes.
+                .unwrap_or_else(|| Probe {
+                    state: "unknown".into(),
+                    ..Probe::default()
+                })),
+            Err(CdpError::Remote { .. }) => Ok(gone()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Waits until `find` locates the step's element on the page as it is now and the
+    /// element is as the step `need`s it; each change to the page is a new look. Gives up
+    /// when the page has settled without it (the page's doing when the element is there
+    /// but covered, disabled or hidden; the scenario's when it is not there at all) or when
+    /// the step's time runs out (nocall's, when the page was still loading).
+    fn ready<T>(
+        &mut self,
+        need: Need,
+        asked: &str,
+        mut find: impl FnMut(&mut Self, &Snapshot) -> Result<Result<(T, Node), Miss>, StepError>,
+    ) -> Result<Ready<T>, StepError> {
+        let t0 = Instant::now();
+        let deadline = t0 + self.timeout();
+        let mut looks = 0u32;
+        let mut replaced = 0u32;
+        loop {
+            looks += 1;
+            let snap = self.model()?;
+            let generation = self.generation;
+            let waited = (looks > 1).then(|| {
+                format!(
+                    "\"{asked}\" was ready after {} ms",
+                    t0.elapsed().as_millis()
+                )
+            });
+            let (stuck, facts) = match find(self, &snap)? {
+                Ok((found, (backend, session))) => {
+                    self.acting_in = session;
+                    let probe = if need == Need::Present {
+                        Probe {
+                            state: "ready".into(),
+                            ..Probe::default()
+                        }
+                    } else {
+                        self.probe(backend, need)?
+                    };
+                    match probe.state.as_str() {
+                        "ready" | "unknown" => {
+                            let mut point = (probe.state == "ready").then_some((probe.x, probe.y));
+                            if let (Some((x, y)), Some(session)) = (point, self.acting_in.clone())
+                                && need != Need::Present
+                            {
+                                // In a frame of its own: where that frame sits on the page,
+                                // and whether something on the page covers it there.
+                                let (ox, oy) = self.frame_offset(&session)?;
+                                let (x, y) = (x + ox, y + oy);
+                                if let Some(cover) = self.covers_frame(x, y)? {
+                                    let stuck = Probe {
+                                        state: "covered".into(),
+                                        cover,
+                                        ..Probe::default()
+                                    };
+                                    let facts = self.facts()?;
+                                    match self.page.settle_state(&facts, self.settle_window()) {
+                                        Settle::Waiting { until, .. }
+                                            if Instant::now() < deadline =>
+                                        {
+                                            self.page.wait_signal(until.min(deadline))?;
+                                            continue;
+                                        }
+                                        _ => return Err(stuck_error(&stuck, asked)),
+                                    }
+                                }
+                                point = Some((x, y));
+                            }
+                            return Ok(Ready {
+                                snap,
+                                generation,
+                                found,
+                                backend,
+                                point,
+                                waited,
+                            });
+                        }
+                        "detached" | "moving" => {
+                            if probe.state == "detached" {
+                                replaced += 1;
+                                self.page.mark_dirty();
+                            }
+                            if Instant::now() < deadline {
+                                continue;
+                            }
+                            return Err(if replaced > 0 {
+                                StepError::new(
+                                    FailureKind::Detached,
+                                    format!(
+                                        "\"{asked}\" kept being replaced while nocall tried to use it ({replaced} times in {})",
+                                        human_duration(self.timeout())
+                                    ),
+                                )
+                            } else {
+                                StepError::new(
+                                    FailureKind::StillLoading,
+                                    format!(
+                                        "\"{asked}\" was still moving after {}",
+                                        human_duration(self.timeout())
+                                    ),
+                                )
+                            });
+                        }
+                        _ => {
+                            let facts = probe.facts.clone();
+                            (stuck_error(&probe, asked), facts)
+                        }
+                    }
+                }
+                Err(miss) => (miss.into(), None),
+            };
+            let facts = match facts {
+                Some(f) => f,
+                None => self.facts()?,
+            };
+            match self.page.settle_state(&facts, self.settle_window()) {
+                Settle::Settled => return Err(stuck),
+                Settle::Waiting { until, loading } => {
+                    if Instant::now() >= deadline {
+                        return Err(match loading {
+                            Some(why) => StepError::new(
+                                FailureKind::StillLoading,
+                                format!(
+                                    "{why} after {}, while looking for \"{asked}\"",
+                                    human_duration(self.timeout())
+                                ),
+                            ),
+                            None => stuck,
+                        });
+                    }
+                    self.page.wait_signal(until.min(deadline))?;
+                }
+            }
+        }
+    }
+
+    /// Where the frame behind `session` sits in the tab's viewport: the origin of its
+    /// `<iframe>`'s content box.
+    fn frame_offset(&self, session: &str) -> Result<(f64, f64), StepError> {
+        let Some(child) = self.page.children.iter().find(|c| c.session == session) else {
+            return Ok((0.0, 0.0));
+        };
+        let owner = self
+            .page
+            .call("DOM.getFrameOwner", json!({"frameId": child.frame_id}))?;
+        let backend = owner.get("backendNodeId").cloned().unwrap_or(Value::Null);
+        let model = self
+            .page
+            .call("DOM.getBoxModel", json!({"backendNodeId": backend}))?;
+        let x = model.pointer("/model/content/0").and_then(Value::as_f64);
+        let y = model.pointer("/model/content/1").and_then(Value::as_f64);
+        Ok((x.unwrap_or(0.0), y.unwrap_or(0.0)))
+    }
+
+    /// What on the tab's own page covers a frame at `(x, y)`, if anything does.
+    fn covers_frame(&self, x: f64, y: f64) -> Result<Option<String>, StepError> {
+        let v = self.page.call(
+            "Runtime.evaluate",
+            json!({"expression": format!("({})({x}, {y})", inpage::COVERS_FRAME_JS), "returnByValue": true}),
+        )?;
+        Ok(v.pointer("/result/value")
+            .and_then(Value::as_str)
+            .map(str::to_string))
+    }
+
+    /// Notes on the step the page it acted on, when that is not the page the previous
+    /// step recorded, and how long it waited.
+    fn note_ready<T>(&self, st: &mut StepTrace, r: &Ready<T>) {
+        if r.generation != self.step_generation && st.acted_on.is_none() {
+            st.acted_on = Some(r.snap.page.clone());
+        }
+        if st.waited.is_none() {
+            st.waited = r.waited.clone();
+        }
     }
 
     fn fill(
@@ -526,14 +786,38 @@ impl Journey<'_> {
         want: Want,
         selectors: &[String],
     ) -> Result<(), StepError> {
-        let snap = self.current()?;
-        let url = snap.page.url.clone();
+        // `filled[].field` indexes the first page the step acted on.
+        let mut first: Option<Snapshot> = None;
         for (label, value) in items {
-            let found = self.find_field(&snap, label, want, selectors)?;
-            let (index, found_by) = match found {
-                Ok(f) => f,
+            let need = match (value.unknown, want) {
+                (true, _) => Need::Present,
+                (false, Want::Text) => Need::Fill,
+                (false, Want::Choice) => Need::Choose,
+            };
+            let found = self.ready(need, label, |j, snap| {
+                Ok(j.find_field(snap, label, want, selectors)?.map(|(i, by)| {
+                    let node = snap.field_nodes.get(i).copied().unwrap_or(0);
+                    (
+                        (i, by),
+                        (node, snap.field_sessions.get(i).cloned().flatten()),
+                    )
+                }))
+            });
+            let ready = match found {
+                Ok(r) => r,
                 // Nothing to type and nothing asked: the user is not stuck on it.
-                Err(_) if value.unknown => {
+                Err(e)
+                    if value.unknown
+                        && matches!(
+                            e.kind,
+                            FailureKind::ScenarioMismatch | FailureKind::NotVisible
+                        ) =>
+                {
+                    let url = first
+                        .as_ref()
+                        .or(self.last.as_ref())
+                        .map(|s| s.page.url.clone())
+                        .unwrap_or_default();
                     st.filled.push(filled_record(
                         label,
                         value,
@@ -544,35 +828,41 @@ impl Journey<'_> {
                     ));
                     continue;
                 }
-                Err(reason) => return Err(StepError::new(FailureKind::FieldMissing, reason)),
+                Err(e) => return Err(e),
             };
-            let Some(field) = snap.page.fields.get(index) else {
+            self.note_ready(st, &ready);
+            let (index, found_by) = ready.found;
+            let Some(field) = ready.snap.page.fields.get(index).cloned() else {
                 continue;
             };
-            let backend = snap.field_nodes.get(index).copied().unwrap_or(0);
+            let base = first.get_or_insert_with(|| ready.snap.clone());
+            let at = base.field_nodes.iter().position(|n| *n == ready.backend);
             st.filled.push(filled_record(
                 label,
                 value,
-                Some(index),
+                at,
                 &field.name,
                 found_by,
-                &url,
+                &base.page.url,
             ));
             if value.unknown {
                 continue;
             }
-            let last_form = field.form;
             // A recording says `change` for selects too: pick the option it names.
-            let want = if !selectors.is_empty() && locate::is_choice(field) {
+            let want = if !selectors.is_empty() && locate::is_choice(&field) {
                 Want::Choice
             } else {
                 want
             };
             match want {
-                Want::Text => self.type_into(backend, &value.text, value.secret)?,
-                Want::Choice => self.choose(&snap, index, backend, label, &value.text)?,
+                Want::Text => {
+                    self.type_into(ready.backend, ready.point, label, &value.text, value.secret)?
+                }
+                Want::Choice => {
+                    self.choose(&ready.snap, index, ready.backend, label, &value.text)?
+                }
             }
-            self.last_form = last_form.or(self.last_form);
+            self.last_form = field.form.or(self.last_form);
         }
         self.page.settle(self.deadline(), false)?;
         Ok(())
@@ -586,14 +876,16 @@ impl Journey<'_> {
         label: &str,
         want: Want,
         selectors: &[String],
-    ) -> Result<Result<(usize, FoundBy), String>, StepError> {
+    ) -> Result<Result<(usize, FoundBy), Miss>, StepError> {
         let by_name = !recorder::label_is_selector(label, selectors);
         let mut found = if by_name {
             locate::field(&snap.page, label, want)
         } else {
-            Err(format!(
-                "no field matches the recording's selectors for \"{label}\""
-            ))
+            Err(Miss {
+                reason: format!("no field matches the recording's selectors for \"{label}\""),
+                hidden: false,
+                candidate: None,
+            })
         };
         if found.is_err() && !selectors.is_empty() {
             if by_name
@@ -647,7 +939,7 @@ impl Journey<'_> {
     }
 
     /// An `expect`; for a recording's `waitForElement`, met also when one of its selectors
-    /// appears before the step's time runs out.
+    /// appears before the page settles without it.
     fn expect_or_selector(
         &mut self,
         e: &Expectation,
@@ -666,31 +958,29 @@ impl Journey<'_> {
         }
         let deadline = self.deadline();
         loop {
+            if self.page.is_loading() {
+                self.page.settle(deadline, false)?;
+            }
             if self.find_by_selectors(selectors)?.is_some() {
                 return Ok(());
             }
-            if Instant::now() >= deadline {
+            let facts = self.facts()?;
+            let settled = match self.page.settle_state(&facts, self.settle_window()) {
+                Settle::Settled => true,
+                Settle::Waiting { until, .. } if Instant::now() < deadline => {
+                    self.page.wait_signal(until.min(deadline))?;
+                    false
+                }
+                Settle::Waiting { .. } => true,
+            };
+            if settled {
                 return first.and(Err(StepError::new(
                     FailureKind::ExpectNotSeen,
                     format!(
-                        "the recorded element ({}) did not appear within {}",
-                        selectors.join(" or "),
-                        human_duration(self.timeout())
+                        "the recorded element ({}) is not on the page",
+                        selectors.join(" or ")
                     ),
                 )));
-            }
-            // The element can only appear with a change to the document: wait in the page
-            // for the next one. A navigation ends the wait with an error (its document is
-            // gone); the new page is waited for, then asked.
-            let left = deadline.saturating_duration_since(Instant::now());
-            let js = format!("({NEXT_CHANGE_JS})({})", left.as_millis());
-            let changed = self.page.call_within(
-                "Runtime.evaluate",
-                json!({"expression": js, "awaitPromise": true}),
-                left + Duration::from_secs(1),
-            );
-            if changed.is_err() || self.page.is_loading() {
-                self.page.settle(deadline, false)?;
             }
         }
     }
@@ -725,9 +1015,12 @@ impl Journey<'_> {
     }
 
     fn object(&self, backend: i64) -> Result<String, StepError> {
-        let v = self
-            .page
-            .call("DOM.resolveNode", json!({"backendNodeId": backend}))?;
+        let v = self.page.call_in(
+            self.acting_in.as_deref(),
+            "DOM.resolveNode",
+            json!({"backendNodeId": backend}),
+            CALL_TIMEOUT,
+        )?;
         v.pointer("/object/objectId")
             .and_then(Value::as_str)
             .map(str::to_string)
@@ -740,20 +1033,66 @@ impl Journey<'_> {
     }
 
     fn call_on(&self, object: &str, function: &str, args: Value) -> Result<Value, StepError> {
-        let v = self.page.call(
+        let v = self.page.call_in(
+            self.acting_in.as_deref(),
             "Runtime.callFunctionOn",
             json!({"objectId": object, "functionDeclaration": function, "arguments": args,
                    "returnByValue": true, "awaitPromise": true}),
+            CALL_TIMEOUT,
         )?;
         Ok(v.pointer("/result/value").cloned().unwrap_or(Value::Null))
     }
 
-    fn type_into(&mut self, backend: i64, text: &str, secret: bool) -> Result<(), StepError> {
+    /// Types into a field the way a person does: a click at its visible middle puts the
+    /// cursor in it (never a script's `focus()`, which reaches fields under an overlay),
+    /// then the text goes in as typed text.
+    fn type_into(
+        &mut self,
+        backend: i64,
+        point: Option<(f64, f64)>,
+        label: &str,
+        text: &str,
+        secret: bool,
+    ) -> Result<(), StepError> {
         let object = self.object(backend)?;
+        match point {
+            Some(p) => {
+                self.click_at(p)?;
+                let went = self.call_on(
+                    &object,
+                    "function() { const n = window.__nocall; const a = n ? n.deepActive() : document.activeElement;
+                       if (a === this || this.contains(a) || (this.shadowRoot && this.shadowRoot.contains(a))) return null;
+                       if (!a || a === document.body) return 'nowhere';
+                       return (a.getAttribute('aria-label') || a.innerText || a.value || a.localName || '').replace(/\\s+/g, ' ').trim().slice(0, 60); }",
+                    json!([]),
+                )?;
+                if let Some(other) = went.as_str() {
+                    return Err(StepError::new(
+                        FailureKind::Covered,
+                        format!(
+                            "clicking \"{label}\" did not put the cursor in it (it went to {})",
+                            if other == "nowhere" {
+                                "nothing".to_string()
+                            } else {
+                                format!("'{other}'")
+                            }
+                        ),
+                    ));
+                }
+            }
+            // The probe could not run: focus it by script as before probes.
+            None => {
+                self.call_on(
+                    &object,
+                    "function() { this.scrollIntoView({block: 'center'}); this.focus(); }",
+                    json!([]),
+                )?;
+            }
+        }
         // A secret typed into a plain text box is drawn as dots, so screenshots never show it.
         self.call_on(
             &object,
-            "function(secret) { this.scrollIntoView({block: 'center'}); this.focus(); this.value = '';
+            "function(secret) { if (this.select) this.select(); this.value = '';
                if (secret && this.type !== 'password') this.style.webkitTextSecurity = 'disc'; }",
             json!([{"value": secret}]),
         )?;
@@ -818,8 +1157,8 @@ impl Journey<'_> {
                 ));
             };
             let node = snap.field_nodes.get(radio).copied().unwrap_or(0);
-            self.click_node(node)?;
-            return Ok(());
+            let session = snap.field_sessions.get(radio).cloned().flatten();
+            return self.click_ready((node, session), option);
         }
         // A checkbox: "yes"/"no" and the like.
         let want_checked = !matches!(
@@ -829,13 +1168,35 @@ impl Journey<'_> {
         let object = self.object(backend)?;
         let checked = self.call_on(&object, "function() { return !!this.checked; }", json!([]))?;
         if checked.as_bool() != Some(want_checked) {
-            self.click_node(backend)?;
+            let session = snap.field_sessions.get(index).cloned().flatten();
+            self.click_ready((backend, session), label)?;
         }
         Ok(())
     }
 
-    /// A real mouse click in the middle of the element, as a person makes one.
-    fn click_node(&mut self, backend: i64) -> Result<(), StepError> {
+    /// Waits for one known element to be clickable, then clicks it.
+    fn click_ready(&mut self, node: Node, asked: &str) -> Result<(), StepError> {
+        let backend = node.0;
+        let r = self.ready(Need::Click, asked, |_, _| Ok(Ok(((), node.clone()))))?;
+        self.click_node(backend, r.point)
+    }
+
+    /// A real mouse press and release at `(x, y)` of the viewport, as a person clicks.
+    fn click_at(&self, (x, y): (f64, f64)) -> Result<(), StepError> {
+        for (kind, buttons) in [("mouseMoved", 0), ("mousePressed", 1), ("mouseReleased", 0)] {
+            self.page.call(
+                "Input.dispatchMouseEvent",
+                json!({"type": kind, "x": x, "y": y, "button": "left", "buttons": buttons, "clickCount": 1}),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// A real mouse click at `point` (from the probe), else in the middle of the element.
+    fn click_node(&mut self, backend: i64, point: Option<(f64, f64)>) -> Result<(), StepError> {
+        if let Some(p) = point {
+            return self.click_at(p);
+        }
         let _ = self.page.call(
             "DOM.scrollIntoViewIfNeeded",
             json!({"backendNodeId": backend}),
@@ -858,16 +1219,7 @@ impl Journey<'_> {
             Some((x, y))
         });
         match point {
-            Some((x, y)) => {
-                for (kind, buttons) in
-                    [("mouseMoved", 0), ("mousePressed", 1), ("mouseReleased", 0)]
-                {
-                    self.page.call(
-                        "Input.dispatchMouseEvent",
-                        json!({"type": kind, "x": x, "y": y, "button": "left", "buttons": buttons, "clickCount": 1}),
-                    )?;
-                }
-            }
+            Some(p) => self.click_at(p)?,
             None => {
                 // Custom-styled radios and the like hide the real input; click it the way
                 // its label would.
@@ -884,68 +1236,93 @@ impl Journey<'_> {
         st: &mut StepTrace,
         selectors: &[String],
     ) -> Result<(), StepError> {
-        let snap = self.current()?;
         let by_name = !recorder::label_is_selector(name, selectors);
-        let found = if by_name {
-            locate::control(&snap.page, name, self.last_form)
-        } else {
-            Err(format!(
-                "nothing on the page matches the recording's selectors for \"{name}\""
-            ))
-        };
-        let (target, ambiguity) = match found {
-            Ok(t) => t,
-            Err(reason) if !selectors.is_empty() => {
-                let Some(backend) = self.find_by_selectors(selectors)? else {
-                    return Err(StepError::new(FailureKind::ControlMissing, reason));
-                };
-                let (backend, clicked) = clicked_by_node(&snap, backend, name);
-                st.clicked = Some(clicked);
-                return self.press(backend, name);
+        let last_form = self.last_form;
+        let ready = self.ready(Need::Click, name, |j, snap| {
+            let found = if by_name {
+                locate::control(&snap.page, name, last_form)
+            } else {
+                Err(Miss {
+                    reason: format!(
+                        "nothing on the page matches the recording's selectors for \"{name}\""
+                    ),
+                    hidden: false,
+                    candidate: None,
+                })
+            };
+            match found {
+                Ok((target, ambiguity)) => Ok(Ok(clicked_by_target(snap, target, ambiguity))),
+                // Left out of the accessibility tree (behind a modal, say): the page tells
+                // why, and the probe waits for it or blocks naming what is in the way.
+                Err(Miss {
+                    candidate: Some(target),
+                    ..
+                }) => Ok(Ok(clicked_by_target(snap, target, None))),
+                Err(miss) if !selectors.is_empty() => match j.find_by_selectors(selectors)? {
+                    Some(backend) => {
+                        let (backend, clicked) = clicked_by_node(snap, backend, name);
+                        Ok(Ok((clicked, (backend, None))))
+                    }
+                    None => Ok(Err(miss)),
+                },
+                Err(miss) => Ok(Err(miss)),
             }
-            Err(reason) => return Err(StepError::new(FailureKind::ControlMissing, reason)),
-        };
-        let (backend, clicked) = match target {
-            Target::Button(i) => {
-                let b = snap.page.buttons.get(i);
-                (
-                    snap.button_nodes.get(i).copied().unwrap_or(0),
-                    Clicked {
-                        name: b.map(|b| b.name.clone()).unwrap_or_default(),
-                        role: "button".into(),
-                        href: None,
-                        ambiguity,
-                    },
-                )
-            }
-            Target::Link(i) => {
-                let l = snap.page.links.get(i);
-                (
-                    snap.link_nodes.get(i).copied().unwrap_or(0),
-                    Clicked {
-                        name: l.map(|l| l.text.clone()).unwrap_or_default(),
-                        role: "link".into(),
-                        href: l.map(|l| l.href.clone()),
-                        ambiguity,
-                    },
-                )
-            }
-        };
-        st.clicked = Some(clicked);
-        self.press(backend, name)
+        })?;
+        self.note_ready(st, &ready);
+        st.clicked = Some(ready.found);
+        self.click_node(ready.backend, ready.point)?;
+        self.after_input(&format!("clicking \"{name}\""))
     }
 
-    /// Clicks a control and waits for what it sets off.
-    fn press(&mut self, backend: i64, name: &str) -> Result<(), StepError> {
-        self.click_node(backend)?;
+    /// Presses a key where the cursor is, as real key events: Enter in a field submits its
+    /// form the way the browser does for a person (implicit submission).
+    fn press_key(&mut self, name: &str) -> Result<(), StepError> {
+        let Some(key) = crate::scenario::keys::parse(name) else {
+            return Err(StepError::new(
+                FailureKind::ScenarioMismatch,
+                format!("`{name}` is not a key nocall can press"),
+            ));
+        };
+        let mut down = json!({
+            "type": if key.text.is_empty() { "rawKeyDown" } else { "keyDown" },
+            "key": key.key,
+            "code": key.code,
+            "windowsVirtualKeyCode": key.vk,
+            "nativeVirtualKeyCode": key.vk,
+            "modifiers": key.modifiers,
+        });
+        if !key.text.is_empty() {
+            down["text"] = json!(key.text);
+            down["unmodifiedText"] = json!(key.text);
+        }
+        self.page.call("Input.dispatchKeyEvent", down)?;
+        self.page.call(
+            "Input.dispatchKeyEvent",
+            json!({"type": "keyUp", "key": key.key, "code": key.code,
+                   "windowsVirtualKeyCode": key.vk, "nativeVirtualKeyCode": key.vk,
+                   "modifiers": key.modifiers}),
+        )?;
+        // A key that moved the user on nowhere (Tab between fields) leaves the form they
+        // are filling the one whose submit button a later click prefers.
+        let form = self.last_form;
+        self.after_input(&format!("pressing {name}"))?;
+        if !self.page.navigated() {
+            self.last_form = form;
+        }
+        Ok(())
+    }
+
+    /// Waits for what a click or key press set off, and checks where it led.
+    fn after_input(&mut self, what: &str) -> Result<(), StepError> {
         match self.page.settle_after_input(self.deadline()) {
             Ok(()) => {}
             Err(WaitError::Timeout(_)) => {
                 return Err(StepError::new(
-                    FailureKind::LoadTimeout,
+                    FailureKind::StillLoading,
                     format!(
-                        "the page did not finish loading within {} after clicking \"{name}\"",
-                        human_duration(self.timeout())
+                        "the page did not finish loading within {} after {what}; {}",
+                        human_duration(self.timeout()),
+                        self.page.loading_why()
                     ),
                 ));
             }
@@ -964,59 +1341,112 @@ impl Journey<'_> {
         Ok(())
     }
 
+    /// Waits until the page shows (or no longer shows) the text and has the address, or
+    /// has settled without, or the step's time runs out.
     fn expect(&mut self, e: &Expectation) -> Result<(), StepError> {
+        let deadline = self.deadline();
         let js = format!(
-            r#"(async (text, absent, ms) => {{
-  const norm = s => (s || '').replace(/\s+/g, ' ').trim().toLowerCase();
-  const body = () => norm(document.body ? document.body.innerText : '');
-  const ok = () => (!text || body().includes(norm(text))) && (!absent || !body().includes(norm(absent)));
-  let met = ok();
-  if (!met) met = await new Promise(resolve => {{
-    const obs = new MutationObserver(() => {{ if (ok()) {{ obs.disconnect(); resolve(true); }} }});
-    obs.observe(document, {{subtree: true, childList: true, characterData: true}});
-    setTimeout(() => {{ obs.disconnect(); resolve(ok()); }}, ms);
-  }});
-  const main = ['[role=alert]', '.error', '.alert', 'main'].map(q => document.querySelector(q)).find(e => e && e.innerText.trim()) || document.body;
-  return {{met, shown: main ? main.innerText.replace(/\s+/g, ' ').trim().slice(0, 200) : ''}};
-}})({}, {}, {})"#,
+            "({})({}, {})",
+            inpage::EXPECT_JS,
             json!(e.text),
-            json!(e.absent),
-            EXPECT_GRACE_MS
+            json!(e.absent)
         );
-        let v = self.page.call_within(
-            "Runtime.evaluate",
-            json!({"expression": js, "awaitPromise": true, "returnByValue": true}),
-            self.timeout(),
-        )?;
-        let result = v.pointer("/result/value").cloned().unwrap_or(Value::Null);
-        let met = result.get("met").and_then(Value::as_bool).unwrap_or(false);
-        let shown = result
-            .get("shown")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        if !met {
-            let what = match (&e.text, &e.absent) {
-                (Some(t), _) if !shown.to_lowercase().contains(&t.to_lowercase()) => {
-                    format!("expected to see \"{t}\"")
-                }
-                (_, Some(a)) => format!("expected \"{a}\" to be gone"),
-                _ => "the expected text is not there".to_string(),
+        loop {
+            let seen = match self.page.call(
+                "Runtime.evaluate",
+                json!({"expression": js, "returnByValue": true}),
+            ) {
+                Ok(v) => v
+                    .pointer("/result/value")
+                    .cloned()
+                    .and_then(|v| serde_json::from_value::<Seen>(v).ok())
+                    .unwrap_or_default(),
+                // The document went away under the call: a navigation is under way.
+                Err(CdpError::Remote { .. }) => Seen {
+                    facts: Some(Facts::default()),
+                    ..Seen::default()
+                },
+                Err(err) => return Err(err.into()),
             };
-            return Err(StepError::new(
-                FailureKind::ExpectNotSeen,
-                format!("{what}; the page shows: \"{shown}\""),
-            ));
-        }
-        if let Some(part) = &e.url {
-            let url = self.page.url()?;
-            if !url.contains(part.as_str()) {
-                return Err(StepError::new(
-                    FailureKind::ExpectNotSeen,
-                    format!("expected the address to contain \"{part}\"; it is {url}"),
-                ));
+            let mut seen = seen;
+            if !seen.met && !self.page.children.is_empty() {
+                self.frames_seen(e, &mut seen);
+            }
+            let url = match &e.url {
+                Some(_) if seen.met => Some(self.page.url()?),
+                _ => None,
+            };
+            let url_ok = match (&e.url, &url) {
+                (Some(part), Some(u)) => u.contains(part.as_str()),
+                _ => true,
+            };
+            if seen.met && url_ok {
+                return Ok(());
+            }
+            let unmet = || {
+                if !seen.met {
+                    let what = match (&e.text, &e.absent) {
+                        (Some(t), _) if !seen.text_seen => format!("expected to see \"{t}\""),
+                        (_, Some(a)) => format!("expected \"{a}\" to be gone"),
+                        _ => "the expected text is not there".to_string(),
+                    };
+                    StepError::new(
+                        FailureKind::ExpectNotSeen,
+                        format!("{what}; the page shows: \"{}\"", seen.shown),
+                    )
+                } else {
+                    StepError::new(
+                        FailureKind::ExpectNotSeen,
+                        format!(
+                            "expected the address to contain \"{}\"; it is {}",
+                            e.url.as_deref().unwrap_or_default(),
+                            url.as_deref().unwrap_or_default()
+                        ),
+                    )
+                }
+            };
+            let facts = seen.facts.clone().unwrap_or_else(Facts::quiet_page);
+            match self.page.settle_state(&facts, self.settle_window()) {
+                Settle::Settled => return Err(unmet()),
+                Settle::Waiting { until, loading } => {
+                    if Instant::now() >= deadline {
+                        return Err(match loading {
+                            Some(why) => StepError::new(
+                                FailureKind::StillLoading,
+                                format!("{why} after {}", human_duration(self.timeout())),
+                            ),
+                            None => unmet(),
+                        });
+                    }
+                    self.page.wait_signal(until.min(deadline))?;
+                }
             }
         }
-        Ok(())
+    }
+
+    /// Judges an `expect` over the page and its out-of-process frames together: the
+    /// frames' text joins the page's, in frame order.
+    fn frames_seen(&self, e: &Expectation, seen: &mut Seen) {
+        let mut all = seen.all.clone();
+        for child in &self.page.children {
+            let v = self.page.call_in(
+                Some(&child.session),
+                "Runtime.evaluate",
+                json!({"expression": inpage::TEXT_JS, "returnByValue": true}),
+                CALL_TIMEOUT,
+            );
+            if let Some(t) = v.ok().and_then(|v| {
+                v.pointer("/result/value")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            }) {
+                all.push(' ');
+                all.push_str(&inpage::norm(&t));
+            }
+        }
+        let has = |s: &str| all.contains(&inpage::norm(s));
+        seen.text_seen = e.text.as_deref().is_none_or(has);
+        seen.met = seen.text_seen && !e.absent.as_deref().is_some_and(has);
     }
 
     /// Records the page and takes the step's screenshot.
@@ -1042,14 +1472,10 @@ impl Journey<'_> {
                 .saturating_duration_since(Instant::now())
                 .max(Duration::from_millis(1))
         };
-        let doc = self.page.call_within(
-            "DOM.getDocument",
-            json!({"depth": -1, "pierce": false}),
-            left(),
-        )?;
-        let ax = self
-            .page
-            .call_within("Accessibility.getFullAXTree", json!({}), left())?;
+        // Looking arms the page's change signal (in PAGE_INFO_JS), before the trees are
+        // read: a change from here on marks the page dirty, so it is read again.
+        self.page.clean();
+        self.generation += 1;
         let info = self.page.call_within(
             "Runtime.evaluate",
             json!({"expression": PAGE_INFO_JS, "returnByValue": true}),
@@ -1060,14 +1486,52 @@ impl Journey<'_> {
             .cloned()
             .and_then(|v| serde_json::from_value(v).ok())
             .unwrap_or_default();
+        self.watched = info.watched;
+        let doc = self.page.call_within(
+            "DOM.getDocument",
+            json!({"depth": -1, "pierce": true}),
+            left(),
+        )?;
+        let ax = self
+            .page
+            .call_within("Accessibility.getFullAXTree", json!({}), left())?;
         self.last_load = info.load_ms.max(0.0) as u64;
         let status = self.page.document.as_ref().map(|(s, _)| *s);
-        let snap = snapshot::build(
+        let mut snap = snapshot::build(
             doc.get("root").unwrap_or(&Value::Null),
             ax.get("nodes").unwrap_or(&Value::Null),
             info,
             status,
         );
+        // Frames in processes of their own: read the same three ways, through their
+        // sessions. A frame going away meanwhile is left out, not a failed record.
+        for child in self.page.children.clone() {
+            let c = Some(child.session.as_str());
+            let read = |method: &str, params: Value| self.page.call_in(c, method, params, left());
+            let (Ok(info), Ok(doc), Ok(ax)) = (
+                read(
+                    "Runtime.evaluate",
+                    json!({"expression": PAGE_INFO_JS, "returnByValue": true}),
+                ),
+                read("DOM.getDocument", json!({"depth": -1, "pierce": true})),
+                read("Accessibility.getFullAXTree", json!({})),
+            ) else {
+                continue;
+            };
+            let info: PageInfo = info
+                .pointer("/result/value")
+                .cloned()
+                .and_then(|v| serde_json::from_value(v).ok())
+                .unwrap_or_default();
+            let frame = snapshot::build(
+                doc.get("root").unwrap_or(&Value::Null),
+                ax.get("nodes").unwrap_or(&Value::Null),
+                info,
+                None,
+            );
+            let top = snap.page.url.clone();
+            snap.add_frame(frame, &child.session, &top);
+        }
         // A page showing a secret gets no screenshot (issue 17).
         let shot = shot.filter(|_| !super::cover::shows_secret(&snap.page, self.secrets));
         let shot = shot.and_then(|pending| self.save_screenshot(index, pending, left()));
@@ -1136,6 +1600,121 @@ fn clicked_by_node(snap: &Snapshot, backend: i64, asked: &str) -> (i64, Clicked)
             ambiguity: None,
         },
     )
+}
+
+/// What a step needs of the element it acts on, before it acts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Need {
+    /// Only that it is on the page (a `{unknown}` value: nothing is typed).
+    Present,
+    Click,
+    Fill,
+    Choose,
+}
+
+impl Need {
+    fn as_str(self) -> &'static str {
+        match self {
+            Need::Present => "present",
+            Need::Click => "click",
+            Need::Fill => "fill",
+            Need::Choose => "choose",
+        }
+    }
+}
+
+/// An element found and ready for its step.
+struct Ready<T> {
+    /// The page it was found on, and that page's record number.
+    snap: Snapshot,
+    generation: u64,
+    found: T,
+    backend: i64,
+    /// Where a click lands on it, in viewport coordinates; `None` when the probe could not
+    /// run and the step acts as it did before probes.
+    point: Option<(f64, f64)>,
+    /// How long it took to become ready, when it was not at the first look.
+    waited: Option<String>,
+}
+
+/// Why a control found on a settled page cannot be used, as the user would say it.
+fn stuck_error(p: &Probe, asked: &str) -> StepError {
+    match p.state.as_str() {
+        "covered" => StepError::new(
+            FailureKind::Covered,
+            format!("\"{asked}\" is covered by '{}'", p.cover),
+        ),
+        "inert" if p.cover.is_empty() => StepError::new(
+            FailureKind::Covered,
+            format!("\"{asked}\" is covered by a dialog that stays open"),
+        ),
+        "inert" => StepError::new(
+            FailureKind::Covered,
+            format!("\"{asked}\" is covered by the dialog '{}'", p.cover),
+        ),
+        "disabled" if p.messages.is_empty() => {
+            StepError::new(FailureKind::Disabled, format!("\"{asked}\" stays disabled"))
+        }
+        "disabled" => StepError::new(
+            FailureKind::Disabled,
+            format!(
+                "\"{asked}\" stays disabled; the page says: {}",
+                p.messages
+                    .iter()
+                    .map(|m| format!("\"{m}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+        "readonly" => StepError::new(FailureKind::Disabled, format!("\"{asked}\" is read-only")),
+        _ => StepError::new(
+            FailureKind::NotVisible,
+            format!("\"{asked}\" is on the page but not visible"),
+        ),
+    }
+}
+
+/// An element to act on: its backend node id and the session of the frame it lives in.
+type Node = (i64, Option<String>);
+
+/// What a click on a located control pressed, and its node.
+fn clicked_by_target(
+    snap: &Snapshot,
+    target: Target,
+    ambiguity: Option<String>,
+) -> (Clicked, Node) {
+    match target {
+        Target::Button(i) => {
+            let b = snap.page.buttons.get(i);
+            (
+                Clicked {
+                    name: b.map(|b| b.name.clone()).unwrap_or_default(),
+                    role: "button".into(),
+                    href: None,
+                    ambiguity,
+                },
+                (
+                    snap.button_nodes.get(i).copied().unwrap_or(0),
+                    snap.button_sessions.get(i).cloned().flatten(),
+                ),
+            )
+        }
+        Target::Link(i) => {
+            let l = snap.page.links.get(i);
+            (
+                Clicked {
+                    name: l.map(|l| l.text.clone()).unwrap_or_default(),
+                    role: "link".into(),
+                    href: l.map(|l| l.href.clone()),
+                    ambiguity,
+                },
+                (
+                    snap.link_nodes.get(i).copied().unwrap_or(0),
+                    snap.link_sessions.get(i).cloned().flatten(),
+                ),
+            )
+        }
+    }
 }
 
 fn filled_record(

@@ -17,6 +17,28 @@ pub(super) enum Want {
     Choice,
 }
 
+/// Why a step's field or control was not found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Miss {
+    pub reason: String,
+    /// It is on the page, but a person cannot see it: the page's doing. Otherwise the
+    /// scenario names something the page does not have.
+    pub hidden: bool,
+    /// The control by that name the accessibility tree leaves out (behind a modal dialog,
+    /// `aria-hidden`), for the runner to ask the page why.
+    pub candidate: Option<Target>,
+}
+
+impl Miss {
+    fn absent(reason: String) -> Self {
+        Miss {
+            reason,
+            hidden: false,
+            candidate: None,
+        }
+    }
+}
+
 /// A control to click.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Target {
@@ -49,16 +71,19 @@ fn picked(f: &Field) -> bool {
 }
 
 fn wanted(f: &Field, want: Want) -> bool {
+    f.visible && kind_wanted(f, want)
+}
+
+fn kind_wanted(f: &Field, want: Want) -> bool {
     let choice = picked(f);
-    f.visible
-        && match want {
-            Want::Text => f.is_text_like() && !choice || (f.role == "combobox" && f.tag == "input"),
-            Want::Choice => choice,
-        }
+    match want {
+        Want::Text => f.is_text_like() && !choice || (f.role == "combobox" && f.tag == "input"),
+        Want::Choice => choice,
+    }
 }
 
 /// Finds the field labelled `asked`. Radio buttons are matched by their group's question.
-pub(super) fn field(page: &PageState, asked: &str, want: Want) -> Result<(usize, FoundBy), String> {
+pub(super) fn field(page: &PageState, asked: &str, want: Want) -> Result<(usize, FoundBy), Miss> {
     let k = key(asked);
     let candidates: Vec<(usize, &Field)> = page
         .fields
@@ -66,6 +91,20 @@ pub(super) fn field(page: &PageState, asked: &str, want: Want) -> Result<(usize,
         .enumerate()
         .filter(|(_, f)| wanted(f, want))
         .collect();
+    let hidden = page.fields.iter().any(|f| {
+        !f.visible
+            && kind_wanted(f, want)
+            && !k.is_empty()
+            && [
+                &f.name,
+                &f.label_text,
+                &f.group,
+                &f.placeholder,
+                &f.html_name,
+            ]
+            .iter()
+            .any(|n| key(n) == k)
+    });
     let by =
         |pred: &dyn Fn(&Field) -> bool| candidates.iter().find(|(_, f)| pred(f)).map(|(i, _)| *i);
     if let Some(i) = by(&|f| !k.is_empty() && key(&f.name) == k) {
@@ -114,9 +153,16 @@ pub(super) fn field(page: &PageState, asked: &str, want: Want) -> Result<(usize,
         Want::Text => "field",
         Want::Choice => "choice",
     };
-    Err(if offered.is_empty() {
+    if hidden {
+        return Err(Miss {
+            reason: format!("the {what} \"{asked}\" is on the page but not visible"),
+            hidden: true,
+            candidate: None,
+        });
+    }
+    Err(Miss::absent(if offered.is_empty() {
         format!(
-            "no {what} labelled \"{asked}\": the page has no visible {what}s to {}",
+            "the scenario names the {what} \"{asked}\"; the page has no visible {what}s to {}",
             match want {
                 Want::Text => "fill",
                 Want::Choice => "choose",
@@ -124,10 +170,10 @@ pub(super) fn field(page: &PageState, asked: &str, want: Want) -> Result<(usize,
         )
     } else {
         format!(
-            "no {what} labelled \"{asked}\"; the page offers {}",
+            "the scenario names the {what} \"{asked}\"; the page offers {}",
             offered.join(", ")
         )
-    })
+    }))
 }
 
 /// Finds the option of a radio group or select: the radio (in the group of `field`) or the
@@ -150,7 +196,7 @@ pub(super) fn control(
     page: &PageState,
     asked: &str,
     last_form: Option<usize>,
-) -> Result<(Target, Option<String>), String> {
+) -> Result<(Target, Option<String>), Miss> {
     let k = key(asked);
     let mut exact: Vec<(Target, bool)> = Vec::new();
     for (i, b) in page.buttons.iter().enumerate() {
@@ -179,11 +225,15 @@ pub(super) fn control(
         if let [only] = starts.as_slice() {
             return Ok((*only, None));
         }
-        return Err(missing_control(page, asked));
+        return Err(Miss::absent(missing_control(page, asked)));
     }
     let visible: Vec<Target> = exact.iter().filter(|(_, v)| *v).map(|(t, _)| *t).collect();
     if visible.is_empty() {
-        return Err(format!("\"{asked}\" is on the page but not visible"));
+        return Err(Miss {
+            reason: format!("\"{asked}\" is on the page but not visible"),
+            hidden: true,
+            candidate: exact.first().map(|(t, _)| *t),
+        });
     }
     let submit_of_form = visible.iter().copied().find(|t| match t {
         Target::Button(i) => page.buttons.get(*i).is_some_and(|b| {
@@ -202,7 +252,7 @@ pub(super) fn control(
         })
         .or_else(|| visible.first().copied());
     let Some(chosen) = chosen else {
-        return Err(missing_control(page, asked));
+        return Err(Miss::absent(missing_control(page, asked)));
     };
     let ambiguity = (exact.len() > 1).then(|| {
         let listed: Vec<String> = exact.iter().map(|(t, _)| describe(page, *t)).collect();
@@ -261,14 +311,18 @@ fn missing_control(page: &PageState, asked: &str) -> String {
         .filter(|(s, _)| *s >= 0.6)
         .max_by(|a, b| a.0.total_cmp(&b.0));
     match close {
-        Some((_, n)) => format!("no button or link named \"{asked}\" (the closest is \"{n}\")"),
+        Some((_, n)) => format!(
+            "the scenario names the button or link \"{asked}\"; the page has none by that name (the closest is \"{n}\")"
+        ),
         None if names.is_empty() => {
-            format!("no button or link named \"{asked}\": the page has none")
+            format!(
+                "the scenario names the button or link \"{asked}\"; the page has no buttons or links"
+            )
         }
         None => {
             let shown: Vec<String> = names.iter().take(8).map(|n| format!("\"{n}\"")).collect();
             format!(
-                "no button or link named \"{asked}\"; the page offers {}",
+                "the scenario names the button or link \"{asked}\"; the page offers {}",
                 shown.join(", ")
             )
         }
@@ -362,7 +416,12 @@ mod tests {
             Ok((4, FoundBy::NameAttribute))
         );
         let err = super::field(&p, "Password", Want::Text).unwrap_err();
-        assert!(err.contains("no field labelled \"Password\""), "{err}");
+        assert!(!err.hidden);
+        let err = err.reason;
+        assert!(
+            err.contains("the scenario names the field \"Password\""),
+            "{err}"
+        );
         assert!(err.contains("\"Owner Name *\""), "{err}");
         assert!(super::field(&p, "Owner Name", Want::Choice).is_err());
     }
@@ -385,9 +444,32 @@ mod tests {
 
     #[test]
     fn a_missing_control_names_the_closest() {
-        let err = control(&page(), "Reset my access", None).unwrap_err();
+        let err = control(&page(), "Reset my access", None)
+            .unwrap_err()
+            .reason;
         assert!(err.contains("closest is \"Reset your access\""), "{err}");
-        let err = control(&page(), "Forgot password", None).unwrap_err();
+        let err = control(&page(), "Forgot password", None)
+            .unwrap_err()
+            .reason;
         assert!(err.contains("the page offers"), "{err}");
+    }
+
+    #[test]
+    fn a_hidden_field_or_control_is_told_from_an_absent_one() {
+        let mut p = page();
+        p.fields[1].visible = false;
+        p.links[1].visible = false;
+        let miss = super::field(&p, "E-mail address", Want::Text).unwrap_err();
+        assert!(
+            miss.hidden && miss.reason.contains("not visible"),
+            "{miss:?}"
+        );
+        let miss = control(&p, "Reset your access", None).unwrap_err();
+        assert!(miss.hidden, "{miss:?}");
+        assert!(
+            !super::field(&p, "Account Number", Want::Text)
+                .unwrap_err()
+                .hidden
+        );
     }
 }

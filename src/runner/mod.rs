@@ -8,6 +8,7 @@
 pub mod browser;
 mod cdp;
 mod cover;
+mod inpage;
 mod journey;
 mod locate;
 mod page;

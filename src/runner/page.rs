@@ -1,11 +1,14 @@
 //! One tab in one incognito context: commands, and waits driven by the browser's own events.
 //!
 //! Nothing here sleeps or polls. A wait reads the session's event stream (frame loading,
-//! network requests, lifecycle) until the page has settled or the deadline passes, so a
-//! fast page costs what the browser takes and a hung one costs exactly the step timeout.
+//! network requests, lifecycle, and the page's own "I changed" signal from
+//! [`inpage::INIT_JS`]) until what it waits for holds or the deadline passes, so a fast
+//! page costs what the browser takes and a hung one costs exactly the step timeout. The
+//! only clocks are deadlines computed from what the page said: the step's timeout, the end
+//! of the settle window, the next short timer due, a request's age cap.
 
 use std::cell::Cell;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -13,10 +16,136 @@ use serde_json::{Value, json};
 
 use super::browser::{Browser, CALL_TIMEOUT};
 use super::cdp::{CdpError, Event, Pending};
+use super::inpage::{self, Facts};
 
-/// How long to let requests a page started after its load event finish (XHR, late images)
-/// before calling it settled anyway; polling widgets would otherwise never settle.
-const QUIET_CAP: Duration = Duration::from_millis(500);
+/// A request in flight longer than this no longer holds the page up: long polls and
+/// streaming requests would otherwise keep it loading for ever.
+pub(super) const REQUEST_CAP: Duration = Duration::from_secs(2);
+
+/// A frame of the tab that runs in a process of its own (a cross-site iframe), attached
+/// over a flattened session of its own.
+#[derive(Debug, Clone)]
+pub(super) struct Child {
+    pub session: String,
+    /// The frame's id, which is also its target's id.
+    pub frame_id: String,
+    pub url: String,
+}
+
+/// A request the page has in flight.
+#[derive(Debug, Clone)]
+pub(super) struct Request {
+    since: Instant,
+    url: String,
+}
+
+/// Where a page stands, for a step whose control or text is not there (yet).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Settle {
+    /// Nothing is loading, nothing changed for the settle window and nothing is due soon:
+    /// what is missing now will not come.
+    Settled,
+    /// The page may still bring it; look again at `until` at the latest (or on the next
+    /// event). `loading` says why, when the page is visibly still working, for a step
+    /// that runs out of time (otherwise the page is only not quiet yet).
+    Waiting {
+        until: Instant,
+        loading: Option<String>,
+    },
+}
+
+/// Whether a page has settled, from the tab's network and load state and the page's own
+/// `facts`. Pure, so it is tested without a browser.
+pub(super) fn settle_state(
+    loading: bool,
+    inflight: &HashMap<String, Request>,
+    last_activity: Instant,
+    facts: &Facts,
+    window: Duration,
+    now: Instant,
+) -> Settle {
+    let far = now + Duration::from_secs(3600);
+    if loading {
+        return Settle::Waiting {
+            until: far,
+            loading: Some("the page was still loading".into()),
+        };
+    }
+    let young: Vec<&Request> = inflight
+        .values()
+        .filter(|r| now.saturating_duration_since(r.since) < REQUEST_CAP)
+        .collect();
+    if let Some(oldest) = young.iter().map(|r| r.since).min() {
+        let mut urls: Vec<String> = young.iter().map(|r| short_url(&r.url)).collect();
+        urls.sort();
+        urls.dedup();
+        urls.truncate(3);
+        let n = young.len();
+        return Settle::Waiting {
+            until: oldest + REQUEST_CAP,
+            loading: Some(format!(
+                "the page was still loading ({n} request{} in flight: {})",
+                if n == 1 { "" } else { "s" },
+                urls.join(", ")
+            )),
+        };
+    }
+    if !facts.busy.is_empty() {
+        return Settle::Waiting {
+            until: far,
+            loading: Some(format!("the page still showed \"{}\"", facts.busy)),
+        };
+    }
+    let ms = |f: f64| Duration::from_micros((f.max(0.0) * 1000.0).min(3.6e12) as u64);
+    let mut until = None::<Instant>;
+    if facts.soon >= 0.0 {
+        until = Some(now + ms(facts.soon) + Duration::from_millis(1));
+    }
+    let quiet = ms(facts.quiet);
+    if quiet < window {
+        let end = now + (window - quiet);
+        until = Some(until.map_or(end, |u| u.min(end)));
+    }
+    let net_quiet = last_activity + window;
+    if net_quiet > now {
+        until = Some(until.map_or(net_quiet, |u| u.min(net_quiet)));
+    }
+    match until {
+        Some(until) => Settle::Waiting {
+            until,
+            loading: None,
+        },
+        None => Settle::Settled,
+    }
+}
+
+/// A request's key in the in-flight map: request ids are unique per session only.
+fn request_key(top: bool, session: &str, p: &Value) -> String {
+    let id = p
+        .get("requestId")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if top {
+        id.to_string()
+    } else {
+        format!("{session}/{id}")
+    }
+}
+
+/// `/api/view?path=/x` for `http://host/api/view?path=/x`: enough to tell requests apart.
+fn short_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => {
+            let mut s = u.path().to_string();
+            if let Some(q) = u.query() {
+                s.push('?');
+                s.push_str(q);
+            }
+            s.chars().take(60).collect()
+        }
+        Err(_) => url.chars().take(60).collect(),
+    }
+}
 
 pub(super) struct Page {
     browser: Browser,
@@ -25,7 +154,13 @@ pub(super) struct Page {
     events: Receiver<Event>,
     main_frame: String,
     /// Requests in flight (not counting long-lived ones such as websockets / event streams).
-    inflight: HashSet<String>,
+    inflight: HashMap<String, Request>,
+    /// When the browser last reported network, lifecycle or document activity.
+    last_activity: Instant,
+    /// The document changed (the page's signal, or a `pushState`) since [`Page::clean`].
+    dirty: bool,
+    /// Out-of-process frames, in the order they attached.
+    pub children: Vec<Child>,
     /// Requests for the main frame's documents (loadingFailed names only the request).
     documents: HashSet<String>,
     loading: bool,
@@ -70,7 +205,10 @@ impl Page {
             session,
             events,
             main_frame: String::new(),
-            inflight: HashSet::new(),
+            inflight: HashMap::new(),
+            last_activity: Instant::now(),
+            dirty: true,
+            children: Vec::new(),
             documents: HashSet::new(),
             loading: false,
             stopped: 0,
@@ -90,6 +228,21 @@ impl Page {
             page.call(method, json!({}))?;
         }
         page.call("Page.setLifecycleEventsEnabled", json!({"enabled": true}))?;
+        // The page's change signal: a binding its init script calls once per look, on the
+        // same event stream as the network and lifecycle events.
+        page.call("Runtime.enable", json!({}))?;
+        page.call("Runtime.addBinding", json!({"name": inpage::SIGNAL}))?;
+        page.call(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({"source": inpage::init_js(), "runImmediately": true}),
+        )?;
+        // Cross-site frames run in processes of their own: attach to each as it comes, without
+        // pausing it (nothing pumps events during an `email` wait, and a paused frame would
+        // hang the page).
+        page.call(
+            "Target.setAutoAttach",
+            json!({"autoAttach": true, "waitForDebuggerOnStart": false, "flatten": true}),
+        )?;
         let tree = page.call("Page.getFrameTree", json!({}))?;
         page.main_frame = tree
             .pointer("/frameTree/frame/id")
@@ -113,6 +266,52 @@ impl Page {
         self.call_within(method, params, CALL_TIMEOUT)
     }
 
+    /// A command to one of the tab's frames (`None`: the tab itself).
+    pub(super) fn call_in(
+        &self,
+        session: Option<&str>,
+        method: &str,
+        params: Value,
+        timeout: Duration,
+    ) -> Result<Value, CdpError> {
+        let t0 = Instant::now();
+        let reply = self.browser.conn.call_raw(
+            Some(session.unwrap_or(&self.session)),
+            method,
+            params,
+            timeout,
+        );
+        self.waited_for(t0.elapsed());
+        reply
+    }
+
+    /// Sets up a frame's session as the tab's own: its requests, its change signal, its
+    /// own frames.
+    fn adopt(&self, child: &str) {
+        let conn = &self.browser.conn;
+        let c = Some(child);
+        for method in [
+            "Page.enable",
+            "Network.enable",
+            "DOM.enable",
+            "Accessibility.enable",
+            "Runtime.enable",
+        ] {
+            conn.fire(c, method, json!({}));
+        }
+        conn.fire(c, "Runtime.addBinding", json!({"name": inpage::SIGNAL}));
+        conn.fire(
+            c,
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({"source": inpage::init_js(), "runImmediately": true}),
+        );
+        conn.fire(
+            c,
+            "Target.setAutoAttach",
+            json!({"autoAttach": true, "waitForDebuggerOnStart": false, "flatten": true}),
+        );
+    }
+
     /// Sends a command and returns at once; see [`Pending`].
     pub(super) fn send(&self, method: &str, params: Value) -> Result<Pending, CdpError> {
         self.browser
@@ -126,13 +325,7 @@ impl Page {
         params: Value,
         timeout: Duration,
     ) -> Result<Value, CdpError> {
-        let t0 = Instant::now();
-        let reply = self
-            .browser
-            .conn
-            .call_raw(Some(&self.session), method, params, timeout);
-        self.waited_for(t0.elapsed());
-        reply
+        self.call_in(None, method, params, timeout)
     }
 
     /// Waits for the reply to a command [`Page::send`] sent.
@@ -209,9 +402,10 @@ impl Page {
         self.settle(deadline, true)
     }
 
-    /// Waits until the navigation the last action started (if any) has loaded and the
-    /// network is quiet. With `expect_navigation`, waits for a load to end even if none has
-    /// been seen to start yet.
+    /// Waits until the navigation the last action started (if any) has loaded and no
+    /// request younger than [`REQUEST_CAP`] is in flight. With `expect_navigation`, waits for
+    /// a load to end even if none has been seen to start yet. No quiet window here: that is
+    /// paid only by a step whose control or text is missing ([`Page::settle_state`]).
     pub(super) fn settle(
         &mut self,
         deadline: Instant,
@@ -225,11 +419,22 @@ impl Page {
                 return Err(WaitError::Crashed);
             }
         }
-        let quiet_until = (Instant::now() + QUIET_CAP).min(deadline);
-        while !self.inflight.is_empty() && Instant::now() < quiet_until {
-            match self.next_event(quiet_until) {
-                Ok(()) => {}
-                Err(WaitError::Timeout(_)) => break,
+        loop {
+            let now = Instant::now();
+            let Some(oldest) = self
+                .inflight
+                .values()
+                .map(|r| r.since)
+                .filter(|since| now.saturating_duration_since(*since) < REQUEST_CAP)
+                .min()
+            else {
+                break;
+            };
+            if now >= deadline {
+                return Err(WaitError::Timeout(deadline.saturating_duration_since(now)));
+            }
+            match self.next_event((oldest + REQUEST_CAP).min(deadline)) {
+                Ok(()) | Err(WaitError::Timeout(_)) => {}
                 Err(e) => return Err(e),
             }
             // A request started a new navigation (a script redirect): wait for that too.
@@ -244,9 +449,78 @@ impl Page {
         Ok(())
     }
 
+    /// Whether the page has settled, given the page's own `facts` (see [`settle_state`]).
+    pub(super) fn settle_state(&mut self, facts: &Facts, window: Duration) -> Settle {
+        self.drain();
+        settle_state(
+            self.loading,
+            &self.inflight,
+            self.last_activity,
+            facts,
+            window,
+            Instant::now(),
+        )
+    }
+
+    /// Why the page counts as still loading, for a step that ran out of time on it.
+    pub(super) fn loading_why(&mut self) -> String {
+        match self.settle_state(&Facts::quiet_page(), Duration::ZERO) {
+            Settle::Waiting {
+                loading: Some(why), ..
+            } => why,
+            _ => "the page was still loading".to_string(),
+        }
+    }
+
+    /// Waits for the next event that may change what the page shows (its change signal, a
+    /// request starting or ending, a load, a navigation), or until `until`. Applies every
+    /// event queued behind it.
+    pub(super) fn wait_signal(&mut self, until: Instant) -> Result<(), WaitError> {
+        loop {
+            let t0 = Instant::now();
+            let left = until.saturating_duration_since(t0);
+            let got = self.events.recv_timeout(left);
+            self.waited_for(t0.elapsed());
+            match got {
+                Ok(e) => {
+                    if self.apply(e) {
+                        break;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(WaitError::Cdp(CdpError::Closed));
+                }
+            }
+        }
+        self.drain();
+        if self.crashed {
+            return Err(WaitError::Crashed);
+        }
+        Ok(())
+    }
+
+    /// Whether the document changed since [`Page::clean`] (as far as events received tell).
+    pub(super) fn dirty(&mut self) -> bool {
+        self.drain();
+        self.dirty
+    }
+
+    /// Forgets past changes: the caller is about to look at the page (and re-arm its signal).
+    pub(super) fn clean(&mut self) {
+        self.drain();
+        self.dirty = false;
+    }
+
+    /// Marks the page as changed, so the next look reads it again.
+    pub(super) fn mark_dirty(&mut self) {
+        self.dirty = true;
+    }
+
     /// After a click or key press: lets the page's handlers run, then waits for whatever
     /// navigation they started.
     pub(super) fn settle_after_input(&mut self, deadline: Instant) -> Result<(), WaitError> {
+        self.dirty = true;
         // One task: click handlers ran while the input was dispatched, and a form submission
         // or `location` change they made is queued before it, so by its end the browser has
         // been told of the navigation (and of any request a handler started, which `settle`
@@ -298,10 +572,98 @@ impl Page {
         }
     }
 
-    fn apply(&mut self, e: Event) {
+    /// Applies one event; true when it may change what the page shows.
+    fn apply(&mut self, e: Event) -> bool {
         let p = &e.params;
-        let frame = || p.get("frameId").and_then(Value::as_str).unwrap_or_default();
+        // Only the tab's own session tells about its main frame (a frame in another process
+        // reports a root frame of its own).
+        let top = e.session == self.session;
+        let frame = || {
+            if top {
+                p.get("frameId").and_then(Value::as_str).unwrap_or_default()
+            } else {
+                ""
+            }
+        };
+        let relevant = matches!(
+            e.method.as_str(),
+            "Runtime.bindingCalled"
+                | "Page.navigatedWithinDocument"
+                | "Page.frameStartedLoading"
+                | "Page.frameStoppedLoading"
+                | "Page.frameNavigated"
+                | "Network.requestWillBeSent"
+                | "Network.loadingFinished"
+                | "Network.loadingFailed"
+                | "Network.responseReceived"
+                | "Page.javascriptDialogOpening"
+                | "Inspector.targetCrashed"
+        );
+        if relevant {
+            self.last_activity = Instant::now();
+        }
         match e.method.as_str() {
+            "Target.attachedToTarget" => {
+                let child = p
+                    .get("sessionId")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let info = &p["targetInfo"];
+                if info.get("type").and_then(Value::as_str) == Some("iframe") {
+                    self.adopt(child);
+                    self.children.push(Child {
+                        session: child.to_string(),
+                        frame_id: info
+                            .get("targetId")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string(),
+                        url: info
+                            .get("url")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string(),
+                    });
+                    self.dirty = true;
+                    return true;
+                }
+                // Workers and the like are not what the user sees.
+                self.browser.conn.fire(
+                    Some(&self.session),
+                    "Target.detachFromTarget",
+                    json!({"sessionId": child}),
+                );
+            }
+            "Target.detachedFromTarget" => {
+                let child = p
+                    .get("sessionId")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                self.children.retain(|c| c.session != child);
+                let prefix = format!("{child}/");
+                self.inflight.retain(|id, _| !id.starts_with(&prefix));
+                self.dirty = true;
+                return true;
+            }
+            "Page.frameNavigated" if !top => {
+                let f = &p["frame"];
+                if f.get("parentId").is_none()
+                    && let Some(child) = self.children.iter_mut().find(|c| c.session == e.session)
+                {
+                    child.url = f
+                        .get("url")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string();
+                }
+                self.dirty = true;
+            }
+            "Runtime.bindingCalled"
+                if p.get("name").and_then(Value::as_str) == Some(inpage::SIGNAL) =>
+            {
+                self.dirty = true;
+            }
+            "Page.navigatedWithinDocument" => self.dirty = true,
             "Page.frameStartedLoading" if frame() == self.main_frame => {
                 self.loading = true;
                 self.started += 1;
@@ -311,6 +673,7 @@ impl Page {
                 self.stopped += 1;
             }
             "Page.frameNavigated" => {
+                self.dirty = true;
                 let f = &p["frame"];
                 if f.get("parentId").is_none()
                     && let Some(id) = f.get("id").and_then(Value::as_str)
@@ -320,23 +683,43 @@ impl Page {
             }
             "Network.requestWillBeSent" => {
                 let kind = p.get("type").and_then(Value::as_str).unwrap_or_default();
-                let id = p
-                    .get("requestId")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                if !matches!(kind, "WebSocket" | "EventSource" | "Ping") {
-                    self.inflight.insert(id.to_string());
+                let id = request_key(top, &e.session, p);
+                let id = id.as_str();
+                // A frame's own document is its load, not a request of the page: a
+                // cross-site frame's ends in a session attached after it began, where its
+                // end may never be seen.
+                let frame_document = kind == "Document" && (!top || frame() != self.main_frame);
+                if !frame_document
+                    && !matches!(
+                        kind,
+                        "WebSocket" | "EventSource" | "Ping" | "Media" | "Prefetch"
+                    )
+                {
+                    let url = p
+                        .pointer("/request/url")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    self.inflight.insert(
+                        id.to_string(),
+                        Request {
+                            since: Instant::now(),
+                            url: url.to_string(),
+                        },
+                    );
                 }
                 if kind == "Document" && frame() == self.main_frame {
                     self.documents.insert(id.to_string());
                 }
             }
             "Network.loadingFinished" | "Network.loadingFailed" => {
-                let id = p
-                    .get("requestId")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
+                let id = request_key(top, &e.session, p);
+                let id = id.as_str();
                 self.inflight.remove(id);
+                // A cross-site frame's document is requested by the page's session and
+                // finished in the frame's own.
+                if let Some(bare) = p.get("requestId").and_then(Value::as_str) {
+                    self.inflight.remove(bare);
+                }
                 let document = self.documents.remove(id);
                 if e.method == "Network.loadingFailed" && document {
                     let text = p
@@ -347,6 +730,14 @@ impl Page {
                         self.load_error = Some(text.to_string());
                     }
                 }
+            }
+            // A `fetch` whose body the page never reads has no loadingFinished until it is
+            // collected: once answered, an API call no longer holds the page up (what it
+            // changes in the document is waited for as a change).
+            "Network.responseReceived"
+                if matches!(p.get("type").and_then(Value::as_str), Some("Fetch" | "XHR")) =>
+            {
+                self.inflight.remove(&request_key(top, &e.session, p));
             }
             "Network.responseReceived"
                 if p.get("type").and_then(Value::as_str) == Some("Document")
@@ -367,6 +758,7 @@ impl Page {
             "Inspector.targetCrashed" => self.crashed = true,
             _ => {}
         }
+        relevant
     }
 
     /// The page's URL as the browser has it now.
@@ -382,7 +774,148 @@ impl Page {
     }
 
     pub(super) fn close(self) {
+        for c in &self.children {
+            self.browser.conn.unsubscribe(&c.session);
+        }
         self.browser.conn.unsubscribe(&self.session);
         self.browser.dispose_context(&self.context_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WINDOW: Duration = Duration::from_millis(300);
+
+    fn facts(quiet: f64, soon: f64, busy: &str) -> Facts {
+        Facts {
+            quiet,
+            soon,
+            busy: busy.into(),
+        }
+    }
+
+    #[test]
+    fn a_quiet_page_with_nothing_due_has_settled() {
+        let now = Instant::now();
+        let long_ago = now - Duration::from_secs(5);
+        let none = HashMap::new();
+        assert_eq!(
+            settle_state(false, &none, long_ago, &facts(900.0, -1.0, ""), WINDOW, now),
+            Settle::Settled
+        );
+    }
+
+    #[test]
+    fn a_page_changed_lately_is_looked_at_again_when_the_window_ends() {
+        let now = Instant::now();
+        let none = HashMap::new();
+        let state = settle_state(
+            false,
+            &none,
+            now - Duration::from_secs(5),
+            &facts(100.0, -1.0, ""),
+            WINDOW,
+            now,
+        );
+        assert_eq!(
+            state,
+            Settle::Waiting {
+                until: now + Duration::from_millis(200),
+                loading: None
+            }
+        );
+        // A timer due sooner wakes the wait sooner; network activity later holds it longer.
+        let Settle::Waiting { until, .. } = settle_state(
+            false,
+            &none,
+            now - Duration::from_secs(5),
+            &facts(900.0, 40.0, ""),
+            WINDOW,
+            now,
+        ) else {
+            panic!("a timer due is not settled");
+        };
+        assert!(until <= now + Duration::from_millis(41));
+        let Settle::Waiting { until, loading } = settle_state(
+            false,
+            &none,
+            now - Duration::from_millis(50),
+            &facts(900.0, -1.0, ""),
+            WINDOW,
+            now,
+        ) else {
+            panic!("recent network activity is not settled");
+        };
+        assert_eq!(until, now + Duration::from_millis(250));
+        assert!(loading.is_none());
+    }
+
+    #[test]
+    fn requests_hold_the_page_until_they_age_past_the_cap() {
+        let now = Instant::now();
+        let mut inflight = HashMap::new();
+        inflight.insert(
+            "1".to_string(),
+            Request {
+                since: now - Duration::from_millis(500),
+                url: "http://127.0.0.1:9/spa/api/view?path=/account".into(),
+            },
+        );
+        let Settle::Waiting { until, loading } = settle_state(
+            false,
+            &inflight,
+            now - Duration::from_secs(1),
+            &facts(900.0, -1.0, ""),
+            WINDOW,
+            now,
+        ) else {
+            panic!("a request in flight is not settled");
+        };
+        assert_eq!(until, now + Duration::from_millis(1500));
+        let why = loading.unwrap();
+        assert!(
+            why.contains("1 request in flight: /spa/api/view?path=/account"),
+            "{why}"
+        );
+        // A long poll older than the cap no longer counts.
+        let later = now + Duration::from_secs(2);
+        assert_eq!(
+            settle_state(
+                false,
+                &inflight,
+                now,
+                &facts(900.0, -1.0, ""),
+                WINDOW,
+                later
+            ),
+            Settle::Settled
+        );
+    }
+
+    #[test]
+    fn a_busy_indicator_or_a_load_is_loading() {
+        let now = Instant::now();
+        let none = HashMap::new();
+        let old = now - Duration::from_secs(5);
+        let Settle::Waiting { loading, .. } = settle_state(
+            false,
+            &none,
+            old,
+            &facts(900.0, -1.0, "Loading…"),
+            WINDOW,
+            now,
+        ) else {
+            panic!("busy is not settled");
+        };
+        assert!(loading.unwrap().contains("Loading…"));
+        assert!(matches!(
+            settle_state(true, &none, old, &facts(900.0, -1.0, ""), WINDOW, now),
+            Settle::Waiting {
+                loading: Some(_),
+                ..
+            }
+        ));
     }
 }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::trace::{Control, Field, Form, Link, NameSource, OrphanLabel, PageState};
+use crate::trace::{Control, Field, Form, FrameInfo, Link, NameSource, OrphanLabel, PageState};
 
 /// Facts only the page's own script can tell.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -22,29 +22,25 @@ pub(super) struct PageInfo {
     pub text: String,
     /// The browser's own navigation time for this document (load event end), ms.
     pub load_ms: f64,
+    /// The document runs nocall's init script, so its change signal can be trusted.
+    pub watched: bool,
 }
 
-/// The expression that produces [`PageInfo`].
+/// The expression that produces [`PageInfo`]. It re-arms the page's change signal, so a
+/// change after this look marks the page as changed (see `inpage::INIT_JS`).
 pub(super) const PAGE_INFO_JS: &str = r#"(() => {
-  // Counts changes from here on, so a step that changed nothing need not be recorded again.
-  if (!window.__nocallChanges) {
-    window.__nocallChanges = new MutationObserver(() => { window.__nocallChanged = true; });
-    window.__nocallChanges.observe(document, {subtree: true, childList: true, characterData: true, attributes: true});
-  }
-  window.__nocallChanged = false;
+  const n = window.__nocall;
+  if (n) n.arm();
   const nav = performance.getEntriesByType('navigation')[0];
   return {
     url: location.href,
     title: document.title || '',
     lang: (document.documentElement && document.documentElement.lang) || '',
-    text: document.body ? document.body.innerText : '',
+    text: n ? n.text() : (document.body ? document.body.innerText : ''),
     load_ms: nav ? Math.max(nav.loadEventEnd, nav.domContentLoadedEventEnd) - nav.startTime : 0,
+    watched: !!n,
   };
 })()"#;
-
-/// True when the page has not changed since [`PAGE_INFO_JS`] last ran in it.
-pub(super) const UNCHANGED_JS: &str =
-    "!!window.__nocallChanges && window.__nocallChanged === false";
 
 /// A page state plus the DOM nodes behind its fields, buttons and links, so the runner can
 /// act on what a check will later read about.
@@ -54,6 +50,60 @@ pub(super) struct Snapshot {
     pub field_nodes: Vec<i64>,
     pub button_nodes: Vec<i64>,
     pub link_nodes: Vec<i64>,
+    /// For each field, button and link: the session of the frame it lives in (`None`: the
+    /// tab's own document). Backend node ids are unique within one session only.
+    pub field_sessions: Vec<Option<String>>,
+    pub button_sessions: Vec<Option<String>>,
+    pub link_sessions: Vec<Option<String>>,
+}
+
+impl Snapshot {
+    /// Adds what a frame in a process of its own shows (its own snapshot) to the page's:
+    /// its elements carry the frame's address, and act through its session.
+    pub(super) fn add_frame(&mut self, frame: Snapshot, session: &str, top_url: &str) {
+        let url = frame.page.url.clone();
+        let origin = |u: &str| url::Url::parse(u).ok().map(|u| u.origin());
+        let cross_origin = origin(&url) != origin(top_url);
+        let forms = self.page.forms.len();
+        let at = |mut f: Option<usize>| {
+            if let Some(i) = f.as_mut() {
+                *i += forms;
+            }
+            f
+        };
+        let s = || Some(session.to_string());
+        for mut f in frame.page.fields {
+            f.frame = url.clone();
+            f.form = at(f.form);
+            self.page.fields.push(f);
+            self.field_sessions.push(s());
+        }
+        for mut b in frame.page.buttons {
+            b.frame = url.clone();
+            b.form = at(b.form);
+            self.page.buttons.push(b);
+            self.button_sessions.push(s());
+        }
+        for mut l in frame.page.links {
+            l.frame = url.clone();
+            self.page.links.push(l);
+            self.link_sessions.push(s());
+        }
+        self.field_nodes.extend(frame.field_nodes);
+        self.button_nodes.extend(frame.button_nodes);
+        self.link_nodes.extend(frame.link_nodes);
+        self.page.forms.extend(frame.page.forms);
+        self.page.orphan_labels.extend(frame.page.orphan_labels);
+        if !frame.page.text.trim().is_empty() {
+            self.page.text.push('\n');
+            self.page.text.push_str(&frame.page.text);
+        }
+        self.page.frames.push(FrameInfo {
+            url,
+            cross_origin,
+            out_of_process: true,
+        });
+    }
 }
 
 #[derive(Debug, Default)]
@@ -61,8 +111,14 @@ struct Element {
     backend: i64,
     tag: String,
     attrs: Vec<(String, String)>,
+    /// The parent in the composed tree: a shadow root's children have its host.
     parent: Option<usize>,
     text: String,
+    /// The tree scope: 0 for the document, one number for each shadow root. Ids, `<label
+    /// for>` and forms work within one scope, as in the browser.
+    scope: usize,
+    /// The shadow hosts around it, outermost first (`hb-app > hb-sign-in`).
+    host: String,
 }
 
 impl Element {
@@ -84,6 +140,7 @@ struct AxInfo {
     source: NameSource,
     ignored: bool,
     required: bool,
+    disabled: bool,
 }
 
 /// Builds the page state. `document` is `DOM.getDocument`'s `root`; `ax_nodes` is
@@ -101,7 +158,12 @@ pub(super) fn build(
         .and_then(|u| url::Url::parse(u).ok())
         .or_else(|| url::Url::parse(&info.url).ok());
     let mut elements = Vec::new();
-    flatten(document, None, &mut elements);
+    let top = At {
+        parent: None,
+        scope: 0,
+        host: "",
+    };
+    flatten(document, top, &mut 0, &mut elements);
     let ax = ax_index(ax_nodes);
     let resolve = |href: &str| -> String {
         match &base {
@@ -119,11 +181,12 @@ pub(super) fn build(
         .collect();
     let form_of = |i: usize| -> Option<usize> {
         if let Some(id) = elements[i].attr("form") {
+            let scope = elements[i].scope;
             return forms
                 .iter()
-                .position(|&f| elements[f].attr("id") == Some(id));
+                .position(|&f| elements[f].scope == scope && elements[f].attr("id") == Some(id));
         }
-        let a = ancestor(&elements, i, |e| e.tag == "form")?;
+        let a = ancestor_in_scope(&elements, i, |e| e.tag == "form")?;
         forms.iter().position(|&f| f == a)
     };
     for &f in &forms {
@@ -138,15 +201,18 @@ pub(super) fn build(
             id: e.attr("id").unwrap_or_default().to_string(),
         });
     }
-    let ids: HashMap<&str, usize> = elements
+    let ids: Ids<'_> = elements
         .iter()
         .enumerate()
-        .filter_map(|(i, e)| e.attr("id").map(|id| (id, i)))
+        .filter_map(|(i, e)| e.attr("id").map(|id| ((e.scope, id), i)))
         .collect();
 
     for (i, e) in elements.iter().enumerate() {
         let a = ax.get(&e.backend);
         let visible = a.is_some_and(|a| !a.ignored);
+        let disabled = a.is_some_and(|a| a.disabled)
+            || e.has("disabled")
+            || e.attr("aria-disabled") == Some("true");
         match e.tag.as_str() {
             "input" | "select" | "textarea" => {
                 let input_type = if e.tag == "input" {
@@ -166,6 +232,9 @@ pub(super) fn build(
                         form: form_of(i),
                         target: None,
                         visible,
+                        disabled,
+                        host: e.host.clone(),
+                        ..Control::default()
                     });
                     continue;
                 }
@@ -186,7 +255,7 @@ pub(super) fn build(
                 } else {
                     Vec::new()
                 };
-                let group = ancestor(&elements, i, |p| p.tag == "fieldset")
+                let group = ancestor_in_scope(&elements, i, |p| p.tag == "fieldset")
                     .and_then(|fs| {
                         elements
                             .iter()
@@ -216,6 +285,9 @@ pub(super) fn build(
                     visible,
                     options,
                     html: excerpt(e, label.as_deref()),
+                    disabled,
+                    host: e.host.clone(),
+                    ..Field::default()
                 });
             }
             "button" => {
@@ -229,6 +301,9 @@ pub(super) fn build(
                     form: form_of(i),
                     target: None,
                     visible,
+                    disabled,
+                    host: e.host.clone(),
+                    ..Control::default()
                 });
             }
             "a" | "area" if e.has("href") => {
@@ -244,13 +319,16 @@ pub(super) fn build(
                     region: region(&elements, i),
                     tag: e.tag.clone(),
                     visible,
+                    host: e.host.clone(),
+                    ..Link::default()
                 });
             }
             "label" => {
-                if let Some(target) = e.attr("for").filter(|t| !ids.contains_key(t)) {
+                if let Some(target) = e.attr("for").filter(|t| !ids.contains_key(&(e.scope, *t))) {
                     snap.page.orphan_labels.push(OrphanLabel {
                         text: collapse(&e.text),
                         for_id: target.to_string(),
+                        host: e.host.clone(),
                     });
                 }
             }
@@ -266,9 +344,16 @@ pub(super) fn build(
                         form: form_of(i),
                         target: None,
                         visible,
+                        disabled,
+                        host: e.host.clone(),
+                        ..Control::default()
                     });
                 }
             }
+        }
+        // A fragment scrolls to an id in the document's own tree only.
+        if e.scope != 0 {
+            continue;
         }
         if let Some(id) = e.attr("id") {
             snap.page.anchors.push(id.to_string());
@@ -279,6 +364,9 @@ pub(super) fn build(
             snap.page.anchors.push(name.to_string());
         }
     }
+    snap.field_sessions = vec![None; snap.field_nodes.len()];
+    snap.button_sessions = vec![None; snap.button_nodes.len()];
+    snap.link_sessions = vec![None; snap.link_nodes.len()];
     snap.page.url = info.url;
     snap.page.status = status;
     snap.page.title = info.title;
@@ -287,25 +375,33 @@ pub(super) fn build(
     snap
 }
 
-fn flatten(node: &Value, parent: Option<usize>, out: &mut Vec<Element>) -> Option<usize> {
+/// Where [`flatten`] is in the composed tree.
+#[derive(Clone, Copy)]
+struct At<'h> {
+    parent: Option<usize>,
+    scope: usize,
+    host: &'h str,
+}
+
+fn flatten(node: &Value, at: At<'_>, scopes: &mut usize, out: &mut Vec<Element>) {
     let node_type = node.get("nodeType").and_then(Value::as_u64).unwrap_or(0);
-    let mut me = parent;
+    let mut me = at.parent;
     if node_type == 3 {
         let text = node
             .get("nodeValue")
             .and_then(Value::as_str)
             .unwrap_or_default();
         // Text belongs to every element above it, for labels and link text.
-        let mut at = parent;
-        while let Some(i) = at {
+        let mut up = at.parent;
+        while let Some(i) = up {
             if let Some(e) = out.get_mut(i) {
                 e.text.push_str(text);
-                at = e.parent;
+                up = e.parent;
             } else {
                 break;
             }
         }
-        return None;
+        return;
     }
     if node_type == 1 {
         let tag = node
@@ -319,7 +415,7 @@ fn flatten(node: &Value, parent: Option<usize>, out: &mut Vec<Element>) -> Optio
                     .to_ascii_lowercase()
             });
         if matches!(tag.as_str(), "script" | "style" | "template" | "noscript") {
-            return None;
+            return;
         }
         let attrs = node
             .get("attributes")
@@ -340,17 +436,54 @@ fn flatten(node: &Value, parent: Option<usize>, out: &mut Vec<Element>) -> Optio
                 .unwrap_or(0),
             tag,
             attrs,
-            parent,
+            parent: at.parent,
             text: String::new(),
+            scope: at.scope,
+            host: at.host.to_string(),
         });
         me = Some(out.len() - 1);
     }
-    if let Some(children) = node.get("children").and_then(Value::as_array) {
-        for c in children {
-            flatten(c, me, out);
+    // A shadow root's content comes before the host's own children, as it is drawn
+    // around the slotted ones; browser-internal roots (an input's inner editor) are not
+    // the page's.
+    if let Some(roots) = node.get("shadowRoots").and_then(Value::as_array)
+        && let Some(host_index) = me
+    {
+        for root in roots {
+            if root.get("shadowRootType").and_then(Value::as_str) == Some("user-agent") {
+                continue;
+            }
+            *scopes += 1;
+            let host_tag = out
+                .get(host_index)
+                .map(|h| h.tag.clone())
+                .unwrap_or_default();
+            let host = if at.host.is_empty() {
+                host_tag
+            } else {
+                format!("{} > {host_tag}", at.host)
+            };
+            let inner = At {
+                parent: me,
+                scope: *scopes,
+                host: &host,
+            };
+            for c in root
+                .get("children")
+                .and_then(Value::as_array)
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
+                flatten(c, inner, scopes, out);
+            }
         }
     }
-    me
+    if let Some(children) = node.get("children").and_then(Value::as_array) {
+        let inner = At { parent: me, ..at };
+        for c in children {
+            flatten(c, inner, scopes, out);
+        }
+    }
 }
 
 fn ax_index(nodes: &Value) -> HashMap<i64, AxInfo> {
@@ -366,15 +499,18 @@ fn ax_index(nodes: &Value) -> HashMap<i64, AxInfo> {
                 .to_string()
         };
         let name = value(n.get("name"));
-        let required = n
-            .get("properties")
-            .and_then(Value::as_array)
-            .is_some_and(|ps| {
-                ps.iter().any(|p| {
-                    p.get("name").and_then(Value::as_str) == Some("required")
-                        && p.pointer("/value/value").and_then(Value::as_bool) == Some(true)
+        let property = |name: &str| {
+            n.get("properties")
+                .and_then(Value::as_array)
+                .is_some_and(|ps| {
+                    ps.iter().any(|p| {
+                        p.get("name").and_then(Value::as_str) == Some(name)
+                            && p.pointer("/value/value").and_then(Value::as_bool) == Some(true)
+                    })
                 })
-            });
+        };
+        let required = property("required");
+        let disabled = property("disabled");
         let source = if name.trim().is_empty() {
             NameSource::None
         } else {
@@ -388,6 +524,7 @@ fn ax_index(nodes: &Value) -> HashMap<i64, AxInfo> {
                 source,
                 ignored: n.get("ignored").and_then(Value::as_bool).unwrap_or(false),
                 required,
+                disabled,
             },
         );
     }
@@ -431,6 +568,28 @@ fn name_source(sources: Option<&Value>) -> NameSource {
     NameSource::Other
 }
 
+/// Like [`ancestor`], without leaving the element's tree scope (a label or form outside a
+/// shadow root does not reach into it).
+fn ancestor_in_scope(
+    elements: &[Element],
+    i: usize,
+    pred: impl Fn(&Element) -> bool,
+) -> Option<usize> {
+    let scope = elements.get(i)?.scope;
+    let mut at = elements.get(i).and_then(|e| e.parent);
+    while let Some(p) = at {
+        let e = elements.get(p)?;
+        if e.scope != scope {
+            return None;
+        }
+        if pred(e) {
+            return Some(p);
+        }
+        at = e.parent;
+    }
+    None
+}
+
 fn ancestor(elements: &[Element], i: usize, pred: impl Fn(&Element) -> bool) -> Option<usize> {
     let mut at = elements.get(i).and_then(|e| e.parent);
     while let Some(p) = at {
@@ -444,17 +603,20 @@ fn ancestor(elements: &[Element], i: usize, pred: impl Fn(&Element) -> bool) -> 
 }
 
 /// The text of the `<label>` a person would read beside the field, if one is tied to it.
-fn label_of(elements: &[Element], ids: &HashMap<&str, usize>, i: usize) -> Option<String> {
+fn label_of(elements: &[Element], ids: &Ids<'_>, i: usize) -> Option<String> {
     let e = elements.get(i)?;
-    if let Some(id) = e.attr("id").filter(|id| ids.contains_key(id))
+    if let Some(id) = e.attr("id").filter(|id| ids.contains_key(&(e.scope, *id)))
         && let Some(l) = elements
             .iter()
-            .find(|l| l.tag == "label" && l.attr("for") == Some(id))
+            .find(|l| l.tag == "label" && l.scope == e.scope && l.attr("for") == Some(id))
     {
         return Some(collapse(&l.text));
     }
-    ancestor(elements, i, |p| p.tag == "label").map(|l| collapse(&elements[l].text))
+    ancestor_in_scope(elements, i, |p| p.tag == "label").map(|l| collapse(&elements[l].text))
 }
+
+/// Element ids by tree scope.
+type Ids<'a> = HashMap<(usize, &'a str), usize>;
 
 fn region(elements: &[Element], i: usize) -> String {
     let found = ancestor(elements, i, |e| {
@@ -548,6 +710,125 @@ mod tests {
             {"backendDOMNodeId": 14, "role": {"value": "link"}, "name": {"value": "Help"}, "ignored": true},
         ]);
         (doc, nodes)
+    }
+
+    /// `<hb-sign-in>` with an open root holding a labelled field and a label naming
+    /// nothing in its scope; a light-DOM label aimed into the root; a user-agent root.
+    fn shadow_page() -> (Value, Value) {
+        let mut host = el(3, "hb-sign-in", &[], vec![]);
+        host["shadowRoots"] = json!([{"nodeType": 11, "shadowRootType": "open", "children": [
+            el(4, "form", &[], vec![
+                el(5, "label", &["for", "account"], vec![text("Account ID")]),
+                el(6, "input", &["id", "account"], vec![]),
+                el(7, "label", &["for", "acct"], vec![text("PIN")]),
+                el(8, "input", &["id", "pin", "type", "password"], vec![]),
+                el(9, "button", &["disabled", ""], vec![text("Sign in")]),
+            ]),
+        ]}]);
+        let mut plain = el(11, "input", &["id", "pin"], vec![]);
+        plain["shadowRoots"] = json!([{"nodeType": 11, "shadowRootType": "user-agent", "children": [
+            el(12, "div", &["id", "inner-editor"], vec![]),
+        ]}]);
+        let doc = json!({"nodeType": 9, "backendNodeId": 1, "documentURL": "http://h/", "children": [
+        el(2, "body", &[], vec![
+            host,
+            el(10, "label", &["for", "account"], vec![text("Outside")]),
+            plain,
+        ])]});
+        let nodes = json!([
+            ax(
+                6,
+                "textbox",
+                "Account ID",
+                json!([{"type": "relatedElement", "nativeSource": "labelfor", "value": {"value": "Account ID"}}])
+            ),
+            ax(8, "textbox", "", json!([])),
+            ax(
+                9,
+                "button",
+                "Sign in",
+                json!([{"type": "contents", "value": {"value": "Sign in"}}])
+            ),
+            ax(11, "textbox", "", json!([])),
+        ]);
+        (doc, nodes)
+    }
+
+    #[test]
+    fn shadow_roots_are_seen_with_their_host_and_labels_stay_in_their_scope() {
+        let (doc, nodes) = shadow_page();
+        let s = build(&doc, &nodes, PageInfo::default(), Some(200));
+        let f = &s.page.fields;
+        assert_eq!(f.len(), 3, "the user-agent root is not the page's: {f:?}");
+        assert_eq!(f[0].name, "Account ID");
+        assert_eq!(f[0].label_text, "Account ID");
+        assert_eq!(f[0].host, "hb-sign-in");
+        assert_eq!(f[0].form, Some(0));
+        assert_eq!(
+            f[1].label_text, "",
+            "the PIN label names nothing in the root"
+        );
+        assert_eq!(f[2].host, "", "{:?}", f[2]);
+        assert_eq!(
+            f[2].label_text, "",
+            "an id in the root is not the document's"
+        );
+        assert_eq!(s.field_nodes, vec![6, 8, 11]);
+        let b = &s.page.buttons[0];
+        assert_eq!((b.host.as_str(), b.disabled), ("hb-sign-in", true));
+        let orphans: Vec<(&str, &str)> = s
+            .page
+            .orphan_labels
+            .iter()
+            .map(|o| (o.text.as_str(), o.host.as_str()))
+            .collect();
+        assert_eq!(
+            orphans,
+            vec![("PIN", "hb-sign-in"), ("Outside", "")],
+            "a label aimed into a shadow root names nothing, as in the browser"
+        );
+        assert_eq!(
+            s.page.anchors,
+            vec!["pin".to_string()],
+            "ids in roots are no anchors"
+        );
+    }
+
+    #[test]
+    fn a_cross_site_frame_joins_the_page_with_its_address_and_session() {
+        let (doc, nodes) = login_page();
+        let top_info = PageInfo {
+            url: "http://h/login".into(),
+            text: "Log in".into(),
+            ..Default::default()
+        };
+        let mut page = build(&doc, &nodes, top_info, Some(200));
+        let (doc, nodes) = shadow_page();
+        let frame_info = PageInfo {
+            url: "http://localhost:9/spa-frame/direct-debit".into(),
+            text: "Direct Debit".into(),
+            ..Default::default()
+        };
+        let frame = build(&doc, &nodes, frame_info, None);
+        let (fields, forms) = (page.page.fields.len(), page.page.forms.len());
+        page.add_frame(frame, "S1", "http://h/login");
+        let f = &page.page.fields[fields];
+        assert_eq!(f.name, "Account ID");
+        assert_eq!(f.frame, "http://localhost:9/spa-frame/direct-debit");
+        assert_eq!(f.form, Some(forms), "form indexes follow the page's");
+        assert_eq!(page.field_sessions[fields].as_deref(), Some("S1"));
+        assert_eq!(page.field_sessions[0], None);
+        assert_eq!(page.field_nodes.len(), page.field_sessions.len());
+        assert_eq!(page.button_nodes.len(), page.button_sessions.len());
+        assert!(page.page.text.ends_with("Direct Debit"));
+        assert_eq!(
+            page.page.frames,
+            vec![FrameInfo {
+                url: "http://localhost:9/spa-frame/direct-debit".into(),
+                cross_origin: true,
+                out_of_process: true,
+            }]
+        );
     }
 
     #[test]

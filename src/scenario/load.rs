@@ -12,13 +12,13 @@ use super::common::{duration, holds, report, value_text};
 use super::values::{Env, Resolver};
 use super::yaml::{self, Node, NumberRange, Problems, backticked};
 use super::{
-    Action, DEFAULT_EMAIL_WITHIN, DEFAULT_MONTHLY_USERS, DEFAULT_STEP_TIMEOUT, EmailStep,
-    Expectation, MailSource, Position, Scenario, Step, Value,
+    Action, DEFAULT_EMAIL_WITHIN, DEFAULT_MONTHLY_USERS, DEFAULT_SETTLE, DEFAULT_STEP_TIMEOUT,
+    EmailStep, Expectation, MIN_SETTLE, MailSource, Position, Scenario, Step, Value,
 };
 use crate::diagnostic::{Diagnostic, suggest};
 use crate::secrets::Secrets;
 
-const TOP_KEYS: [&str; 8] = [
+const TOP_KEYS: [&str; 9] = [
     "name",
     "start",
     "monthly_users",
@@ -27,8 +27,11 @@ const TOP_KEYS: [&str; 8] = [
     "tags",
     "mail",
     "step_timeout",
+    "settle",
 ];
-const STEPS: [&str; 7] = ["open", "fill", "choose", "click", "expect", "email", "wait"];
+const STEPS: [&str; 8] = [
+    "open", "fill", "choose", "click", "press", "expect", "email", "wait",
+];
 const EXPECT_KEYS: [&str; 3] = ["text", "url", "absent"];
 const EMAIL_KEYS: [&str; 4] = ["to", "subject", "follow", "within"];
 const MAIL_KEYS: [&str; 2] = ["smtp", "maildir"];
@@ -180,6 +183,7 @@ fn scenario(source: &str, env: Env<'_>, p: &mut Problems<'_>) -> Option<(Scenari
     let mut tags = Some(Vec::new());
     let mut mail = Some(None);
     let mut step_timeout = Some(DEFAULT_STEP_TIMEOUT);
+    let mut settle = Some(DEFAULT_SETTLE);
     // Required keys that were misspelt: the typo is reported, not the key's absence.
     let mut typos = Vec::new();
     for (key, key_node, value) in &entries {
@@ -194,6 +198,17 @@ fn scenario(source: &str, env: Env<'_>, p: &mut Problems<'_>) -> Option<(Scenari
             "tags" => tags = yaml::text_list(value, "`tags`", p),
             "mail" => mail = mail_source(value, p).map(Some),
             "step_timeout" => step_timeout = duration(value, "`step_timeout`", false, p),
+            "settle" => {
+                settle = duration(value, "`settle`", false, p);
+                if settle.is_some_and(|d| d < MIN_SETTLE) {
+                    p.at(
+                        value,
+                        "`settle` must be at least 50ms: a shorter window takes a page between two renders for settled".to_string(),
+                        Some("the default is 300ms".to_string()),
+                    );
+                    settle = None;
+                }
+            }
             other => {
                 if let Some(meant) = p.unknown_key(key_node, other, "in a scenario", &TOP_KEYS) {
                     typos.push(meant);
@@ -256,10 +271,35 @@ fn scenario(source: &str, env: Env<'_>, p: &mut Problems<'_>) -> Option<(Scenari
             tags: tags?,
             mail,
             step_timeout: step_timeout?,
+            settle: settle?.min(step_timeout?),
             warnings: Vec::new(),
         },
         secrets,
     ))
+}
+
+/// A `press` step's key, checked against the keys nocall can press.
+fn press(value: &Node<'_>, p: &mut Problems<'_>) -> Option<String> {
+    let Some(text) = yaml::scalar(value) else {
+        p.at(
+            value,
+            format!(
+                "expected the name of a key to press, found {}",
+                yaml::found(value)
+            ),
+            Some("e.g. `press: Enter`".to_string()),
+        );
+        return None;
+    };
+    if super::keys::parse(&text).is_none() {
+        p.at(
+            value,
+            format!("`{text}` is not a key nocall can press"),
+            Some(format!("the keys are: {}", super::keys::KNOWN)),
+        );
+        return None;
+    }
+    Some(text)
 }
 
 fn has(entries: &[(String, &Node<'_>, &Node<'_>)], key: &str) -> bool {
@@ -455,6 +495,7 @@ fn step(
             p,
         )
         .map(Action::Click),
+        "press" => press(value, p).map(Action::Press),
         "expect" => expectation(value, r, p).map(Action::Expect),
         "email" => email(kind_node, value, r, p).map(Action::Email),
         _ => duration(value, "a duration for `wait`", true, p).map(Action::Wait),
@@ -772,6 +813,29 @@ steps:
   - click: Log in
   - expect: Welcome
 "#;
+
+    #[test]
+    fn press_names_a_key_and_settle_a_window() {
+        let (s, _) = load(
+            "name: n\nstart: http://h/\nsettle: 120ms\nsteps:\n  - open: /\n  - press: Enter\n  - press: Shift+Tab\n",
+        )
+        .unwrap();
+        assert_eq!(s.steps[1].action, Action::Press("Enter".into()));
+        assert_eq!(s.steps[2].action, Action::Press("Shift+Tab".into()));
+        assert_eq!(s.settle, Duration::from_millis(120));
+        let (s, _) = load("name: n\nstart: http://h/\nsteps:\n  - open: /\n").unwrap();
+        assert_eq!(s.settle, DEFAULT_SETTLE);
+        let e = located("name: n\nstart: http://h/\nsteps:\n  - press: Entr\n");
+        assert!(
+            e[0].starts_with("4:12") && e[0].contains("not a key"),
+            "{e:?}"
+        );
+        let e = located("name: n\nstart: http://h/\nsettle: 10ms\nsteps:\n  - open: /\n");
+        assert!(
+            e[0].starts_with("3:9") && e[0].contains("at least 50ms"),
+            "{e:?}"
+        );
+    }
 
     #[test]
     fn a_step_may_carry_a_reach_share() {

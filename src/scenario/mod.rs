@@ -23,6 +23,9 @@ pub struct Scenario {
     pub tags: Vec<String>,
     pub mail: Option<MailSource>,
     pub step_timeout: Duration,
+    /// How long a page must stay quiet (no request in flight, no change to the document, no
+    /// busy indicator) before a step that is still missing its control or text gives up.
+    pub settle: Duration,
     /// What the loader skipped or could only guess at, for the binary to show (a recording's
     /// unsupported steps); never a reason to refuse the file.
     pub warnings: Vec<crate::diagnostic::Diagnostic>,
@@ -91,6 +94,8 @@ pub enum Action {
     Wait(Duration),
     /// A page script that must come true (a recording's `waitForExpression`).
     WaitUntil(String),
+    /// A key pressed where the cursor is (`Enter` after typing submits the form).
+    Press(String),
 }
 
 impl Action {
@@ -105,6 +110,7 @@ impl Action {
             Action::Email(_) => StepKind::Email,
             Action::Wait(_) => StepKind::Wait,
             Action::WaitUntil(_) => StepKind::Expect,
+            Action::Press(_) => StepKind::Press,
         }
     }
 
@@ -151,6 +157,7 @@ impl Action {
             Action::Email(m) => format!("email to {}", m.to),
             Action::Wait(d) => format!("wait {}ms", d.as_millis()),
             Action::WaitUntil(script) => format!("wait until {script}"),
+            Action::Press(key) => format!("press {key}"),
         }
     }
 }
@@ -185,6 +192,7 @@ pub enum MailSource {
 }
 
 mod common;
+pub(crate) mod keys;
 mod load;
 pub(crate) mod recorder;
 pub use recorder::Selector;
@@ -194,6 +202,10 @@ pub use load::{discover, load_files, load_str};
 pub use values::{Env, process_env};
 
 pub(crate) const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(10);
+/// `settle` when a scenario leaves it out.
+pub(crate) const DEFAULT_SETTLE: Duration = Duration::from_millis(300);
+/// The shortest `settle` a scenario may ask for.
+pub(crate) const MIN_SETTLE: Duration = Duration::from_millis(50);
 pub(crate) const DEFAULT_EMAIL_WITHIN: Duration = Duration::from_secs(30);
 /// `monthly_users` when a scenario leaves it out: a round figure so its findings still rank
 /// against each other; real estimates need the real number.

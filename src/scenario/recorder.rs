@@ -298,6 +298,7 @@ pub(crate) fn load_recording(
             tags,
             mail: None,
             step_timeout,
+            settle: super::DEFAULT_SETTLE.min(step_timeout),
             warnings: warn.finish(),
         },
         secrets,
@@ -369,21 +370,17 @@ fn step(raw: &Json, start: &mut Option<url::Url>, holds: &[Hold]) -> Read {
         }
         "keyDown" => {
             let key = obj.get("key").and_then(Json::as_str).unwrap_or("");
-            if changes_page {
-                Read::Refuse(
-                    format!(
-                        "pressing `{key}` here loads another page, and nocall cannot press keys"
-                    ),
-                    Some("record a click on the form's button instead of pressing Enter".into()),
-                )
-            } else if key == "Enter" {
-                // The Recorder notes the Enter that ends typing into a field; the `change`
-                // before it already holds the text.
-                Read::Skip
-            } else {
-                Read::Warn(format!(
-                    "skipped pressing `{key}`: nocall does not press keys"
-                ))
+            match key {
+                "Shift" | "Control" | "Alt" | "Meta" => Read::Warn(format!(
+                    "skipped holding `{key}`: nocall presses the keys after it without it"
+                )),
+                _ if super::keys::parse(key).is_some() => {
+                    Read::Step(Action::Press(key.to_string()), Vec::new())
+                }
+                _ => Read::Warn(format!(
+                    "skipped pressing `{key}`: not a key nocall can press ({})",
+                    super::keys::KNOWN
+                )),
             }
         }
         "waitForElement" => wait_for_element(obj),
@@ -795,6 +792,7 @@ pub(crate) fn to_yaml(rec: &Recording, source_name: &str) -> (String, Vec<String
                 }
             },
             Action::Wait(d) => out.push_str(&format!("  - wait: {}ms\n", d.as_millis())),
+            Action::Press(key) => out.push_str(&format!("  - press: {}\n", quote(key))),
             Action::WaitUntil(script) => comment(
                 format!(
                     "wait until the page script `{script}` is true: YAML scenarios have no such step"
@@ -959,32 +957,32 @@ mod tests {
         assert_eq!(owner[0].0, "Owner Name");
         assert_eq!(owner[0].1.holds, vec!["Owner Name".to_string()]);
         assert_eq!(s.steps[1].selectors[1], "#owner-name");
+        // Keys are pressed as recorded, never dropped.
+        assert_eq!(actions[2], &Action::Press("Tab".into()));
         // No accessible name: the label is the first selector, and the runner knows it.
-        let Action::Fill(pw) = actions[2] else {
+        let Action::Fill(pw) = actions[3] else {
             panic!("{actions:?}")
         };
         assert_eq!(pw[0].0, "#password");
-        assert!(label_is_selector(&pw[0].0, &s.steps[2].selectors));
+        assert!(label_is_selector(&pw[0].0, &s.steps[3].selectors));
         assert_eq!(pw[0].1.holds, vec!["Leader PIN".to_string()]);
         assert!(
             pw[0].1.secret,
             "a hold from {{env:…}} makes the typed value secret"
         );
         assert!(rec.secrets.mask("pin 7391").contains(crate::secrets::MASK));
-        assert_eq!(actions[3], &Action::Click("Log in".into()));
+        assert_eq!(actions[4], &Action::Click("Log in".into()));
         assert_eq!(
-            actions[4],
+            actions[5],
             &Action::Expect(Expectation {
                 text: Some("Welcome".into()),
                 ..Expectation::default()
             })
         );
-        assert_eq!(s.steps.len(), 5);
+        assert_eq!(s.steps.len(), 6);
         // Positions are those of the step objects in the JSON.
         assert_eq!((s.steps[0].at.line, s.steps[0].at.column), (9, 5));
-        assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
-        assert!(s.warnings[0].message.contains("`Tab`"));
-        assert_eq!(s.warnings[0].line, 25);
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
     }
 
     #[test]
@@ -1017,9 +1015,10 @@ mod tests {
 
     #[test]
     fn refuses_what_cannot_be_skipped() {
+        // Enter that submits a form is pressed, as a real key, not refused or dropped.
         let enter = "{\"steps\": [{\"type\": \"navigate\", \"url\": \"http://a.test/x\"}, {\"type\": \"keyDown\", \"key\": \"Enter\", \"assertedEvents\": [{\"type\": \"navigation\"}]}]}";
-        let errors = load(enter, None).unwrap_err();
-        assert!(errors[0].message.contains("Enter"), "{}", errors[0]);
+        let rec = load(enter, None).unwrap();
+        assert_eq!(rec.scenario.steps[1].action, Action::Press("Enter".into()));
         let popup = "{\"steps\": [{\"type\": \"navigate\", \"url\": \"http://a.test/x\"}, {\"type\": \"click\", \"target\": \"http://a.test/popup\", \"selectors\": [\"#a\"]}]}";
         assert!(
             load(popup, None).unwrap_err()[0]
@@ -1093,8 +1092,9 @@ mod tests {
         assert_eq!(back.monthly_users, 400.0);
         assert_eq!(back.start, rec.scenario.start);
         let kinds: Vec<_> = back.steps.iter().map(|s| s.action.clone()).collect();
-        assert_eq!(kinds.len(), 4);
-        assert_eq!(kinds[2], Action::Click("Log in".into()));
+        assert_eq!(kinds.len(), 5);
+        assert_eq!(kinds[2], Action::Press("Tab".into()));
+        assert_eq!(kinds[3], Action::Click("Log in".into()));
     }
 
     #[test]

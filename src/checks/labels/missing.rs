@@ -321,6 +321,7 @@ mod tests {
             vec![OrphanLabel {
                 text: "Postcode".into(),
                 for_id: "post-code".into(),
+                ..OrphanLabel::default()
             }],
         );
         assert_eq!(found.len(), 1, "{found:#?}");
@@ -332,6 +333,7 @@ mod tests {
         let orphan = |text: &str| OrphanLabel {
             text: text.into(),
             for_id: "gone".into(),
+            ..OrphanLabel::default()
         };
         let found = findings_for(vec![field("Email")], vec![orphan("Member number")]);
         assert_eq!(found.len(), 1);
