@@ -516,7 +516,11 @@ fn open(
     p: &mut Problems<'_>,
 ) -> Option<String> {
     let target = resolved_text(node, "a path such as `/login`, or a URL", r, p)?;
-    if target.contains("://") {
+    // `file:/etc/passwd` or `javascript:…` has no `//` yet joins to a URL of its own scheme.
+    let scheme_of_its_own = start
+        .and_then(|s| s.join(&target).ok())
+        .is_some_and(|u| !matches!(u.scheme(), "http" | "https"));
+    if target.contains("://") || scheme_of_its_own {
         match url::Url::parse(&target) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => {}
             _ => {
@@ -1026,6 +1030,27 @@ steps:
             got[0].starts_with("1:1 expected a map of scenario keys"),
             "{got:?}"
         );
+    }
+
+    #[test]
+    fn open_refuses_every_scheme_but_http() {
+        for target in [
+            "file:///etc/passwd",
+            "file:/etc/passwd",
+            "javascript:alert(1)",
+            "chrome://version",
+        ] {
+            let source = format!("name: n\nstart: http://h/\nsteps:\n  - open: \"{target}\"\n");
+            let e = errors(&source);
+            assert_eq!(e.len(), 1, "{target}: {e:?}");
+            assert!(
+                e[0].message.contains("http(s) URL"),
+                "{target}: {}",
+                e[0].message
+            );
+            assert_eq!(e[0].line, 4, "{target}");
+        }
+        assert!(load("name: n\nstart: http://h/\nsteps:\n  - open: /login\n").is_ok());
     }
 
     #[test]
