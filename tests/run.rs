@@ -284,14 +284,7 @@ fn secrets_from_the_environment_appear_nowhere() {
     // The evidence bundle of every finding, too.
     let text = std::fs::read_to_string(out.path().join("report.json")).expect("report");
     let report: serde_json::Value = serde_json::from_str(&text).expect("json");
-    let ids: Vec<String> = report["findings"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|f| f["id"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let ids = finding_ids(&report);
     assert!(!ids.is_empty());
     for id in &ids {
         let bundle = nocall()

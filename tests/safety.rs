@@ -12,7 +12,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use common::{findings, nocall};
+use common::{finding_ids, findings, nocall};
 
 const CONFIRM: &str = "/confirm/0123456789abcdef0123456789abcdef";
 const INVALIDATE: &str = "/wiki/Special:InvalidateEmail/fedcba9876543210fedcba9876543210";
@@ -474,11 +474,13 @@ fn a_secret_sent_by_a_get_form_is_in_no_output_in_any_spelling() {
         &path,
         format!(
             "name: Search with a token\nstart: {}/\nholds:\n  Token: \"{{env:NOCALL_SAFETY_TOKEN}}\"\n\
-             steps:\n  - open: /form\n  - fill:\n      Token: \"{{Token}}\"\n  - click: Go\n  - expect: Results\n",
+             steps:\n  - open: /form\n  - fill:\n      Token: \"{{Token}}\"\n  - click: Go\n  - expect: Results\n  - expect: Order confirmed\n",
             r.base()
         ),
     )
     .expect("scenario");
+    // The last expect fails on the page whose address carries the token, so there is a
+    // finding for explain and evidence to show.
     let c = config(&r, "cost_per_call: 22\n");
     let out = r.dir.path().join("out");
     let reports = r.dir.path().join("reports");
@@ -515,16 +517,11 @@ fn a_secret_sent_by_a_get_form_is_in_no_output_in_any_spelling() {
     // explain and evidence for every finding.
     let report_path = out.join("report.json");
     let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap_or_default())
-            .unwrap_or_default();
-    let ids: Vec<String> = report["findings"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|f| f["id"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+        serde_json::from_str(&std::fs::read_to_string(&report_path).expect("report.json"))
+            .expect("a JSON report");
+    let ids = finding_ids(&report);
+    // Without a finding, explain and evidence would not be tried at all.
+    assert!(!ids.is_empty(), "no findings to explain");
     for id in &ids {
         let explained = nocall()
             .args(["explain", id, "--report"])
@@ -567,7 +564,7 @@ fn a_secret_sent_by_a_get_form_is_in_no_output_in_any_spelling() {
         })
         .collect();
     assert!(
-        own_shots.is_empty() && steps.len() == 4,
+        own_shots.is_empty() && steps.len() == 5,
         "{own_shots:?} {steps:#?}"
     );
     let wanted = spellings(secret);

@@ -58,6 +58,18 @@ pub fn run_json(
     (output.status.code().unwrap_or(-1), report, out)
 }
 
+/// Every finding's id in a JSON report, in report order.
+pub fn finding_ids(report: &serde_json::Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| f["id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub fn findings<'a>(report: &'a serde_json::Value, kind: &str) -> Vec<&'a serde_json::Value> {
     report["findings"]
         .as_array()
