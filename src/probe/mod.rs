@@ -8,6 +8,7 @@
 //! the checks may read. Nothing here decides what an answer costs users.
 
 pub mod crawl;
+pub(crate) mod devtools;
 pub(crate) mod guard;
 pub mod links;
 pub mod lookup;

@@ -19,7 +19,8 @@ use super::cdp::{CdpError, Connection};
 pub enum BrowserSource {
     /// Start this executable.
     Launch { path: PathBuf, headful: bool },
-    /// Use a browser that is already running (`ws://…/devtools/browser/…`).
+    /// Use a browser or browser pool that is already running, by its DevTools address
+    /// (`ws://…`, or `http://host:port`); each journey opens a session of its own.
     Connect(String),
 }
 
@@ -32,6 +33,16 @@ pub enum BrowserError {
     NotFound { tried: String },
     #[error("cannot start the browser {path}: {detail}")]
     Launch { path: String, detail: String },
+    #[error("the browser pool at {url} refused nocall (it answered {status}): check the token in --browser-url")]
+    Refused { url: String, status: u16 },
+    #[error("the browser pool at {url} was still full after {waited}: it answered {answer}")]
+    PoolFull {
+        url: String,
+        waited: String,
+        answer: String,
+    },
+    #[error("cannot reach the browser at {url}: {detail}")]
+    Unreachable { url: String, detail: String },
     #[error(transparent)]
     Cdp(#[from] CdpError),
 }
@@ -122,14 +133,23 @@ impl Browser {
                 Browser::launch(path, *headful).or_else(|_| Browser::launch(path, *headful))
             }
             BrowserSource::Connect(url) => {
-                let conn = Connection::connect(url)?;
-                Ok(Browser {
-                    version: version(&conn),
-                    conn,
-                    process: None,
-                })
+                super::pool::Pool::check(url)?.session(LAUNCH_TIMEOUT)
             }
         }
+    }
+
+    /// A browser nocall did not start, over a connection already open.
+    pub(crate) fn connected(conn: Connection) -> Browser {
+        Browser {
+            version: version(&conn),
+            conn,
+            process: None,
+        }
+    }
+
+    /// Ends this handle's connection; for a pool that ends the session.
+    pub(crate) fn close(&self) {
+        self.conn.close();
     }
 
     fn launch(path: &Path, headful: bool) -> Result<Browser, BrowserError> {

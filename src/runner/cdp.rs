@@ -33,6 +33,14 @@ pub enum CdpError {
     Decode { method: String, detail: String },
     #[error("cannot connect to the browser at {url}: {detail}")]
     Connect { url: String, detail: String },
+    /// The DevTools endpoint answered the websocket upgrade with an HTTP status, as a
+    /// browser pool does when it is full (429) or refuses the token (401, 403).
+    #[error("the browser at {url} answered {status}{}", if detail.is_empty() { String::new() } else { format!(": {detail}") })]
+    Refused {
+        url: String,
+        status: u16,
+        detail: String,
+    },
 }
 
 /// An event the browser sent.
@@ -111,22 +119,62 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Connection {
     /// Connects to `ws://host:port/devtools/browser/…`.
     pub(crate) fn connect(ws_url: &str) -> Result<Connection, CdpError> {
+        Connection::connect_within(ws_url, None)
+    }
+
+    /// [`Connection::connect`], giving the websocket upgrade at most `handshake` to be
+    /// answered: a pool with a queue holds the upgrade until a browser is free.
+    pub(crate) fn connect_within(
+        ws_url: &str,
+        handshake: Option<Duration>,
+    ) -> Result<Connection, CdpError> {
+        // The address may carry a pool's token: messages show it masked.
+        let shown = crate::runner::pool::masked_url(ws_url);
         let fail = |detail: String| CdpError::Connect {
-            url: ws_url.to_string(),
+            url: shown.clone(),
             detail,
         };
         let url = url::Url::parse(ws_url).map_err(|e| fail(e.to_string()))?;
+        if url.scheme() != "ws" {
+            return Err(fail(format!(
+                "{}:// is not supported; use ws:// or http:// (a TLS pool can be reached \
+                 through a local tunnel)",
+                url.scheme()
+            )));
+        }
         let host = url.host_str().ok_or_else(|| fail("no host".into()))?;
         let port = url
             .port_or_known_default()
             .ok_or_else(|| fail("no port".into()))?;
         let stream = TcpStream::connect((host, port)).map_err(|e| fail(e.to_string()))?;
         stream.set_nodelay(true).map_err(|e| fail(e.to_string()))?;
+        stream
+            .set_read_timeout(handshake.filter(|d| !d.is_zero()))
+            .map_err(|e| fail(e.to_string()))?;
         // Screenshots and accessibility trees of big pages exceed the default message limit.
         let config = WebSocketConfig::default()
             .max_message_size(Some(512 << 20))
             .max_frame_size(Some(512 << 20));
-        let (ws, _) = tungstenite::client::client_with_config(ws_url, stream, Some(config))
+        let (ws, _) = match tungstenite::client::client_with_config(ws_url, stream, Some(config))
+        {
+            Ok(done) => done,
+            Err(tungstenite::HandshakeError::Failure(tungstenite::Error::Http(answer))) => {
+                let detail = answer
+                    .body()
+                    .as_deref()
+                    .map(|b| String::from_utf8_lossy(b).trim().chars().take(200).collect())
+                    .unwrap_or_default();
+                return Err(CdpError::Refused {
+                    url: shown,
+                    status: answer.status().as_u16(),
+                    detail,
+                });
+            }
+            Err(e) => return Err(fail(e.to_string())),
+        };
+        // The reader blocks until the browser speaks; only the upgrade had a time limit.
+        ws.get_ref()
+            .set_read_timeout(None)
             .map_err(|e| fail(e.to_string()))?;
         // Reading and writing happen on different threads over clones of one socket; each
         // side keeps its own framing state and only the reader ever reads.
@@ -153,6 +201,16 @@ impl Connection {
 
     pub(crate) fn is_alive(&self) -> bool {
         self.shared.alive.load(Ordering::SeqCst)
+    }
+
+    /// Ends the connection: a pool ends the session (and its browser) when the socket
+    /// closes. Calls still waiting get [`CdpError::Closed`].
+    pub(crate) fn close(&self) {
+        let mut writer = lock(&self.shared.writer);
+        let _ = writer.close(None);
+        let _ = writer.flush();
+        let _ = writer.get_ref().shutdown(std::net::Shutdown::Both);
+        self.shared.alive.store(false, Ordering::SeqCst);
     }
 
     /// Sends a command and waits for its reply.

@@ -12,6 +12,7 @@ mod inpage;
 mod journey;
 mod locate;
 mod page;
+mod pool;
 pub(crate) mod profile;
 mod snapshot;
 
@@ -103,9 +104,14 @@ pub(crate) fn run_all_then_close(
     observer: &dyn Observer,
 ) -> Result<(Vec<Trace>, Closing), BrowserError> {
     let phase = profile::Phases::start();
-    let first = Browser::start(&options.browser)?;
+    // A pool hands each journey a session of its own; a browser nocall starts is shared.
+    let (pool, first) = match &options.browser {
+        BrowserSource::Connect(url) => (Some(pool::Pool::check(url)?), None),
+        BrowserSource::Launch { .. } => (None, Some(Browser::start(&options.browser)?)),
+    };
     phase.done("browser started");
-    let browser = Mutex::new(Some(first));
+    let browser = Mutex::new(first);
+    let refused: Mutex<Option<BrowserError>> = Mutex::new(None);
     let next = AtomicUsize::new(0);
     let spares = Spares::default();
     let results: Mutex<Vec<Option<Trace>>> = Mutex::new(vec![None; scenarios.len()]);
@@ -126,7 +132,16 @@ pub(crate) fn run_all_then_close(
                         continue;
                     }
                     observer.journey_started(i, scenario);
-                    let trace = match connection(&browser, &options.browser) {
+                    let run = |page| {
+                        let inbox = scenario.mail.as_ref().and_then(|m| mail.get(m).ok());
+                        journey::run(page, i, scenario, secrets, options, inbox, &|s| {
+                            observer.step_finished(i, s)
+                        })
+                    };
+                    let trace = if let Some(pool) = &pool {
+                        pooled(pool, scenario, &refused, run)
+                    } else {
+                        match connection(&browser, &options.browser) {
                         Ok(b) => {
                             let page = spares.take(&b).map_or_else(|| Page::open(&b), Ok);
                             // The next journey's tab opens while this one runs.
@@ -137,12 +152,10 @@ pub(crate) fn run_all_then_close(
                                 let spares = &spares;
                                 scope.spawn(move || spares.open(&b));
                             }
-                            let inbox = scenario.mail.as_ref().and_then(|m| mail.get(m).ok());
-                            journey::run(page, i, scenario, secrets, options, inbox, &|s| {
-                                observer.step_finished(i, s)
-                            })
+                            run(page)
                         }
                         Err(e) => journey::not_started(scenario, &e.to_string()),
+                        }
                     };
                     observer.journey_finished(i, &trace);
                     lock(&results)[i] = Some(trace);
@@ -152,6 +165,9 @@ pub(crate) fn run_all_then_close(
     });
     spares.close();
     phase.done("every journey ended");
+    if let Some(e) = refused.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(e);
+    }
     let last = browser.into_inner().unwrap_or_else(|e| e.into_inner());
     let closing = Closing(
         std::thread::Builder::new()
@@ -216,6 +232,32 @@ impl Spares {
     fn close(&self) {
         for page in lock(&self.ready).drain(..) {
             page.close();
+        }
+    }
+}
+
+/// One journey in a pool session of its own, closed when the journey ends. Once the pool
+/// has refused nocall, no journey asks it again: the run stops (exit 3).
+fn pooled(
+    pool: &pool::Pool,
+    scenario: &Scenario,
+    refused: &Mutex<Option<BrowserError>>,
+    run: impl FnOnce(Result<Page, cdp::CdpError>) -> Trace,
+) -> Trace {
+    if let Some(e) = lock(refused).as_ref() {
+        return journey::not_started(scenario, &e.to_string());
+    }
+    match pool.session(scenario.step_timeout * 3) {
+        Ok(browser) => {
+            let trace = run(Page::open(&browser));
+            browser.close();
+            trace
+        }
+        Err(e) => {
+            if matches!(e, BrowserError::Refused { .. }) {
+                lock(refused).get_or_insert_with(|| e.clone());
+            }
+            journey::not_started(scenario, &e.to_string())
         }
     }
 }
