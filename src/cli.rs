@@ -308,8 +308,9 @@ pub struct CommonArgs {
     /// The Chromium to start (else $CHROME, else chromium, chromium-browser, google-chrome on PATH).
     #[arg(long, value_name = "PATH")]
     pub browser: Option<PathBuf>,
-    /// Use a browser that is already running, by its DevTools address (ws://…/devtools/browser/…).
-    #[arg(long, value_name = "WS_URL", conflicts_with = "browser")]
+    /// Use a running browser or browser pool by its DevTools address (ws://… or http://host:port,
+    /// its query — a pool's token — kept); each journey gets a session of its own.
+    #[arg(long, value_name = "URL", conflicts_with = "browser")]
     pub browser_url: Option<String>,
     /// Open each link a journey follows from an e-mail once with a plain GET first, as mail
     /// scanners (Outlook Safe Links and the like) do, to find one-time links they would break.

@@ -100,7 +100,9 @@ impl Pool {
             .unwrap()
             .iter()
             // A websocket session, not the browser browserless starts to answer /json/version.
-            .filter(|l| l.contains("WebSocketRoute") && l.contains("Starting new ChromiumCDP instance"))
+            .filter(|l| {
+                l.contains("WebSocketRoute") && l.contains("Starting new ChromiumCDP instance")
+            })
             .count()
     }
 }
@@ -268,7 +270,11 @@ fn a_pool_that_refuses_the_token_stops_the_run_without_printing_it() {
         assert!(all.contains("refused"), "{all}");
         assert!(!all.contains(wrong), "the token is masked: {all}");
     }
-    assert_eq!(pool.sessions(), 0, "no session was opened with a wrong token");
+    assert_eq!(
+        pool.sessions(),
+        0,
+        "no session was opened with a wrong token"
+    );
 }
 
 #[test]

@@ -31,11 +31,7 @@ pub(crate) fn version(url: &url::Url, timeout: Duration) -> Result<Discovery, St
             .no_proxy()
             .build()
             .map_err(|e| e.to_string())?;
-        let answer = client
-            .get(ask)
-            .send()
-            .await
-            .map_err(reason)?;
+        let answer = client.get(ask).send().await.map_err(reason)?;
         let status = answer.status().as_u16();
         let websocket = if answer.status().is_success() {
             answer

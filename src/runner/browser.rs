@@ -33,7 +33,9 @@ pub enum BrowserError {
     NotFound { tried: String },
     #[error("cannot start the browser {path}: {detail}")]
     Launch { path: String, detail: String },
-    #[error("the browser pool at {url} refused nocall (it answered {status}): check the token in --browser-url")]
+    #[error(
+        "the browser pool at {url} refused nocall (it answered {status}): check the token in --browser-url"
+    )]
     Refused { url: String, status: u16 },
     #[error("the browser pool at {url} was still full after {waited}: it answered {answer}")]
     PoolFull {
@@ -132,9 +134,7 @@ impl Browser {
             BrowserSource::Launch { path, headful } => {
                 Browser::launch(path, *headful).or_else(|_| Browser::launch(path, *headful))
             }
-            BrowserSource::Connect(url) => {
-                super::pool::Pool::check(url)?.session(LAUNCH_TIMEOUT)
-            }
+            BrowserSource::Connect(url) => super::pool::Pool::check(url)?.session(LAUNCH_TIMEOUT),
         }
     }
 

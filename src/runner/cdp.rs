@@ -155,14 +155,19 @@ impl Connection {
         let config = WebSocketConfig::default()
             .max_message_size(Some(512 << 20))
             .max_frame_size(Some(512 << 20));
-        let (ws, _) = match tungstenite::client::client_with_config(ws_url, stream, Some(config))
-        {
+        let (ws, _) = match tungstenite::client::client_with_config(ws_url, stream, Some(config)) {
             Ok(done) => done,
             Err(tungstenite::HandshakeError::Failure(tungstenite::Error::Http(answer))) => {
                 let detail = answer
                     .body()
                     .as_deref()
-                    .map(|b| String::from_utf8_lossy(b).trim().chars().take(200).collect())
+                    .map(|b| {
+                        String::from_utf8_lossy(b)
+                            .trim()
+                            .chars()
+                            .take(200)
+                            .collect()
+                    })
                     .unwrap_or_default();
                 return Err(CdpError::Refused {
                     url: shown,

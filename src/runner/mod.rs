@@ -142,19 +142,19 @@ pub(crate) fn run_all_then_close(
                         pooled(pool, scenario, &refused, run)
                     } else {
                         match connection(&browser, &options.browser) {
-                        Ok(b) => {
-                            let page = spares.take(&b).map_or_else(|| Page::open(&b), Ok);
-                            // The next journey's tab opens while this one runs.
-                            let waiting =
-                                scenarios.len().saturating_sub(next.load(Ordering::SeqCst));
-                            if spares.wanted(waiting) {
-                                let b = b.clone();
-                                let spares = &spares;
-                                scope.spawn(move || spares.open(&b));
+                            Ok(b) => {
+                                let page = spares.take(&b).map_or_else(|| Page::open(&b), Ok);
+                                // The next journey's tab opens while this one runs.
+                                let waiting =
+                                    scenarios.len().saturating_sub(next.load(Ordering::SeqCst));
+                                if spares.wanted(waiting) {
+                                    let b = b.clone();
+                                    let spares = &spares;
+                                    scope.spawn(move || spares.open(&b));
+                                }
+                                run(page)
                             }
-                            run(page)
-                        }
-                        Err(e) => journey::not_started(scenario, &e.to_string()),
+                            Err(e) => journey::not_started(scenario, &e.to_string()),
                         }
                     };
                     observer.journey_finished(i, &trace);

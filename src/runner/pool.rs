@@ -163,9 +163,18 @@ mod tests {
     #[test]
     fn tokens_and_passwords_never_reach_a_message() {
         let shown = masked_url("ws://user:hunter2@pool:3000/chromium?token=s3cr3t&x=1");
-        assert!(!shown.contains("s3cr3t") && !shown.contains("hunter2"), "{shown}");
-        assert!(shown.contains("pool:3000/chromium?token=***&x=***"), "{shown}");
-        assert_eq!(masked_url("not a url ?token=s3cr3t"), "the --browser-url address");
+        assert!(
+            !shown.contains("s3cr3t") && !shown.contains("hunter2"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("pool:3000/chromium?token=***&x=***"),
+            "{shown}"
+        );
+        assert_eq!(
+            masked_url("not a url ?token=s3cr3t"),
+            "the --browser-url address"
+        );
     }
 
     #[test]
