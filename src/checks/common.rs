@@ -58,7 +58,11 @@ pub(in crate::checks) fn page_phrase(url: &str, title: &str) -> String {
     ];
     let full = url_path(url);
     let (path, query) = full.split_once('?').unwrap_or((full.as_str(), ""));
-    let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
+    let last = path
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
     // The page's own name: its last path segment, and the query keys that name pages (a
     // wiki's `title=Special:UserLogin`, a router's `page=register`) — not `next=/login`,
     // which names where the user goes after.
@@ -151,20 +155,35 @@ mod tests {
         assert_eq!(page_phrase("http://x/a/b?c=1", ""), "the page /a/b");
         // Only the root is the home page; a wiki's pages all live under /index.php.
         assert_eq!(page_phrase("http://x/", "Welcome — Acme"), "the home page");
-        assert_eq!(page_phrase("http://x/index.php", "Main Page"), "the home page");
         assert_eq!(
-            page_phrase("http://x/index.php?title=Special:WhatLinksHere", "What links here - Wiki"),
+            page_phrase("http://x/index.php", "Main Page"),
+            "the home page"
+        );
+        assert_eq!(
+            page_phrase(
+                "http://x/index.php?title=Special:WhatLinksHere",
+                "What links here - Wiki"
+            ),
             "the \"What links here\" page"
         );
         assert_eq!(
-            page_phrase("http://x/index.php?title=Special:UserLogin&returnto=Main", "Log in"),
+            page_phrase(
+                "http://x/index.php?title=Special:UserLogin&returnto=Main",
+                "Log in"
+            ),
             "the login page"
         );
         assert_eq!(
-            page_phrase("http://x/w/index.php?title=Special:CreateAccount", "Create account"),
+            page_phrase(
+                "http://x/w/index.php?title=Special:CreateAccount",
+                "Create account"
+            ),
             "the registration page"
         );
-        assert_eq!(page_phrase("http://x/docs/home", "Docs home"), "the \"Docs home\" page");
+        assert_eq!(
+            page_phrase("http://x/docs/home", "Docs home"),
+            "the \"Docs home\" page"
+        );
         assert_eq!(
             page_phrase("http://x/profile?next=/login", "Your profile"),
             "the \"Your profile\" page"

@@ -335,12 +335,25 @@ fn instructions(text: &str) -> Vec<Instruction> {
 /// never on the page, so they are no instruction about the page.
 fn browser_control(words: &str) -> bool {
     const ALONE: [&str; 9] = [
-        "back", "forward", "refresh", "reload", "backarrow", "backbutton", "refreshbutton",
-        "reloadbutton", "forwardbutton",
+        "back",
+        "forward",
+        "refresh",
+        "reload",
+        "backarrow",
+        "backbutton",
+        "refreshbutton",
+        "reloadbutton",
+        "forwardbutton",
     ];
     const PARTS: [&str; 8] = [
-        "addressbar", "urlbar", "locationbar", "bookmark", "closethistab", "closethetab",
-        "closethewindow", "closethiswindow",
+        "addressbar",
+        "urlbar",
+        "locationbar",
+        "bookmark",
+        "closethistab",
+        "closethetab",
+        "closethewindow",
+        "closethiswindow",
     ];
     let head: String = words
         .split(|c: char| matches!(c, '.' | ',' | ';' | ':' | '!' | '?' | '(' | ')'))
@@ -360,7 +373,9 @@ fn browser_control(words: &str) -> bool {
         .join(" ");
     mentions_browser
         || ALONE.contains(&normalize(&without_articles).as_str())
-        || PARTS.iter().any(|p| plain.starts_with(p) || normalize(&without_articles).starts_with(p))
+        || PARTS
+            .iter()
+            .any(|p| plain.starts_with(p) || normalize(&without_articles).starts_with(p))
 }
 
 /// The control name after the verb: `(name, bytes of rest used, quoted, control noun seen)`.
@@ -479,7 +494,14 @@ mod tests {
             "Click Close this tab when you are done.",
             "Tap your web browser's menu and choose Settings.",
         ] {
-            assert!(instructions(line).is_empty(), "{line}: {:?}", instructions(line).iter().map(|i| &i.target).collect::<Vec<_>>());
+            assert!(
+                instructions(line).is_empty(),
+                "{line}: {:?}",
+                instructions(line)
+                    .iter()
+                    .map(|i| &i.target)
+                    .collect::<Vec<_>>()
+            );
         }
         // A page's own control of a similar name is still an instruction.
         let kept = instructions("Click \"Back to sign in\" to try again.");
