@@ -18,6 +18,9 @@ use common::{finding_ids, findings, nocall};
 /// Hands out a new nonce on every page, as MediaWiki's and WordPress's do.
 struct Site {
     served: AtomicU64,
+    /// Where its mailer delivers (a maildir).
+    maildir: PathBuf,
+    base: String,
 }
 
 impl Site {
@@ -48,6 +51,48 @@ async fn handle(State(site): State<Arc<Site>>, method: Method, uri: Uri) -> Resp
         .unwrap_or_default();
     let printable = uri.query().is_some_and(|q| q.contains("printable=yes"));
     let nonce = site.nonce();
+    // A blog's "lost password" mail, in plain text as WordPress writes it: the set-password
+    // address alone on its line, the sign-in page's alone on the next.
+    match uri.path() {
+        "/wp-login.php"
+            if uri
+                .query()
+                .is_some_and(|q| q.contains("action=lostpassword")) =>
+        {
+            let base = &site.base;
+            let message = format!(
+                "From: WordPress <wordpress@blog.test>\r\nTo: pat@example.test\r\nSubject: [Blog] Password Reset\r\n\
+                 Content-Type: text/plain; charset=utf-8\r\n\r\n\
+                 Someone has requested a password reset for the following account on Blog (<{base}/>).\r\n\r\n\
+                 Username: pat\r\n\r\nTo reset your password, visit the following address:\r\n\r\n\
+                 {base}/wp-login.php?action=rp&key=Xy7Qk2LmN4pR8sT1vW3z&login=pat\r\n\r\n\
+                 {base}/wp-login.php\r\n"
+            );
+            let tmp = site.maildir.join("tmp").join("1.eml");
+            let _ = std::fs::write(&tmp, message)
+                .and_then(|()| std::fs::rename(&tmp, site.maildir.join("new").join("1.eml")));
+            return page(
+                "Check your email",
+                "<p>Check your email for the confirmation link.</p>",
+                &nonce,
+            );
+        }
+        "/wp-login.php" if uri.query().is_some_and(|q| q.contains("action=rp")) => {
+            return page(
+                "Set a new password",
+                "<p>Enter your new password below.</p>",
+                &nonce,
+            );
+        }
+        "/wp-login.php" => {
+            return page(
+                "Log In",
+                r#"<p><a href="/wp-login.php?action=lostpassword">Lost your password?</a></p>"#,
+                &nonce,
+            );
+        }
+        _ => {}
+    }
     match (method, title.as_str()) {
         // The printable view is gone: a true dead link, with a nonce in its address.
         (_, "Main_Page") if printable => (StatusCode::GONE, "gone").into_response(),
@@ -93,14 +138,18 @@ struct Running {
 fn start() -> Running {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let maildir = dir.path().join("mail");
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).expect("mkdir");
+    }
     let site = Arc::new(Site {
         served: AtomicU64::new(0),
+        maildir,
+        base: base.clone(),
     });
     common::serve(listener, Router::new().fallback(handle).with_state(site));
-    Running {
-        base,
-        dir: tempfile::tempdir().expect("tempdir"),
-    }
+    Running { base, dir }
 }
 
 fn scenarios(r: &Running) -> Vec<PathBuf> {
@@ -201,4 +250,58 @@ fn a_wiki_shaped_site_gives_only_true_findings_under_ids_that_do_not_change() {
         ids
     };
     assert_eq!(sorted(&first), sorted(&second), "ids survive a new nonce");
+}
+
+#[test]
+fn a_plain_text_mail_with_two_bare_addresses_opens_the_one_the_journey_follows() {
+    let site = start();
+    let path = site.dir.path().join("lost.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "name: Lost blog password\nstart: {base}/\nmail:\n  maildir: {mail}\nholds:\n  Email: pat@example.test\n\
+             steps:\n  - open: /wp-login.php\n  - click: Lost your password?\n  - expect: Check your email\n\
+             \x20 - email: {{to: \"{{Email}}\", subject: Password Reset, follow: action=rp, within: 5s}}\n\
+             \x20 - expect: Enter your new password\n",
+            base = site.base,
+            mail = site.dir.path().join("mail").display()
+        ),
+    )
+    .expect("scenario");
+    let out = site.dir.path().join("out");
+    let output = nocall()
+        .arg("run")
+        .arg(&path)
+        .args([
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+            "--offline",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .expect("nocall runs");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(report["scenarios"][0]["status"], "completed", "{report:#}");
+    let trace: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(out.join("traces/01-lost-blog-password.json")).expect("trace"),
+    )
+    .expect("trace json");
+    let links = trace["mails"][0]["links"]
+        .as_array()
+        .expect("links")
+        .clone();
+    let texts: Vec<&str> = links.iter().filter_map(|l| l["text"].as_str()).collect();
+    assert!(
+        texts
+            .iter()
+            .all(|t| !t.contains('<') && !t.contains("http://") || t.starts_with("http://")),
+        "a link's text is words, never brackets or another address: {texts:?}"
+    );
+    assert_eq!(
+        texts.first(),
+        Some(&"Someone has requested a password reset for the following account on Blog")
+    );
 }
