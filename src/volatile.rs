@@ -48,11 +48,24 @@ pub(crate) fn steady(text: &str) -> Cow<'_, str> {
     let queried = QUERY_PAIR.replace_all(text, |c: &Captures<'_>| {
         let key = &c[2];
         let value = &c[3];
-        if volatile_key(key) || crate::probe::policy::looks_random(value) {
-            format!("{}{key}=*", &c[1])
-        } else {
-            c[0].to_string()
+        if volatile_key(key) || generated(value) {
+            return format!("{}{key}=*", &c[1]);
         }
+        // A value that is itself an address (`returnto=Special:ConfirmEmail/<token>`):
+        // only its generated parts go.
+        let decoded = percent_encoding::percent_decode_str(value).decode_utf8_lossy();
+        let parts: Vec<&str> = decoded.split(['/', ':']).collect();
+        if parts.len() > 1 && parts.iter().any(|p| generated(p)) {
+            let kept: Vec<&str> = decoded
+                .split_inclusive(['/', ':'])
+                .map(|p| {
+                    let bare = p.trim_end_matches(['/', ':']);
+                    if generated(bare) { "*" } else { p }
+                })
+                .collect();
+            return format!("{}{key}={}", &c[1], kept.join(""));
+        }
+        c[0].to_string()
     });
     let pathed = PATH_PART.replace_all(&queried, |c: &Captures<'_>| {
         if crate::probe::policy::looks_random(&c[1]) {
@@ -66,6 +79,13 @@ pub(crate) fn steady(text: &str) -> Cow<'_, str> {
     } else {
         Cow::Owned(pathed.into_owned())
     }
+}
+
+/// Random-looking, or a timestamp: 10 digits or more (seconds or milliseconds since 1970,
+/// `20261201175100`).
+fn generated(value: &str) -> bool {
+    crate::probe::policy::looks_random(value)
+        || (value.len() >= 10 && value.len() <= 17 && value.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn volatile_key(key: &str) -> bool {
@@ -98,6 +118,17 @@ mod tests {
         assert_eq!(
             steady("/confirm?u=12&t=8d2f0c1e7b9a4d3c5e6f7a8b9c0d1e2f"),
             "/confirm?u=12&t=*"
+        );
+        // A wiki's "changes since" link and its return-to address holding a token.
+        assert_eq!(
+            steady("/index.php?title=Special:RecentChanges&from=20261201175100&days=30"),
+            "/index.php?title=Special:RecentChanges&from=*&days=30"
+        );
+        assert_eq!(
+            steady(
+                "/index.php?title=Special:UserLogin&returnto=Special%3AConfirmEmail%2F4f9a0c2b7d1e8f3a6b5c9d0e1f2a3b4c"
+            ),
+            "/index.php?title=Special:UserLogin&returnto=Special:ConfirmEmail/*"
         );
     }
 
