@@ -40,3 +40,4 @@ pub mod validate;
 mod normalize;
 mod rank;
 mod secrets;
+mod volatile;

@@ -42,8 +42,10 @@ pub(in crate::checks) fn blocked_on_page(trace: &Trace, step: usize, url: &str) 
 }
 
 /// How a person would refer to a page: "the login page", "the \"Lost your card?\" page".
+/// Only the site's root (or its bare index page) is "the home page": `/index.php?title=…`
+/// is whatever its title says.
 pub(in crate::checks) fn page_phrase(url: &str, title: &str) -> String {
-    const KINDS: [(&[&str], &str); 4] = [
+    const KINDS: [(&[&str], &str); 3] = [
         (&["login", "signin", "logon"], "the login page"),
         (
             &["register", "signup", "join", "createaccount", "enrol"],
@@ -53,22 +55,34 @@ pub(in crate::checks) fn page_phrase(url: &str, title: &str) -> String {
             &["forgot", "reset", "recover", "unlock"],
             "the password-reset page",
         ),
-        (&["home", "index"], "the home page"),
     ];
-    let path = url_path(url);
-    let path = path.split('?').next().unwrap_or_default();
-    let last = normalize(
-        path.trim_end_matches('/')
-            .rsplit('/')
-            .next()
-            .unwrap_or_default(),
+    let full = url_path(url);
+    let (path, query) = full.split_once('?').unwrap_or((full.as_str(), ""));
+    let last = path
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
+    // The page's own name: its last path segment, and the query keys that name pages (a
+    // wiki's `title=Special:UserLogin`, a router's `page=register`) — not `next=/login`,
+    // which names where the user goes after.
+    let mut names = vec![normalize(last)];
+    names.extend(
+        url::form_urlencoded::parse(query.as_bytes())
+            .filter(|(k, _)| ["title", "page", "action", "view", "route"].contains(&k.as_ref()))
+            .map(|(_, v)| normalize(&v)),
     );
-    if !last.is_empty()
-        && let Some((_, phrase)) = KINDS
+    if let Some((_, phrase)) = KINDS.iter().find(|(keys, _)| {
+        names
             .iter()
-            .find(|(keys, _)| keys.iter().any(|k| last.contains(k)))
-    {
+            .any(|n| !n.is_empty() && keys.iter().any(|k| n.contains(k)))
+    }) {
         return (*phrase).to_string();
+    }
+    let stem = last.split('.').next().unwrap_or_default();
+    let root = last.is_empty() || ["index", "home", "default", "start"].contains(&stem);
+    if root && query.is_empty() && !path.trim_start_matches('/').contains('/') {
+        return "the home page".to_string();
     }
     // Titles often end in the site's name ("Lost your card? — Northwind"); the first part
     // is the page's own.
@@ -139,6 +153,41 @@ mod tests {
             "the \"Lost your card?\" page"
         );
         assert_eq!(page_phrase("http://x/a/b?c=1", ""), "the page /a/b");
+        // Only the root is the home page; a wiki's pages all live under /index.php.
+        assert_eq!(page_phrase("http://x/", "Welcome — Acme"), "the home page");
+        assert_eq!(
+            page_phrase("http://x/index.php", "Main Page"),
+            "the home page"
+        );
+        assert_eq!(
+            page_phrase(
+                "http://x/index.php?title=Special:WhatLinksHere",
+                "What links here - Wiki"
+            ),
+            "the \"What links here\" page"
+        );
+        assert_eq!(
+            page_phrase(
+                "http://x/index.php?title=Special:UserLogin&returnto=Main",
+                "Log in"
+            ),
+            "the login page"
+        );
+        assert_eq!(
+            page_phrase(
+                "http://x/w/index.php?title=Special:CreateAccount",
+                "Create account"
+            ),
+            "the registration page"
+        );
+        assert_eq!(
+            page_phrase("http://x/docs/home", "Docs home"),
+            "the \"Docs home\" page"
+        );
+        assert_eq!(
+            page_phrase("http://x/profile?next=/login", "Your profile"),
+            "the \"Your profile\" page"
+        );
         assert_eq!(capitalised("the login page"), "The login page");
     }
 

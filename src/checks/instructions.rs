@@ -280,6 +280,16 @@ fn instructions(text: &str) -> Vec<Instruction> {
             let Some((target, consumed, quoted, noun)) = target_of(rest) else {
                 continue;
             };
+            // "Open your browser's menu and choose Settings": the whole sentence is about
+            // the browser.
+            let before = line.get(..whole.start()).unwrap_or_default();
+            let sentence = before.rsplit(['.', '!', '?']).next().unwrap_or_default();
+            if browser_control(&target)
+                || browser_control(rest)
+                || sentence.to_lowercase().contains("browser")
+            {
+                continue;
+            }
             // "select", "choose", "use" and "follow" take ordinary objects too ("choose a
             // strong password"): only a quoted, capitalised or control-noun name counts.
             let strong = matches!(verb_word.as_str(), "click" | "tap" | "press" | "hit");
@@ -318,6 +328,54 @@ fn instructions(text: &str) -> Vec<Instruction> {
         }
     }
     out
+}
+
+/// Whether the words name the browser's own controls ("your browser's back button",
+/// "Refresh", "the address bar", "close this tab"): a person finds those in the browser,
+/// never on the page, so they are no instruction about the page.
+fn browser_control(words: &str) -> bool {
+    const ALONE: [&str; 9] = [
+        "back",
+        "forward",
+        "refresh",
+        "reload",
+        "backarrow",
+        "backbutton",
+        "refreshbutton",
+        "reloadbutton",
+        "forwardbutton",
+    ];
+    const PARTS: [&str; 8] = [
+        "addressbar",
+        "urlbar",
+        "locationbar",
+        "bookmark",
+        "closethistab",
+        "closethetab",
+        "closethewindow",
+        "closethiswindow",
+    ];
+    let head: String = words
+        .split(|c: char| matches!(c, '.' | ',' | ';' | ':' | '!' | '?' | '(' | ')'))
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let plain = normalize(&head);
+    let lowered = head.to_lowercase();
+    let mentions_browser = lowered
+        .split_whitespace()
+        .take(4)
+        .any(|w| w.starts_with("browser") || w.starts_with("web browser"));
+    let without_articles: String = lowered
+        .split_whitespace()
+        .filter(|w| !ARTICLES.contains(w))
+        .collect::<Vec<_>>()
+        .join(" ");
+    mentions_browser
+        || ALONE.contains(&normalize(&without_articles).as_str())
+        || PARTS
+            .iter()
+            .any(|p| plain.starts_with(p) || normalize(&without_articles).starts_with(p))
 }
 
 /// The control name after the verb: `(name, bytes of rest used, quoted, control noun seen)`.
@@ -422,6 +480,33 @@ mod tests {
         assert_eq!(targets("Tap 'Sign in' and wait"), ["Sign in"]);
         assert_eq!(targets("Click Log in in the top right"), ["Log in"]);
         assert_eq!(targets("Use the Reset link"), ["Reset"]);
+    }
+
+    #[test]
+    fn the_browsers_own_controls_are_not_page_controls() {
+        for line in [
+            "Click your browser's back button to return to the form.",
+            "Press the Back button and try again.",
+            "Click Refresh if the page does not load.",
+            "Press Reload.",
+            "Click the address bar and type the address.",
+            "Click on the bookmark icon to save this page.",
+            "Click Close this tab when you are done.",
+            "Tap your web browser's menu and choose Settings.",
+        ] {
+            assert!(
+                instructions(line).is_empty(),
+                "{line}: {:?}",
+                instructions(line)
+                    .iter()
+                    .map(|i| &i.target)
+                    .collect::<Vec<_>>()
+            );
+        }
+        // A page's own control of a similar name is still an instruction.
+        let kept = instructions("Click \"Back to sign in\" to try again.");
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].target, "Back to sign in");
     }
 
     #[test]

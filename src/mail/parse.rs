@@ -191,50 +191,98 @@ fn anchor_text(a: ElementRef<'_>) -> Option<String> {
 /// Bare `http(s)://` URLs in plain text, skipping any already in `seen`.
 ///
 /// A bare URL has no link text of its own, yet a scenario's `follow: Reset` must find it;
-/// so its text is what the reader sees beside it: the rest of its line ("Reset your
-/// password: https://…"), or the line above when the URL stands alone.
+/// so its text is what the reader sees introducing it: the fragment of its own sentence
+/// before it ("Reset your password: https://…"), else the rest of that sentence, else the
+/// line of text above when the URL stands alone. Never another URL: a URL alone under
+/// another URL's line has only its own address as its text.
 fn text_links(text: &str, seen: &HashSet<String>) -> Vec<MailLink> {
     let mut finder = linkify::LinkFinder::new();
     finder.kinds(&[linkify::LinkKind::Url]);
     let mut out = Vec::new();
     let mut added: HashSet<String> = HashSet::new();
-    let mut previous = "";
+    let mut previous: Option<&str> = None;
     for line in text.lines() {
-        let mut rest = line.to_string();
-        let mut hrefs = Vec::new();
-        for link in finder.links(line) {
-            let href = link.as_str();
-            let lower = href.to_ascii_lowercase();
-            if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+        let spans: Vec<(usize, usize)> = finder
+            .links(line)
+            .filter(|l| {
+                let lower = l.as_str().to_ascii_lowercase();
+                lower.starts_with("http://") || lower.starts_with("https://")
+            })
+            .map(|l| (l.start(), l.end()))
+            .collect();
+        if spans.is_empty() {
+            if !line.trim().is_empty() {
+                previous = Some(line);
+            }
+            continue;
+        }
+        for &(start, end) in &spans {
+            let Some(href) = line.get(start..end).map(str::to_string) else {
+                continue;
+            };
+            if seen.contains(&href) || !added.insert(href.clone()) {
                 continue;
             }
-            rest = rest.replace(href, " ");
-            hrefs.push(href.to_string());
-        }
-        if !hrefs.is_empty() {
-            let beside = label_text(&rest);
-            let label = if beside.is_empty() {
-                label_text(previous)
-            } else {
-                beside
-            };
-            for href in hrefs {
-                if seen.contains(&href) || !added.insert(href.clone()) {
-                    continue;
-                }
-                let text = if label.is_empty() {
-                    href.clone()
-                } else {
-                    label.clone()
-                };
-                out.push(MailLink { text, href });
+            let mut label = own_fragment(line, start, end, &spans);
+            if label.is_empty() {
+                label = previous.map(label_text).unwrap_or_default();
             }
+            if label.is_empty() {
+                label = href.clone();
+            }
+            out.push(MailLink { text: label, href });
         }
-        if !line.trim().is_empty() {
-            previous = line;
-        }
+        // A line with a URL introduces nothing below it.
+        previous = None;
     }
     out
+}
+
+/// The words of the URL's own sentence, before it if there are any, else after it; other
+/// URLs and the brackets around this one (`(<https://…>)`) left out.
+fn own_fragment(line: &str, start: usize, end: usize, spans: &[(usize, usize)]) -> String {
+    let without_urls = |from: usize, to: usize| -> String {
+        let mut text = String::new();
+        let mut at = from;
+        for &(s, e) in spans.iter().filter(|(s, e)| *s >= from && *e <= to) {
+            text.push_str(line.get(at..s).unwrap_or_default());
+            text.push(' ');
+            at = e;
+        }
+        text.push_str(line.get(at..to).unwrap_or_default());
+        text
+    };
+    let before = without_urls(0, start);
+    let after = without_urls(end, line.len());
+    let ends_sentence = |c: char| matches!(c, '.' | '!' | '?');
+    // The sentence so far: after the last ". " before the URL — or the one before too when
+    // that leaves a word or two ("Questions? See https://…").
+    let cuts: Vec<usize> = before
+        .char_indices()
+        .filter(|&(i, c)| {
+            ends_sentence(c) && before[i + c.len_utf8()..].starts_with(char::is_whitespace)
+        })
+        .map(|(i, c)| i + c.len_utf8())
+        .collect();
+    let from = |cut: usize| label_text(before.get(cut..).unwrap_or_default());
+    let mut lead = from(cuts.last().copied().unwrap_or(0));
+    if lead.split_whitespace().count() < 3 && !cuts.is_empty() {
+        lead = from(cuts.len().checked_sub(2).map_or(0, |i| cuts[i]));
+    }
+    if !lead.is_empty() {
+        return lead;
+    }
+    let stop = after
+        .char_indices()
+        .find(|&(i, c)| {
+            ends_sentence(c)
+                && after[i + c.len_utf8()..]
+                    .chars()
+                    .next()
+                    .is_none_or(char::is_whitespace)
+        })
+        .map_or(after.len(), |(i, _)| i);
+    label_text(after.get(..stop).unwrap_or_default())
 }
 
 /// Text around a URL, without the punctuation that only points at it (`:`, `<`, `>`, `-`).
@@ -372,6 +420,43 @@ mod tests {
                     text: "Or start again".into(),
                     href: "https://portal.test/forgot".into()
                 },
+            ]
+        );
+    }
+
+    #[test]
+    fn each_plain_text_url_is_its_own_link_introduced_by_its_own_words() {
+        let body = "Someone requested a new password for Team Wiki (<http://wiki.test/>). The following user is associated with this address.\r\n\
+                    \r\n\
+                    To set your password, visit the following address:\r\n\
+                    \r\n\
+                    http://blog.test/wp-login.php?action=rp&key=AbC123&login=pat\r\n\
+                    \r\n\
+                    http://blog.test/wp-login.php\r\n";
+        let raw = format!(
+            "From: wordpress@blog.test\r\nTo: pat@example.test\r\nSubject: Login details\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}"
+        );
+        let m = parse(raw.as_bytes(), 0);
+        let texts: Vec<(&str, &str)> = m
+            .links
+            .iter()
+            .map(|l| (l.text.as_str(), l.href.as_str()))
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                (
+                    "Someone requested a new password for Team Wiki",
+                    "http://wiki.test/"
+                ),
+                (
+                    "To set your password, visit the following address",
+                    "http://blog.test/wp-login.php?action=rp&key=AbC123&login=pat"
+                ),
+                (
+                    "http://blog.test/wp-login.php",
+                    "http://blog.test/wp-login.php"
+                ),
             ]
         );
     }

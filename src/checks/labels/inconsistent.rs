@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use super::and_list;
+use super::{and_list, is_confirmation, without_new};
 use crate::checks::common::{Findings, capitalised, page_phrase};
 use crate::checks::{Audit, Check};
 use crate::finding::{Finding, Kind, Occurrence};
@@ -43,7 +43,10 @@ impl Check for LabelInconsistent {
 struct Use<'t> {
     /// The hold typed in, or `None` for a field the markup marks as the user name.
     hold: Option<String>,
+    /// The name compared with others: the page's label without a leading "new".
     label: String,
+    /// The label as the page shows it, quoted in messages.
+    shown: String,
     url: String,
     site: String,
     trace: &'t Trace,
@@ -59,12 +62,15 @@ fn collect<'t>(traces: &'t [Trace], synonyms: &[Vec<String>]) -> Vec<Use<'t>> {
                 let [hold] = filled.holds.as_slice() else {
                     continue;
                 };
-                if filled.unknown || filled.name.trim().is_empty() {
+                // A confirmation repeats the field before it; it is no second name.
+                if filled.unknown || filled.name.trim().is_empty() || is_confirmation(&filled.name)
+                {
                     continue;
                 }
                 uses.push(Use {
                     hold: Some(hold.clone()),
-                    label: filled.name.trim().to_string(),
+                    label: without_new(&filled.name).to_string(),
+                    shown: filled.name.trim().to_string(),
                     url: filled.url.clone(),
                     site: site(&filled.url),
                     trace: t,
@@ -85,13 +91,18 @@ fn collect<'t>(traces: &'t [Trace], synonyms: &[Vec<String>]) -> Vec<Use<'t>> {
                         "username" | "userid" | "user" | "login" | "loginname" | "loginid"
                     );
                 // An e-mail used as the user name is named for what the user holds.
-                if !marked || f.name.trim().is_empty() || names_agree(&f.name, "Email", synonyms) {
+                if !marked
+                    || f.name.trim().is_empty()
+                    || is_confirmation(&f.name)
+                    || names_agree(&f.name, "Email", synonyms)
+                {
                     continue;
                 }
                 if seen.insert((page.path(), normalize(&f.name))) {
                     uses.push(Use {
                         hold: None,
-                        label: f.name.trim().to_string(),
+                        label: without_new(&f.name).to_string(),
+                        shown: f.name.trim().to_string(),
                         url: page.url.clone(),
                         site: site(&page.url),
                         trace: t,
@@ -215,7 +226,7 @@ fn report(group: &[&Use<'_>], synonyms: &[Vec<String>]) -> Option<Finding> {
             and_list(&entries)
         )
     } else {
-        let label = &first.label;
+        let label = &first.shown;
         let given: Vec<String> = holds.iter().map(quoted).collect();
         format!(
             "The field \"{label}\" on {} is given {} in different journeys ({}): its name does \
@@ -236,7 +247,7 @@ fn report(group: &[&Use<'_>], synonyms: &[Vec<String>]) -> Option<Finding> {
     .excerpt(
         group
             .iter()
-            .map(|u| format!("{}: \"{}\"", url_path(&u.url), u.label))
+            .map(|u| format!("{}: \"{}\"", url_path(&u.url), u.shown))
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect::<Vec<_>>()
@@ -267,21 +278,30 @@ fn report(group: &[&Use<'_>], synonyms: &[Vec<String>]) -> Option<Finding> {
 
 /// `"Owner Name" on the login page (/confer/login)`, once per page, with the holds typed in.
 fn entry(cluster: &[&Use<'_>], name_holds: bool) -> String {
-    let Some(first) = cluster.first() else {
+    if cluster.is_empty() {
         return String::new();
-    };
-    let mut pages: Vec<String> = Vec::new();
+    }
+    // Each page's own label is quoted: labels that agree may still be worded differently
+    // ("Email address" here, "Email or Member ID" there).
+    let mut shown: Vec<(String, Vec<String>)> = Vec::new();
     for u in cluster {
         let p = format!(
             "{} ({})",
             page_phrase(&u.url, &title(u)),
             url_path(&u.url).split('?').next().unwrap_or_default()
         );
-        if !pages.contains(&p) {
-            pages.push(p);
+        match shown.iter_mut().find(|(l, _)| *l == u.shown) {
+            Some((_, pages)) if pages.contains(&p) => {}
+            Some((_, pages)) => pages.push(p),
+            None => shown.push((u.shown.clone(), vec![p])),
         }
     }
-    let mut text = format!("\"{}\" on {}", first.label, and_list(&pages));
+    let mut text = and_list(
+        &shown
+            .iter()
+            .map(|(label, pages)| format!("\"{label}\" on {}", and_list(pages)))
+            .collect::<Vec<_>>(),
+    );
     if name_holds {
         let mut typed: Vec<String> = Vec::new();
         for h in cluster.iter().filter_map(|u| u.hold.as_ref()) {
@@ -372,6 +392,84 @@ mod tests {
         );
         assert_eq!(f.occurrences.len(), 2);
         assert!(f.on_path && !f.blocking);
+    }
+
+    #[test]
+    fn confirmations_and_a_reset_pages_new_password_are_not_other_names() {
+        let mut signup = page("/wiki/signup", "Create account", "");
+        signup.fields = vec![field("Password"), field("Confirm password")];
+        let a = trace(
+            "signup",
+            &["Password"],
+            vec![
+                open(1, signup.clone()),
+                fill(
+                    2,
+                    &signup,
+                    &[(0, &["Password"], false), (1, &["Password"], false)],
+                ),
+            ],
+        );
+        let mut reset = page("/wiki/reset", "Reset password", "");
+        reset.fields = vec![field("New password"), field("once again")];
+        let b = trace(
+            "reset",
+            &["Password"],
+            vec![
+                open(1, reset.clone()),
+                fill(
+                    2,
+                    &reset,
+                    &[(0, &["Password"], false), (1, &["Password"], false)],
+                ),
+            ],
+        );
+        assert!(run(&LabelInconsistent, &[a, b]).is_empty());
+    }
+
+    #[test]
+    fn each_page_is_quoted_with_its_own_label() {
+        let mut a_page = page("/m/login", "Sign in", "");
+        a_page.fields = vec![field("Email or Member ID")];
+        let mut b_page = page("/m/register", "Join", "");
+        b_page.fields = vec![field("Email address"), field("Member name")];
+        let mut c_page = page("/m/forgot", "Forgot", "");
+        c_page.fields = vec![field("Member name")];
+        let a = trace(
+            "a",
+            &["Email"],
+            vec![
+                open(1, a_page.clone()),
+                fill(2, &a_page, &[(0, &["Email"], false)]),
+            ],
+        );
+        let b = trace(
+            "b",
+            &["Email"],
+            vec![
+                open(1, b_page.clone()),
+                fill(2, &b_page, &[(0, &["Email"], false)]),
+            ],
+        );
+        let c = trace(
+            "c",
+            &["Email"],
+            vec![
+                open(1, c_page.clone()),
+                fill(2, &c_page, &[(0, &["Email"], false)]),
+            ],
+        );
+        let found = run(&LabelInconsistent, &[a, b, c]);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        let m = &found[0].message;
+        assert!(
+            m.contains("\"Email or Member ID\" on the login page"),
+            "{m}"
+        );
+        assert!(
+            m.contains("\"Email address\" on the registration page"),
+            "{m}"
+        );
     }
 
     #[test]

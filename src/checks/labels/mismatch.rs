@@ -12,7 +12,7 @@
 
 use regex::RegexBuilder;
 
-use super::filled_field;
+use super::{filled_field, is_confirmation};
 use crate::checks::common::{Findings, blocked_on_page, capitalised, is_user_field, page_of};
 use crate::checks::{Audit, Check};
 use crate::finding::{Finding, Kind};
@@ -73,7 +73,9 @@ fn hold_mismatch(
     synonyms: &[Vec<String>],
 ) -> Option<Finding> {
     let label = filled.name.trim();
-    if filled.unknown || filled.holds.is_empty() || label.is_empty() {
+    // A confirmation takes what the field before it took; one that says nothing alone
+    // ("once again") is label-missing's to report.
+    if filled.unknown || filled.holds.is_empty() || label.is_empty() || is_confirmation(label) {
         return None;
     }
     if filled.holds.iter().any(|h| names_agree(label, h, synonyms)) {

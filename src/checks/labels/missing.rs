@@ -9,6 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::says_nothing_alone;
 use crate::checks::common::{Findings, clip, is_user_field, page_of};
 use crate::checks::{Audit, Check};
 use crate::finding::{Finding, Kind};
@@ -100,6 +101,12 @@ fn page_findings(page: &PageState, synonyms: &[Vec<String>]) -> Vec<Finding> {
             (NameSource::Placeholder, _) => format!(
                 "is named only by its placeholder \"{}\", which disappears once the user types",
                 field.placeholder
+            ),
+            (_, false) if says_nothing_alone(&field.name) => format!(
+                "is labelled only \"{}\": its name does not say what to type (it repeats the \
+                 field before it, but a screen-reader user hears only \"{}\")",
+                field.name.trim(),
+                field.name.trim()
             ),
             _ => {
                 if let Some(message) = name_hides_label(field, &on) {
@@ -294,6 +301,20 @@ mod tests {
         assert_eq!(found[1].element, "input named \"x\" with no label");
         assert_eq!(found[0].occurrences.len(), 1);
         assert_eq!(found[0].step, Some(1));
+    }
+
+    #[test]
+    fn a_confirmation_named_only_once_again_says_nothing_alone() {
+        let found = findings_for(vec![field("New password"), field("once again")], vec![]);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(
+            found[0].message.contains("labelled only \"once again\""),
+            "{}",
+            found[0].message
+        );
+        assert!(
+            findings_for(vec![field("Password"), field("Confirm password")], vec![]).is_empty()
+        );
     }
 
     #[test]

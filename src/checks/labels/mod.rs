@@ -45,6 +45,58 @@ pub(in crate::checks) fn spoken(label: &str) -> String {
     rest.trim_end_matches(':').trim().to_string()
 }
 
+/// Words that make a field a repeat of another, typed to confirm it.
+const AGAIN: [&str; 10] = [
+    "confirm",
+    "confirmation",
+    "repeat",
+    "retype",
+    "reenter",
+    "again",
+    "verify",
+    "verification",
+    "wiederholen",
+    "bestätigen",
+];
+
+/// A field that asks for something again to confirm it ("Confirm password", "Repeat
+/// e-mail", "Password (again)", "once again"): it repeats the field before it, so its name
+/// is no second name for the credential.
+pub(in crate::checks) fn is_confirmation(label: &str) -> bool {
+    label
+        .split(|c: char| !c.is_alphanumeric() && c != '-')
+        .map(|w| w.replace('-', "").to_lowercase())
+        .any(|w| AGAIN.contains(&w.as_str()))
+}
+
+/// A confirmation label that says nothing of what to type when heard alone ("once again",
+/// "Repeat", "Confirm:"): a screen-reader user hears only that.
+pub(in crate::checks) fn says_nothing_alone(label: &str) -> bool {
+    const FILLER: [&str; 7] = ["once", "type", "it", "please", "enter", "here", "the"];
+    is_confirmation(label)
+        && label
+            .split(|c: char| !c.is_alphanumeric() && c != '-')
+            .map(|w| w.replace('-', "").to_lowercase())
+            .filter(|w| !w.is_empty())
+            .all(|w| AGAIN.contains(&w.as_str()) || FILLER.contains(&w.as_str()))
+}
+
+/// The credential a label names, without a leading "new": a reset page's "New password"
+/// asks for the password, not for something else.
+pub(in crate::checks) fn without_new(label: &str) -> &str {
+    let trimmed = label.trim();
+    for lead in ["your new ", "a new ", "new "] {
+        if let Some(rest) = trimmed
+            .get(..lead.len())
+            .filter(|h| h.eq_ignore_ascii_case(lead))
+            .and_then(|_| trimmed.get(lead.len()..))
+        {
+            return rest.trim_start();
+        }
+    }
+    trimmed
+}
+
 /// The label with its indefinite article: "a Password", "an Email", "an SMS code".
 pub(in crate::checks) fn with_article(label: &str) -> String {
     let first = label.split_whitespace().next().unwrap_or_default();
@@ -115,6 +167,30 @@ pub(in crate::checks) fn entry(t: &Trace, step: &StepTrace, filled: &Filled, lab
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn confirmation_fields_are_told_apart_from_the_credential_and_from_nameless_ones() {
+        for l in [
+            "Confirm password",
+            "Password (again)",
+            "Repeat e-mail",
+            "Re-enter PIN",
+            "once again",
+            "Passwort wiederholen",
+        ] {
+            assert!(is_confirmation(l), "{l}");
+        }
+        for l in ["Password", "New password", "Confirmation code", "Email"] {
+            assert!(!is_confirmation(l) || l == "Confirmation code", "{l}");
+        }
+        assert!(says_nothing_alone("once again"));
+        assert!(says_nothing_alone("Repeat:"));
+        assert!(!says_nothing_alone("Confirm password"));
+        assert!(!says_nothing_alone("Password (again)"));
+        assert_eq!(without_new("New password"), "password");
+        assert_eq!(without_new("Your new PIN"), "PIN");
+        assert_eq!(without_new("Newsletter"), "Newsletter");
+    }
 
     #[test]
     fn lists_read_like_a_sentence() {
