@@ -118,7 +118,7 @@ impl Config {
     /// by `phones.lookup.user_env` / `password_env` are set, so a run does not start only to
     /// have every lookup refused.
     pub fn load(path: &Path, env: Env<'_>) -> Result<Config, Vec<Diagnostic>> {
-        match std::fs::read_to_string(path) {
+        match crate::limits::read_text(path) {
             Ok(source) => Config::load_str(&source, path, env),
             Err(e) => Err(vec![Diagnostic::new(
                 path,
@@ -171,10 +171,22 @@ impl Config {
                 }
             }
         }
-        if p.is_empty() {
+        // The phone directory is read now, so a bad row or a binary file stops the run
+        // before any journey (exit 2) instead of silently dropping the lines it lists.
+        let directory_problems = match &config.phones.directory {
+            Some(path) if p.is_empty() => {
+                crate::phones::Directory::load(path, config.phones.region.as_deref())
+                    .err()
+                    .unwrap_or_default()
+            }
+            _ => Vec::new(),
+        };
+        if p.is_empty() && directory_problems.is_empty() {
             Ok(config)
         } else {
-            Err(p.finish())
+            let mut all = if p.is_empty() { Vec::new() } else { p.finish() };
+            all.extend(directory_problems);
+            Err(all)
         }
     }
 

@@ -63,15 +63,23 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.location(), self.message)?;
+        write!(
+            f,
+            "{}: {}",
+            self.location(),
+            clipped(&self.message, 0, MESSAGE).0
+        )?;
         if let Some(src) = &self.source_line {
             let num = self.line.to_string();
             let pad = " ".repeat(num.len());
-            let indent = " ".repeat(self.column.saturating_sub(1));
+            // A huge line (a minified export, a wrong file) is shown as a window around
+            // the column, never whole.
+            let (shown, shift) = clipped(src, self.column.saturating_sub(1), WINDOW);
+            let indent = " ".repeat(self.column.saturating_sub(1).saturating_sub(shift));
             write!(
                 f,
-                "\n{pad} |\n{num} | {src}\n{pad} | {indent}{}",
-                "^".repeat(self.width)
+                "\n{pad} |\n{num} | {shown}\n{pad} | {indent}{}",
+                "^".repeat(self.width.min(WINDOW))
             )?;
         }
         if let Some(help) = &self.help {
@@ -82,6 +90,34 @@ impl fmt::Display for Diagnostic {
 }
 
 impl std::error::Error for Diagnostic {}
+
+/// Characters of a source line shown around the column.
+const WINDOW: usize = 100;
+/// Characters of a message (which may quote what the file holds).
+const MESSAGE: usize = 400;
+
+/// At most `width` characters of `text` around character `at`, with `…` where it was cut,
+/// and how many columns the start moved (so the caret still points at `at`).
+fn clipped(text: &str, at: usize, width: usize) -> (std::borrow::Cow<'_, str>, usize) {
+    let long = text.chars().nth(width).is_some();
+    if !long {
+        return (std::borrow::Cow::Borrowed(text), 0);
+    }
+    let start = at.saturating_sub(width / 3);
+    let mut shown: String = text.chars().skip(start).take(width).collect();
+    let more = text.chars().nth(start + width).is_some();
+    if more {
+        shown.push('…');
+    }
+    if start > 0 {
+        // The "…" before takes one column and the cut text `start` columns.
+        return (
+            std::borrow::Cow::Owned(format!("…{shown}")),
+            start.saturating_sub(1),
+        );
+    }
+    (std::borrow::Cow::Owned(shown), 0)
+}
 
 /// The closest candidate to `word` when it is close enough to be a likely typo.
 pub(crate) fn suggest<'a>(
@@ -103,6 +139,25 @@ pub(crate) fn suggest<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_line_is_shown_as_a_window_with_the_caret_in_place() {
+        let line = format!("{}BAD{}", "a".repeat(50_000), "b".repeat(50_000));
+        let d = Diagnostic::new("s.yaml", 1, 50_001, "x".repeat(5_000)).with_source(&line, 3);
+        let text = d.to_string();
+        assert!(text.len() < 1_200, "{} bytes", text.len());
+        let lines: Vec<&str> = text.lines().collect();
+        let src = lines[2];
+        let caret = lines[3];
+        let bad = src.find("BAD").expect("the column is shown");
+        let mark = caret.find('^').expect("a caret");
+        // Both lines start with the same gutter; the caret sits under the B (chars, not bytes).
+        assert_eq!(
+            src[..bad].chars().count(),
+            caret[..mark].chars().count(),
+            "{text}"
+        );
+    }
 
     #[test]
     fn renders_location_caret_and_help() {

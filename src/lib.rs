@@ -35,6 +35,8 @@ pub mod gate;
 
 // Commands that help write the inputs.
 pub mod init;
+pub mod limits;
+pub mod terminal;
 pub mod validate;
 
 mod normalize;

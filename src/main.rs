@@ -12,12 +12,14 @@ use clap::Parser;
 
 use cli::{Cli, Command, CommonArgs, Ending, OutputFormat};
 use nocall::diagnostic::Diagnostic;
+// Printing goes through nocall::terminal: control characters stripped, closed pipes quiet.
 use nocall::gate::Gate;
 use nocall::pipeline::{self, Stopped};
 use nocall::report::spec::{self, ReportFile};
 use nocall::report::{self, Format, Report};
 use nocall::runner;
 use nocall::scenario::process_env;
+use nocall::{eprint, eprintln, print, println};
 
 /// How a command ended; `Err` when it stopped early, having said why.
 type Done = Result<Ending, Ending>;

@@ -5,6 +5,7 @@
 //! ([`crawl_run`]) end in the same [`RunResult`]. Everything written to disk goes through
 //! the secrets mask first. Nothing here reads the command line or picks an exit code.
 
+use crate::eprintln;
 use std::path::{Path, PathBuf};
 
 use url::Url;
@@ -441,7 +442,7 @@ pub fn merge_reports(paths: &[PathBuf]) -> Result<Report, String> {
 
 /// A JSON report written by an earlier run, read back.
 pub fn read_report(path: &Path) -> Result<Report, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = crate::limits::read_text(path).map_err(|e| {
         format!(
             "cannot read {}: {e}\nhelp: run `nocall run` first, or give --report FILE",
             path.display()
@@ -463,7 +464,7 @@ pub struct Converted {
 /// as a scenario.
 pub fn convert(recording: &Path, env: Env<'_>) -> Result<Converted, Stopped> {
     use crate::scenario::recorder;
-    let source = std::fs::read_to_string(recording)
+    let source = crate::limits::read_text(recording)
         .map_err(|e| Stopped::BadInput(format!("cannot read {}: {e}", recording.display())))?;
     let rec = recorder::load_file(&source, recording, env).map_err(Stopped::Invalid)?;
     let name = recording

@@ -21,7 +21,7 @@ impl Bars {
             .map(|s| {
                 let b = multi.add(ProgressBar::new(s.steps.len() as u64));
                 b.set_style(style.clone());
-                b.set_prefix(s.name.clone());
+                b.set_prefix(nocall::terminal::clean(&s.name).into_owned());
                 b.set_message("waiting");
                 b
             })
@@ -44,7 +44,7 @@ impl Observer for Bars {
     fn step_finished(&self, journey: usize, step: &StepTrace) {
         if let Some(b) = self.bars.get(journey) {
             b.set_position(step.index as u64);
-            b.set_message(step.action.clone());
+            b.set_message(nocall::terminal::clean(&step.action).into_owned());
         }
     }
 

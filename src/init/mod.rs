@@ -134,7 +134,7 @@ pub fn draft(request: &InitRequest, env: Env<'_>) -> Result<Draft, Stopped> {
         pipeline::crawl_config(request.config.as_deref(), env).map_err(Stopped::Invalid)?;
     let letter = match &request.letter {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
+            let text = crate::limits::read_text(path).map_err(|e| {
                 Stopped::BadInput(format!("cannot read the letter {}: {e}", path.display()))
             })?;
             let holds = letter::parse(&text);

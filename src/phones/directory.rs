@@ -58,7 +58,7 @@ const STATUSES: [&str; 2] = ["live", "disconnected"];
 impl Directory {
     /// Reads and checks the file. `region` reads numbers written without a country code.
     pub fn load(path: &Path, region: Option<&str>) -> Result<Directory, Vec<Diagnostic>> {
-        match std::fs::read_to_string(path) {
+        match crate::limits::read_text(path) {
             Ok(source) => Directory::parse(&source, path, region),
             Err(e) => {
                 Err(

@@ -120,7 +120,7 @@ pub fn load_files(
     let mut secrets = Secrets::new();
     let mut errors = Vec::new();
     for file in files {
-        let source = match std::fs::read_to_string(file) {
+        let source = match crate::limits::read_text(file) {
             Ok(s) => s,
             Err(e) => {
                 errors.push(Diagnostic::new(

@@ -134,7 +134,7 @@ pub(crate) fn load_file(
 ) -> Result<Recording, Vec<Diagnostic>> {
     let side = sidecar_path(file);
     let side_source = if side.is_file() {
-        match std::fs::read_to_string(&side) {
+        match crate::limits::read_text(&side) {
             Ok(s) => Some(s),
             Err(e) => {
                 return Err(vec![Diagnostic::new(

@@ -1,0 +1,162 @@
+//! Hostile input costs bounded memory and prints nothing it should not: endless and binary
+//! input files, huge lines, pages carrying terminal escape sequences, closed pipes. Each case
+//! through the real binary.
+
+mod common;
+
+use std::net::TcpListener;
+use std::process::Stdio;
+
+use axum::Router;
+use axum::http::header;
+use axum::response::IntoResponse;
+use common::{nocall, portal, scenario};
+
+fn run_with_config(config: &std::path::Path) -> std::process::Output {
+    let out = tempfile::tempdir().unwrap();
+    nocall()
+        .arg("run")
+        .arg(scenario("clean-library-login.yaml"))
+        .arg("--config")
+        .arg(config)
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn an_endless_settings_file_is_refused_with_its_limit() {
+    let out = run_with_config(std::path::Path::new("/dev/zero"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("/dev/zero") && err.contains("larger than 16 MiB"),
+        "{err}"
+    );
+    assert!(err.contains("NOCALL_MAX_INPUT_BYTES"), "{err}");
+}
+
+#[test]
+fn a_bad_phone_directory_stops_the_run_at_load_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("nocall.yaml");
+    std::fs::write(&config, "phones:\n  directory: phones.csv\n").unwrap();
+    let csv = dir.path().join("phones.csv");
+
+    std::fs::write(
+        &csv,
+        "number,status\n+14155552671,disconnected\n+14155552672,dead\n",
+    )
+    .unwrap();
+    let out = run_with_config(&config);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("phones.csv:3:"), "{err}");
+    assert!(out.stdout.is_empty(), "nothing was run");
+
+    let noise: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(&csv, noise).unwrap();
+    let out = run_with_config(&config);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("phones.csv") && err.contains("not text"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_huge_single_line_scenario_is_refused_with_a_short_excerpt() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("huge.yaml");
+    let line = format!(
+        "name: x\nstart: http://127.0.0.1:1/\nsteps: [{{open: /, clack: {}}}]\n",
+        "y".repeat(2_000_000)
+    );
+    std::fs::write(&file, line).unwrap();
+    let out = nocall().arg("check").arg(&file).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{}", &err[..err.len().min(500)]);
+    assert!(
+        err.contains("huge.yaml:3:"),
+        "{}",
+        &err[..err.len().min(500)]
+    );
+    assert!(
+        err.len() < 4_000,
+        "the error quotes a window, not the line: {} bytes",
+        err.len()
+    );
+}
+
+#[test]
+fn escape_sequences_from_a_page_never_reach_the_terminal() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let page = "<!doctype html><title>Hi</title><main><h1>Account</h1>\
+                <p>Hello\u{1b}]0;pwned\u{7} there\u{1b}[2J, \u{1b}]8;;http://evil.test\u{1b}\\click\u{1b}]8;;\u{1b}\\ me</p></main>";
+    let router = Router::new().fallback(move || async move {
+        ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
+    });
+    common::serve(listener, router);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.yaml");
+    std::fs::write(
+        &file,
+        format!("name: Escapes\nstart: {base}/\nsteps:\n  - open: /\n  - expect: Welcome back\n"),
+    )
+    .unwrap();
+    let out = nocall()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stdout.contains("Hello there"),
+        "the page's words are shown: {stdout}"
+    );
+    for text in [&stdout, &stderr] {
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text:?}"
+        );
+    }
+}
+
+#[test]
+fn a_closed_standard_output_or_error_never_panics() {
+    let site = portal();
+    for close_stderr in [false, true] {
+        let out = tempfile::tempdir().unwrap();
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("nocall"));
+        cmd.arg("run")
+            .arg(scenario("clean-library-login.yaml"))
+            .args(["--base-url", &site.base_url(), "--out"])
+            .arg(out.path())
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        // The reader goes away before nocall writes a byte, as `| head -0` does.
+        drop(child.stdout.take());
+        let stderr = if close_stderr {
+            drop(child.stderr.take());
+            String::new()
+        } else {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut text).unwrap();
+            text
+        };
+        let status = child.wait().unwrap();
+        assert_ne!(status.code(), Some(101), "panicked: {stderr}");
+        assert_eq!(status.code(), Some(0), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
