@@ -356,7 +356,7 @@ fn browser_control(words: &str) -> bool {
         "closethiswindow",
     ];
     let head: String = words
-        .split(|c: char| matches!(c, '.' | ',' | ';' | ':' | '!' | '?' | '(' | ')'))
+        .split(['.', ',', ';', ':', '!', '?', '(', ')'])
         .next()
         .unwrap_or_default()
         .to_string();
