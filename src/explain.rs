@@ -71,6 +71,7 @@ mod tests {
             calls_high: 288.0,
             cost_per_call: 22.0,
             currency: "USD".into(),
+            ..Estimate::default()
         };
         f.est_calls_per_month = 180.0;
         f.est_cost_per_month = 3960.0;

@@ -261,6 +261,7 @@ pub fn run(
     let findings = audit(&traces, &loaded.config, &probes, &loaded.secrets);
     let mut report = Report::new(&traces, &trace_files, findings, &loaded.config.currency);
     report.browser = traces.iter().find_map(|t| t.browser.clone());
+    report.model = Some(crate::report::Model::of(&loaded.config));
     if let Err(e) = crate::files::write_inside(
         &options.out_dir,
         "report.json",
@@ -343,6 +344,7 @@ pub fn crawl_run(
     let findings = audit(&traces, config, &probes, &Secrets::new());
     let mut report = Report::new(&traces, &[], findings, &config.currency);
     report.scenarios.iter_mut().for_each(|s| s.trace = None);
+    report.model = Some(crate::report::Model::of(config));
     if let Err(e) = crate::files::write_inside(
         &request.out_dir,
         "report.json",

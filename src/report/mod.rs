@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::finding::Finding;
 use crate::rank::round2;
+pub use crate::rank::{Model, ModelChance};
 use crate::trace::{JourneyStatus, Outcome, Trace};
 
 pub const SCHEMA: &str = "nocall-report/1";
@@ -33,7 +34,13 @@ pub struct Report {
     pub browser: Option<String>,
     pub summary: Summary,
     pub scenarios: Vec<ScenarioResult>,
+    /// One row a root cause, ranked by what fixing it saves; the findings it explains are
+    /// its `symptoms`.
     pub findings: Vec<Finding>,
+    /// The chances and price the findings were ranked with, so `nocall merge` can rank
+    /// shards together as one run (absent in reports of older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<Model>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -158,11 +165,33 @@ impl Report {
             summary: Summary::of(&scenarios, &findings, currency),
             scenarios,
             findings,
+            model: None,
         }
     }
 
+    /// The row or symptom with this id.
     pub fn finding(&self, id: &str) -> Option<&Finding> {
-        self.findings.iter().find(|f| f.id.eq_ignore_ascii_case(id))
+        self.findings.iter().find_map(|f| {
+            if f.id.eq_ignore_ascii_case(id) {
+                return Some(f);
+            }
+            f.symptoms.iter().find(|s| s.id.eq_ignore_ascii_case(id))
+        })
+    }
+
+    /// The row whose root cause or symptom has this id.
+    pub fn row_of(&self, id: &str) -> Option<&Finding> {
+        self.findings.iter().find(|f| {
+            f.id.eq_ignore_ascii_case(id)
+                || f.symptoms.iter().any(|s| s.id.eq_ignore_ascii_case(id))
+        })
+    }
+
+    /// Every finding, rows and their symptoms, each with the row it belongs to.
+    pub fn all_findings(&self) -> impl Iterator<Item = (&Finding, &Finding)> + '_ {
+        self.findings.iter().flat_map(|row| {
+            std::iter::once((row, row)).chain(row.symptoms.iter().map(move |s| (s, row)))
+        })
     }
 
     /// The findings journey `scenario` met at `step` (`None`: met by the journey as a whole),
