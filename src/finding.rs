@@ -288,6 +288,9 @@ pub struct Finding {
     /// causes"); each with its own journeys, steps and share of the calls.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub symptoms: Vec<Finding>,
+    /// On a symptom: the id of the root cause it is listed under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symptom_of: Option<String>,
     /// How each journey met it (the ranking's input, see [`Met`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub met: Vec<Met>,
@@ -320,6 +323,7 @@ impl Finding {
             estimate: Estimate::default(),
             est_calls_saved_if_fixed: 0.0,
             symptoms: Vec::new(),
+            symptom_of: None,
             met: Vec::new(),
         }
     }
@@ -440,6 +444,16 @@ impl Finding {
         } else {
             Situation::Present
         }
+    }
+
+    /// The situation its own chance was taken for: the strongest of its journeys' (a row's
+    /// flags also carry its symptoms').
+    pub fn situation_own(&self) -> Situation {
+        self.met
+            .iter()
+            .map(|m| m.situation)
+            .max()
+            .unwrap_or_else(|| self.situation())
     }
 
     /// Gives every occurrence its [`Met`] (one each, in the same order), from the finding's

@@ -220,6 +220,7 @@ pub(crate) fn rank_met(
         f.flags_from_met();
         // What only a row says is worked out anew below.
         f.symptoms.clear();
+        f.symptom_of = None;
         f.est_calls_saved_if_fixed = 0.0;
         f.estimate.total_calls = 0.0;
         f.estimate.total_calls_without = 0.0;
@@ -256,6 +257,9 @@ pub(crate) fn rank_met(
             .filter_map(|&m| slots.get_mut(m).and_then(Option::take))
             .collect();
         sort_by_calls(&mut symptoms);
+        for s in &mut symptoms {
+            s.symptom_of = Some(row.id.clone());
+        }
         let own = row.est_calls_per_month;
         let calls = round2(own + symptoms.iter().map(|s| s.est_calls_per_month).sum::<f64>());
         row.blocking |= symptoms.iter().any(|s| s.blocking);

@@ -90,7 +90,17 @@ fn case(sc: &ScenarioResult, step: &StepResult, findings: &[&Finding]) -> TestCa
             ));
         }
         if !counted.is_empty() {
-            let calls: f64 = counted.iter().map(|f| f.est_calls_per_month).sum();
+            // A row's calls include its symptoms': count each stuck user once.
+            let calls: f64 = counted
+                .iter()
+                .map(|f| {
+                    if f.symptoms.is_empty() {
+                        f.est_calls_per_month
+                    } else {
+                        f.estimate.own_calls
+                    }
+                })
+                .sum();
             what.push(format!(
                 "{} finding(s), about {calls:.1} calls/month",
                 counted.len()
@@ -135,8 +145,17 @@ fn describe(findings: &[&Finding]) -> String {
     findings
         .iter()
         .map(|f| {
+            let root = match &f.symptom_of {
+                Some(r) => format!(" · a symptom of {r}, which the same fix removes"),
+                None if !f.symptoms.is_empty() => format!(
+                    " · root cause of {} more · saved if fixed: about {:.1} calls/month",
+                    f.symptoms.len(),
+                    f.est_calls_saved_if_fixed
+                ),
+                None => String::new(),
+            };
             format!(
-                "[{}] {} · about {:.1} calls/month · {}\n  {}\n  page: {} · {}\n",
+                "[{}] {} · about {:.1} calls/month · {}{root}\n  {}\n  page: {} · {}\n",
                 f.id,
                 f.kind,
                 f.est_calls_per_month,

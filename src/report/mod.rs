@@ -195,13 +195,14 @@ impl Report {
     }
 
     /// The findings journey `scenario` met at `step` (`None`: met by the journey as a whole),
-    /// in the report's (ranked) order. A finding met in several journeys is listed under each.
+    /// in the report's (ranked) order, each row followed by its symptoms. A finding met in
+    /// several journeys is listed under each.
     pub(crate) fn findings_at<'a>(
         &'a self,
         scenario: &'a str,
         step: Option<usize>,
     ) -> impl Iterator<Item = &'a Finding> + 'a {
-        self.findings.iter().filter(move |f| {
+        self.all_findings().map(|(f, _)| f).filter(move |f| {
             f.occurrences
                 .iter()
                 .any(|o| o.scenario == scenario && o.step == step)
@@ -271,6 +272,24 @@ pub(crate) fn in_out_dir(out_dir: &Path, rel: &str) -> Option<PathBuf> {
 pub(crate) fn read_trace(out_dir: &Path, sc: &ScenarioResult) -> Option<Trace> {
     let text = std::fs::read_to_string(in_out_dir(out_dir, sc.trace.as_deref()?)?).ok()?;
     serde_json::from_str(&text).ok()
+}
+
+/// Where a symptom was met, in a few words: `journey-blocked in "Update my details" step 2`.
+pub(crate) fn symptom_line(s: &Finding) -> String {
+    let at = s
+        .occurrences
+        .iter()
+        .map(|o| match o.step {
+            Some(n) => format!("\"{}\" step {n}", o.scenario),
+            None => format!("\"{}\"", o.scenario),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    if at.is_empty() {
+        format!("{} ({})", s.kind, s.id)
+    } else {
+        format!("{} in {at} ({})", s.kind, s.id)
+    }
 }
 
 /// The page's path: what the user typed into a GET form (the query) stays out of reports.
