@@ -433,12 +433,31 @@ pub fn write_reports(report: &Report, files: &[ReportFile]) -> Result<(), String
 }
 
 /// The JSON reports of sharded runs, read and merged into one.
+///
+/// Each report's traces are read from its folder: when every journey's can be, the checks
+/// that compare journeys run again over all of them, so the merge is the whole run's.
 pub fn merge_reports(paths: &[PathBuf]) -> Result<Report, String> {
     let reports = paths
         .iter()
         .map(|p| read_report(p))
         .collect::<Result<Vec<_>, _>>()?;
-    crate::report::merge::merge(reports).ok_or_else(|| "no reports to merge".to_string())
+    let traces: Option<Vec<Trace>> = paths
+        .iter()
+        .zip(&reports)
+        .flat_map(|(p, r)| {
+            let dir = p.parent().unwrap_or(Path::new("."));
+            r.scenarios
+                .iter()
+                .map(move |sc| crate::report::read_trace(dir, sc))
+        })
+        .collect();
+    if traces.is_none() {
+        eprintln!(
+            "nocall: not every journey's trace could be read beside its report; findings that \
+             compare journeys (label-inconsistent, instruction-mismatch) are the shards' own"
+        );
+    }
+    crate::report::merge::merge(reports, traces).ok_or_else(|| "no reports to merge".to_string())
 }
 
 /// A JSON report written by an earlier run, read back.

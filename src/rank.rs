@@ -45,6 +45,10 @@ pub struct Model {
     pub uncertainty_high: f64,
     pub cost_per_call: f64,
     pub currency: String,
+    /// `nocall.yaml`'s label synonyms: the checks that compare journeys with each other
+    /// read them, and `nocall merge` runs those checks again over every shard's traces.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub synonyms: Vec<Vec<String>>,
 }
 
 /// One kind's chance in one situation, and where it came from.
@@ -80,6 +84,7 @@ impl Model {
             uncertainty_high: model("uncertainty.high", UNCERTAINTY_HIGH),
             cost_per_call: config.cost_per_call,
             currency: config.currency.clone(),
+            synonyms: config.synonyms.clone(),
         }
     }
 
@@ -155,7 +160,20 @@ pub(crate) struct Journey {
 /// call at any earlier problem. Within a step, specific findings come before the generic
 /// `journey-blocked`, so one stuck user is one call, not two.
 pub(crate) fn rank(findings: Vec<Finding>, traces: &[Trace], config: &Config) -> Vec<Finding> {
-    let findings = findings
+    let journeys: Vec<Journey> = traces
+        .iter()
+        .map(|t| Journey {
+            scenario: t.scenario.clone(),
+            monthly_users: t.monthly_users,
+        })
+        .collect();
+    rank_met(met_in(findings, traces), &journeys, &Model::of(config))
+}
+
+/// Findings as checks report them, each told how its journeys met it: the situation the
+/// check gave it and the share of users the step's `reach` sets.
+pub(crate) fn met_in(findings: Vec<Finding>, traces: &[Trace]) -> Vec<Finding> {
+    findings
         .into_iter()
         .map(|mut f| {
             f.stamp_met();
@@ -164,15 +182,7 @@ pub(crate) fn rank(findings: Vec<Finding>, traces: &[Trace], config: &Config) ->
             }
             f
         })
-        .collect();
-    let journeys: Vec<Journey> = traces
-        .iter()
-        .map(|t| Journey {
-            scenario: t.scenario.clone(),
-            monthly_users: t.monthly_users,
-        })
-        .collect();
-    rank_met(findings, &journeys, &Model::of(config))
+        .collect()
 }
 
 /// The step's `reach` share of its journey's users (1 when the scenario gives none).

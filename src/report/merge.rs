@@ -5,8 +5,19 @@
 //! problem met in several journeys.
 
 use super::Report;
+use crate::checks::{Audit, all as all_checks};
 use crate::config::Config;
-use crate::rank::{Journey, Model, rank_met, unfold};
+use crate::finding::{Finding, Kind};
+use crate::probe::status::Probes;
+use crate::rank::{Journey, Model, met_in, rank_met, unfold};
+use crate::trace::Trace;
+
+/// The checks that compare journeys with each other: a shard sees only its own journeys,
+/// so what they find is found again over every shard's traces. Neither asks the network.
+const ACROSS_JOURNEYS: [(&str, Kind); 2] = [
+    ("label-inconsistent", Kind::LabelInconsistent),
+    ("instruction-mismatch", Kind::InstructionMismatch),
+];
 
 /// Merges reports; `None` when there are none.
 ///
@@ -16,7 +27,11 @@ use crate::rank::{Journey, Model, rank_met, unfold};
 /// ones a single run of the whole suite gives. A report of an older version, which does not
 /// say how its journeys met each finding, is ranked with the default model from what it
 /// does say.
-pub(crate) fn merge(reports: Vec<Report>) -> Option<Report> {
+///
+/// `traces` are every journey's traces, when all could be read back: the checks that
+/// compare journeys then run again over all of them ([`ACROSS_JOURNEYS`]); without them
+/// those findings are the shards' own, and may miss what only two shards together show.
+pub(crate) fn merge(reports: Vec<Report>, traces: Option<Vec<Trace>>) -> Option<Report> {
     let first = reports.first()?;
     let (browser, currency) = (first.browser.clone(), first.summary.currency.clone());
     let model = reports
@@ -32,6 +47,10 @@ pub(crate) fn merge(reports: Vec<Report>) -> Option<Report> {
     // The suite's order: scenario files are loaded sorted by path, and `--shard` deals them
     // out in turn, so sorting by path puts the journeys back as one run lists them.
     scenarios.sort_by(|a, b| std::path::Path::new(&a.file).cmp(std::path::Path::new(&b.file)));
+    if let Some(mut traces) = traces {
+        traces.sort_by(|a, b| std::path::Path::new(&a.file).cmp(std::path::Path::new(&b.file)));
+        findings = across_journeys(findings, &traces, &model);
+    }
     let journeys: Vec<Journey> = scenarios
         .iter()
         .map(|s| Journey {
@@ -44,6 +63,32 @@ pub(crate) fn merge(reports: Vec<Report>) -> Option<Report> {
     merged.browser = browser;
     merged.model = Some(model);
     Some(merged)
+}
+
+/// The shards' findings with those of the checks that compare journeys found again over
+/// every journey's traces.
+fn across_journeys(findings: Vec<Finding>, traces: &[Trace], model: &Model) -> Vec<Finding> {
+    let config = Config {
+        synonyms: model.synonyms.clone(),
+        ..Config::default()
+    };
+    let probes = Probes::default();
+    let audit = Audit {
+        traces,
+        config: &config,
+        probes: &probes,
+    };
+    let again: Vec<Finding> = all_checks()
+        .iter()
+        .filter(|c| ACROSS_JOURNEYS.iter().any(|(name, _)| c.name() == *name))
+        .flat_map(|c| c.run(&audit))
+        .collect();
+    let mut out: Vec<Finding> = findings
+        .into_iter()
+        .filter(|f| !ACROSS_JOURNEYS.iter().any(|(_, kind)| f.kind == *kind))
+        .collect();
+    out.extend(met_in(again, traces));
+    out
 }
 
 #[cfg(test)]
@@ -153,7 +198,7 @@ mod tests {
                     report(&mine, &raw, &model)
                 })
                 .collect();
-            let merged = merge(shards).unwrap();
+            let merged = merge(shards, None).unwrap();
             prop_assert_eq!(&merged.summary, &whole.summary);
             prop_assert_eq!(&merged.findings, &whole.findings);
             for f in &whole.findings {
@@ -166,6 +211,6 @@ mod tests {
 
     #[test]
     fn no_reports_no_merge() {
-        assert!(merge(vec![]).is_none());
+        assert!(merge(vec![], None).is_none());
     }
 }
