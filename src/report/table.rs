@@ -93,7 +93,7 @@ impl Format for Table {
                 .sum::<usize>()
             {
                 0 => String::new(),
-                n => format!(" (and {n} symptoms listed under them)"),
+                n => format!(" (and {n} symptom(s) listed under them)"),
             },
             s.est_calls_per_month,
             s.est_cost_per_month,
