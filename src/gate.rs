@@ -26,6 +26,19 @@ pub struct GateResult {
 }
 
 impl Gate {
+    /// Whether this row alone fails the gate's `fail_on` (not `max_calls`, which is about
+    /// the whole run): counted, not excused by the baseline, and of the kind it fails on.
+    pub fn fails_on(&self, f: &crate::finding::Finding) -> bool {
+        if f.severity == Severity::Warning || self.baseline.as_ref().is_some_and(|b| known(b, f)) {
+            return false;
+        }
+        match self.fail_on {
+            FailOn::Blocker => f.blocking,
+            FailOn::Any => true,
+            FailOn::None => false,
+        }
+    }
+
     pub fn evaluate(&self, report: &Report) -> GateResult {
         let counted: Vec<_> = report
             .findings

@@ -207,6 +207,16 @@ pub fn prepare(loaded: &mut Loaded, request: &RunRequest) -> Result<Prepared, St
     mailboxes
         .open_all(&loaded.scenarios)
         .map_err(|e| CouldNotRun(format!("cannot receive mail for {e}")))?;
+    // JUnit's failures follow the gate the run's exit code follows.
+    let reports = reports
+        .into_iter()
+        .map(|mut f| {
+            if f.format.name() == "junit" {
+                f.format = Box::new(crate::report::junit::Junit { gate: gate.clone() });
+            }
+            f
+        })
+        .collect();
     Ok(Prepared {
         options,
         gate,
@@ -261,6 +271,24 @@ pub fn run(
     let findings = audit(&traces, &loaded.config, &probes, &loaded.secrets);
     let mut report = Report::new(&traces, &trace_files, findings, &loaded.config.currency);
     report.browser = traces.iter().find_map(|t| t.browser.clone());
+    for sc in &mut report.scenarios {
+        let Some(scenario) = loaded
+            .scenarios
+            .iter()
+            .find(|s| s.name == sc.name && s.file.display().to_string() == sc.file)
+        else {
+            continue;
+        };
+        let planned: Vec<(usize, String)> = scenario
+            .steps
+            .iter()
+            .map(|s| {
+                let action = loaded.secrets.mask(&s.action.describe()).into_owned();
+                (s.at.line, action)
+            })
+            .collect();
+        sc.add_not_run(&planned);
+    }
     report.model = Some(crate::report::Model::of(&loaded.config));
     if let Err(e) = crate::files::write_inside(
         &options.out_dir,

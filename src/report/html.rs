@@ -132,6 +132,9 @@ impl Html {
                 @if step.result == "failed" {
                     " " span.failed { "failed" @if let Some(r) = &step.reason { ": " (r) } }
                 }
+                @if step.result == "skipped" {
+                    " " span.meta { "not run: the journey stopped before it" }
+                }
                 @if let Some(url) = &step.url {
                     div.meta {
                         @if let Some(title) = title.filter(|t| !t.is_empty()) { "“" (title) "” · " }

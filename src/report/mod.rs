@@ -95,7 +95,7 @@ pub struct StepResult {
     pub index: usize,
     pub line: usize,
     pub action: String,
-    /// `done` or `failed`.
+    /// `done`, `failed`, or `skipped` for a step the journey never reached.
     pub result: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -212,6 +212,28 @@ impl Report {
 }
 
 impl ScenarioResult {
+    /// Lists the steps the journey never reached (after the step it was blocked at) as
+    /// `skipped`, from the scenario's own steps: `(line, action)` in order, the action
+    /// already masked. Reports show them as not run rather than leaving them out.
+    pub(crate) fn add_not_run(&mut self, planned: &[(usize, String)]) {
+        if self.status == JourneyStatus::Completed {
+            return;
+        }
+        let reached = self.steps.iter().map(|s| s.index).max().unwrap_or(0);
+        for (i, (line, action)) in planned.iter().enumerate() {
+            let index = i + 1;
+            if index > reached {
+                self.steps.push(StepResult {
+                    index,
+                    line: *line,
+                    action: action.clone(),
+                    result: "skipped".into(),
+                    ..StepResult::default()
+                });
+            }
+        }
+    }
+
     /// How the journey ended, in a few words: `completed`, `blocked at step 4`, ….
     pub fn outcome(&self) -> String {
         match (self.status, self.blocked_at_step) {
@@ -236,7 +258,7 @@ pub fn format_in(name: &str, out_dir: &Path) -> Option<Box<dyn Format>> {
     match name {
         "json" => Some(Box::new(json::Json)),
         "table" => Some(Box::new(table::Table)),
-        "junit" => Some(Box::new(junit::Junit)),
+        "junit" => Some(Box::new(junit::Junit::default())),
         "sarif" => Some(Box::new(sarif::Sarif)),
         "html" => Some(Box::new(html::Html {
             out_dir: out_dir.to_path_buf(),
