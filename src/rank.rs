@@ -430,6 +430,11 @@ fn target(f: &Finding) -> Option<String> {
     (!path.is_empty()).then_some(path)
 }
 
+/// How well one finding explains another: how they are tied (same target 3, same step 2,
+/// an earlier block 1), how close the steps are, how specific the explaining finding is,
+/// and its id reversed (so equals always pick the same one).
+type Explanation<'a> = (u8, i64, u8, std::cmp::Reverse<&'a str>);
+
 /// Groups findings that one fix removes: each group's lead (its index) and every member,
 /// the lead first. The rule (`docs/model.md`, "Root causes"): a finding is a symptom of a
 /// more specific one when they are about the same failing page (same target), when it
@@ -453,8 +458,7 @@ fn root_causes(flat: &[Finding]) -> Vec<(usize, Vec<usize>)> {
         if !counted(f) {
             continue;
         }
-        // (strength, closeness, specificity, reverse id) of the best explanation so far.
-        let mut best: Option<((u8, i64, u8, std::cmp::Reverse<&str>), usize)> = None;
+        let mut best: Option<(Explanation<'_>, usize)> = None;
         for (j, g) in flat.iter().enumerate() {
             if i == j || !counted(g) || specificity(g.kind) <= specificity(f.kind) {
                 continue;
