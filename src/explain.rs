@@ -53,18 +53,12 @@ pub fn explain(f: &Finding) -> String {
         ));
         out.push_str("Symptoms (the same fix removes them; each one's share of the calls):\n");
         for s in &f.symptoms {
-            let at = s
-                .occurrences
-                .iter()
-                .map(|o| match o.step {
-                    Some(n) => format!("\"{}\" step {n}", o.scenario),
-                    None => format!("\"{}\"", o.scenario),
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
             out.push_str(&format!(
-                "  {:>8.2} calls  {} {} · {at}\n",
-                s.est_calls_per_month, s.id, s.kind
+                "  {:>8.2} calls  {} {} · {}\n",
+                s.est_calls_per_month,
+                s.id,
+                s.kind,
+                crate::report::journeys_and_steps(s)
             ));
         }
         out.push_str(&format!(

@@ -67,15 +67,8 @@ fn message(f: &Finding) -> String {
     }
     text.push_str(&format!("\nPage: {} · {}", page_path(&f.url), f.element));
     if !f.symptoms.is_empty() {
-        text.push_str(&format!(
-            "\nThe same fix removes: {}\nSaved if fixed: about {:.1} calls/month",
-            f.symptoms
-                .iter()
-                .map(super::symptom_line)
-                .collect::<Vec<_>>()
-                .join("; "),
-            f.est_calls_saved_if_fixed
-        ));
+        text.push('\n');
+        text.push_str(&super::also_fixes(f));
     }
     match f.step {
         Some(step) => text.push_str(&format!("\nJourney: {}, step {step}", f.scenario)),

@@ -113,15 +113,7 @@ fn result(f: &Finding) -> Value {
     if !f.symptoms.is_empty() {
         properties["estCallsSavedIfFixed"] = json!(f.est_calls_saved_if_fixed);
         properties["symptoms"] = json!(f.symptoms.iter().map(|s| &s.id).collect::<Vec<_>>());
-        also = format!(
-            " The same fix removes {}. Saved if fixed: about {:.1} calls a month.",
-            f.symptoms
-                .iter()
-                .map(super::symptom_line)
-                .collect::<Vec<_>>()
-                .join("; "),
-            f.est_calls_saved_if_fixed
-        );
+        also = format!(" {}", super::also_fixes(f));
     }
     let mut result = json!({
         "ruleId": f.kind.as_str(),
