@@ -247,7 +247,7 @@ fn github_annotations_and_step_summary() {
     // One annotation a row: the blocked step is a symptom of the label mismatch before it.
     assert_eq!(text.lines().count(), 4);
     assert!(
-        text.contains("The same fix removes: journey-blocked"),
+        text.contains("The same fix removes journey-blocked"),
         "{text}"
     );
     assert!(
