@@ -728,6 +728,131 @@ mod tests {
                 let total: f64 = out.iter().map(|f| f.est_calls_per_month).sum();
                 prop_assert!(total <= users + 0.05 * n as f64);
             }
+
+            /// Rows add up to the run's total (no stuck user counted twice), and fixing a row
+            /// never saves more than its calls: the users it let through may call later on.
+            #[test]
+            fn rows_add_up_and_a_saving_is_at_most_the_row(
+                found in proptest::collection::vec((0usize..14, 1usize..6, 0usize..2, any::<bool>()), 1..14),
+                users in 1.0..5_000.0f64,
+            ) {
+                let fs: Vec<Finding> = found
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &(k, step, journey, blocking))| {
+                        let f = at_step(Kind::ALL[k], ["a", "b"][journey], step, &i.to_string());
+                        if blocking { f.blocking() } else { f }
+                    })
+                    .collect();
+                let all: f64 = rank(fs.clone(), &[trace("a", users), trace("b", users / 2.0)], &Config::default())
+                    .iter()
+                    .map(|f| f.est_calls_per_month)
+                    .sum();
+                let out = rank(fs, &[trace("a", users), trace("b", users / 2.0)], &Config::default());
+                let rows: f64 = out.iter().map(|f| f.est_calls_per_month).sum();
+                let flat: f64 = out
+                    .iter()
+                    .map(|f| f.estimate.own_calls + f.symptoms.iter().map(|s| s.est_calls_per_month).sum::<f64>())
+                    .sum();
+                prop_assert!((rows - flat).abs() < 0.01 * out.len() as f64 + 0.01);
+                prop_assert!((rows - all).abs() < 1e-9);
+                for f in &out {
+                    prop_assert!((f.estimate.total_calls - f.estimate.total_calls_without - f.est_calls_saved_if_fixed).abs() < 0.011);
+                    prop_assert!(f.est_calls_saved_if_fixed <= f.est_calls_per_month + 0.01 * (1 + f.symptoms.len()) as f64, "{f:#?}");
+                }
+            }
         }
+    }
+
+    fn met_at(kind: Kind, step: usize, url: &str, element: &str) -> Finding {
+        let mut f = Finding::new(kind, url, element, "m");
+        f.occurrences = vec![Occurrence {
+            scenario: "j".into(),
+            step: Some(step),
+            ..Occurrence::default()
+        }];
+        f.scenario = "j".into();
+        f.step = Some(step);
+        f
+    }
+
+    fn rows(findings: Vec<Finding>) -> Vec<(Kind, Vec<Kind>)> {
+        let mut out: Vec<(Kind, Vec<Kind>)> =
+            rank(findings, &[trace("j", 1000.0)], &Config::default())
+                .into_iter()
+                .map(|f| {
+                    let mut s: Vec<Kind> = f.symptoms.iter().map(|s| s.kind).collect();
+                    s.sort();
+                    (f.kind, s)
+                })
+                .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn a_missing_field_explains_the_block_two_steps_later_but_not_the_other_field() {
+        let out = rows(vec![
+            met_at(Kind::UnknownInfo, 3, "http://h/lost", "card number").blocking(),
+            met_at(Kind::UnknownInfo, 3, "http://h/lost", "credit limit").blocking(),
+            met_at(Kind::LabelMissing, 3, "http://h/lost", "postcode"),
+            met_at(Kind::JourneyBlocked, 5, "http://h/lost", "expect").blocking(),
+        ]);
+        let with_block = out
+            .iter()
+            .filter(|(_, s)| s == &[Kind::JourneyBlocked])
+            .count();
+        assert_eq!(out.len(), 3, "{out:?}");
+        assert_eq!(with_block, 1, "{out:?}");
+    }
+
+    #[test]
+    fn a_dead_reset_link_is_one_recovery_row_and_a_phone_beside_it_is_its_own() {
+        let out = rows(vec![
+            met_at(Kind::RecoveryDeadEnd, 4, "http://h/forgot", "reset").blocking(),
+            met_at(Kind::DeadEmailLink, 4, "http://h/reset/tok", "link in mail").blocking(),
+            met_at(Kind::JourneyBlocked, 4, "http://h/reset/tok", "email").blocking(),
+            met_at(Kind::PhoneUnreachable, 4, "http://h/forgot", "+1 415"),
+        ]);
+        assert_eq!(
+            out,
+            [
+                (
+                    Kind::RecoveryDeadEnd,
+                    vec![Kind::JourneyBlocked, Kind::DeadEmailLink]
+                ),
+                (Kind::PhoneUnreachable, vec![]),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_dead_link_and_the_mail_link_to_the_same_page_are_one_row() {
+        let mut page = met_at(
+            Kind::DeadLink,
+            1,
+            "http://h/notice",
+            "link \"Update\" → /update",
+        );
+        page.occurrences[0].scenario = "k".into();
+        let out = rank(
+            vec![
+                page.blocking(),
+                met_at(Kind::DeadEmailLink, 5, "http://h/update", "link in mail").blocking(),
+            ],
+            &[trace("j", 100.0), trace("k", 100.0)],
+            &Config::default(),
+        );
+        assert_eq!(out.len(), 1, "{out:#?}");
+        assert_eq!(out[0].kind, Kind::DeadLink);
+        assert_eq!(
+            out[0].symptoms[0].symptom_of.as_deref(),
+            Some(out[0].id.as_str())
+        );
+        // The ids stay the findings' own: a baseline of either still knows the row.
+        assert_eq!(
+            out[0].symptoms[0].id,
+            met_at(Kind::DeadEmailLink, 5, "http://h/update", "link in mail").id
+        );
     }
 }
