@@ -176,9 +176,8 @@ fn steps_around(
 
 fn closest_id<'a>(report: &'a Report, id: &str) -> Option<String> {
     report
-        .findings
-        .iter()
-        .map(|f| {
+        .all_findings()
+        .map(|(f, _)| {
             (
                 strsim::levenshtein(&f.id.to_ascii_lowercase(), &id.to_ascii_lowercase()),
                 &f.id,
