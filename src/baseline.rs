@@ -29,6 +29,11 @@ pub struct Entry {
     pub id: String,
     pub kind: Kind,
     pub message: String,
+    /// On a symptom: the root cause it was listed under. Symptoms are recorded too, so a
+    /// baseline keeps excusing a problem whether a later run tells it as a root cause or a
+    /// symptom.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symptom_of: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,12 +61,12 @@ impl Baseline {
             schema: SCHEMA.to_string(),
             tool_version: report.tool_version.clone(),
             findings: report
-                .findings
-                .iter()
-                .map(|f| Entry {
+                .all_findings()
+                .map(|(f, _)| Entry {
                     id: f.id.clone(),
                     kind: f.kind,
                     message: f.message.clone(),
+                    symptom_of: f.symptom_of.clone(),
                 })
                 .collect(),
         }
@@ -76,15 +81,19 @@ impl Baseline {
 }
 
 /// `nocall baseline write`: records the findings of `report` at `path`, creating its folder.
+/// The path is the user's to choose (it may be outside any output folder), but a symlink
+/// at it is replaced, never written through, and the file is written whole
+/// ([`crate::files::replace`]).
 pub fn write(report: &Report, path: &Path) -> Result<(), BaselineError> {
-    let err = |source| BaselineError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(err)?;
-    }
-    std::fs::write(path, Baseline::from_report(report).to_json()).map_err(err)
+    crate::files::replace(path, Baseline::from_report(report).to_json().as_bytes()).map_err(|e| {
+        BaselineError::Write {
+            path: path.to_path_buf(),
+            source: match e {
+                crate::files::FilesError::Io { source, .. } => source,
+                other => std::io::Error::other(other.to_string()),
+            },
+        }
+    })
 }
 
 /// The finding ids recorded in the baseline at `path` (any of the three shapes).
@@ -118,6 +127,15 @@ pub fn parse(text: &str) -> Result<HashSet<String>, String> {
     #[derive(Deserialize)]
     struct Id {
         id: String,
+        // A report's root causes list the findings they explain; those are known too.
+        #[serde(default)]
+        symptoms: Vec<Id>,
+    }
+    fn all(ids: Vec<Id>, out: &mut HashSet<String>) {
+        for i in ids {
+            out.insert(canonical(&i.id));
+            all(i.symptoms, out);
+        }
     }
     let ids: Ids = serde_json::from_str(text).map_err(|e| e.to_string())?;
     if ids.schema != SCHEMA && ids.schema != REPORT_SCHEMA {
@@ -126,7 +144,9 @@ pub fn parse(text: &str) -> Result<HashSet<String>, String> {
             ids.schema
         ));
     }
-    Ok(ids.findings.into_iter().map(|f| canonical(&f.id)).collect())
+    let mut out = HashSet::new();
+    all(ids.findings, &mut out);
+    Ok(out)
 }
 
 /// `f1A2B3C4` → `F1a2b3c4`, the way [`crate::finding::stable_id`] writes ids.
@@ -189,6 +209,26 @@ mod tests {
             r.findings[1].id
         );
         assert_eq!(parse(&list).unwrap(), ids);
+    }
+
+    #[test]
+    fn symptoms_are_recorded_and_a_symlink_at_the_path_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = report();
+        let symptom = Finding::new(Kind::JourneyBlocked, "http://h/a", "click", "stuck");
+        let symptom_id = symptom.id.clone();
+        r.findings[0].symptoms = vec![symptom];
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "keep").unwrap();
+        let path = dir.path().join("baseline.json");
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        write(&r, &path).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        let ids = read(&path).unwrap();
+        assert!(ids.contains(&symptom_id) && ids.contains(&r.findings[0].id));
+        // A full report read as a baseline knows its symptoms too.
+        assert!(parse(&Json.render(&r)).unwrap().contains(&symptom_id));
     }
 
     #[test]

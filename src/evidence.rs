@@ -176,9 +176,8 @@ fn steps_around(
 
 fn closest_id<'a>(report: &'a Report, id: &str) -> Option<String> {
     report
-        .findings
-        .iter()
-        .map(|f| {
+        .all_findings()
+        .map(|(f, _)| {
             (
                 strsim::levenshtein(&f.id.to_ascii_lowercase(), &id.to_ascii_lowercase()),
                 &f.id,
@@ -303,6 +302,30 @@ fn readme(
         f.est_cost_per_month,
         escape(&e.currency)
     );
+    if !f.symptoms.is_empty() {
+        let _ = writeln!(
+            out,
+            "Fixing it also removes what it causes elsewhere (saved if fixed: about **{:.1} calls a month**):\n",
+            f.est_calls_saved_if_fixed
+        );
+        for s in &f.symptoms {
+            let _ = writeln!(
+                out,
+                "- {} ({:.1} calls a month): {}",
+                escape(&crate::report::symptom_line(s)),
+                s.est_calls_per_month,
+                escape(&s.message)
+            );
+        }
+        out.push('\n');
+    }
+    if let Some(root) = &f.symptom_of {
+        let _ = writeln!(
+            out,
+            "A symptom of `{}`: the fix for that finding removes this one too.\n",
+            code(root)
+        );
+    }
     out.push_str(&fenced("text", &explain(f)));
 
     out.push_str("\n## Evidence in this folder\n\n");

@@ -190,6 +190,39 @@ pub struct Occurrence {
     pub reach: f64,
 }
 
+/// Where a finding sits for the model in one journey: it stops the journey, the journey
+/// needs it, or it is merely on a page the journey passed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Situation {
+    #[default]
+    Present,
+    OnPath,
+    Blocking,
+}
+
+impl Situation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Situation::Blocking => "blocking",
+            Situation::OnPath => "on-path",
+            Situation::Present => "present",
+        }
+    }
+}
+
+/// How one journey met a finding, as the ranking needs it: kept per journey (beside
+/// [`Occurrence`]) so that shards merged later rank exactly as one run would.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Met {
+    pub scenario: String,
+    pub file: String,
+    pub situation: Situation,
+    pub severity: Severity,
+    /// The step's `reach` share of the journey's users (1 when the scenario gives none).
+    pub share: f64,
+}
+
 /// The arithmetic behind a finding's figure, kept so `nocall explain` can show it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
@@ -204,6 +237,16 @@ pub struct Estimate {
     pub calls_high: f64,
     pub cost_per_call: f64,
     pub currency: String,
+    /// The calls a month the row adds up to, the finding's own and its symptoms'; equal to
+    /// `reach × chance` when it has no symptoms.
+    #[serde(default)]
+    pub own_calls: f64,
+    /// The run's calls with this root cause and its symptoms, and without them: what fixing
+    /// it saves is the difference (users who got past it may meet the next problem).
+    #[serde(default)]
+    pub total_calls: f64,
+    #[serde(default)]
+    pub total_calls_without: f64,
 }
 
 /// One problem a first-time user meets.
@@ -237,6 +280,20 @@ pub struct Finding {
     pub occurrences: Vec<Occurrence>,
     #[serde(default)]
     pub estimate: Estimate,
+    /// Calls a month that fixing it (and so its symptoms) saves: the run's total minus the
+    /// total without them. Rows are ranked by it.
+    #[serde(default)]
+    pub est_calls_saved_if_fixed: f64,
+    /// Findings this one explains, which the same fix removes (docs/model.md, "Root
+    /// causes"); each with its own journeys, steps and share of the calls.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub symptoms: Vec<Finding>,
+    /// On a symptom: the id of the root cause it is listed under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symptom_of: Option<String>,
+    /// How each journey met it (the ranking's input, see [`Met`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub met: Vec<Met>,
 }
 
 impl Finding {
@@ -264,6 +321,10 @@ impl Finding {
             evidence: Evidence::default(),
             occurrences: Vec::new(),
             estimate: Estimate::default(),
+            est_calls_saved_if_fixed: 0.0,
+            symptoms: Vec::new(),
+            symptom_of: None,
+            met: Vec::new(),
         }
     }
 
@@ -328,19 +389,37 @@ impl Finding {
     /// Folds another report of the same problem (same id) into this one. Every journey that
     /// met it is kept once, at its most serious occurrence, and the finding is told the way
     /// its most serious occurrence tells it: a dead link shown in a footer at step 1 and
-    /// clicked, blocking, at step 5 is the blocking click at step 5.
-    pub(crate) fn absorb(&mut self, other: Finding) {
+    /// clicked, blocking, at step 5 is the blocking click at step 5. Among equals the first
+    /// report tells it (checks report journeys in the suite's order; `nocall merge` folds
+    /// shards in that order too).
+    pub(crate) fn absorb(&mut self, mut other: Finding) {
+        self.stamp_met();
+        other.stamp_met();
         let weight = |f: &Finding| (f.blocking, f.on_path, std::cmp::Reverse(f.severity));
         let stronger = weight(&other) > weight(self);
-        for o in &other.occurrences {
-            let same = self
+        for (o, m) in other.occurrences.iter().zip(&other.met) {
+            let at = self
                 .occurrences
-                .iter_mut()
-                .find(|e| e.scenario == o.scenario && e.file == o.file);
-            match same {
-                Some(e) if stronger => *e = o.clone(),
-                Some(_) => {}
-                None => self.occurrences.push(o.clone()),
+                .iter()
+                .position(|e| e.scenario == o.scenario && e.file == o.file);
+            match at {
+                Some(i) => {
+                    let mine = self.met.get(i).map(met_weight);
+                    let theirs = met_weight(m);
+                    let better = mine.is_none_or(|w| theirs > w);
+                    if better {
+                        if let Some(e) = self.occurrences.get_mut(i) {
+                            *e = o.clone();
+                        }
+                        if let Some(e) = self.met.get_mut(i) {
+                            *e = m.clone();
+                        }
+                    }
+                }
+                None => {
+                    self.occurrences.push(o.clone());
+                    self.met.push(m.clone());
+                }
             }
         }
         self.blocking |= other.blocking;
@@ -353,6 +432,72 @@ impl Finding {
             self.element = other.element;
             self.message = other.message;
             self.evidence = other.evidence;
+        }
+    }
+
+    /// The finding's own situation in the model (not its symptoms').
+    pub fn situation(&self) -> Situation {
+        if self.blocking {
+            Situation::Blocking
+        } else if self.on_path {
+            Situation::OnPath
+        } else {
+            Situation::Present
+        }
+    }
+
+    /// The situation its own chance was taken for: the strongest of its journeys' (a row's
+    /// flags also carry its symptoms').
+    pub fn situation_own(&self) -> Situation {
+        self.met
+            .iter()
+            .map(|m| m.situation)
+            .max()
+            .unwrap_or_else(|| self.situation())
+    }
+
+    /// Gives every occurrence its [`Met`] (one each, in the same order), from the finding's
+    /// own flags where a check set none. Idempotent.
+    pub(crate) fn stamp_met(&mut self) {
+        if self.met.len() == self.occurrences.len()
+            && self
+                .met
+                .iter()
+                .zip(&self.occurrences)
+                .all(|(m, o)| m.scenario == o.scenario && m.file == o.file)
+        {
+            return;
+        }
+        let old = std::mem::take(&mut self.met);
+        let (situation, severity) = (self.situation(), self.severity);
+        self.met = self
+            .occurrences
+            .iter()
+            .map(|o| {
+                old.iter()
+                    .find(|m| m.scenario == o.scenario && m.file == o.file)
+                    .cloned()
+                    .unwrap_or(Met {
+                        scenario: o.scenario.clone(),
+                        file: o.file.clone(),
+                        situation,
+                        severity,
+                        share: 1.0,
+                    })
+            })
+            .collect();
+    }
+
+    /// Sets the finding's flags from how its journeys met it (the strongest of them), as
+    /// one run sets them, so a finding merged from shards is told the same.
+    pub(crate) fn flags_from_met(&mut self) {
+        let Some(top) = self.met.iter().map(|m| m.situation).max() else {
+            return;
+        };
+        self.blocking = top == Situation::Blocking;
+        self.on_path = top >= Situation::OnPath;
+        if let Some(s) = self.met.iter().map(|m| m.severity).min() {
+            self.severity = s;
         }
     }
 
@@ -373,6 +518,11 @@ impl Finding {
         );
         self
     }
+}
+
+/// How serious one journey's meeting is, as [`Finding::absorb`] weighs whole findings.
+fn met_weight(m: &Met) -> (Situation, std::cmp::Reverse<Severity>) {
+    (m.situation, std::cmp::Reverse(m.severity))
 }
 
 /// The same problem reported more than once (same id) as one finding, in the order each

@@ -26,12 +26,25 @@ pub struct GateResult {
 }
 
 impl Gate {
+    /// Whether this row alone fails the gate's `fail_on` (not `max_calls`, which is about
+    /// the whole run): counted, not excused by the baseline, and of the kind it fails on.
+    pub fn fails_on(&self, f: &crate::finding::Finding) -> bool {
+        if f.severity == Severity::Warning || self.baseline.as_ref().is_some_and(|b| known(b, f)) {
+            return false;
+        }
+        match self.fail_on {
+            FailOn::Blocker => f.blocking,
+            FailOn::Any => true,
+            FailOn::None => false,
+        }
+    }
+
     pub fn evaluate(&self, report: &Report) -> GateResult {
         let counted: Vec<_> = report
             .findings
             .iter()
             .filter(|f| f.severity != Severity::Warning)
-            .filter(|f| self.baseline.as_ref().is_none_or(|b| !b.contains(&f.id)))
+            .filter(|f| self.baseline.as_ref().is_none_or(|b| !known(b, f)))
             .collect();
         let mut reasons = Vec::new();
         let new = if self.baseline.is_some() { "new " } else { "" };
@@ -64,6 +77,13 @@ impl Gate {
             reasons,
         }
     }
+}
+
+/// A row the baseline knows: by its own id, or by the id of any finding it explains — a
+/// baseline written before the findings were grouped into root causes listed the symptom
+/// on its own, and it is the same problem.
+fn known(baseline: &HashSet<String>, f: &crate::finding::Finding) -> bool {
+    baseline.contains(&f.id) || f.symptoms.iter().any(|s| known(baseline, s))
 }
 
 #[cfg(test)]
@@ -134,5 +154,22 @@ mod tests {
             ..Gate::default()
         };
         assert!(!gate.evaluate(&report(vec![known])).failed);
+    }
+
+    #[test]
+    fn a_baseline_listing_a_symptom_excuses_its_root_cause() {
+        let symptom = f(Kind::JourneyBlocked, 5.0).blocking();
+        let mut root = f(Kind::DeadLink, 9.0).blocking();
+        root.symptoms = vec![symptom.clone()];
+        let gate = Gate {
+            baseline: Some([symptom.id.clone()].into()),
+            ..Gate::default()
+        };
+        assert!(!gate.evaluate(&report(vec![root.clone()])).failed);
+        let other = Gate {
+            baseline: Some(["F0000000".to_string()].into()),
+            ..Gate::default()
+        };
+        assert!(other.evaluate(&report(vec![root])).failed);
     }
 }

@@ -208,6 +208,16 @@ pub fn prepare(loaded: &mut Loaded, request: &RunRequest) -> Result<Prepared, St
     mailboxes
         .open_all(&loaded.scenarios)
         .map_err(|e| CouldNotRun(format!("cannot receive mail for {e}")))?;
+    // JUnit's failures follow the gate the run's exit code follows.
+    let reports = reports
+        .into_iter()
+        .map(|mut f| {
+            if f.format.name() == "junit" {
+                f.format = Box::new(crate::report::junit::Junit { gate: gate.clone() });
+            }
+            f
+        })
+        .collect();
     Ok(Prepared {
         options,
         gate,
@@ -262,6 +272,25 @@ pub fn run(
     let findings = audit(&traces, &loaded.config, &probes, &loaded.secrets);
     let mut report = Report::new(&traces, &trace_files, findings, &loaded.config.currency);
     report.browser = traces.iter().find_map(|t| t.browser.clone());
+    for sc in &mut report.scenarios {
+        let Some(scenario) = loaded
+            .scenarios
+            .iter()
+            .find(|s| s.name == sc.name && s.file.display().to_string() == sc.file)
+        else {
+            continue;
+        };
+        let planned: Vec<(usize, String)> = scenario
+            .steps
+            .iter()
+            .map(|s| {
+                let action = loaded.secrets.mask(&s.action.describe()).into_owned();
+                (s.at.line, action)
+            })
+            .collect();
+        sc.add_not_run(&planned);
+    }
+    report.model = Some(crate::report::Model::of(&loaded.config));
     if let Err(e) = crate::files::write_inside(
         &options.out_dir,
         "report.json",
@@ -344,6 +373,7 @@ pub fn crawl_run(
     let findings = audit(&traces, config, &probes, &Secrets::new());
     let mut report = Report::new(&traces, &[], findings, &config.currency);
     report.scenarios.iter_mut().for_each(|s| s.trace = None);
+    report.model = Some(crate::report::Model::of(config));
     if let Err(e) = crate::files::write_inside(
         &request.out_dir,
         "report.json",
@@ -432,12 +462,31 @@ pub fn write_reports(report: &Report, files: &[ReportFile]) -> Result<(), String
 }
 
 /// The JSON reports of sharded runs, read and merged into one.
+///
+/// Each report's traces are read from its folder: when every journey's can be, the checks
+/// that compare journeys run again over all of them, so the merge is the whole run's.
 pub fn merge_reports(paths: &[PathBuf]) -> Result<Report, String> {
     let reports = paths
         .iter()
         .map(|p| read_report(p))
         .collect::<Result<Vec<_>, _>>()?;
-    crate::report::merge::merge(reports).ok_or_else(|| "no reports to merge".to_string())
+    let traces: Option<Vec<Trace>> = paths
+        .iter()
+        .zip(&reports)
+        .flat_map(|(p, r)| {
+            let dir = p.parent().unwrap_or(Path::new("."));
+            r.scenarios
+                .iter()
+                .map(move |sc| crate::report::read_trace(dir, sc))
+        })
+        .collect();
+    if traces.is_none() {
+        eprintln!(
+            "nocall: not every journey's trace could be read beside its report; findings that \
+             compare journeys (label-inconsistent, instruction-mismatch) are the shards' own"
+        );
+    }
+    crate::report::merge::merge(reports, traces).ok_or_else(|| "no reports to merge".to_string())
 }
 
 /// A JSON report written by an earlier run, read back.

@@ -19,7 +19,8 @@ fn recording() -> PathBuf {
 
 /// The finding kinds of a report, and the ids (kind + page + element) of its findings.
 fn kinds_and_ids(report: &serde_json::Value) -> (BTreeSet<String>, BTreeSet<String>) {
-    let findings = report["findings"].as_array().cloned().unwrap_or_default();
+    let findings: Vec<serde_json::Value> =
+        common::all_findings(report).into_iter().cloned().collect();
     let kinds = findings
         .iter()
         .filter_map(|f| f["kind"].as_str().map(str::to_string))

@@ -57,13 +57,30 @@ fn table() {
 
 #[test]
 fn junit_is_the_xml_ci_systems_read() {
-    let text = Junit.render(&fixture());
+    let text = Junit::default().render(&fixture());
     let parsed = quick_junit::Report::deserialize_from_str(&text).expect("JUnit XML");
     assert_eq!(parsed.test_suites.len(), 2);
-    assert_eq!(parsed.tests, 7, "a test case per step");
-    // Login: step 1 (label-missing), step 2 (label-mismatch), step 4 (blocked). Forgot PIN:
-    // step 1 (label-missing), step 2 (unknown-info). The unverified dead link fails nothing.
-    assert_eq!(parsed.failures, 5, "{text}");
+    assert_eq!(
+        parsed.tests, 8,
+        "a test case per step, the one after the block skipped"
+    );
+    assert_eq!(parsed.skipped, 1, "{text}");
+    // Failures follow the gate (blockers by default): login step 2 (label-mismatch) and
+    // step 4 (blocked, its symptom). The label-missing and unknown-info rows do not block:
+    // they are told in their steps' output. The unverified dead link fails nothing.
+    assert_eq!(parsed.failures, 2, "{text}");
+    assert!(text.contains("Met here, not failing the gate"), "{text}");
+    let any = Junit {
+        gate: nocall::gate::Gate {
+            fail_on: nocall::config::FailOn::Any,
+            ..Default::default()
+        },
+    };
+    let every = quick_junit::Report::deserialize_from_str(&any.render(&fixture())).expect("XML");
+    assert_eq!(
+        every.failures, 5,
+        "--fail-on any: every counted finding fails its step"
+    );
     let login = &parsed.test_suites[0];
     assert_eq!(
         login.name.as_str(),
@@ -227,7 +244,12 @@ fn html_renders_in_chromium_and_page_scripts_do_not_run() {
 fn github_annotations_and_step_summary() {
     let report = fixture();
     let text = github::annotations(&report);
-    assert_eq!(text.lines().count(), 5);
+    // One annotation a row: the blocked step is a symptom of the label mismatch before it.
+    assert_eq!(text.lines().count(), 4);
+    assert!(
+        text.contains("The same fix removes journey-blocked"),
+        "{text}"
+    );
     assert!(
         text.lines()
             .all(|l| l.starts_with("::error file=scenarios/")

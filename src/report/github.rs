@@ -19,8 +19,13 @@ pub(crate) const PER_KIND: usize = 10;
 /// `PER_KIND` of each. Blockers are errors; problems and what could not be verified are
 /// warnings.
 pub fn annotations(report: &Report) -> String {
+    // By what fixing each root cause saves, then by calls, as the report ranks them.
     let mut ranked: Vec<&Finding> = report.findings.iter().collect();
-    ranked.sort_by(|a, b| b.est_calls_per_month.total_cmp(&a.est_calls_per_month));
+    ranked.sort_by(|a, b| {
+        b.est_calls_saved_if_fixed
+            .total_cmp(&a.est_calls_saved_if_fixed)
+            .then(b.est_calls_per_month.total_cmp(&a.est_calls_per_month))
+    });
     let mut shown: HashMap<&str, usize> = HashMap::new();
     let mut out = String::new();
     for f in ranked {
@@ -61,6 +66,10 @@ fn message(f: &Finding) -> String {
         text.push_str(" (could not be verified)");
     }
     text.push_str(&format!("\nPage: {} · {}", page_path(&f.url), f.element));
+    if !f.symptoms.is_empty() {
+        text.push('\n');
+        text.push_str(&super::also_fixes(f));
+    }
     match f.step {
         Some(step) => text.push_str(&format!("\nJourney: {}, step {step}", f.scenario)),
         None => text.push_str(&format!("\nJourney: {}", f.scenario)),
@@ -176,6 +185,9 @@ mod tests {
             "USD",
         ));
         assert!(text.starts_with("## nocall\n"), "{text}");
-        assert!(text.contains("| 1 | 3.0 | dead-link | /login"), "{text}");
+        assert!(
+            text.contains("| 1 | 3.0 | 0.0 | dead-link | /login"),
+            "{text}"
+        );
     }
 }

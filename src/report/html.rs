@@ -12,7 +12,9 @@ use std::path::PathBuf;
 use base64::Engine as _;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use super::{Format, Report, ScenarioResult, StepResult, in_out_dir, page_path, read_trace};
+use super::{
+    Format, Report, ScenarioResult, StepResult, in_out_dir, page_path, read_trace, symptom_line,
+};
 use crate::explain::explain;
 use crate::finding::{Finding, Severity};
 
@@ -130,6 +132,9 @@ impl Html {
                 @if step.result == "failed" {
                     " " span.failed { "failed" @if let Some(r) = &step.reason { ": " (r) } }
                 }
+                @if step.result == "skipped" {
+                    " " span.meta { "not run: the journey stopped before it" }
+                }
                 @if let Some(url) = &step.url {
                     div.meta {
                         @if let Some(title) = title.filter(|t| !t.is_empty()) { "“" (title) "” · " }
@@ -171,16 +176,23 @@ fn ranked(report: &Report) -> Markup {
     }
     html! {
         table {
-            thead { tr { th { "#" } th { "calls/mo" } th { "cost/mo" } th { "kind" } th { "page" } th { "what the user meets" } th { "id" } } }
+            thead { tr { th { "#" } th { "calls/mo" } th { "saved if fixed" } th { "cost/mo" } th { "kind" } th { "page" } th { "what the user meets" } th { "id" } } }
             tbody {
                 @for (i, f) in report.findings.iter().enumerate() {
                     tr {
                         td.n { (i + 1) }
                         td.n { (format!("{:.1}", f.est_calls_per_month)) }
+                        td.n { (format!("{:.1}", f.est_calls_saved_if_fixed)) }
                         td.n { (format!("{:.2}", f.est_cost_per_month)) }
                         td { (f.kind.as_str()) " " (severity(f.severity)) }
                         td { code { (page_path(&f.url)) } }
-                        td { (f.message) }
+                        td {
+                            (f.message)
+                            @if !f.symptoms.is_empty() {
+                                br; "The same fix removes:"
+                                @for s in &f.symptoms { br; "· " a href={ "#" (s.id) } { (symptom_line(s)) } }
+                            }
+                        }
                         td { a href={ "#" (f.id) } { code { (f.id) } } }
                     }
                 }
@@ -221,6 +233,13 @@ fn finding(report: &Report, rank: usize, f: &Finding) -> Markup {
             details {
                 summary { "How the estimate was made" }
                 pre { (explain(f)) }
+            }
+            @for s in &f.symptoms {
+                section.symptom id=(s.id) {
+                    h4 { "Symptom: " (s.kind.as_str()) " " (severity(s.severity)) " " code { (s.id) } }
+                    p { (s.message) }
+                    p.meta { "Met in " (symptom_line(s)) " · " (format!("{:.1}", s.est_calls_per_month)) " calls a month, counted in this row." }
+                }
             }
         }
     }

@@ -12,9 +12,15 @@ use quick_junit::{NonSuccessKind, Property, Report as Xml, TestCase, TestCaseSta
 
 use super::{Format, Report, ScenarioResult, StepResult, page_path};
 use crate::finding::{Finding, Severity};
+use crate::gate::Gate;
 use crate::trace::JourneyStatus;
 
-pub struct Junit;
+/// The JUnit format; `gate` decides which findings fail a test case, as it decides the
+/// run's exit code.
+#[derive(Default)]
+pub struct Junit {
+    pub gate: Gate,
+}
 
 impl Format for Junit {
     fn name(&self) -> &'static str {
@@ -27,7 +33,7 @@ impl Format for Junit {
             report.scenarios.iter().map(|s| s.duration_ms).sum(),
         ));
         for sc in &report.scenarios {
-            xml.add_test_suite(suite(report, sc));
+            xml.add_test_suite(suite(report, sc, &self.gate));
         }
         // Serialising in memory fails only on a bug in the writer; an empty run still parses.
         xml.to_string().unwrap_or_else(|_| {
@@ -36,7 +42,7 @@ impl Format for Junit {
     }
 }
 
-fn suite(report: &Report, sc: &ScenarioResult) -> TestSuite {
+fn suite(report: &Report, sc: &ScenarioResult, gate: &Gate) -> TestSuite {
     let mut suite = TestSuite::new(sc.name.as_str());
     suite.set_time(Duration::from_millis(sc.duration_ms));
     suite.add_property(Property::new("file", sc.file.as_str()));
@@ -44,7 +50,7 @@ fn suite(report: &Report, sc: &ScenarioResult) -> TestSuite {
     suite.add_property(Property::new("monthly_users", sc.monthly_users.to_string()));
     for step in &sc.steps {
         let findings: Vec<&Finding> = report.findings_at(&sc.name, Some(step.index)).collect();
-        suite.add_test_case(case(sc, step, &findings));
+        suite.add_test_case(case(report, sc, step, &findings, gate));
     }
     // What the journey met as a whole (no step), and a journey that could not run at all.
     let journey: Vec<&Finding> = report.findings_at(&sc.name, None).collect();
@@ -60,17 +66,42 @@ fn suite(report: &Report, sc: &ScenarioResult) -> TestSuite {
             reason: sc.reason.clone(),
             ..StepResult::default()
         };
-        suite.add_test_case(case(sc, &step, &journey));
+        suite.add_test_case(case(report, sc, &step, &journey, gate));
     }
     suite
 }
 
-fn case(sc: &ScenarioResult, step: &StepResult, findings: &[&Finding]) -> TestCase {
-    let (counted, unverified): (Vec<&Finding>, Vec<&Finding>) = findings
-        .iter()
-        .partition(|f| f.severity != Severity::Warning);
-    let failed = step.result == "failed";
-    let status = if step.result == "error" {
+fn case(
+    report: &Report,
+    sc: &ScenarioResult,
+    step: &StepResult,
+    findings: &[&Finding],
+    gate: &Gate,
+) -> TestCase {
+    // A symptom fails where its root cause's row would fail the gate.
+    let fails = |f: &Finding| {
+        let row = f
+            .symptom_of
+            .as_deref()
+            .and_then(|id| report.row_of(id))
+            .unwrap_or(f);
+        gate.fails_on(row)
+    };
+    let (counted, passed): (Vec<&Finding>, Vec<&Finding>) = findings.iter().partition(|f| fails(f));
+    let (unverified, passed): (Vec<&Finding>, Vec<&Finding>) = passed
+        .into_iter()
+        .partition(|f| f.severity == Severity::Warning);
+    // A blocked step fails when the gate fails on what blocked it (or nothing explains it).
+    let failed = step.result == "failed"
+        && (!counted.is_empty() || findings.iter().all(|f| f.severity == Severity::Warning));
+    let status = if step.result == "skipped" {
+        let mut s = TestCaseStatus::skipped();
+        s.set_message(match sc.blocked_at_step {
+            Some(n) => format!("not run: the journey was blocked at step {n}"),
+            None => "not run: the journey stopped before it".to_string(),
+        });
+        s
+    } else if step.result == "error" {
         let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
         s.set_message(
             step.reason
@@ -90,7 +121,17 @@ fn case(sc: &ScenarioResult, step: &StepResult, findings: &[&Finding]) -> TestCa
             ));
         }
         if !counted.is_empty() {
-            let calls: f64 = counted.iter().map(|f| f.est_calls_per_month).sum();
+            // A row's calls include its symptoms': count each stuck user once.
+            let calls: f64 = counted
+                .iter()
+                .map(|f| {
+                    if f.symptoms.is_empty() {
+                        f.est_calls_per_month
+                    } else {
+                        f.estimate.own_calls
+                    }
+                })
+                .sum();
             what.push(format!(
                 "{} finding(s), about {calls:.1} calls/month",
                 counted.len()
@@ -124,8 +165,18 @@ fn case(sc: &ScenarioResult, step: &StepResult, findings: &[&Finding]) -> TestCa
     if let Some(url) = &step.url {
         case.add_property(Property::new("url", url.as_str()));
     }
+    let mut out = Vec::new();
+    if !passed.is_empty() {
+        out.push(format!(
+            "Met here, not failing the gate:\n{}",
+            describe(&passed)
+        ));
+    }
     if !unverified.is_empty() {
-        case.set_system_out(format!("Could not be verified:\n{}", describe(&unverified)));
+        out.push(format!("Could not be verified:\n{}", describe(&unverified)));
+    }
+    if !out.is_empty() {
+        case.set_system_out(out.join("\n"));
     }
     case
 }
@@ -135,8 +186,17 @@ fn describe(findings: &[&Finding]) -> String {
     findings
         .iter()
         .map(|f| {
+            let root = match &f.symptom_of {
+                Some(r) => format!(" · a symptom of {r}, which the same fix removes"),
+                None if !f.symptoms.is_empty() => format!(
+                    " · root cause of {} more · saved if fixed: about {:.1} calls/month",
+                    f.symptoms.len(),
+                    f.est_calls_saved_if_fixed
+                ),
+                None => String::new(),
+            };
             format!(
-                "[{}] {} · about {:.1} calls/month · {}\n  {}\n  page: {} · {}\n",
+                "[{}] {} · about {:.1} calls/month · {}{root}\n  {}\n  page: {} · {}\n",
                 f.id,
                 f.kind,
                 f.est_calls_per_month,
@@ -198,6 +258,44 @@ mod tests {
     }
 
     #[test]
+    fn steps_after_the_block_are_skipped_and_the_blocked_step_follows_the_gate() {
+        let blocked = at(
+            Finding::new(Kind::JourneyBlocked, "http://h/login", "expect", "stuck").blocking(),
+            3,
+            5.0,
+        );
+        let mut report = Report::new(&[trace()], &[None], vec![blocked.clone()], "USD");
+        report.scenarios[0].add_not_run(&[
+            (11, "do 1".into()),
+            (12, "do 2".into()),
+            (13, "do 3".into()),
+            (14, "expect \"Welcome\"".into()),
+        ]);
+        let xml = Junit::default().render(&report);
+        let parsed = Xml::deserialize_from_str(&xml).unwrap();
+        assert_eq!(parsed.tests, 4, "{xml}");
+        let cases = &parsed.test_suites[0].test_cases;
+        assert!(
+            matches!(cases[3].status, TestCaseStatus::Skipped { .. }),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("not run: the journey was blocked at step 3"),
+            "{xml}"
+        );
+        assert_eq!(parsed.failures, 1);
+        // A baseline that knows the block: the gate passes, and so does the step.
+        let known = Junit {
+            gate: Gate {
+                baseline: Some([blocked.id.clone()].into()),
+                ..Gate::default()
+            },
+        };
+        let parsed = Xml::deserialize_from_str(&known.render(&report)).unwrap();
+        assert_eq!(parsed.failures, 0);
+    }
+
+    #[test]
     fn a_case_per_step_failing_where_findings_or_the_block_are() {
         let findings = vec![
             at(
@@ -216,7 +314,20 @@ mod tests {
                 0.1,
             ),
         ];
-        let xml = Junit.render(&Report::new(&[trace()], &[None], findings, "USD"));
+        let report = Report::new(&[trace()], &[None], findings, "USD");
+        // Under the default gate (blockers) the label mismatch, which does not block, is
+        // told in the step's output and fails nothing; the blocked step still fails.
+        let xml = Junit::default().render(&report);
+        let parsed = Xml::deserialize_from_str(&xml).unwrap();
+        assert_eq!(parsed.failures, 1, "{xml}");
+        assert!(xml.contains("Met here, not failing the gate"), "{xml}");
+        let any = Junit {
+            gate: Gate {
+                fail_on: crate::config::FailOn::Any,
+                ..Gate::default()
+            },
+        };
+        let xml = any.render(&report);
         let parsed = Xml::deserialize_from_str(&xml).unwrap();
         assert_eq!(parsed.tests, 3);
         assert_eq!(parsed.failures, 2);
@@ -275,7 +386,7 @@ mod tests {
             reason: Some("portal unreachable".into()),
             ..Trace::default()
         };
-        let xml = Junit.render(&Report::new(&[t], &[None], vec![], "USD"));
+        let xml = Junit::default().render(&Report::new(&[t], &[None], vec![], "USD"));
         let parsed = Xml::deserialize_from_str(&xml).unwrap();
         assert_eq!((parsed.tests, parsed.errors), (1, 1), "{xml}");
     }

@@ -59,8 +59,8 @@ pub(crate) fn findings_table(report: &Report, limit: usize) -> String {
             .into();
     }
     let mut out = String::from(
-        "| # | calls/mo | kind | page | what the user meets | id |\n\
-         |---:|---:|---|---|---|---|\n",
+        "| # | calls/mo | saved if fixed | kind | page | what the user meets | id |\n\
+         |---:|---:|---:|---|---|---|---|\n",
     );
     for (i, f) in report.findings.iter().take(limit).enumerate() {
         let kind = match f.severity {
@@ -69,13 +69,20 @@ pub(crate) fn findings_table(report: &Report, limit: usize) -> String {
             crate::finding::Severity::Problem => f.kind.to_string(),
         };
         let step = f.step.map(|n| format!(", step {n}")).unwrap_or_default();
+        let mut meets = escape(&f.message);
+        if !f.symptoms.is_empty() {
+            meets.push_str("<br>The same fix removes:");
+            for s in &f.symptoms {
+                meets.push_str(&format!("<br>· {}", escape(&super::symptom_line(s))));
+            }
+        }
         out.push_str(&format!(
-            "| {} | {:.1} | {kind} | {}<br>{}{step} | {} | `{}` |\n",
+            "| {} | {:.1} | {:.1} | {kind} | {}<br>{}{step} | {meets} | `{}` |\n",
             i + 1,
             f.est_calls_per_month,
+            f.est_calls_saved_if_fixed,
             escape(&page_path(&f.url)),
             escape(&f.scenario),
-            escape(&f.message),
             code(&f.id),
         ));
     }
@@ -105,8 +112,8 @@ fn journeys_table(report: &Report) -> String {
         };
         let done = sc.steps.iter().filter(|s| s.result == "done").count();
         let findings = report
-            .findings
-            .iter()
+            .all_findings()
+            .map(|(f, _)| f)
             .filter(|f| {
                 f.occurrences.iter().any(|o| o.scenario == sc.name) || f.scenario == sc.name
             })
@@ -186,7 +193,10 @@ mod tests {
             3,
             "{table}"
         );
-        assert!(table.contains("| 1 | 10.0 | dead-link | /p0"), "{table}");
+        assert!(
+            table.contains("| 1 | 10.0 | 0.0 | dead-link | /p0"),
+            "{table}"
+        );
         assert!(!table.contains("secret"), "the query stays out: {table}");
         assert!(table.contains("…and 1 more"), "{table}");
     }

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::finding::Finding;
 use crate::rank::round2;
+pub use crate::rank::{Model, ModelChance};
 use crate::trace::{JourneyStatus, Outcome, Trace};
 
 pub const SCHEMA: &str = "nocall-report/1";
@@ -33,7 +34,13 @@ pub struct Report {
     pub browser: Option<String>,
     pub summary: Summary,
     pub scenarios: Vec<ScenarioResult>,
+    /// One row a root cause, ranked by what fixing it saves; the findings it explains are
+    /// its `symptoms`.
     pub findings: Vec<Finding>,
+    /// The chances and price the findings were ranked with, so `nocall merge` can rank
+    /// shards together as one run (absent in reports of older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<Model>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -88,7 +95,7 @@ pub struct StepResult {
     pub index: usize,
     pub line: usize,
     pub action: String,
-    /// `done` or `failed`.
+    /// `done`, `failed`, or `skipped` for a step the journey never reached.
     pub result: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -158,21 +165,44 @@ impl Report {
             summary: Summary::of(&scenarios, &findings, currency),
             scenarios,
             findings,
+            model: None,
         }
     }
 
+    /// The row or symptom with this id.
     pub fn finding(&self, id: &str) -> Option<&Finding> {
-        self.findings.iter().find(|f| f.id.eq_ignore_ascii_case(id))
+        self.findings.iter().find_map(|f| {
+            if f.id.eq_ignore_ascii_case(id) {
+                return Some(f);
+            }
+            f.symptoms.iter().find(|s| s.id.eq_ignore_ascii_case(id))
+        })
+    }
+
+    /// The row whose root cause or symptom has this id.
+    pub fn row_of(&self, id: &str) -> Option<&Finding> {
+        self.findings.iter().find(|f| {
+            f.id.eq_ignore_ascii_case(id)
+                || f.symptoms.iter().any(|s| s.id.eq_ignore_ascii_case(id))
+        })
+    }
+
+    /// Every finding, rows and their symptoms, each with the row it belongs to.
+    pub fn all_findings(&self) -> impl Iterator<Item = (&Finding, &Finding)> + '_ {
+        self.findings.iter().flat_map(|row| {
+            std::iter::once((row, row)).chain(row.symptoms.iter().map(move |s| (s, row)))
+        })
     }
 
     /// The findings journey `scenario` met at `step` (`None`: met by the journey as a whole),
-    /// in the report's (ranked) order. A finding met in several journeys is listed under each.
+    /// in the report's (ranked) order, each row followed by its symptoms. A finding met in
+    /// several journeys is listed under each.
     pub(crate) fn findings_at<'a>(
         &'a self,
         scenario: &'a str,
         step: Option<usize>,
     ) -> impl Iterator<Item = &'a Finding> + 'a {
-        self.findings.iter().filter(move |f| {
+        self.all_findings().map(|(f, _)| f).filter(move |f| {
             f.occurrences
                 .iter()
                 .any(|o| o.scenario == scenario && o.step == step)
@@ -182,6 +212,28 @@ impl Report {
 }
 
 impl ScenarioResult {
+    /// Lists the steps the journey never reached (after the step it was blocked at) as
+    /// `skipped`, from the scenario's own steps: `(line, action)` in order, the action
+    /// already masked. Reports show them as not run rather than leaving them out.
+    pub(crate) fn add_not_run(&mut self, planned: &[(usize, String)]) {
+        if self.status == JourneyStatus::Completed {
+            return;
+        }
+        let reached = self.steps.iter().map(|s| s.index).max().unwrap_or(0);
+        for (i, (line, action)) in planned.iter().enumerate() {
+            let index = i + 1;
+            if index > reached {
+                self.steps.push(StepResult {
+                    index,
+                    line: *line,
+                    action: action.clone(),
+                    result: "skipped".into(),
+                    ..StepResult::default()
+                });
+            }
+        }
+    }
+
     /// How the journey ended, in a few words: `completed`, `blocked at step 4`, ….
     pub fn outcome(&self) -> String {
         match (self.status, self.blocked_at_step) {
@@ -206,7 +258,7 @@ pub fn format_in(name: &str, out_dir: &Path) -> Option<Box<dyn Format>> {
     match name {
         "json" => Some(Box::new(json::Json)),
         "table" => Some(Box::new(table::Table)),
-        "junit" => Some(Box::new(junit::Junit)),
+        "junit" => Some(Box::new(junit::Junit::default())),
         "sarif" => Some(Box::new(sarif::Sarif)),
         "html" => Some(Box::new(html::Html {
             out_dir: out_dir.to_path_buf(),
@@ -242,6 +294,41 @@ pub(crate) fn in_out_dir(out_dir: &Path, rel: &str) -> Option<PathBuf> {
 pub(crate) fn read_trace(out_dir: &Path, sc: &ScenarioResult) -> Option<Trace> {
     let text = std::fs::read_to_string(in_out_dir(out_dir, sc.trace.as_deref()?)?).ok()?;
     serde_json::from_str(&text).ok()
+}
+
+/// Where a finding was met, in a few words: `"Update my details" step 2, "Notice" step 5`.
+pub(crate) fn journeys_and_steps(f: &Finding) -> String {
+    f.occurrences
+        .iter()
+        .map(|o| match o.step {
+            Some(n) => format!("\"{}\" step {n}", o.scenario),
+            None => format!("\"{}\"", o.scenario),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A symptom in a few words: `journey-blocked in "Update my details" step 2 (F3df802d)`.
+pub(crate) fn symptom_line(s: &Finding) -> String {
+    match journeys_and_steps(s) {
+        at if at.is_empty() => format!("{} ({})", s.kind, s.id),
+        at => format!("{} in {at} ({})", s.kind, s.id),
+    }
+}
+
+/// A row's symptoms and saving in one sentence, for the formats that tell a row in a line:
+/// `The same fix removes A; B. Saved if fixed: about 12.5 calls a month.` Empty without
+/// symptoms.
+pub(crate) fn also_fixes(f: &Finding) -> String {
+    if f.symptoms.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = f.symptoms.iter().map(symptom_line).collect();
+    format!(
+        "The same fix removes {}. Saved if fixed: about {:.1} calls a month.",
+        list.join("; "),
+        f.est_calls_saved_if_fixed
+    )
 }
 
 /// The page's path: what the user typed into a GET form (the query) stays out of reports.

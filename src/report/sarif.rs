@@ -109,12 +109,18 @@ fn result(f: &Finding) -> Value {
     if let Some(step) = f.step {
         properties["step"] = json!(step);
     }
+    let mut also = String::new();
+    if !f.symptoms.is_empty() {
+        properties["estCallsSavedIfFixed"] = json!(f.est_calls_saved_if_fixed);
+        properties["symptoms"] = json!(f.symptoms.iter().map(|s| &s.id).collect::<Vec<_>>());
+        also = format!(" {}", super::also_fixes(f));
+    }
     let mut result = json!({
         "ruleId": f.kind.as_str(),
         "ruleIndex": Kind::ALL.iter().position(|k| *k == f.kind).unwrap_or_default(),
         "level": level,
         "message": { "text": format!(
-            "{}{unverified} Page: {} ({}). About {:.1} support calls a month. Finding {}.",
+            "{}{unverified} Page: {} ({}). About {:.1} support calls a month. Finding {}.{also}",
             sentence(&f.message), f.url, f.element, f.est_calls_per_month, f.id
         ) },
         "partialFingerprints": { FINGERPRINT: f.id },
@@ -128,18 +134,25 @@ fn result(f: &Finding) -> Value {
         };
         result["locations"] = json!([location(file, line, &step, None)]);
     }
-    // The other journeys that met the same problem.
+    // The other journeys that met the same problem, then where its symptoms showed.
+    let symptoms = f.symptoms.iter().flat_map(|s| {
+        s.occurrences
+            .iter()
+            .map(move |o| (o, format!("symptom {} ({}) at ", s.kind, s.id)))
+    });
     let related: Vec<Value> = f
         .occurrences
         .iter()
-        .filter(|o| !o.file.is_empty() && Some((o.file.as_str(), o.line)) != primary)
+        .map(|o| (o, "also met at ".to_string()))
+        .filter(|(o, _)| !o.file.is_empty() && Some((o.file.as_str(), o.line)) != primary)
+        .chain(symptoms.filter(|(o, _)| !o.file.is_empty()))
         .enumerate()
-        .map(|(i, o)| {
+        .map(|(i, (o, what))| {
             let step = o.step.map(|n| format!("step {n} of ")).unwrap_or_default();
             location(
                 &o.file,
                 o.line,
-                &format!("also met at {step}the journey \"{}\"", o.scenario),
+                &format!("{what}{step}the journey \"{}\"", o.scenario),
                 Some(i + 1),
             )
         })

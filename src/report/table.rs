@@ -52,6 +52,7 @@ impl Format for Table {
             .set_header(vec![
                 "#",
                 "calls/mo",
+                "saved if fixed",
                 "kind",
                 "where",
                 "what the user meets",
@@ -64,19 +65,39 @@ impl Format for Table {
             } else {
                 String::new()
             };
+            let mut meets = f.message.clone();
+            if !f.symptoms.is_empty() {
+                meets.push_str("\nThe same fix removes:");
+                for s in &f.symptoms {
+                    meets.push_str(&format!("\n· {}", super::symptom_line(s)));
+                }
+            }
             grid.add_row(vec![
                 (i + 1).to_string(),
                 format!("{:.1}", f.est_calls_per_month),
+                format!("{:.1}", f.est_calls_saved_if_fixed),
                 format!("{}{}", f.kind, if f.blocking { " ⛔" } else { "" }),
                 format!("{}\n{}{step}{journeys}", page_path(&f.url), f.scenario),
-                f.message.clone(),
+                meets,
                 f.id.clone(),
             ]);
         }
         out.push_str(&grid.to_string());
         out.push_str(&format!(
-            "\n{} findings · about {:.0} calls/month · {:.0} {}/month\n",
-            s.findings, s.est_calls_per_month, s.est_cost_per_month, s.currency
+            "\n{} findings{} · about {:.0} calls/month · {:.0} {}/month\n",
+            s.findings,
+            match report
+                .findings
+                .iter()
+                .map(|f| f.symptoms.len())
+                .sum::<usize>()
+            {
+                0 => String::new(),
+                n => format!(" (and {n} symptom(s) listed under them)"),
+            },
+            s.est_calls_per_month,
+            s.est_cost_per_month,
+            s.currency
         ));
         out.push_str("`nocall explain ID` shows how an estimate was made; `nocall evidence ID` writes a ticket bundle.\n");
         out

@@ -58,23 +58,30 @@ pub fn run_json(
     (output.status.code().unwrap_or(-1), report, out)
 }
 
-/// Every finding's id in a JSON report, in report order.
-pub fn finding_ids(report: &serde_json::Value) -> Vec<String> {
-    report["findings"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|f| f["id"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
+/// Every finding of a JSON report: each row (root cause), then the symptoms listed under it.
+pub fn all_findings(report: &serde_json::Value) -> Vec<&serde_json::Value> {
+    let mut out = Vec::new();
+    for f in report["findings"].as_array().into_iter().flatten() {
+        out.push(f);
+        out.extend(f["symptoms"].as_array().into_iter().flatten());
+    }
+    out
 }
 
+/// Every finding's id in a JSON report, rows and their symptoms, in report order.
+pub fn finding_ids(report: &serde_json::Value) -> Vec<String> {
+    all_findings(report)
+        .into_iter()
+        .filter_map(|f| f["id"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// The findings of `kind`, whether a row or a symptom listed under one.
 pub fn findings<'a>(report: &'a serde_json::Value, kind: &str) -> Vec<&'a serde_json::Value> {
-    report["findings"]
-        .as_array()
-        .map(|a| a.iter().filter(|f| f["kind"] == kind).collect())
-        .unwrap_or_default()
+    all_findings(report)
+        .into_iter()
+        .filter(|f| f["kind"] == kind)
+        .collect()
 }
 
 pub fn scenario_result<'a>(
