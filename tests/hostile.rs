@@ -160,3 +160,58 @@ fn a_closed_standard_output_or_error_never_panics() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+#[test]
+fn an_oversized_mail_is_refused_and_the_smtp_dialogue_goes_on() {
+    use std::io::{BufRead, BufReader, Write};
+    let sink = nocall::mail::MailSink::start("127.0.0.1:0").expect("the sink starts");
+    let stream = std::net::TcpStream::connect(sink.addr()).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let mut reader = BufReader::new(stream);
+    // One reply, multi-line replies read to their last line; its code.
+    let mut reply = |reader: &mut BufReader<std::net::TcpStream>| -> String {
+        let mut all = String::new();
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).expect("the sink answers");
+            all.push_str(&line);
+            if line.len() < 4 || line.as_bytes()[3] != b'-' {
+                return all;
+            }
+        }
+    };
+    assert!(reply(&mut reader).starts_with("220"));
+    for (command, code) in [
+        ("EHLO portal.test\r\n", "250"),
+        ("MAIL FROM:<portal@portal.test>\r\n", "250"),
+        ("RCPT TO:<pat@example.test>\r\n", "250"),
+        ("DATA\r\n", "354"),
+    ] {
+        writer.write_all(command.as_bytes()).unwrap();
+        let got = reply(&mut reader);
+        assert!(got.starts_with(code), "{command}: {got}");
+    }
+    let line = format!("{}\r\n", "x".repeat(998));
+    let chunk = line.repeat(1024);
+    for _ in 0..27 {
+        writer.write_all(chunk.as_bytes()).unwrap();
+    }
+    writer.write_all(b".\r\n").unwrap();
+    let refused = reply(&mut reader);
+    assert!(refused.starts_with("552"), "{refused}");
+    for (command, code) in [
+        ("RSET\r\n", "250"),
+        ("MAIL FROM:<portal@portal.test>\r\n", "250"),
+        ("QUIT\r\n", "221"),
+    ] {
+        writer.write_all(command.as_bytes()).unwrap();
+        let got = reply(&mut reader);
+        assert!(
+            got.starts_with(code),
+            "after a refused message, {command}: {got}"
+        );
+    }
+}

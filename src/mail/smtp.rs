@@ -264,6 +264,9 @@ struct Session {
     envelope_to: Vec<String>,
     data: Vec<u8>,
     too_big: bool,
+    /// A message was just refused: the next end of DATA is the one [`serve`] sends to move
+    /// mailin's state machine on, and delivers nothing.
+    refused: bool,
 }
 
 impl Handler for Session {
@@ -286,7 +289,12 @@ impl Handler for Session {
     }
 
     fn data_end(&mut self) -> Response {
+        if std::mem::take(&mut self.refused) {
+            return response::OK;
+        }
         if self.too_big {
+            self.too_big = false;
+            self.refused = true;
             self.inbox.note(format!(
                 "a message to {} was refused: larger than {} MB",
                 self.envelope_to.join(", "),
@@ -327,6 +335,7 @@ fn serve(stream: TcpStream, inbox: Arc<Inbox>) {
         envelope_to: Vec::new(),
         data: Vec::new(),
         too_big: false,
+        refused: false,
     };
     let mut session = SessionBuilder::new("nocall").build(peer, handler);
     if send(&mut writer, &session.greeting()).is_err() {
@@ -352,7 +361,14 @@ fn serve(stream: TcpStream, inbox: Arc<Inbox>) {
             line.pop();
             line.extend_from_slice(b"\r\n");
         }
+        let ends_data = line == b".\r\n";
         let reply = session.process(&line);
+        // mailin stays in DATA after refusing a message, so RSET, MAIL and QUIT would be
+        // taken as message text and never answered (RFC 5321 ends the transaction at the
+        // final dot whatever the reply). A second, silent end of DATA moves it on.
+        if ends_data && reply.code == 552 {
+            let _ = session.process(b".\r\n");
+        }
         match reply.action {
             Action::NoReply => {}
             Action::Reply => {
