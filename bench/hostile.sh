@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Hostile input, one case at a time: nocall's own peak memory (NOCALL_PEAK_RSS, Chromium's
+# processes not counted), wall time, exit code and the last line it printed. The cases are
+# issue 23's: huge documents, link and phone floods, a 50 MB answer, a reload loop, terminal
+# escapes, a download, an endless settings file and a 20 MB one-line scenario.
+#
+#   bench/hostile.sh                 # NOCALL defaults to target/release/nocall
+set -euo pipefail
+cd "$(dirname "$0")/.."
+NOCALL="${NOCALL:-target/release/nocall}"
+[ -x "$NOCALL" ] || cargo build --release -q
+work="$(mktemp -d)"
+python3 bench/hostile/site.py > "$work/site.txt" 2>/dev/null &
+site=$!
+trap 'kill $site 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 50); do grep -q http "$work/site.txt" 2>/dev/null && break; sleep 0.1; done
+base="$(head -1 "$work/site.txt")"
+
+journey() { # name path → a scenario that opens the page and looks for what is not there
+  cat > "$work/$1.yaml" <<YAML
+name: $1
+start: $base/
+steps:
+  - open: $2
+  - expect: Nothing here matches this
+YAML
+}
+
+printf '%-22s %10s %9s %5s  %s\n' case "peak RSS" wall exit "last line"
+measure() { # name, then the nocall arguments
+  local name="$1"; shift
+  local t0; t0=$(date +%s%N)
+  set +e
+  NOCALL_PEAK_RSS=1 "$NOCALL" "$@" > "$work/$name.out" 2> "$work/$name.err"
+  local code=$?
+  set -e
+  local ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  local kb; kb=$(grep -o 'peak RSS [0-9]*' "$work/$name.err" | grep -o '[0-9]*' | tail -1)
+  local rss=${kb:+$(( kb / 1024 ))}
+  local last; last=$(grep -v 'peak RSS' "$work/$name.err" "$work/$name.out" -h | grep -v '^\s*$' | tail -1 | cut -c1-70)
+  printf '%-22s %7s MiB %7s s %5s  %s\n' "$name" "${rss:-?}" "$(awk "BEGIN{printf \"%.1f\", $ms/1000}")" "$code" "$last"
+}
+
+for c in "dom-200k:/dom?n=200000" "dom-400k:/dom?n=400000" "links-50k:/links?n=50000" \
+         "tel-10k:/tel?n=10000" "response-50MB:/big?n=50" "meta-refresh:/refresh" \
+         "escapes:/escapes" "download:/download"; do
+  name="${c%%:*}"; path="${c#*:}"
+  journey "$name" "$path"
+  if [ "$name" = download ]; then
+    printf '  - click: Get the form\n' >> "$work/$name.yaml"
+  fi
+  measure "$name" run "$work/$name.yaml" --fail-on none --offline --out "$work/out-$name"
+done
+journey plain /
+measure "config-dev-zero" run "$work/plain.yaml" --config /dev/zero --out "$work/out-zero"
+python3 -c "print('name: x\nsteps: [' + 'y' * 20_000_000 + ']')" > "$work/huge.yaml"
+measure "scenario-20MB-line" check "$work/huge.yaml"
+if [ -d "$HOME/Downloads" ]; then echo "note: $HOME/Downloads exists (made before this run?)"; fi
