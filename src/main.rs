@@ -92,6 +92,10 @@ fn run(
     for w in loaded.scenarios.iter().flat_map(|s| &s.warnings) {
         eprintln!("warning: {w}\n");
     }
+    // No secret: shown so a run's made-up names can be found in the portal afterwards.
+    if let Some(token) = nocall::scenario::unique_used() {
+        eprintln!("nocall: {{unique}} is {token} in this run");
+    }
     let ready = pipeline::prepare(&mut loaded, &args.run_request(base_url)).map_err(stopped)?;
     let mailboxes = &ready.mailboxes;
     // The demo's portal sends its mail to nocall's own listener.

@@ -199,7 +199,7 @@ pub use recorder::Selector;
 mod values;
 pub(crate) mod yaml;
 pub use load::{discover, load_files, load_str};
-pub use values::{Env, process_env};
+pub use values::{Env, process_env, unique_token, unique_used};
 
 pub(crate) const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(10);
 /// `settle` when a scenario leaves it out.
