@@ -1,8 +1,9 @@
 //! Mail capture: the messages a portal sends during a journey, as the user would get them.
 //!
-//! Two sources, one trait: an SMTP sink nocall runs itself ([`MailSink`], for a portal that
-//! can be pointed at an SMTP server) and a maildir folder a local mailer writes to
-//! ([`MaildirSource`]). Both keep every message, answer "has a message to this address
+//! Three sources, one trait: an SMTP sink nocall runs itself ([`MailSink`], for a portal that
+//! can be pointed at an SMTP server), a maildir folder a local mailer writes to
+//! ([`MaildirSource`]) and an IMAP mailbox staging's mail system delivers to
+//! ([`ImapSource`]). Both keep every message, answer "has a message to this address
 //! arrived since then?" ([`MailSource::wait_for`]), and hand back [`Mail`] values ready
 //! for the trace. This module never opens a link in a message: a reset link is often good
 //! for one click only, and that click belongs to the journey.
@@ -14,10 +15,12 @@ use crate::normalize::normalize;
 use crate::secrets::Secrets;
 use crate::trace::{Mail, MailLink};
 
+mod imap;
 mod maildir;
 mod parse;
 mod smtp;
 
+pub use imap::ImapSource;
 pub use maildir::MaildirSource;
 pub use parse::parse;
 pub use smtp::MailSink;
@@ -186,6 +189,7 @@ impl Mailboxes {
         let opened: Arc<dyn MailSource> = match source {
             crate::scenario::MailSource::Smtp(addr) => Arc::new(MailSink::start(addr)?),
             crate::scenario::MailSource::Maildir(path) => Arc::new(MaildirSource::open(path)?),
+            crate::scenario::MailSource::Imap(account) => Arc::new(ImapSource::open(account)?),
         };
         open.push((source.clone(), Arc::clone(&opened)));
         Ok(opened)

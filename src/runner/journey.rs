@@ -459,7 +459,7 @@ impl Journey<'_> {
         let Some(inbox) = self.inbox.clone() else {
             return Err(StepError::new(
                 FailureKind::NoInbox,
-                "the scenario has no `mail:` (smtp or maildir) to receive the message in",
+                "the scenario has no `mail:` (smtp, maildir or imap) to receive the message in",
             ));
         };
         let t0 = Instant::now();

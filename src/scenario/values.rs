@@ -371,6 +371,11 @@ impl<'e> Resolver<'e> {
         Ok(value)
     }
 
+    /// Treats `text` as a secret even when written literally (a mailbox password).
+    pub(crate) fn add_secret(&mut self, text: &str) {
+        self.secrets.add(text);
+    }
+
     pub(crate) fn into_parts(self) -> (Vec<Hold>, Secrets) {
         (self.holds, self.secrets)
     }
