@@ -207,6 +207,18 @@ impl MailSource for ImapSource {
             .collect()
     }
 
+    fn arrived_since(&self, since: Instant) -> Vec<Mail> {
+        self.state()
+            .messages
+            .iter()
+            .filter(|h| h.at >= since)
+            .map(|h| Mail {
+                received_ms: millis_between(since, h.at),
+                ..h.mail.clone()
+            })
+            .collect()
+    }
+
     fn describe(&self) -> String {
         self.label.clone()
     }

@@ -178,6 +178,20 @@ impl MailSource for MaildirSource {
             .collect()
     }
 
+    fn arrived_since(&self, since: Instant) -> Vec<Mail> {
+        let since_wall = SystemTime::now()
+            .checked_sub(since.elapsed())
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        self.scan()
+            .into_iter()
+            .filter(|(at, _)| arrived_since(*at, since_wall))
+            .map(|(at, mail)| Mail {
+                received_ms: wall_millis(since_wall, at),
+                ..mail
+            })
+            .collect()
+    }
+
     fn describe(&self) -> String {
         format!("maildir {}", self.root.display())
     }

@@ -47,6 +47,13 @@ pub trait MailSource: Send + Sync {
     /// Every message so far, oldest first; `received_ms` counts from when the source opened.
     fn messages(&self) -> Vec<Mail>;
 
+    /// The messages that arrived at or after `since`, oldest first, `received_ms` counting
+    /// from `since`: what a journey that waited in vain can be shown did arrive.
+    fn arrived_since(&self, since: Instant) -> Vec<Mail> {
+        let _ = since;
+        Vec::new()
+    }
+
     /// Where it listens or reads, for messages: `SMTP 127.0.0.1:2525`, `maildir ./mail`.
     fn describe(&self) -> String;
 
@@ -77,6 +84,72 @@ pub fn missing_reason(
         human_duration(within),
         source.describe()
     )
+}
+
+/// What a miss adds to its reason: the messages that did arrive in the journey's window
+/// (to, subject, when, link texts; the newest few) and the recipient nearest the one
+/// waited for — the mail that went to `sam.taylor@students.uni.test` instead. Empty when
+/// nothing arrived. Masking is the caller's (the step's reason is masked as a whole).
+pub fn arrived_instead(to: &str, arrived: &[Mail]) -> String {
+    const SHOWN: usize = 5;
+    if arrived.is_empty() {
+        return "; no other message arrived either".to_string();
+    }
+    let listed: Vec<String> = arrived
+        .iter()
+        .rev()
+        .take(SHOWN)
+        .map(|m| {
+            let links: Vec<String> = m
+                .links
+                .iter()
+                .filter(|l| !l.text.trim().is_empty())
+                .take(3)
+                .map(|l| format!("\"{}\"", clip(l.text.trim(), 60)))
+                .collect();
+            let links = if links.is_empty() {
+                "no links".to_string()
+            } else {
+                format!("links {}", links.join(", "))
+            };
+            format!(
+                "to {} \"{}\" at {} ({links})",
+                if m.to.is_empty() {
+                    "(no recipient)".to_string()
+                } else {
+                    m.to.join(", ")
+                },
+                clip(m.subject.trim(), 80),
+                human_duration(Duration::from_millis(m.received_ms)),
+            )
+        })
+        .collect();
+    let more = match arrived.len().saturating_sub(SHOWN) {
+        0 => String::new(),
+        n => format!("; and {n} older"),
+    };
+    let want = parse::bare_address(to).to_lowercase();
+    let nearest = arrived
+        .iter()
+        .flat_map(|m| &m.to)
+        .map(|a| (strsim::jaro_winkler(&want, &a.to_lowercase()), a))
+        .max_by(|x, y| x.0.total_cmp(&y.0))
+        .map(|(_, a)| format!(". The nearest recipient is {a}"))
+        .unwrap_or_default();
+    format!(
+        "; what arrived meanwhile, newest first: {}{more}{nearest}",
+        listed.join("; ")
+    )
+}
+
+/// `text` cut to `max` characters, with `…` where it was cut.
+fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
 }
 
 fn human_duration(d: Duration) -> String {

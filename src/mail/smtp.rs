@@ -209,6 +209,20 @@ impl MailSource for MailSink {
             .collect()
     }
 
+    fn arrived_since(&self, since: Instant) -> Vec<Mail> {
+        self.inner
+            .inbox
+            .lock()
+            .messages
+            .iter()
+            .filter(|(at, _)| *at >= since)
+            .map(|(at, m)| Mail {
+                received_ms: millis_between(since, *at),
+                ..m.clone()
+            })
+            .collect()
+    }
+
     fn describe(&self) -> String {
         format!("SMTP {}", self.inner.addr)
     }
