@@ -49,6 +49,8 @@ type Imap = Session<Pin<Box<dyn Io>>>;
 pub struct ImapSource {
     shared: Arc<Shared>,
     label: String,
+    /// Closed when the connection's thread ends (so a drop can let it finish marking).
+    finished: Mutex<std::sync::mpsc::Receiver<()>>,
 }
 
 struct Shared {
@@ -91,11 +93,13 @@ impl ImapSource {
             opened: Instant::now(),
         });
         let (tx, rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
         let account = account.clone();
         let thread_shared = Arc::clone(&shared);
         std::thread::Builder::new()
             .name("nocall-imap".into())
             .spawn(move || {
+                let _done = done_tx;
                 let runtime = match tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
@@ -119,7 +123,11 @@ impl ImapSource {
                 });
             })?;
         match rx.recv() {
-            Ok(Ok(())) => Ok(ImapSource { shared, label }),
+            Ok(Ok(())) => Ok(ImapSource {
+                shared,
+                label,
+                finished: Mutex::new(done_rx),
+            }),
             Ok(Err(e)) => Err(std::io::Error::other(format!("{label}: {e}"))),
             Err(_) => Err(std::io::Error::other(format!(
                 "{label}: the IMAP reader stopped"
@@ -136,9 +144,13 @@ impl ImapSource {
 }
 
 impl Drop for ImapSource {
+    /// Stops the connection's thread after it has marked what journeys used, waiting for
+    /// that a little (a server that stopped answering must not hold the run's end).
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::Relaxed);
         self.shared.wake.notify_one();
+        let finished = self.finished.lock().unwrap_or_else(PoisonError::into_inner);
+        let _ = finished.recv_timeout(Duration::from_secs(3));
     }
 }
 
@@ -266,6 +278,7 @@ async fn serve(mut conn: Conn, account: &ImapAccount, shared: &Shared) {
             }
         };
         if shared.stop.load(Ordering::Relaxed) {
+            let _ = mark_seen(&mut conn.session, shared).await;
             let _ = conn.session.logout().await;
             return;
         }
