@@ -206,26 +206,21 @@ mod tests {
             write_inside(out, rel, b"old").expect("writes");
         }
         // The user's own files stay, in nocall's folders too.
-        for rel in [
+        const MINE: [&str; 5] = [
             "notes.txt",
             "nocall.xml",
             "traces/mine.json",
             "screenshots/01-first-login/diagram.png",
             "screenshots/keep/step-01.png",
-        ] {
+        ];
+        for rel in MINE {
             write_inside(out, rel, b"mine").expect("writes");
         }
         assert_eq!(clear_previous(out).expect("clears"), 5);
         assert!(!out.join("report.json").exists());
         assert!(!out.join("traces/01-first-login.json").exists());
         assert!(!out.join("screenshots/01-first-login/step-01.png").exists());
-        for rel in [
-            "notes.txt",
-            "nocall.xml",
-            "traces/mine.json",
-            "screenshots/01-first-login/diagram.png",
-            "screenshots/keep/step-01.png",
-        ] {
+        for rel in MINE {
             assert!(out.join(rel).exists(), "{rel}");
         }
         // A symlinked folder is neither followed nor removed.
