@@ -66,6 +66,11 @@ fn user_name() -> String {
 
 /// Starts Dovecot, or `None` when it is not installed (and not required).
 fn dovecot() -> Option<Dovecot> {
+    dovecot_with("")
+}
+
+/// [`dovecot`], with `extra` lines of configuration.
+fn dovecot_with(extra: &str) -> Option<Dovecot> {
     if !Path::new(DOVECOT).exists() || !Path::new(LDA).exists() {
         assert!(
             std::env::var("NOCALL_REQUIRE_DOVECOT").as_deref() != Ok("1"),
@@ -127,7 +132,7 @@ fn dovecot() -> Option<Dovecot> {
          userdb {{\n  driver = static\n  args = uid={mail_user} gid={mail_user} home={mail}/%u mail=maildir:{mail}/%u/Maildir\n}}\n\
          service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {imap}\n  }}\n\
          \x20 inet_listener imaps {{\n    address = 127.0.0.1\n    port = {imaps}\n    ssl = yes\n  }}\n  chroot =\n}}\n\
-         service anvil {{\n  chroot =\n}}\n",
+         service anvil {{\n  chroot =\n}}\n{extra}",
         run = p("run"),
         state = p("state"),
         log = p("dovecot.log"),
@@ -367,6 +372,32 @@ fn an_email_step_is_served_over_imap_and_imaps_and_the_message_is_marked_seen() 
     assert!(
         lines[1].contains("\\Seen") && lines[2].contains("\\Seen"),
         "{flags}"
+    );
+}
+
+#[test]
+fn a_server_without_idle_is_read_again_until_the_message_comes() {
+    // The capabilities Dovecot announces after login, IDLE left out.
+    let Some(dovecot) =
+        dovecot_with("imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE LITERAL+\n")
+    else {
+        return;
+    };
+    let caps = dovecot.flags();
+    assert!(
+        caps.contains("CAPABILITY") && !caps.contains("IDLE"),
+        "{caps}"
+    );
+    let portal = portal();
+    portal.set_smtp_relay(Some(relay(dovecot.config())));
+    let dir = tempfile::tempdir().expect("dir");
+    let mail = mail_key(&format!("imap://127.0.0.1:{}/INBOX", dovecot.imap), "");
+    let file = journey(dir.path(), &portal.base_url(), &mail, "pdoe-web", "20s");
+    let (code, report, stderr, trace) = run(&file);
+    assert_eq!(
+        (code, report["scenarios"][0]["status"].as_str()),
+        (0, Some("completed")),
+        "{stderr}\n{trace}"
     );
 }
 
