@@ -645,3 +645,43 @@ fn the_wait_ends_early_when_the_page_shows_an_error() {
     assert!(reason.contains("no other message arrived"), "{reason}");
     assert!(took < 30.0, "waited {took:.1}s");
 }
+
+#[test]
+fn a_message_that_arrived_before_the_step_meant_to_send_it_is_not_taken() {
+    let sink = MailSink::start("127.0.0.1:0").expect("sink");
+    let journey = Instant::now();
+    let mut c = Client::connect(sink.addr());
+    let old = "From: p@portal.test\r\nTo: pat@example.test\r\nSubject: Reset\r\n\r\nold https://x.test/old\r\n";
+    assert_eq!(c.send("p@portal.test", &["pat@example.test"], old), 250);
+    // The step that asks for the message starts after the first one arrived.
+    let step = Instant::now();
+    let none = sink.wait_for_after(
+        "pat@example.test",
+        None,
+        journey,
+        step,
+        Duration::from_millis(300),
+    );
+    assert!(
+        none.is_none(),
+        "took a message sent before the step: {none:?}"
+    );
+    let new = "From: p@portal.test\r\nTo: pat@example.test\r\nSubject: Reset\r\n\r\nnew https://x.test/new\r\n";
+    assert_eq!(c.send("p@portal.test", &["pat@example.test"], new), 250);
+    let got = sink
+        .wait_for_after(
+            "pat@example.test",
+            None,
+            journey,
+            step,
+            Duration::from_secs(5),
+        )
+        .expect("the new message");
+    assert!(got.text.contains("x.test/new"), "{got:?}");
+    // Without the later boundary, the journey-wide wait still sees the old one.
+    let old_one = sink
+        .wait_for("pat@example.test", None, journey, Duration::from_secs(1))
+        .expect("the old message");
+    assert!(old_one.text.contains("x.test/old"), "{old_one:?}");
+    c.quit();
+}

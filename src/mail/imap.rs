@@ -160,14 +160,16 @@ fn describe(account: &ImapAccount) -> String {
 }
 
 impl MailSource for ImapSource {
-    fn wait_for(
+    fn wait_for_after(
         &self,
         to: &str,
         subject: Option<&str>,
         since: Instant,
+        after: Instant,
         within: Duration,
     ) -> Option<Mail> {
         let end = deadline(within);
+        let after = after.max(since);
         let mut state = self.state();
         loop {
             let State {
@@ -179,7 +181,7 @@ impl MailSource for ImapSource {
             let found = messages
                 .iter()
                 .filter(|h| {
-                    h.at >= since && !used.contains(&h.uid) && matches(&h.mail, to, subject)
+                    h.at >= after && !used.contains(&h.uid) && matches(&h.mail, to, subject)
                 })
                 .max_by_key(|h| (h.at, h.uid));
             if let Some(h) = found {

@@ -42,6 +42,21 @@ pub trait MailSource: Send + Sync {
         subject: Option<&str>,
         since: Instant,
         within: Duration,
+    ) -> Option<Mail> {
+        self.wait_for_after(to, subject, since, since, within)
+    }
+
+    /// [`Self::wait_for`] for one journey (`journey`, its start: what keys the messages
+    /// handed out), taking only a message that arrived at or after `after` (a later moment
+    /// of the journey, such as the start of the step meant to make the portal send it).
+    /// `received_ms` counts from `journey`.
+    fn wait_for_after(
+        &self,
+        to: &str,
+        subject: Option<&str>,
+        journey: Instant,
+        after: Instant,
+        within: Duration,
     ) -> Option<Mail>;
 
     /// Every message so far, oldest first; `received_ms` counts from when the source opened.
