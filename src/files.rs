@@ -50,6 +50,73 @@ pub fn prepare(out: &Path) -> Result<(), FilesError> {
     }
 }
 
+/// Removes what an earlier run wrote in the output folder, so a report never sits beside
+/// the traces and screenshots of another run: `report.json`, `traces/NN-name.json` and
+/// `screenshots/NN-name/step-NN.png`, then those folders if that left them empty. Nothing
+/// else is touched (a user's own files, a report written there with `--report`, which the
+/// run writes anew), and no symlink is followed or removed. Returns how many files went.
+pub fn clear_previous(out: &Path) -> Result<usize, FilesError> {
+    let real_dir = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
+    let real_file = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file());
+    let journey = |n: &str| {
+        n.split_once('-').is_some_and(|(num, rest)| {
+            num.len() >= 2 && num.bytes().all(|b| b.is_ascii_digit()) && plain(rest)
+        })
+    };
+    let mut removed = 0;
+    let mut remove = |p: &Path| -> Result<(), FilesError> {
+        std::fs::remove_file(p).map_err(io(p))?;
+        removed += 1;
+        Ok(())
+    };
+    if !real_dir(out) {
+        return Ok(0);
+    }
+    let report = out.join("report.json");
+    if real_file(&report) {
+        remove(&report)?;
+    }
+    let names = |dir: &Path| -> Vec<(String, PathBuf)> {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let traces = out.join("traces");
+    if real_dir(&traces) {
+        for (name, path) in names(&traces) {
+            if name.strip_suffix(".json").is_some_and(journey) && real_file(&path) {
+                remove(&path)?;
+            }
+        }
+        let _ = std::fs::remove_dir(&traces); // only when empty
+    }
+    let shots = out.join("screenshots");
+    if real_dir(&shots) {
+        for (name, dir) in names(&shots) {
+            if !journey(&name) || !real_dir(&dir) {
+                continue;
+            }
+            for (file, path) in names(&dir) {
+                let step = file
+                    .strip_prefix("step-")
+                    .and_then(|f| f.strip_suffix(".png"))
+                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+                if step && real_file(&path) {
+                    remove(&path)?;
+                }
+            }
+            let _ = std::fs::remove_dir(&dir);
+        }
+        let _ = std::fs::remove_dir(&shots);
+    }
+    Ok(removed)
+}
+
 /// One part of a path nocall writes under its output folder.
 fn plain(part: &str) -> bool {
     !part.is_empty()
@@ -124,6 +191,58 @@ pub fn replace(path: &Path, bytes: &[u8]) -> Result<(), FilesError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_what_a_run_writes_is_cleared() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path();
+        for rel in [
+            "report.json",
+            "traces/01-first-login.json",
+            "traces/12-reset.json",
+            "screenshots/01-first-login/step-01.png",
+            "screenshots/01-first-login/step-12.png",
+        ] {
+            write_inside(out, rel, b"old").expect("writes");
+        }
+        // The user's own files stay, in nocall's folders too.
+        const MINE: [&str; 5] = [
+            "notes.txt",
+            "nocall.xml",
+            "traces/mine.json",
+            "screenshots/01-first-login/diagram.png",
+            "screenshots/keep/step-01.png",
+        ];
+        for rel in MINE {
+            write_inside(out, rel, b"mine").expect("writes");
+        }
+        assert_eq!(clear_previous(out).expect("clears"), 5);
+        assert!(!out.join("report.json").exists());
+        assert!(!out.join("traces/01-first-login.json").exists());
+        assert!(!out.join("screenshots/01-first-login/step-01.png").exists());
+        for rel in MINE {
+            assert!(out.join(rel).exists(), "{rel}");
+        }
+        // A symlinked folder is neither followed nor removed.
+        #[cfg(unix)]
+        {
+            let elsewhere = tempfile::tempdir().expect("tempdir");
+            write_inside(elsewhere.path(), "01-x.json", b"keep").expect("writes");
+            let other = tempfile::tempdir().expect("tempdir");
+            std::os::unix::fs::symlink(elsewhere.path(), other.path().join("traces")).unwrap();
+            assert_eq!(clear_previous(other.path()).expect("clears"), 0);
+            assert!(elsewhere.path().join("01-x.json").exists());
+        }
+        // Empty folders left behind go; a missing output folder is nothing to clear.
+        let fresh = tempfile::tempdir().expect("tempdir");
+        write_inside(fresh.path(), "traces/01-a.json", b"x").expect("writes");
+        assert_eq!(clear_previous(fresh.path()).expect("clears"), 1);
+        assert!(!fresh.path().join("traces").exists());
+        assert_eq!(
+            clear_previous(&fresh.path().join("none")).expect("clears"),
+            0
+        );
+    }
 
     #[test]
     fn names_are_checked_and_symlinks_are_not_followed() {

@@ -12,14 +12,13 @@ use clap::Parser;
 
 use cli::{Cli, Command, CommonArgs, Ending, OutputFormat};
 use nocall::diagnostic::Diagnostic;
-// Printing goes through nocall::terminal: control characters stripped, closed pipes quiet.
 use nocall::gate::Gate;
 use nocall::pipeline::{self, Stopped};
 use nocall::report::spec::{self, ReportFile};
 use nocall::report::{self, Format, Report};
 use nocall::runner;
 use nocall::scenario::process_env;
-use nocall::{eprint, eprintln, print, println};
+use nocall::{eprint, eprintln, print, println}; // via nocall::terminal: cleaned, pipe-safe
 
 /// How a command ended; `Err` when it stopped early, having said why.
 type Done = Result<Ending, Ending>;
@@ -93,6 +92,10 @@ fn run(
         pipeline::load(paths, args.config.as_deref(), &process_env).map_err(diagnosed)?;
     for w in loaded.scenarios.iter().flat_map(|s| &s.warnings) {
         eprintln!("warning: {w}\n");
+    }
+    if let Some(token) = nocall::scenario::unique_used() {
+        // no secret: find the run's names later
+        eprintln!("nocall: {{unique}} is {token} in this run");
     }
     let ready = pipeline::prepare(&mut loaded, &args.run_request(base_url)).map_err(stopped)?;
     let mailboxes = &ready.mailboxes;
@@ -232,11 +235,9 @@ fn evidence(id: &str, report_path: &Path, dest: &Path) -> Done {
     let report = pipeline::read_report(report_path).map_err(bad_input)?;
     let run_dir = report_path.parent().unwrap_or(Path::new("."));
     let dir = nocall::evidence::write_bundle(&report, id, run_dir, dest).map_err(bad_input)?;
-    println!("{}", dir.display());
-    eprintln!(
-        "nocall: evidence for {id} written to {}; attach the folder to the ticket",
-        dir.display()
-    );
+    let shown = dir.display();
+    println!("{shown}");
+    eprintln!("nocall: evidence for {id} written to {shown}; attach the folder to the ticket");
     Ok(Ending::Passed)
 }
 

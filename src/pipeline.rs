@@ -181,7 +181,7 @@ pub fn prepare(loaded: &mut Loaded, request: &RunRequest) -> Result<Prepared, St
         crate::report::spec::parse_all(&request.reports, &request.out_dir).map_err(BadInput)?;
     crate::files::prepare(&request.out_dir).map_err(|e| BadInput(e.to_string()))?;
     loaded.allow_private = request.allow_private;
-    let gate = gate(request, &loaded.config.gates).map_err(|e| BadInput(e.to_string()))?;
+    let gate = gate(request, &loaded.config.gates).map_err(|e| BadInput(baseline_help(&e)))?;
     let browser = match &request.browser_url {
         Some(url) => BrowserSource::Connect(url.clone()),
         None => {
@@ -218,12 +218,30 @@ pub fn prepare(loaded: &mut Loaded, request: &RunRequest) -> Result<Prepared, St
             f
         })
         .collect();
+    // Last, so a run refused above leaves the previous run's results where they were.
+    crate::files::clear_previous(&request.out_dir).map_err(|e| CouldNotRun(e.to_string()))?;
     Ok(Prepared {
         options,
         gate,
         reports,
         mailboxes,
     })
+}
+
+/// A baseline error as said to the user; a missing file says how to make one (the first
+/// CI run with `--baseline` meets this before the file is committed).
+fn baseline_help(e: &BaselineError) -> String {
+    match e {
+        BaselineError::Read { path, source } if source.kind() == std::io::ErrorKind::NotFound => {
+            format!(
+                "{e}. Create it once on the main branch: run nocall without --baseline (it writes \
+                 nocall-out/report.json), then `nocall baseline write {p} --report \
+                 nocall-out/report.json`, and commit {p}",
+                p = path.display()
+            )
+        }
+        _ => e.to_string(),
+    }
 }
 
 /// The gate of a run: each setting asked for, else its `gates:` default from `nocall.yaml`;

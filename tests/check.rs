@@ -100,3 +100,40 @@ fn completions_and_man_pages_come_from_the_same_definitions() {
             == Some(2)
     );
 }
+
+#[test]
+fn an_email_step_without_mail_is_refused_at_load_by_check_and_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("confirm.yaml");
+    std::fs::write(
+        &file,
+        "name: Confirm\nstart: http://127.0.0.1:1/\nsteps:\n  - open: /\n  - click: Send\n  - email: {to: pat@example.test}\n",
+    )
+    .unwrap();
+    let check = nocall().arg("check").arg(&file).output().unwrap();
+    let run = nocall()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    for output in [&check, &run] {
+        let said = stderr(output);
+        // Exit 2 before any browser starts (the portal's address is closed: a run that
+        // started would fail there, with 3).
+        assert_eq!(output.status.code(), Some(2), "{said}");
+        assert!(
+            said.contains(&format!(
+                "{}:6:5: an `email` step needs `mail:`",
+                file.display()
+            )),
+            "{said}"
+        );
+        assert!(
+            said.contains("help: add at the top of the file `mail: {smtp:"),
+            "{said}"
+        );
+        assert!(said.contains("imap:"), "{said}");
+    }
+}

@@ -569,3 +569,119 @@ fn a_maildir_wait_sees_a_message_delivered_later() {
     .expect("rename");
     assert_eq!(source.messages().len(), 1);
 }
+
+// ---- `email` step diagnostics, through the binary against the example portal ----
+
+mod common;
+
+/// Runs the forgot-password journey of the example portal with `login`, waiting for mail to
+/// `to` on an SMTP sink the portal sends to; returns (journey status, step reason, seconds).
+fn reset_journey(login: &str, to: &str, within: &str) -> (String, String, f64) {
+    let portal = common::portal();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    portal.set_smtp_relay(Some(SocketAddr::from(([127, 0, 0, 1], port))));
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("reset.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "name: Reset\nstart: {base}/\nmail:\n  smtp: 127.0.0.1:{port}\nsteps:\n  - open: /confer/forgot\n\
+             \x20 - fill:\n      User Name or Email: {login}\n  - click: Send reset link\n\
+             \x20 - email: {{to: {to}, within: {within}}}\n",
+            base = portal.base_url()
+        ),
+    )
+    .expect("scenario");
+    let started = Instant::now();
+    let output = common::nocall()
+        .args(["run", "--format", "json", "--out"])
+        .arg(dir.path().join("out"))
+        .arg(&file)
+        .output()
+        .expect("nocall runs");
+    let took = started.elapsed().as_secs_f64();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
+    let scenario = &report["scenarios"][0];
+    (
+        scenario["status"].as_str().unwrap_or_default().to_string(),
+        scenario["reason"].as_str().unwrap_or_default().to_string(),
+        took,
+    )
+}
+
+#[test]
+fn a_miss_lists_what_arrived_and_the_nearest_recipient() {
+    // The portal mails the account's own address; the journey waits for another.
+    let (status, reason, _) = reset_journey("pdoe-web", "pat@example.test", "3s");
+    assert_eq!(status, "blocked", "{reason}");
+    assert!(
+        reason.contains("no message to pat@example.test arrived within 3s"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("to pat.registered@example.test \"Reset your BridgeLine password\" at "),
+        "{reason}"
+    );
+    assert!(reason.contains("links \""), "{reason}");
+    assert!(
+        reason.contains("The nearest recipient is pat.registered@example.test"),
+        "{reason}"
+    );
+    assert!(!reason.contains("stopped waiting early"), "{reason}");
+}
+
+#[test]
+fn the_wait_ends_early_when_the_page_shows_an_error() {
+    // "We could not find that account." (role=alert): no mail is coming.
+    let (status, reason, took) = reset_journey("pat@example.test", "pat@example.test", "45s");
+    assert_eq!(status, "blocked", "{reason}");
+    assert!(
+        reason.contains("stopped waiting early (not the full 45s) because the page shows an error: \"We could not find that account.\""),
+        "{reason}"
+    );
+    assert!(reason.contains("no other message arrived"), "{reason}");
+    assert!(took < 30.0, "waited {took:.1}s");
+}
+
+#[test]
+fn a_message_that_arrived_before_the_step_meant_to_send_it_is_not_taken() {
+    let sink = MailSink::start("127.0.0.1:0").expect("sink");
+    let journey = Instant::now();
+    let mut c = Client::connect(sink.addr());
+    let old = "From: p@portal.test\r\nTo: pat@example.test\r\nSubject: Reset\r\n\r\nold https://x.test/old\r\n";
+    assert_eq!(c.send("p@portal.test", &["pat@example.test"], old), 250);
+    // The step that asks for the message starts after the first one arrived.
+    let step = Instant::now();
+    let none = sink.wait_for_after(
+        "pat@example.test",
+        None,
+        journey,
+        step,
+        Duration::from_millis(300),
+    );
+    assert!(
+        none.is_none(),
+        "took a message sent before the step: {none:?}"
+    );
+    let new = "From: p@portal.test\r\nTo: pat@example.test\r\nSubject: Reset\r\n\r\nnew https://x.test/new\r\n";
+    assert_eq!(c.send("p@portal.test", &["pat@example.test"], new), 250);
+    let got = sink
+        .wait_for_after(
+            "pat@example.test",
+            None,
+            journey,
+            step,
+            Duration::from_secs(5),
+        )
+        .expect("the new message");
+    assert!(got.text.contains("x.test/new"), "{got:?}");
+    // Without the later boundary, the journey-wide wait still sees the old one.
+    let old_one = sink
+        .wait_for("pat@example.test", None, journey, Duration::from_secs(1))
+        .expect("the old message");
+    assert!(old_one.text.contains("x.test/old"), "{old_one:?}");
+    c.quit();
+}

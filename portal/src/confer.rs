@@ -66,7 +66,7 @@ pub(super) fn routes() -> Router<Shared> {
         .route("/confer/logout", get(logout))
         .route(
             "/confer/register",
-            get(|| async { show("Create your web account", REGISTER) }).post(register),
+            get(|| async { register_page("", "", "") }).post(register),
         )
         .route(
             "/confer/forgot",
@@ -132,12 +132,42 @@ async fn logout(State(ctx): State<Shared>, headers: HeaderMap) -> Response {
     )
 }
 
-/// The only thing checked is the Web PIN: without it there is no way on but the phone.
-async fn register(Form(form): Form<HashMap<String, String>>) -> Response {
-    if field(&form, "web_pin").trim() == WEB_PIN {
+fn register_page(error: &str, user_name: &str, email: &str) -> Response {
+    let alert = if error.is_empty() {
+        String::new()
+    } else {
+        message("alert", error)
+    };
+    let main = fill(
+        REGISTER,
+        &[
+            ("message", &alert),
+            ("user_name", &escape(user_name)),
+            ("email", &escape(email)),
+        ],
+    );
+    show("Create your web account", &main)
+}
+
+/// The Web PIN is checked first: without it there is no way on but the phone. Then, as any
+/// real sign-up does, a user name or e-mail already taken is refused, so a journey that
+/// registers must make up new ones each run (`{unique}`).
+async fn register(
+    State(ctx): State<Shared>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if field(&form, "web_pin").trim() != WEB_PIN {
+        return show("Verify your account", WEB_PIN_PAGE);
+    }
+    let (user_name, email) = (field(&form, "user_name"), field(&form, "email"));
+    if ctx.take_account(&[user_name, email], &[USER_NAME, EMAIL]) {
         show("Your web account is ready", REGISTERED)
     } else {
-        show("Verify your account", WEB_PIN_PAGE)
+        register_page(
+            "That User Name or Email is already registered. Log in instead, or choose another.",
+            user_name,
+            email,
+        )
     }
 }
 
@@ -281,6 +311,49 @@ mod tests {
         assert_eq!(reply.header("location"), Some("/confer/login"));
         let forged = get_with_cookie(&portal, "/confer/home", "bl_session=0000");
         assert_eq!(forged.status, 303);
+    }
+
+    #[test]
+    fn a_taken_user_name_or_email_is_refused_as_a_real_sign_up_does() {
+        let portal = start();
+        let form = |user: &str, email: &str| {
+            format!(
+                "owner_number=5550100&web_pin=4321&user_name={user}&email={email}&new_password=x"
+            )
+        };
+        let first = post(
+            &portal,
+            "/confer/register",
+            &form("sam", "sam%40x.test"),
+            None,
+        );
+        assert!(
+            first.body.contains("Your web account is ready"),
+            "{}",
+            first.body
+        );
+        for (user, email) in [
+            ("SAM", "new%40x.test"),
+            ("new", "Sam%40x.test"),
+            ("pdoe-web", "b%40x.test"),
+        ] {
+            let again = post(&portal, "/confer/register", &form(user, email), None);
+            assert!(
+                again.body.contains("already registered"),
+                "{user}: {}",
+                again.body
+            );
+            assert!(again.body.contains("role=\"alert\""));
+            assert!(!again.body.contains("{{"), "{}", again.body);
+        }
+        let other = post(
+            &portal,
+            "/confer/register",
+            &form("sam2", "sam2%40x.test"),
+            None,
+        );
+        assert!(other.body.contains("Your web account is ready"));
+        assert!(!get(&portal, "/confer/register").body.contains("{{"));
     }
 
     #[test]

@@ -208,6 +208,9 @@ struct Context {
     sessions: Mutex<HashSet<String>>,
     /// One-time links sent by mail, and how far each has been used.
     links: Mutex<HashMap<String, LinkUse>>,
+    /// User names and e-mail addresses taken by accounts registered since the portal
+    /// started (lowercase), so a second registration with the same ones is refused.
+    accounts: Mutex<HashSet<String>>,
     /// What the single-page site's API was sent, for tests.
     spa_received: spa::Received,
 }
@@ -230,6 +233,7 @@ impl Context {
             relay: RwLock::new(relay),
             sessions: Mutex::new(HashSet::new()),
             links: Mutex::new(HashMap::new()),
+            accounts: Mutex::new(HashSet::new()),
             spa_received: spa::Received::default(),
         }
     }
@@ -243,6 +247,24 @@ impl Context {
 
     fn relay(&self) -> Option<SocketAddr> {
         *self.relay.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes a user name and e-mail for a new account; false (and nothing taken) when
+    /// either is taken already, by an earlier registration or by one of `existing`.
+    fn take_account(&self, names: &[&str], existing: &[&str]) -> bool {
+        let names: Vec<String> = names
+            .iter()
+            .map(|n| n.trim().to_lowercase())
+            .filter(|n| !n.is_empty())
+            .collect();
+        let mut accounts = lock(&self.accounts);
+        let taken = names
+            .iter()
+            .any(|n| accounts.contains(n) || existing.iter().any(|e| e.eq_ignore_ascii_case(n)));
+        if !taken {
+            accounts.extend(names);
+        }
+        !taken
     }
 
     /// Starts a session and returns its cookie value.

@@ -128,18 +128,23 @@ impl MaildirSource {
 
 impl MailSource for MaildirSource {
     /// Reads the folder every `POLL` until a message matches.
-    fn wait_for(
+    fn wait_for_after(
         &self,
         to: &str,
         subject: Option<&str>,
         since: Instant,
+        after: Instant,
         within: Duration,
     ) -> Option<Mail> {
         let end = deadline(within);
-        // File times are wall-clock times; `since` is not.
-        let since_wall = SystemTime::now()
-            .checked_sub(since.elapsed())
-            .unwrap_or(SystemTime::UNIX_EPOCH);
+        // File times are wall-clock times; `since` and `after` are not.
+        let wall = |t: Instant| {
+            SystemTime::now()
+                .checked_sub(t.elapsed())
+                .unwrap_or(SystemTime::UNIX_EPOCH)
+        };
+        let since_wall = wall(since);
+        let after_wall = wall(after.max(since));
         loop {
             let mut taken = self.taken.lock().unwrap_or_else(PoisonError::into_inner);
             let used = taken
@@ -150,7 +155,7 @@ impl MailSource for MaildirSource {
                 .into_iter()
                 .filter(|(at, name, m)| {
                     !used.contains(name)
-                        && arrived_since(*at, since_wall)
+                        && arrived_since(*at, after_wall)
                         && matches(m, to, subject)
                 })
                 .max_by_key(|(at, _, _)| *at);
@@ -173,6 +178,20 @@ impl MailSource for MaildirSource {
             .into_iter()
             .map(|(at, mail)| Mail {
                 received_ms: wall_millis(self.opened, at),
+                ..mail
+            })
+            .collect()
+    }
+
+    fn arrived_since(&self, since: Instant) -> Vec<Mail> {
+        let since_wall = SystemTime::now()
+            .checked_sub(since.elapsed())
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        self.scan()
+            .into_iter()
+            .filter(|(at, _)| arrived_since(*at, since_wall))
+            .map(|(at, mail)| Mail {
+                received_ms: wall_millis(since_wall, at),
                 ..mail
             })
             .collect()

@@ -1,8 +1,9 @@
 //! Mail capture: the messages a portal sends during a journey, as the user would get them.
 //!
-//! Two sources, one trait: an SMTP sink nocall runs itself ([`MailSink`], for a portal that
-//! can be pointed at an SMTP server) and a maildir folder a local mailer writes to
-//! ([`MaildirSource`]). Both keep every message, answer "has a message to this address
+//! Three sources, one trait: an SMTP sink nocall runs itself ([`MailSink`], for a portal that
+//! can be pointed at an SMTP server), a maildir folder a local mailer writes to
+//! ([`MaildirSource`]) and an IMAP mailbox staging's mail system delivers to
+//! ([`ImapSource`]). Both keep every message, answer "has a message to this address
 //! arrived since then?" ([`MailSource::wait_for`]), and hand back [`Mail`] values ready
 //! for the trace. This module never opens a link in a message: a reset link is often good
 //! for one click only, and that click belongs to the journey.
@@ -14,10 +15,12 @@ use crate::normalize::normalize;
 use crate::secrets::Secrets;
 use crate::trace::{Mail, MailLink};
 
+mod imap;
 mod maildir;
 mod parse;
 mod smtp;
 
+pub use imap::ImapSource;
 pub use maildir::MaildirSource;
 pub use parse::parse;
 pub use smtp::MailSink;
@@ -39,10 +42,32 @@ pub trait MailSource: Send + Sync {
         subject: Option<&str>,
         since: Instant,
         within: Duration,
+    ) -> Option<Mail> {
+        self.wait_for_after(to, subject, since, since, within)
+    }
+
+    /// [`Self::wait_for`] for one journey (`journey`, its start: what keys the messages
+    /// handed out), taking only a message that arrived at or after `after` (a later moment
+    /// of the journey, such as the start of the step meant to make the portal send it).
+    /// `received_ms` counts from `journey`.
+    fn wait_for_after(
+        &self,
+        to: &str,
+        subject: Option<&str>,
+        journey: Instant,
+        after: Instant,
+        within: Duration,
     ) -> Option<Mail>;
 
     /// Every message so far, oldest first; `received_ms` counts from when the source opened.
     fn messages(&self) -> Vec<Mail>;
+
+    /// The messages that arrived at or after `since`, oldest first, `received_ms` counting
+    /// from `since`: what a journey that waited in vain can be shown did arrive.
+    fn arrived_since(&self, since: Instant) -> Vec<Mail> {
+        let _ = since;
+        Vec::new()
+    }
 
     /// Where it listens or reads, for messages: `SMTP 127.0.0.1:2525`, `maildir ./mail`.
     fn describe(&self) -> String;
@@ -74,6 +99,72 @@ pub fn missing_reason(
         human_duration(within),
         source.describe()
     )
+}
+
+/// What a miss adds to its reason: the messages that did arrive in the journey's window
+/// (to, subject, when, link texts; the newest few) and the recipient nearest the one
+/// waited for — the mail that went to `sam.taylor@students.uni.test` instead. Empty when
+/// nothing arrived. Masking is the caller's (the step's reason is masked as a whole).
+pub fn arrived_instead(to: &str, arrived: &[Mail]) -> String {
+    const SHOWN: usize = 5;
+    if arrived.is_empty() {
+        return "; no other message arrived either".to_string();
+    }
+    let listed: Vec<String> = arrived
+        .iter()
+        .rev()
+        .take(SHOWN)
+        .map(|m| {
+            let links: Vec<String> = m
+                .links
+                .iter()
+                .filter(|l| !l.text.trim().is_empty())
+                .take(3)
+                .map(|l| format!("\"{}\"", clip(l.text.trim(), 60)))
+                .collect();
+            let links = if links.is_empty() {
+                "no links".to_string()
+            } else {
+                format!("links {}", links.join(", "))
+            };
+            format!(
+                "to {} \"{}\" at {} ({links})",
+                if m.to.is_empty() {
+                    "(no recipient)".to_string()
+                } else {
+                    m.to.join(", ")
+                },
+                clip(m.subject.trim(), 80),
+                human_duration(Duration::from_millis(m.received_ms)),
+            )
+        })
+        .collect();
+    let more = match arrived.len().saturating_sub(SHOWN) {
+        0 => String::new(),
+        n => format!("; and {n} older"),
+    };
+    let want = parse::bare_address(to).to_lowercase();
+    let nearest = arrived
+        .iter()
+        .flat_map(|m| &m.to)
+        .map(|a| (strsim::jaro_winkler(&want, &a.to_lowercase()), a))
+        .max_by(|x, y| x.0.total_cmp(&y.0))
+        .map(|(_, a)| format!(". The nearest recipient is {a}"))
+        .unwrap_or_default();
+    format!(
+        "; what arrived meanwhile, newest first: {}{more}{nearest}",
+        listed.join("; ")
+    )
+}
+
+/// `text` cut to `max` characters, with `…` where it was cut.
+fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
 }
 
 fn human_duration(d: Duration) -> String {
@@ -186,6 +277,7 @@ impl Mailboxes {
         let opened: Arc<dyn MailSource> = match source {
             crate::scenario::MailSource::Smtp(addr) => Arc::new(MailSink::start(addr)?),
             crate::scenario::MailSource::Maildir(path) => Arc::new(MaildirSource::open(path)?),
+            crate::scenario::MailSource::Imap(account) => Arc::new(ImapSource::open(account)?),
         };
         open.push((source.clone(), Arc::clone(&opened)));
         Ok(opened)

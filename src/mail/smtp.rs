@@ -102,6 +102,7 @@ impl Received {
         to: &str,
         subject: Option<&str>,
         since: Instant,
+        after: Instant,
     ) -> Option<(usize, Instant, &Mail)> {
         let key = super::parse::bare_address(to).to_lowercase();
         let taken = self.taken.get(&(since, key.clone()));
@@ -111,7 +112,7 @@ impl Received {
             .rev()
             .filter(|i| !taken.is_some_and(|t| t.contains(i)))
             .filter_map(|&i| self.messages.get(i).map(|m| (i, m)))
-            .find(|(_, (at, m))| *at >= since && matches(m, to, subject))
+            .find(|(_, (at, m))| *at >= since && *at >= after && matches(m, to, subject))
             .map(|(i, (at, m))| (i, *at, m))
     }
 }
@@ -166,18 +167,19 @@ impl MailSource for MailSink {
     }
 
     /// Wakes as soon as a message arrives; never polls.
-    fn wait_for(
+    fn wait_for_after(
         &self,
         to: &str,
         subject: Option<&str>,
         since: Instant,
+        after: Instant,
         within: Duration,
     ) -> Option<Mail> {
         let inbox = &self.inner.inbox;
         let deadline = super::deadline(within);
         let mut state = inbox.lock();
         loop {
-            if let Some((i, at, mail)) = state.newest(to, subject, since) {
+            if let Some((i, at, mail)) = state.newest(to, subject, since, after) {
                 let mut mail = mail.clone();
                 mail.received_ms = millis_between(since, at);
                 let key = (since, super::parse::bare_address(to).to_lowercase());
@@ -204,6 +206,20 @@ impl MailSource for MailSink {
             .iter()
             .map(|(at, m)| Mail {
                 received_ms: millis_between(inbox.started, *at),
+                ..m.clone()
+            })
+            .collect()
+    }
+
+    fn arrived_since(&self, since: Instant) -> Vec<Mail> {
+        self.inner
+            .inbox
+            .lock()
+            .messages
+            .iter()
+            .filter(|(at, _)| *at >= since)
+            .map(|(at, m)| Mail {
+                received_ms: millis_between(since, *at),
                 ..m.clone()
             })
             .collect()

@@ -459,17 +459,66 @@ impl Journey<'_> {
         let Some(inbox) = self.inbox.clone() else {
             return Err(StepError::new(
                 FailureKind::NoInbox,
-                "the scenario has no `mail:` (smtp or maildir) to receive the message in",
+                "the scenario has no `mail:` (smtp, maildir or imap) to receive the message in",
             ));
         };
+        /// What on the page says something went wrong: alerts, the usual error classes
+        /// (Django's `errorlist` among them), and fields marked invalid with their messages.
+        const PAGE_ERRORS_JS: &str = r#"(() => {
+  const shown = e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden'; };
+  const out = [];
+  const add = t => { t = (t || '').replace(/\s+/g, ' ').trim().slice(0, 160); if (t && !out.includes(t)) out.push(t); };
+  for (const e of document.querySelectorAll('[role=alert],[aria-live=assertive],.error,.errors,.errorlist,.alert-danger,.invalid-feedback,.field-error')) if (shown(e)) add(e.innerText);
+  for (const f of document.querySelectorAll('[aria-invalid=true]')) {
+    let said = false;
+    for (const a of ['aria-describedby', 'aria-errormessage'])
+      for (const id of (f.getAttribute(a) || '').split(/\s+/).filter(Boolean)) { const m = document.getElementById(id); if (m && shown(m) && m.innerText.trim()) { add(m.innerText); said = true; } }
+    if (!said) add('the field "' + ((f.labels && f.labels[0] && f.labels[0].innerText) || f.getAttribute('aria-label') || f.name || f.id) + '" is marked invalid');
+  }
+  return out.slice(0, 3);
+})()"#;
+        /// How long a message may still come after the page said something went wrong
+        /// (a portal that mails anyway does so at once).
+        const AFTER_AN_ERROR: Duration = Duration::from_secs(2);
+        // The page the step before left: when it shows an error, the mail is not coming,
+        // and waiting the whole `within` would only delay the report.
+        let errors: Vec<String> = self
+            .page
+            .call(
+                "Runtime.evaluate",
+                json!({"expression": PAGE_ERRORS_JS, "returnByValue": true}),
+            )
+            .ok()
+            .and_then(|v| v.pointer("/result/value").cloned())
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default();
+        let within = if errors.is_empty() {
+            m.within
+        } else {
+            m.within.min(AFTER_AN_ERROR)
+        };
         let t0 = Instant::now();
-        let message = inbox.wait_for(&m.to, m.subject.as_deref(), self.began, m.within);
+        let message = inbox.wait_for(&m.to, m.subject.as_deref(), self.began, within);
         self.page.waited_for(t0.elapsed());
         let Some(message) = message else {
-            return Err(StepError::new(
-                FailureKind::MailNeverCame,
-                mail::missing_reason(&m.to, m.subject.as_deref(), m.within, inbox.as_ref()),
+            let mut reason =
+                mail::missing_reason(&m.to, m.subject.as_deref(), within, inbox.as_ref());
+            if within < m.within {
+                reason.push_str(&format!(
+                    "; nocall stopped waiting early (not the full {}) because the page shows an error: {}",
+                    human_duration(m.within),
+                    errors
+                        .iter()
+                        .map(|e| format!("\"{e}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            reason.push_str(&mail::arrived_instead(
+                &m.to,
+                &inbox.arrived_since(self.began),
             ));
+            return Err(StepError::new(FailureKind::MailNeverCame, reason));
         };
         st.mail = Some(self.mails.len());
         self.mails.push(mail::masked(&message, self.secrets));

@@ -13,7 +13,7 @@ use super::values::{Env, Resolver};
 use super::yaml::{self, Node, NumberRange, Problems, backticked};
 use super::{
     Action, DEFAULT_EMAIL_WITHIN, DEFAULT_MONTHLY_USERS, DEFAULT_SETTLE, DEFAULT_STEP_TIMEOUT,
-    EmailStep, Expectation, MIN_SETTLE, MailSource, Position, Scenario, Step, Value,
+    EmailStep, Expectation, ImapAccount, MIN_SETTLE, MailSource, Position, Scenario, Step, Value,
 };
 use crate::diagnostic::{Diagnostic, suggest};
 use crate::secrets::Secrets;
@@ -34,7 +34,14 @@ const STEPS: [&str; 8] = [
 ];
 const EXPECT_KEYS: [&str; 3] = ["text", "url", "absent"];
 const EMAIL_KEYS: [&str; 4] = ["to", "subject", "follow", "within"];
-const MAIL_KEYS: [&str; 2] = ["smtp", "maildir"];
+const MAIL_KEYS: [&str; 6] = [
+    "smtp",
+    "maildir",
+    "imap",
+    "user",
+    "password",
+    "tls_insecure",
+];
 
 /// The scenario files under `paths`: files as given, directories searched recursively for
 /// `*.yaml` / `*.yml` in name order. Left out of directories: `nocall.yaml` / `nocall.yml`
@@ -181,7 +188,7 @@ fn scenario(source: &str, env: Env<'_>, p: &mut Problems<'_>) -> Option<(Scenari
     let mut holds_node = None;
     let mut steps_node = None;
     let mut tags = Some(Vec::new());
-    let mut mail = Some(None);
+    let mut mail_node = None;
     let mut step_timeout = Some(DEFAULT_STEP_TIMEOUT);
     let mut settle = Some(DEFAULT_SETTLE);
     // Required keys that were misspelt: the typo is reported, not the key's absence.
@@ -196,7 +203,7 @@ fn scenario(source: &str, env: Env<'_>, p: &mut Problems<'_>) -> Option<(Scenari
             "holds" => holds_node = Some(*value),
             "steps" => steps_node = Some((*key_node, *value)),
             "tags" => tags = yaml::text_list(value, "`tags`", p),
-            "mail" => mail = mail_source(value, p).map(Some),
+            "mail" => mail_node = Some(*value),
             "step_timeout" => step_timeout = duration(value, "`step_timeout`", false, p),
             "settle" => {
                 settle = duration(value, "`settle`", false, p);
@@ -253,6 +260,24 @@ fn scenario(source: &str, env: Env<'_>, p: &mut Problems<'_>) -> Option<(Scenari
         Some((key, node)) => steps(key, node, start.as_ref(), &mut resolver, p),
         None => None,
     };
+    let mail = match mail_node {
+        None => Some(None),
+        Some(node) => mail_source(node, &mut resolver, p).map(Some),
+    };
+    // Caught here, not at the step: the browser would otherwise run every step before it.
+    if let (Some(steps), Some(None)) = (&steps, &mail)
+        && let Some(step) = steps.iter().find(|s| matches!(s.action, Action::Email(_)))
+    {
+        p.at_position(
+            step.at.line,
+            step.at.column,
+            1,
+            "an `email` step needs `mail:`, where the portal's messages are read, and this scenario has none",
+            Some(format!(
+                "add at the top of the file `mail: {{smtp: 127.0.0.1:2525}}` (and point the portal's mailer at it), `mail: {{maildir: mail/}}`, or `mail: {{imap: {IMAP_EXAMPLE}, user: qa@example.test, password: \"{{env:QA_MAIL_PASSWORD}}\"}}`"
+            )),
+        );
+    }
     let mail = mail?.map(|m| match m {
         MailSource::Maildir(dir) if dir.is_relative() => {
             MailSource::Maildir(p.file().parent().unwrap_or(Path::new("")).join(dir))
@@ -703,17 +728,21 @@ fn email(
     })
 }
 
-/// `mail`: exactly one of `smtp: host:port` or `maildir: path`.
-fn mail_source(node: &Node<'_>, p: &mut Problems<'_>) -> Option<MailSource> {
-    let help = "write `mail: {smtp: 127.0.0.1:2525}` or `mail: {maildir: mail/}`".to_string();
+/// `mail`: exactly one of `smtp: host:port`, `maildir: path` or `imap: URL` (with `user`,
+/// `password` and optionally `tls_insecure`, which only `imap` takes).
+fn mail_source(node: &Node<'_>, r: &mut Resolver<'_>, p: &mut Problems<'_>) -> Option<MailSource> {
+    let help = format!(
+        "write `mail: {{smtp: 127.0.0.1:2525}}`, `mail: {{maildir: mail/}}` or `mail: {{imap: {IMAP_EXAMPLE}, user: …, password: \"{{env:…}}\"}}`"
+    );
     let entries = yaml::entries(
         node,
-        "a map with `smtp` or `maildir`",
+        "a map with `smtp`, `maildir` or `imap`",
         Some(help.clone()),
         p,
     )?;
     let mut found = Vec::new();
     let mut ok = true;
+    let (mut user, mut password, mut insecure) = (None, None, None);
     for (name, key_node, value) in &entries {
         match name.as_str() {
             "smtp" => {
@@ -738,37 +767,173 @@ fn mail_source(node: &Node<'_>, p: &mut Problems<'_>) -> Option<MailSource> {
                     ok = false;
                     continue;
                 }
-                found.push((*key_node, MailSource::Smtp(addr.trim().to_string())));
+                found.push((*key_node, Found::Smtp(addr.trim().to_string())));
             }
             "maildir" => {
                 let Some(dir) = yaml::nonempty_text(value, "the path of a mail folder", p) else {
                     ok = false;
                     continue;
                 };
-                found.push((*key_node, MailSource::Maildir(PathBuf::from(dir))));
+                found.push((*key_node, Found::Maildir(PathBuf::from(dir))));
             }
+            "imap" => match imap_url(value, p) {
+                Some(url) => found.push((*key_node, Found::Imap(url))),
+                None => ok = false,
+            },
+            "user" => user = Some((*key_node, *value)),
+            "password" => password = Some((*key_node, *value)),
+            "tls_insecure" => insecure = Some((*key_node, *value)),
             other => {
                 p.unknown_key(key_node, other, "in `mail`", &MAIL_KEYS);
                 ok = false;
             }
         }
     }
+    let is_imap = matches!(found.as_slice(), [(_, Found::Imap(_))]);
+    if !is_imap && !found.is_empty() {
+        for (key, _) in [user, password, insecure].into_iter().flatten() {
+            p.at(
+                key,
+                "`user`, `password` and `tls_insecure` go with `imap` only",
+                Some("an SMTP sink or a maildir needs no login; remove this key".to_string()),
+            );
+            ok = false;
+        }
+    }
     match found.as_slice() {
-        [(_, source)] if ok => Some(source.clone()),
+        [(_, Found::Imap(url))] if ok => {
+            let imap_help = || {
+                Some(format!(
+                    "write `mail: {{imap: {IMAP_EXAMPLE}, user: qa@example.test, password: \"{{env:QA_MAIL_PASSWORD}}\"}}`"
+                ))
+            };
+            let Some((_, user)) = user else {
+                p.at(
+                    node,
+                    "`imap` needs `user`: the mailbox's login",
+                    imap_help(),
+                );
+                return None;
+            };
+            let Some((_, password)) = password else {
+                p.at(
+                    node,
+                    "`imap` needs `password` (usually `{env:…}`, so it stays out of the file)",
+                    imap_help(),
+                );
+                return None;
+            };
+            let user = resolved_text(user, "the mailbox's login", r, p);
+            let password = resolved_text(password, "the mailbox's password", r, p);
+            let tls_insecure = match insecure {
+                None => Some(false),
+                Some((_, v)) => match yaml::scalar(v).as_deref() {
+                    Some("true") => Some(true),
+                    Some("false") => Some(false),
+                    _ => {
+                        p.at(
+                            v,
+                            format!("`tls_insecure` is `true` or `false`, found {}", yaml::found(v)),
+                            Some("`tls_insecure: true` accepts a test server's self-signed certificate".to_string()),
+                        );
+                        None
+                    }
+                },
+            };
+            let password = password?;
+            // Secret even when written in the file: it must never reach a report.
+            r.add_secret(&password);
+            if tls_insecure == Some(true) && url.scheme() == "imap" {
+                p.at(
+                    insecure.map(|(k, _)| k).unwrap_or(node),
+                    "`tls_insecure` is for `imaps://`; this `imap://` mailbox uses no TLS",
+                    Some(
+                        "write `imaps://` to read the mailbox over TLS, or remove `tls_insecure`"
+                            .to_string(),
+                    ),
+                );
+                return None;
+            }
+            Some(MailSource::Imap(ImapAccount {
+                url: url.clone(),
+                user: user?,
+                password,
+                tls_insecure: tls_insecure?,
+            }))
+        }
+        [(_, Found::Smtp(a))] if ok => Some(MailSource::Smtp(a.clone())),
+        [(_, Found::Maildir(d))] if ok => Some(MailSource::Maildir(d.clone())),
         [] if ok => {
-            p.at(node, "`mail` needs `smtp` or `maildir`", Some(help));
+            p.at(node, "`mail` needs `smtp`, `maildir` or `imap`", Some(help));
             None
         }
         [_, (second, _), ..] => {
             p.at(
                 second,
-                "`mail` takes one of `smtp` or `maildir`, not both",
+                "`mail` names one source (`smtp`, `maildir` or `imap`), not both",
                 Some("keep the one the portal's mail reaches".to_string()),
             );
             None
         }
         _ => None,
     }
+}
+
+/// One of the sources `mail` names, before its login is read.
+enum Found {
+    Smtp(String),
+    Maildir(PathBuf),
+    Imap(url::Url),
+}
+
+/// An example IMAP address, for help texts.
+const IMAP_EXAMPLE: &str = "imaps://mail.example.test/INBOX";
+
+/// `imap: imap://host:port/MAILBOX` or `imaps://…`; the mailbox defaults to `INBOX`.
+fn imap_url(node: &Node<'_>, p: &mut Problems<'_>) -> Option<url::Url> {
+    let text = yaml::nonempty_text(
+        node,
+        "an address such as `imaps://mail.example.test/INBOX`",
+        p,
+    )?;
+    let help = Some(format!(
+        "e.g. `imap: {IMAP_EXAMPLE}` (`imap://host:143/INBOX` without TLS)"
+    ));
+    let url = match url::Url::parse(text.trim()) {
+        Ok(u) => u,
+        Err(e) => {
+            p.at(
+                node,
+                format!("`imap` is not an address ({e}): `{text}`"),
+                help,
+            );
+            return None;
+        }
+    };
+    if !matches!(url.scheme(), "imap" | "imaps") {
+        p.at(
+            node,
+            format!(
+                "`imap` needs an `imap://` or `imaps://` address, found `{}:`",
+                url.scheme()
+            ),
+            help,
+        );
+        return None;
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        p.at(node, format!("`imap` names no server: `{text}`"), help);
+        return None;
+    }
+    if url.password().is_some() || !url.username().is_empty() {
+        p.at(
+            node,
+            "the `imap` address carries a login; it would be shown wherever the address is",
+            Some("write the login under `user:` and the password under `password:` (e.g. `\"{env:QA_MAIL_PASSWORD}\"`)".to_string()),
+        );
+        return None;
+    }
+    Some(url)
 }
 
 #[cfg(test)]
@@ -963,6 +1128,75 @@ steps:
         };
         assert_eq!((m.within, m.subject.clone()), (DEFAULT_EMAIL_WITHIN, None));
         assert_eq!(s.steps[7].action, Action::Wait(Duration::from_millis(500)));
+    }
+
+    #[test]
+    fn imap_mail_source_with_a_login_whose_password_is_secret() {
+        let source = "name: x\nstart: http://a.test/\nmail:\n  imap: imaps://mail.example.test/QA\n  user: qa@example.test\n  password: \"{env:PORTAL_PIN}\"\n  tls_insecure: true\nsteps:\n  - open: /\n";
+        let (s, secrets) = load(source).unwrap();
+        let Some(MailSource::Imap(a)) = s.mail else {
+            panic!("{:?}", s.mail);
+        };
+        assert_eq!(a.url.as_str(), "imaps://mail.example.test/QA");
+        assert_eq!(
+            (a.user.as_str(), a.password.as_str()),
+            ("qa@example.test", "7391")
+        );
+        assert!(a.tls_insecure);
+        assert_eq!(secrets.mask("7391"), crate::secrets::MASK);
+        // A literal password is a secret too.
+        let literal = source.replace("\"{env:PORTAL_PIN}\"", "pw-in-file");
+        assert_eq!(
+            load(&literal).unwrap().1.mask("pw-in-file"),
+            crate::secrets::MASK
+        );
+    }
+
+    #[test]
+    fn imap_mail_source_mistakes_are_located() {
+        let base = "name: x\nstart: http://a.test/\nsteps:\n  - open: /\nmail:\n";
+        for (mail, want) in [
+            (
+                "  imap: imaps://h/INBOX\n  password: x\n",
+                "`imap` needs `user`",
+            ),
+            (
+                "  imap: imaps://h/INBOX\n  user: u\n",
+                "`imap` needs `password`",
+            ),
+            (
+                "  imap: http://h/INBOX\n  user: u\n  password: p\n",
+                "needs an `imap://` or `imaps://`",
+            ),
+            (
+                "  imap: imaps://u:pw@h/INBOX\n  user: u\n  password: p\n",
+                "carries a login",
+            ),
+            (
+                "  imap: imaps://h/\n  user: u\n  password: p\n  tls_insecure: yes\n",
+                "`tls_insecure` is `true` or `false`",
+            ),
+            (
+                "  imap: imap://h/\n  user: u\n  password: p\n  tls_insecure: true\n",
+                "is for `imaps://`",
+            ),
+            ("  smtp: 127.0.0.1:25\n  user: u\n", "go with `imap` only"),
+            ("  smtp: 127.0.0.1:25\n  imap: imap://h/\n", "not both"),
+        ] {
+            let found = located(&format!("{base}{mail}"));
+            assert!(found.iter().any(|e| e.contains(want)), "{mail}: {found:?}");
+        }
+    }
+
+    #[test]
+    fn an_email_step_without_mail_is_refused_at_the_step() {
+        let source =
+            "name: x\nstart: http://a.test/\nsteps:\n  - open: /\n  - email: {to: a@b.test}\n";
+        let found = errors(source);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!((found[0].line, found[0].column), (5, 5));
+        assert!(found[0].message.contains("needs `mail:`"), "{found:?}");
+        assert!(found[0].help.as_deref().is_some_and(|h| h.contains("smtp")));
     }
 
     #[test]

@@ -189,6 +189,30 @@ pub enum MailSource {
     Smtp(String),
     /// A folder a local mailer writes to.
     Maildir(PathBuf),
+    /// A mailbox on an IMAP server the portal's mail is delivered to (staging's own mail).
+    Imap(ImapAccount),
+}
+
+/// Where and as whom an IMAP mailbox is read. Its `Debug` never shows the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ImapAccount {
+    /// `imap://host:port/MAILBOX`, or `imaps://` for TLS from the first byte.
+    pub url: url::Url,
+    pub user: String,
+    pub password: String,
+    /// Accept any certificate (a test server's self-signed one).
+    pub tls_insecure: bool,
+}
+
+impl std::fmt::Debug for ImapAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImapAccount")
+            .field("url", &self.url.as_str())
+            .field("user", &self.user)
+            .field("password", &crate::secrets::MASK)
+            .field("tls_insecure", &self.tls_insecure)
+            .finish()
+    }
 }
 
 mod common;
@@ -199,7 +223,7 @@ pub use recorder::Selector;
 mod values;
 pub(crate) mod yaml;
 pub use load::{discover, load_files, load_str};
-pub use values::{Env, process_env};
+pub use values::{Env, process_env, unique_token, unique_used};
 
 pub(crate) const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(10);
 /// `settle` when a scenario leaves it out.

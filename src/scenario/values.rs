@@ -1,4 +1,4 @@
-//! Values in scenarios: `{Hold Name}`, `{env:NAME}`, `{unknown}`, `{{` and `}}`.
+//! Values in scenarios: `{Hold Name}`, `{env:NAME}`, `{unknown}`, `{unique}`, `{{` and `}}`.
 //!
 //! A value is parsed into pieces, then resolved against the holds defined so far and the
 //! environment. A hold may use the environment and holds defined *above* it in the file
@@ -7,8 +7,16 @@
 //! run's [`Secrets`]. Errors carry a character offset into the value so the loader can
 //! point at the brace that is wrong. No I/O here beyond the environment: injected, or the
 //! process's through [`process_env`].
+//!
+//! `{unique}` is the run's fresh token ([`unique_token`]): the same in every value of a
+//! run, different in every other run (parallel CI jobs and shards included), so a
+//! registration journey can make up a login name nobody has taken. It is no secret.
 
 use std::collections::HashSet;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{Hold, Value};
 use crate::diagnostic::suggest;
@@ -20,6 +28,46 @@ pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 /// The process environment.
 pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
+}
+
+/// The run's `{unique}` token: made once per process, on first use.
+static UNIQUE: OnceLock<String> = OnceLock::new();
+/// Whether any value used `{unique}` (so the run can say which token it used).
+static UNIQUE_USED: AtomicBool = AtomicBool::new(false);
+
+/// The token `{unique}` stands for in this run: ten lowercase letters and digits, so it fits
+/// a login name or an e-mail's local part. The first six count seconds (runs made later sort
+/// later, and a token met in a portal's data tells when it was made); the last four come
+/// from the process id and the clock hashed with the standard library's per-process random
+/// key, so two runs started in the same second — a CI matrix, shards — still differ.
+pub fn unique_token() -> &'static str {
+    UNIQUE.get_or_init(|| {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u32(std::process::id());
+        h.write_u128(now.as_nanos());
+        let mut token = base36(now.as_secs(), 6);
+        token.push_str(&base36(h.finish(), 4));
+        token
+    })
+}
+
+/// The run's token if a value used it, for the run to show.
+pub fn unique_used() -> Option<&'static str> {
+    UNIQUE_USED.load(Ordering::Relaxed).then(unique_token)
+}
+
+/// The last `width` base-36 digits of `n`, zero-padded.
+fn base36(mut n: u64, width: usize) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = vec![b'0'; width];
+    for slot in out.iter_mut().rev() {
+        *slot = DIGITS[(n % 36) as usize];
+        n /= 36;
+    }
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// One piece of a value as written.
@@ -41,6 +89,7 @@ enum Piece {
         at: usize,
         width: usize,
     },
+    Unique,
 }
 
 /// Something wrong in a value, `at` characters into it.
@@ -101,6 +150,8 @@ fn pieces(text: &str) -> Result<Vec<Piece>, ValueError> {
                 let name = inner.trim();
                 out.push(if name == "unknown" {
                     Piece::Unknown { at: i, width }
+                } else if name == "unique" {
+                    Piece::Unique
                 } else if let Some(var) = name.strip_prefix("env:") {
                     Piece::Env {
                         name: var.trim().to_string(),
@@ -198,6 +249,10 @@ impl<'e> Resolver<'e> {
         for piece in pieces {
             match piece {
                 Piece::Text(t) => value.text.push_str(&t),
+                Piece::Unique => {
+                    UNIQUE_USED.store(true, Ordering::Relaxed);
+                    value.text.push_str(unique_token());
+                }
                 Piece::Unknown { at, width } => {
                     if !allow_unknown {
                         let help = match hold {
@@ -316,6 +371,11 @@ impl<'e> Resolver<'e> {
         Ok(value)
     }
 
+    /// Treats `text` as a secret even when written literally (a mailbox password).
+    pub(crate) fn add_secret(&mut self, text: &str) {
+        self.secrets.add(text);
+    }
+
     pub(crate) fn into_parts(self) -> (Vec<Hold>, Secrets) {
         (self.holds, self.secrets)
     }
@@ -331,6 +391,29 @@ mod tests {
 
     fn resolver(holds: &[&str]) -> Resolver<'static> {
         Resolver::new(&env, holds.iter().map(|h| h.to_string()).collect())
+    }
+
+    #[test]
+    fn unique_is_one_token_per_run_and_fits_a_login_name() {
+        let mut r = resolver(&["Login"]);
+        r.define_hold("Login", "pat{unique}").unwrap();
+        let a = r.resolve("qa+{ unique }@example.test", false).unwrap();
+        let b = r.resolve("{Login}", false).unwrap();
+        let token = unique_token();
+        assert_eq!(a.text, format!("qa+{token}@example.test"));
+        assert_eq!(b.text, format!("pat{token}"));
+        assert!(!a.secret && !b.secret);
+        assert_eq!(token.len(), 10);
+        assert!(
+            token
+                .bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        );
+        assert_eq!(unique_used(), Some(token));
+        // `{{unique}}` stays literal.
+        assert_eq!(r.resolve("{{unique}}", false).unwrap().text, "{unique}");
+        assert_eq!(base36(35, 2), "0z");
+        assert_eq!(base36(36 * 36 + 1, 2), "01");
     }
 
     #[test]
