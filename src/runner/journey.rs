@@ -1177,8 +1177,75 @@ impl Journey<'_> {
     /// Waits for one known element to be clickable, then clicks it.
     fn click_ready(&mut self, node: Node, asked: &str) -> Result<(), StepError> {
         let backend = node.0;
-        let r = self.ready(Need::Click, asked, |_, _| Ok(Ok(((), node.clone()))))?;
-        self.click_node(backend, r.point)
+        let deadline = self.deadline();
+        let mut missed = Vec::new();
+        loop {
+            let r = self.ready(Need::Click, asked, |_, _| Ok(Ok(((), node.clone()))))?;
+            match self.press(backend, r.point)? {
+                Pressed::Hit => return Ok(()),
+                Pressed::Elsewhere(by) => self.missed(asked, by, &mut missed, deadline)?,
+            }
+        }
+    }
+
+    /// Clicks the element at `point` as [`Journey::click_node`] does, and tells whether the
+    /// press reached it: the page is listened to as the press fires (see
+    /// [`inpage::ARM_JS`]), so a layout shift between the probe and the press is seen, and
+    /// the press that went elsewhere is stopped before the page sees it.
+    fn press(&mut self, backend: i64, point: Option<(f64, f64)>) -> Result<Pressed, StepError> {
+        let Some(p) = point else {
+            self.click_node(backend, None)?;
+            return Ok(Pressed::Hit);
+        };
+        // The element went away since the probe: look again.
+        let Ok(object) = self.object(backend) else {
+            return Ok(Pressed::Elsewhere(
+                "nothing (the element left the page)".into(),
+            ));
+        };
+        let armed = self.call_on(&object, inpage::ARM_JS, json!([]))?;
+        self.click_at(p)?;
+        if armed.as_bool() != Some(true) {
+            return Ok(Pressed::Hit);
+        }
+        // A document gone under the call was left by the click: it reached something.
+        let verdict = self
+            .call_on(&object, inpage::VERDICT_JS, json!([]))
+            .unwrap_or(Value::Null);
+        if verdict.get("state").and_then(Value::as_str) == Some("intercepted") {
+            let by = verdict
+                .get("by")
+                .and_then(Value::as_str)
+                .unwrap_or("nothing");
+            return Ok(Pressed::Elsewhere(format!("'{by}'")));
+        }
+        Ok(Pressed::Hit)
+    }
+
+    /// A press that went elsewhere: looked for again while the step's time allows, else
+    /// the step blocks naming what received it.
+    fn missed(
+        &mut self,
+        asked: &str,
+        by: String,
+        missed: &mut Vec<String>,
+        deadline: Instant,
+    ) -> Result<(), StepError> {
+        if !missed.contains(&by) {
+            missed.push(by);
+        }
+        self.page.mark_dirty();
+        if Instant::now() < deadline {
+            return Ok(());
+        }
+        Err(StepError::new(
+            FailureKind::Covered,
+            format!(
+                "clicking \"{asked}\" landed on {} instead, each time for {} (the page moved it just before the press)",
+                missed.join(", then "),
+                human_duration(self.timeout())
+            ),
+        ))
     }
 
     /// A real mouse press and release at `(x, y)` of the viewport, as a person clicks.
@@ -1238,7 +1305,7 @@ impl Journey<'_> {
     ) -> Result<(), StepError> {
         let by_name = !recorder::label_is_selector(name, selectors);
         let last_form = self.last_form;
-        let ready = self.ready(Need::Click, name, |j, snap| {
+        let mut find = |j: &mut Self, snap: &Snapshot| {
             let found = if by_name {
                 locate::control(&snap.page, name, last_form)
             } else {
@@ -1267,10 +1334,18 @@ impl Journey<'_> {
                 },
                 Err(miss) => Ok(Err(miss)),
             }
-        })?;
-        self.note_ready(st, &ready);
-        st.clicked = Some(ready.found);
-        self.click_node(ready.backend, ready.point)?;
+        };
+        let deadline = self.deadline();
+        let mut missed = Vec::new();
+        loop {
+            let ready = self.ready(Need::Click, name, &mut find)?;
+            self.note_ready(st, &ready);
+            st.clicked = Some(ready.found);
+            match self.press(ready.backend, ready.point)? {
+                Pressed::Hit => break,
+                Pressed::Elsewhere(by) => self.missed(name, by, &mut missed, deadline)?,
+            }
+        }
         self.after_input(&format!("clicking \"{name}\""))
     }
 
@@ -1476,59 +1551,18 @@ impl Journey<'_> {
         // read: a change from here on marks the page dirty, so it is read again.
         self.page.clean();
         self.generation += 1;
-        let info = self.page.call_within(
-            "Runtime.evaluate",
-            json!({"expression": PAGE_INFO_JS, "returnByValue": true}),
-            left(),
-        )?;
-        let info: PageInfo = info
-            .pointer("/result/value")
-            .cloned()
-            .and_then(|v| serde_json::from_value(v).ok())
-            .unwrap_or_default();
+        let (info, doc, ax) = self.read_document(None, &left)?;
         self.watched = info.watched;
-        let doc = self.page.call_within(
-            "DOM.getDocument",
-            json!({"depth": -1, "pierce": true}),
-            left(),
-        )?;
-        let ax = self
-            .page
-            .call_within("Accessibility.getFullAXTree", json!({}), left())?;
         self.last_load = info.load_ms.max(0.0) as u64;
         let status = self.page.document.as_ref().map(|(s, _)| *s);
-        let mut snap = snapshot::build(
-            doc.get("root").unwrap_or(&Value::Null),
-            ax.get("nodes").unwrap_or(&Value::Null),
-            info,
-            status,
-        );
+        let mut snap = snapshot::build(&doc, &ax, info, status);
         // Frames in processes of their own: read the same three ways, through their
         // sessions. A frame going away meanwhile is left out, not a failed record.
         for child in self.page.children.clone() {
-            let c = Some(child.session.as_str());
-            let read = |method: &str, params: Value| self.page.call_in(c, method, params, left());
-            let (Ok(info), Ok(doc), Ok(ax)) = (
-                read(
-                    "Runtime.evaluate",
-                    json!({"expression": PAGE_INFO_JS, "returnByValue": true}),
-                ),
-                read("DOM.getDocument", json!({"depth": -1, "pierce": true})),
-                read("Accessibility.getFullAXTree", json!({})),
-            ) else {
+            let Ok((info, doc, ax)) = self.read_document(Some(&child.session), &left) else {
                 continue;
             };
-            let info: PageInfo = info
-                .pointer("/result/value")
-                .cloned()
-                .and_then(|v| serde_json::from_value(v).ok())
-                .unwrap_or_default();
-            let frame = snapshot::build(
-                doc.get("root").unwrap_or(&Value::Null),
-                ax.get("nodes").unwrap_or(&Value::Null),
-                info,
-                None,
-            );
+            let frame = snapshot::build(&doc, &ax, info, None);
             let top = snap.page.url.clone();
             snap.add_frame(frame, &child.session, &top);
         }
@@ -1536,6 +1570,42 @@ impl Journey<'_> {
         let shot = shot.filter(|_| !super::cover::shows_secret(&snap.page, self.secrets));
         let shot = shot.and_then(|pending| self.save_screenshot(index, pending, left()));
         Ok((snap, shot))
+    }
+
+    /// What one document shows (the tab's, or a frame's in a process of its own behind
+    /// `session`): the page facts, the DOM tree through shadow roots and the frames of its
+    /// own process, and the accessibility trees of that document and of each such frame.
+    fn read_document(
+        &self,
+        session: Option<&str>,
+        left: &dyn Fn() -> Duration,
+    ) -> Result<(PageInfo, Value, Value), CdpError> {
+        let read = |method: &str, params: Value| self.page.call_in(session, method, params, left());
+        let info = read(
+            "Runtime.evaluate",
+            json!({"expression": PAGE_INFO_JS, "returnByValue": true}),
+        )?;
+        let info: PageInfo = info
+            .pointer("/result/value")
+            .cloned()
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default();
+        let mut doc = read("DOM.getDocument", json!({"depth": -1, "pierce": true}))?;
+        let doc = doc.get_mut("root").map(Value::take).unwrap_or(Value::Null);
+        let mut ax = read("Accessibility.getFullAXTree", json!({}))?;
+        let mut nodes = match ax.get_mut("nodes").map(Value::take) {
+            Some(Value::Array(n)) => n,
+            _ => Vec::new(),
+        };
+        // A frame that went away meanwhile is only left out.
+        for frame in snapshot::inner_frames(&doc) {
+            if let Ok(mut more) = read("Accessibility.getFullAXTree", json!({"frameId": frame}))
+                && let Some(Value::Array(more)) = more.get_mut("nodes").map(Value::take)
+            {
+                nodes.extend(more);
+            }
+        }
+        Ok((info, doc, Value::Array(nodes)))
     }
 
     fn save_screenshot(&self, index: usize, pending: Pending, within: Duration) -> Option<String> {
@@ -1672,6 +1742,13 @@ fn stuck_error(p: &Probe, asked: &str) -> StepError {
             format!("\"{asked}\" is on the page but not visible"),
         ),
     }
+}
+
+/// Where a click's press went.
+enum Pressed {
+    Hit,
+    /// Somewhere else: what received it, quoted as the page names it.
+    Elsewhere(String),
 }
 
 /// An element to act on: its backend node id and the session of the frame it lives in.
