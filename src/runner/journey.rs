@@ -1358,6 +1358,22 @@ impl Journey<'_> {
                 format!("`{name}` is not a key nocall can press"),
             ));
         };
+        // A chord: the modifiers go down first and come up last, each with the bits of
+        // those held with it, as a keyboard sends them.
+        let mods: Vec<_> = crate::scenario::keys::MODIFIER_KEYS
+            .iter()
+            .filter(|(.., bit)| key.modifiers & bit != 0)
+            .collect();
+        let mut held = 0;
+        for (mkey, code, vk, bit) in &mods {
+            held |= bit;
+            self.page.call(
+                "Input.dispatchKeyEvent",
+                json!({"type": "rawKeyDown", "key": mkey, "code": code,
+                       "windowsVirtualKeyCode": vk, "nativeVirtualKeyCode": vk,
+                       "modifiers": held}),
+            )?;
+        }
         let mut down = json!({
             "type": if key.text.is_empty() { "rawKeyDown" } else { "keyDown" },
             "key": key.key,
@@ -1377,6 +1393,15 @@ impl Journey<'_> {
                    "windowsVirtualKeyCode": key.vk, "nativeVirtualKeyCode": key.vk,
                    "modifiers": key.modifiers}),
         )?;
+        for (mkey, code, vk, bit) in mods.iter().rev() {
+            held &= !bit;
+            self.page.call(
+                "Input.dispatchKeyEvent",
+                json!({"type": "keyUp", "key": mkey, "code": code,
+                       "windowsVirtualKeyCode": vk, "nativeVirtualKeyCode": vk,
+                       "modifiers": held}),
+            )?;
+        }
         // A key that moved the user on nowhere (Tab between fields) leaves the form they
         // are filling the one whose submit button a later click prefers.
         let form = self.last_form;
