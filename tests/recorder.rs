@@ -246,8 +246,8 @@ fn a_held_modifier_is_pressed_as_a_chord_and_the_sidecar_may_set_settle() {
     std::fs::write(&file, recording).expect("write");
     std::fs::write(dir.path().join("send.nocall.yaml"), "settle: 120ms\n").expect("write");
 
-    let (scenarios, _) =
-        nocall::scenario::load_files(&[file.clone()], &|_| None).expect("the recording loads");
+    let (scenarios, _) = nocall::scenario::load_files(std::slice::from_ref(&file), &|_| None)
+        .expect("the recording loads");
     let s = &scenarios[0];
     assert_eq!(
         s.settle,
