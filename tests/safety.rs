@@ -141,11 +141,14 @@ async fn handle(State(site): State<Arc<Site>>, method: Method, uri: Uri) -> Resp
             let json = serde_json::to_string(&token)
                 .unwrap_or_default()
                 .replace('<', "\\u003c");
+            // The echoes are drawn in pure red and the heading in pure blue, so a test can
+            // tell from the screenshot's pixels what was covered.
             html(format!(
-                r#"<h1>Results</h1><p>You searched for {escaped}</p><pre>{escaped}</pre>
-                <p style="text-transform:uppercase">{escaped}</p>
+                r#"<style>body {{ font: bold 28px sans-serif; }} .echo {{ color: #ff0000; }} h1 {{ color: #0000ff; }}</style>
+                <h1>Results</h1><p class="echo">You searched for {escaped}</p><pre class="echo">{escaped}</pre>
+                <p class="echo" style="text-transform:uppercase">{escaped}</p>
                 <p><a href="/next?token={encoded}">Next page</a></p>
-                <p>Ref {b64}</p>
+                <p class="echo">Ref {b64}</p>
                 <script type="application/json">{{"token":{json}}}</script>"#
             ))
         }
@@ -546,27 +549,26 @@ fn a_secret_sent_by_a_get_form_is_in_no_output_in_any_spelling() {
         .filter(|(p, _)| p.extension().is_some_and(|e| e == "png"))
         .count();
     assert!(screens > 0, "no screenshots at all");
-    // The results page echoes the secret: it gets no screenshot of its own.
+    // The results page echoes the secret: its screenshot is taken with every echo
+    // covered — none of the echoes' red shows, while the page's blue heading does.
     let steps = report["scenarios"][0]["steps"]
         .as_array()
         .cloned()
         .unwrap_or_default();
-    let own_shots: Vec<&serde_json::Value> = steps
+    let own_shots: Vec<&str> = steps
         .iter()
         .filter(|s| s["url"].as_str().is_some_and(|u| u.contains("/search")))
-        .map(|s| &s["screenshot"])
-        .filter(|shot| {
-            !shot.is_null()
-                && !steps.iter().any(|o| {
-                    &o["screenshot"] == *shot
-                        && o["url"].as_str().is_some_and(|u| !u.contains("/search"))
-                })
-        })
+        .filter_map(|s| s["screenshot"].as_str())
         .collect();
     assert!(
-        own_shots.is_empty() && steps.len() == 5,
-        "{own_shots:?} {steps:#?}"
+        !own_shots.is_empty() && steps.len() == 5,
+        "the results page has a screenshot: {steps:#?}"
     );
+    for shot in &own_shots {
+        let (blue, red) = blue_and_red_pixels(&out.join(shot));
+        assert!(blue > 50, "{shot}: the page is drawn ({blue} blue pixels)");
+        assert_eq!(red, 0, "{shot}: the echoed secret shows ({red} red pixels)");
+    }
     let wanted = spellings(secret);
     for (path, text) in &texts {
         let lower = text.to_lowercase();
@@ -722,4 +724,90 @@ fn two_email_steps_and_one_message_is_email_missing() {
     assert_eq!(result["blocked_at_step"], 5, "{result:#}");
     assert_eq!(findings(&report, "email-missing").len(), 1, "{report:#}");
     assert_eq!(r.site.hits(CONFIRM), 1, "{:#?}", r.site.all_hits());
+}
+
+/// Counts the pure-blue and pure-red pixels of a PNG screenshot (8-bit RGB or RGBA, as
+/// Chromium writes them), decoded here: chunks, zlib, and the five scanline filters.
+fn blue_and_red_pixels(path: &Path) -> (usize, usize) {
+    use std::io::Read as _;
+    let png = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a PNG");
+    let (mut width, mut height, mut channels) = (0usize, 0usize, 0usize);
+    let mut data = Vec::new();
+    let mut at = 8;
+    while at + 8 <= png.len() {
+        let len = u32::from_be_bytes(png[at..at + 4].try_into().unwrap()) as usize;
+        let kind = &png[at + 4..at + 8];
+        let body = &png[at + 8..at + 8 + len];
+        match kind {
+            b"IHDR" => {
+                width = u32::from_be_bytes(body[0..4].try_into().unwrap()) as usize;
+                height = u32::from_be_bytes(body[4..8].try_into().unwrap()) as usize;
+                assert_eq!(body[8], 8, "8-bit");
+                channels = match body[9] {
+                    2 => 3,
+                    6 => 4,
+                    other => panic!("colour type {other}"),
+                };
+            }
+            b"IDAT" => data.extend_from_slice(body),
+            _ => {}
+        }
+        at += 12 + len;
+    }
+    let mut raw = Vec::new();
+    flate2::read::ZlibDecoder::new(&data[..])
+        .read_to_end(&mut raw)
+        .expect("inflates");
+    let stride = width * channels;
+    let mut pixels = vec![0u8; stride * height];
+    for y in 0..height {
+        let filter = raw[y * (stride + 1)];
+        let line = &raw[y * (stride + 1) + 1..(y + 1) * (stride + 1)];
+        for x in 0..stride {
+            let a = if x >= channels {
+                pixels[y * stride + x - channels]
+            } else {
+                0
+            } as i32;
+            let b = if y > 0 {
+                pixels[(y - 1) * stride + x]
+            } else {
+                0
+            } as i32;
+            let c = if x >= channels && y > 0 {
+                pixels[(y - 1) * stride + x - channels]
+            } else {
+                0
+            } as i32;
+            let predicted = match filter {
+                0 => 0,
+                1 => a,
+                2 => b,
+                3 => (a + b) / 2,
+                4 => {
+                    let p = a + b - c;
+                    let (pa, pb, pc) = ((p - a).abs(), (p - b).abs(), (p - c).abs());
+                    if pa <= pb && pa <= pc {
+                        a
+                    } else if pb <= pc {
+                        b
+                    } else {
+                        c
+                    }
+                }
+                other => panic!("filter {other}"),
+            };
+            pixels[y * stride + x] = (line[x] as i32 + predicted) as u8;
+        }
+    }
+    let (mut blue, mut red) = (0, 0);
+    for p in pixels.chunks(channels) {
+        match (p[0], p[1], p[2]) {
+            (0..=30, 0..=30, 225..=255) => blue += 1,
+            (225..=255, 0..=30, 0..=30) => red += 1,
+            _ => {}
+        }
+    }
+    (blue, red)
 }

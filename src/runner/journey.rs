@@ -9,7 +9,6 @@
 //! browser died, the page was still loading at the timeout, a field the scenario names is
 //! not on the page at all) ends it as an error. Either way the steps done so far are kept.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,7 +16,7 @@ use base64::Engine;
 use serde_json::{Value, json};
 
 use super::browser::CALL_TIMEOUT;
-use super::cdp::{CdpError, Pending};
+use super::cdp::CdpError;
 use super::inpage::{self, Facts, Probe, Seen};
 use super::locate::{self, Miss, Target, Want};
 use super::page::{Page, Settle, WaitError};
@@ -146,7 +145,6 @@ struct Journey<'a> {
     /// trusted to tell whether it changed.
     watched: bool,
     last_form: Option<usize>,
-    shots: PathBuf,
     shots_rel: String,
     loaded_once: bool,
     /// The browser's own load time of the page last recorded, ms.
@@ -196,7 +194,6 @@ pub(super) fn run(
         acting_in: None,
         watched: false,
         last_form: None,
-        shots: options.out_dir.join("screenshots").join(&name),
         shots_rel: format!("screenshots/{name}"),
         loaded_once: false,
         last_load: 0,
@@ -1591,10 +1588,86 @@ impl Journey<'_> {
             let top = snap.page.url.clone();
             snap.add_frame(frame, &child.session, &top);
         }
-        // A page showing a secret gets no screenshot (issue 17).
-        let shot = shot.filter(|_| !super::cover::shows_secret(&snap.page, self.secrets));
-        let shot = shot.and_then(|pending| self.save_screenshot(index, pending, left()));
+        // A page showing a secret is photographed again with the secret covered, or not at
+        // all (issue 17); the image taken meanwhile is dropped unread.
+        let reply = match shot {
+            Some(_) if super::cover::shows_secret(&snap.page, self.secrets) => {
+                drop(shot);
+                self.covered_screenshot(&left)
+            }
+            Some(pending) => self.page.reply(pending, left()).ok(),
+            None => None,
+        };
+        let shot = reply.and_then(|v| self.save_screenshot(index, &v));
         Ok((snap, shot))
+    }
+
+    /// A screenshot with every element that shows a secret covered (see [`super::cover`]),
+    /// in the tab and in each frame of a process of its own; `None` when anything fails
+    /// or a secret still shows once covered.
+    fn covered_screenshot(&self, left: &dyn Fn() -> Duration) -> Option<Value> {
+        let mut sessions: Vec<Option<String>> = vec![None];
+        sessions.extend(self.page.children.iter().map(|c| Some(c.session.clone())));
+        let mut covered = Vec::new();
+        let mut clean = true;
+        for session in &sessions {
+            let s = session.as_deref();
+            covered.push(session.clone());
+            if !self.cover_in(s, left) {
+                clean = false;
+                break;
+            }
+        }
+        let reply = if clean {
+            self.page
+                .call_in(
+                    None,
+                    "Page.captureScreenshot",
+                    json!({"format": "png", "optimizeForSpeed": true}),
+                    left(),
+                )
+                .ok()
+        } else {
+            None
+        };
+        for session in &covered {
+            let _ = self.page.call_in(
+                session.as_deref(),
+                "Runtime.evaluate",
+                json!({"expression": super::cover::UNCOVER_JS, "returnByValue": true}),
+                left(),
+            );
+        }
+        reply
+    }
+
+    /// Covers what shows a secret in one document; true when nothing shows one after.
+    fn cover_in(&self, session: Option<&str>, left: &dyn Fn() -> Duration) -> bool {
+        let eval = |expression: String| {
+            self.page
+                .call_in(
+                    session,
+                    "Runtime.evaluate",
+                    json!({"expression": expression, "returnByValue": true}),
+                    left(),
+                )
+                .ok()
+                .and_then(|v| v.pointer("/result/value").cloned())
+        };
+        let Some(Value::Array(texts)) = eval(super::cover::LIST_JS.to_string()) else {
+            return false;
+        };
+        let picked: Vec<usize> = texts
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| {
+                t.as_str()
+                    .is_some_and(|t| super::cover::holds_secret(t, self.secrets))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let after = eval(format!("({})({})", super::cover::COVER_JS, json!(picked)));
+        matches!(after, Some(Value::String(t)) if !super::cover::holds_secret(&t, self.secrets))
     }
 
     /// What one document shows (the tab's, or a frame's in a process of its own behind
@@ -1633,15 +1706,16 @@ impl Journey<'_> {
         Ok((info, doc, Value::Array(nodes)))
     }
 
-    fn save_screenshot(&self, index: usize, pending: Pending, within: Duration) -> Option<String> {
-        let v = self.page.reply(pending, within).ok()?;
+    /// Writes a `Page.captureScreenshot` answer as the step's screenshot, through
+    /// [`crate::files`] (checked names, never through a symlink), and returns its path
+    /// relative to the output folder.
+    fn save_screenshot(&self, index: usize, reply: &Value) -> Option<String> {
         let bytes = base64::engine::general_purpose::STANDARD
-            .decode(v.get("data")?.as_str()?)
+            .decode(reply.get("data")?.as_str()?)
             .ok()?;
-        std::fs::create_dir_all(&self.shots).ok()?;
-        let file = format!("step-{index:02}.png");
-        std::fs::write(self.shots.join(&file), bytes).ok()?;
-        Some(format!("{}/{file}", self.shots_rel))
+        let rel = format!("{}/step-{index:02}.png", self.shots_rel);
+        crate::files::write_inside(&self.options.out_dir, &rel, &bytes).ok()?;
+        Some(rel)
     }
 }
 
