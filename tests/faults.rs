@@ -298,6 +298,8 @@ fn a_killed_browser_ends_one_journey_and_is_restarted_for_the_rest() {
         base_url: url::Url::parse(&portal.base_url()).ok(),
         prefetch_check: false,
         offline: true,
+        allow_private: false,
+        allowed_hosts: None,
     };
     let observer = KillAfterFirstStep { pid_file };
     let mail = nocall::mail::Mailboxes::new();

@@ -120,6 +120,19 @@ async fn handle(State(site): State<Arc<Site>>, method: Method, uri: Uri) -> Resp
         )
             .into_response(),
         "/x" | "/inner" | "/direct" => html("<h1>Private</h1>"),
+        // A page that embeds the other loopback site and the cloud metadata address.
+        "/embeds" => {
+            let other = site
+                .private_base
+                .lock()
+                .map(|b| b.clone())
+                .unwrap_or_default();
+            html(format!(
+                r#"<h1>Embeds</h1><iframe title="Inner" src="{other}/framed"></iframe>
+                <img alt="" src="{other}/pixel"><iframe title="Metadata" src="http://169.254.169.254/latest/meta-data/"></iframe>
+                <p><a href="http://169.254.169.254/latest/meta-data/">Metadata</a></p>"#
+            ))
+        }
         INVALIDATE => (StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response(),
         "/help" | "/mailhelp" | "/logout" => html("<h1>Help</h1>"),
         "/form" => html(
@@ -724,6 +737,140 @@ fn two_email_steps_and_one_message_is_email_missing() {
     assert_eq!(result["blocked_at_step"], 5, "{result:#}");
     assert_eq!(findings(&report, "email-missing").len(), 1, "{report:#}");
     assert_eq!(r.site.hits(CONFIRM), 1, "{:#?}", r.site.all_hits());
+}
+
+/// During journeys, the browser itself is kept off private and metadata addresses: a
+/// link and a redirect to the other loopback site end the journey as nocall's refusal
+/// ("not opened: private address", an error, never priced), a frame and an image from it
+/// are never requested, and a link to 169.254.169.254 is refused at once (not left to
+/// time out). `--allow-private` lets them through.
+#[test]
+fn journeys_do_not_open_private_or_metadata_addresses() {
+    if TcpListener::bind("127.0.0.2:0").is_err() {
+        eprintln!("skipped: 127.0.0.2 does not bind here");
+        return;
+    }
+    let r = start();
+    let private = start_on("127.0.0.2");
+    *r.site.private_base.lock().expect("lock") = private.base();
+    let journey = |file: &str, steps: &str| {
+        let path = r.dir.path().join(file);
+        std::fs::write(
+            &path,
+            format!(
+                "name: {file}\nstart: {}/\nstep_timeout: 5s\nsteps:\n{steps}",
+                r.base()
+            ),
+        )
+        .expect("scenario");
+        path
+    };
+    let direct = journey("direct.yaml", "  - open: /private\n  - click: Direct\n");
+    let away = journey("away.yaml", "  - open: /private\n  - click: Away\n");
+    let embeds = journey("embeds.yaml", "  - open: /embeds\n  - expect: Embeds\n");
+    let metadata = journey("metadata.yaml", "  - open: /embeds\n  - click: Metadata\n");
+    let c = config(&r, "cost_per_call: 22\n");
+    let out = r.dir.path().join("out");
+    let output = nocall()
+        .arg("run")
+        .args([&direct, &away, &embeds, &metadata])
+        .arg("--config")
+        .arg(&c)
+        .args([
+            "--offline",
+            "--fail-on",
+            "blocker",
+            "--format",
+            "json",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let report: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&output.stderr)));
+    assert_eq!(
+        private.site.all_hits(),
+        Vec::<String>::new(),
+        "the other loopback site is never requested"
+    );
+    for (file, host) in [
+        ("direct.yaml", "127.0.0.2"),
+        ("away.yaml", "127.0.0.2"),
+        ("metadata.yaml", "169.254.169.254"),
+    ] {
+        let s = common::scenario_result(&report, file);
+        assert_eq!(s["status"], "error", "{file}: {s:#}");
+        let reason = s["reason"].as_str().unwrap_or_default();
+        assert!(
+            reason.contains("not opened: private address") && reason.contains(host),
+            "{file}: {reason}"
+        );
+    }
+    let s = common::scenario_result(&report, "embeds.yaml");
+    assert_eq!(s["status"], "completed", "{s:#}");
+    assert_eq!(
+        findings(&report, "journey-blocked").len(),
+        0,
+        "nocall's refusal is not priced: {report:#}"
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "no journey blocked: {stdout}"
+    );
+
+    // `--allow-private` opens them.
+    let output = nocall()
+        .arg("run")
+        .arg(&direct)
+        .arg("--config")
+        .arg(&c)
+        .args(["--offline", "--allow-private", "--format", "json", "--out"])
+        .arg(r.dir.path().join("out2"))
+        .output()
+        .expect("runs");
+    assert!(output.status.code().is_some());
+    assert_eq!(
+        private.site.hits("GET /direct"),
+        1,
+        "{:#?}",
+        private.site.all_hits()
+    );
+}
+
+/// Screenshots go through the checked writer: a screenshots folder planted as a symlink
+/// is refused, and nothing is written where it points.
+#[test]
+fn screenshots_are_never_written_through_a_symlink() {
+    let r = start();
+    let out = r.dir.path().join("out");
+    let elsewhere = r.dir.path().join("elsewhere");
+    std::fs::create_dir_all(&out).expect("out");
+    std::fs::create_dir_all(&elsewhere).expect("elsewhere");
+    std::os::unix::fs::symlink(&elsewhere, out.join("screenshots")).expect("symlink");
+    let path = r.dir.path().join("help.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "name: Help\nstart: {}/\nsteps:\n  - open: /help\n",
+            r.base()
+        ),
+    )
+    .expect("scenario");
+    let c = config(&r, "cost_per_call: 22\n");
+    let (_, report, stdout, stderr) = run(&path, &c, &out, &["--offline"]);
+    assert_eq!(
+        report["scenarios"][0]["status"], "completed",
+        "{stdout}\n{stderr}"
+    );
+    assert_eq!(
+        files_under(&elsewhere).len(),
+        0,
+        "{:?}",
+        files_under(&elsewhere)
+    );
 }
 
 /// Counts the pure-blue and pure-red pixels of a PNG screenshot (8-bit RGB or RGBA, as

@@ -182,6 +182,18 @@ pub(super) fn run(
     trace.browser = page.browser_version();
     let start = rebase(&scenario.start, options.base_url.as_ref());
     trace.start_url = start.to_string();
+    let mut page = page;
+    if !options.allow_private {
+        let own: Vec<String> = start.host_str().map(str::to_string).into_iter().collect();
+        let fence = super::fence::Fence::new(&own, options.allowed_hosts.as_deref());
+        if let Err(e) = page.fence(fence) {
+            // Unfenced, the journey could reach what it must not: it does not run.
+            let mut t = not_started(scenario, &format!("cannot guard the browser tab: {e}"));
+            page.close();
+            t.duration_ms = began.elapsed().as_millis() as u64;
+            return t;
+        }
+    }
     let name = journey_dir(number, &scenario.name);
     let mut j = Journey {
         page,
@@ -422,6 +434,9 @@ impl Journey<'_> {
             }
             Err(e) => return Err(e.into()),
         }
+        if let Some(refused) = self.refused() {
+            return Err(refused);
+        }
         if let Some(err) = self.page.load_error.clone() {
             let reason = format!("{url} could not be loaded ({err})");
             // The first page of a journey not answering at all is the portal being down (or
@@ -511,6 +526,9 @@ impl Journey<'_> {
             }
             Err(e) => return Err(e.into()),
         }
+        if let Some(refused) = self.refused() {
+            return Err(refused);
+        }
         if let Some(err) = self.page.load_error.clone() {
             return Err(StepError::new(
                 FailureKind::LoadFailed,
@@ -518,6 +536,23 @@ impl Journey<'_> {
             ));
         }
         self.check_status()
+    }
+
+    /// The navigation failed because it led to an address nocall does not open (see
+    /// [`super::fence`]): the journey stops there, as nocall's refusal, not the portal's
+    /// fault.
+    fn refused(&self) -> Option<StepError> {
+        let err = self.page.load_error.as_deref()?;
+        if !err.contains("ERR_BLOCKED_BY_CLIENT") {
+            return None;
+        }
+        let (url, why) = self.page.blocked.last()?;
+        Some(StepError::new(
+            FailureKind::PrivateAddress,
+            format!(
+                "not opened: private address — {url} ({why}); nocall opens private and metadata addresses only for the journey's own host, `allowed_hosts`, or with --allow-private"
+            ),
+        ))
     }
 
     fn check_status(&self) -> Result<(), StepError> {
@@ -1427,6 +1462,9 @@ impl Journey<'_> {
         }
         self.last_form = None;
         if self.page.navigated() {
+            if let Some(refused) = self.refused() {
+                return Err(refused);
+            }
             if let Some(err) = self.page.load_error.clone() {
                 return Err(StepError::new(
                     FailureKind::LoadFailed,

@@ -9,6 +9,7 @@
 
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -16,6 +17,7 @@ use serde_json::{Value, json};
 
 use super::browser::{Browser, CALL_TIMEOUT};
 use super::cdp::{CdpError, Event, Pending};
+use super::fence::Fence;
 use super::inpage::{self, Facts};
 
 /// A request in flight longer than this no longer holds the page up: long polls and
@@ -175,6 +177,10 @@ pub(super) struct Page {
     pub crashed: bool,
     /// Why the last navigation failed (`net::ERR_CONNECTION_REFUSED`).
     pub load_error: Option<String>,
+    /// What the tab may not request (`None`: `--allow-private`).
+    fence: Option<Arc<Fence>>,
+    /// Requests the fence stopped since [`Page::mark`]: (URL, why).
+    pub blocked: Vec<(String, String)>,
     /// Time spent waiting for the browser (replies and events) since the tab opened; what
     /// is left of a step's time is nocall's own.
     waited: Cell<Duration>,
@@ -217,6 +223,8 @@ impl Page {
             dialogs: Vec::new(),
             crashed: false,
             load_error: None,
+            fence: None,
+            blocked: Vec::new(),
             waited: Cell::new(Duration::ZERO),
         };
         for method in [
@@ -360,6 +368,22 @@ impl Page {
         self.started = 0;
         self.stopped = 0;
         self.load_error = None;
+        self.blocked.clear();
+    }
+
+    /// Keeps the tab and its frames off the addresses `fence` refuses, from now on: only
+    /// requests its patterns match are paused and judged (see [`super::fence`]).
+    pub(super) fn fence(&mut self, fence: Fence) -> Result<(), CdpError> {
+        let fence = Arc::new(fence);
+        let conn = &self.browser.conn;
+        conn.fence(&self.session, fence.clone());
+        for c in &self.children {
+            conn.fence(&c.session, fence.clone());
+            conn.fire(Some(&c.session), "Fetch.enable", fence.enable_params());
+        }
+        self.call("Fetch.enable", fence.enable_params())?;
+        self.fence = Some(fence);
+        Ok(())
     }
 
     /// Whether the main frame is loading a page now.
@@ -756,6 +780,18 @@ impl Page {
                 }
             }
             "Inspector.targetCrashed" => self.crashed = true,
+            // The connection already answered it; what was stopped is kept for the step.
+            "Fetch.requestPaused" => {
+                let url = p
+                    .pointer("/request/url")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                if let Some(why) = self.fence.as_ref().and_then(|f| f.blocks(url))
+                    && self.blocked.len() < 50
+                {
+                    self.blocked.push((url.to_string(), why));
+                }
+            }
             _ => {}
         }
         relevant
