@@ -36,6 +36,10 @@ use crate::trace::{
 /// seconds, not the browser-call timeout.
 const RECORD_WITHIN: Duration = Duration::from_secs(5);
 
+/// Main-frame loads in one step that make a page still loading at the step's end a page
+/// that keeps reloading: a step's own navigation and a redirect or two stay well below.
+const RELOADS: usize = 5;
+
 /// The trace of a journey that could not start at all.
 pub(super) fn not_started(scenario: &Scenario, reason: &str) -> Trace {
     let mut t = empty_trace(scenario);
@@ -234,7 +238,7 @@ pub(super) fn run(
         st.timings.started_ms = t0.duration_since(began).as_millis() as u64;
         let waited_before = j.page.waited();
         j.page.mark();
-        let result = j.perform(step, &mut st);
+        let result = j.perform(step, &mut st).map_err(|e| j.reloading(e));
         st.timings.action_ms = t0.elapsed().as_millis() as u64;
         let broken = result
             .as_ref()
@@ -536,6 +540,23 @@ impl Journey<'_> {
             ));
         }
         self.check_status()
+    }
+
+    /// A page still loading at the step's end that loaded again and again meanwhile (a
+    /// meta refresh or a script sending it to itself) is the portal's: the user is stuck
+    /// on a page that keeps reloading.
+    fn reloading(&self, e: StepError) -> StepError {
+        let loads = self.page.loads();
+        if e.kind != FailureKind::StillLoading || loads < RELOADS {
+            return e;
+        }
+        StepError::new(
+            FailureKind::LoadTimeout,
+            format!(
+                "the page keeps reloading ({loads} loads in {})",
+                human_duration(self.timeout())
+            ),
+        )
     }
 
     /// The navigation failed because it led to an address nocall does not open (see

@@ -181,6 +181,8 @@ pub(super) struct Page {
     fence: Option<Arc<Fence>>,
     /// Requests the fence stopped since [`Page::mark`]: (URL, why).
     pub blocked: Vec<(String, String)>,
+    /// Answers the page's own requests (fetch, XHR) got since the tab opened.
+    answered: usize,
     /// Time spent waiting for the browser (replies and events) since the tab opened; what
     /// is left of a step's time is nocall's own.
     waited: Cell<Duration>,
@@ -204,6 +206,14 @@ impl From<CdpError> for WaitError {
 impl Page {
     pub(super) fn open(browser: &Browser) -> Result<Page, CdpError> {
         let (context_id, _target, session) = browser.new_context()?;
+        // A download link must not write outside the run's folder (Chromium would use
+        // ~/Downloads): the context refuses downloads; the page stays as it was.
+        browser.conn.call_raw(
+            None,
+            "Browser.setDownloadBehavior",
+            json!({"behavior": "deny", "browserContextId": context_id}),
+            CALL_TIMEOUT,
+        )?;
         let events = browser.conn.subscribe(&session);
         let mut page = Page {
             browser: browser.clone(),
@@ -225,6 +235,7 @@ impl Page {
             load_error: None,
             fence: None,
             blocked: Vec::new(),
+            answered: 0,
             waited: Cell::new(Duration::ZERO),
         };
         for method in [
@@ -397,6 +408,11 @@ impl Page {
         self.drain();
     }
 
+    /// Main-frame loads started since [`Page::mark`].
+    pub(super) fn loads(&self) -> usize {
+        self.started
+    }
+
     /// Whether a main-frame navigation started since [`Page::mark`].
     pub(super) fn navigated(&self) -> bool {
         self.started > 0 || self.stopped > 0
@@ -549,6 +565,25 @@ impl Page {
         // or `location` change they made is queued before it, so by its end the browser has
         // been told of the navigation (and of any request a handler started, which `settle`
         // waits for). Animation frames would cost ~16 ms each and tell nothing more.
+        self.one_task(deadline);
+        let mut seen = self.answered;
+        self.settle(deadline, false)?;
+        // An answer to a request the handlers made may move the page on in its own handler
+        // (`fetch(…).then(() => location = …)`), which runs after the answer arrived: one
+        // more task for it, then wait for what it started — while answers keep coming.
+        for _ in 0..3 {
+            if self.answered == seen || self.stopped > 0 {
+                break;
+            }
+            seen = self.answered;
+            self.one_task(deadline);
+            self.settle(deadline, self.started > self.stopped)?;
+        }
+        Ok(())
+    }
+
+    /// Lets the page run one task (its pending callbacks) and takes in what it set off.
+    fn one_task(&mut self, deadline: Instant) {
         let _ = self.call_within(
             "Runtime.evaluate",
             json!({
@@ -560,7 +595,6 @@ impl Page {
                 .max(Duration::from_millis(1)),
         );
         self.drain();
-        self.settle(deadline, false)
     }
 
     /// Lets `time` pass as a scenario's `wait:` asks, following the page's events all the
@@ -762,6 +796,7 @@ impl Page {
                 if matches!(p.get("type").and_then(Value::as_str), Some("Fetch" | "XHR")) =>
             {
                 self.inflight.remove(&request_key(top, &e.session, p));
+                self.answered += 1;
             }
             "Network.responseReceived"
                 if p.get("type").and_then(Value::as_str) == Some("Document")
