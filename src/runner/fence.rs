@@ -128,7 +128,9 @@ fn patterns(exempt: &[String]) -> Vec<String> {
 }
 
 /// Host prefixes that, together, match every host starting with `prefix` except the
-/// `exempt` ones (each followed by the end of the host: `:` or `/`).
+/// `exempt` ones: each character that may come next is a prefix of its own, and one that
+/// leads to an exempt host is spelled out further. Where an exempt host ends, only longer
+/// hosts (127.0.0.10 beside 127.0.0.1) are matched, never the host followed by `:` or `/`.
 fn around(prefix: &str, exempt: &[&String], out: &mut Vec<String>) {
     const NEXT: [char; 11] = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '.'];
     for c in NEXT {
@@ -140,27 +142,9 @@ fn around(prefix: &str, exempt: &[&String], out: &mut Vec<String>) {
             .collect();
         if inside.is_empty() {
             out.push(longer);
-            continue;
+        } else {
+            around(&longer, &inside, out);
         }
-        // An exempt host ends here: a longer address (127.0.0.10) is still caught.
-        if inside.iter().any(|e| **e == longer) {
-            let deeper: Vec<&String> = inside.into_iter().filter(|e| **e != longer).collect();
-            for d in ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '.'] {
-                let past = format!("{longer}{d}");
-                let more: Vec<&String> = deeper
-                    .iter()
-                    .copied()
-                    .filter(|e| e.starts_with(&past))
-                    .collect();
-                if more.is_empty() {
-                    out.push(past);
-                } else {
-                    around(&past, &more, out);
-                }
-            }
-            continue;
-        }
-        around(&longer, &inside, out);
     }
 }
 

@@ -1417,15 +1417,18 @@ impl Journey<'_> {
             .iter()
             .filter(|(.., bit)| key.modifiers & bit != 0)
             .collect();
+        let modifier = |kind: &str, (key, code, vk): (&str, &str, u32), held: u32| {
+            self.page.call(
+                "Input.dispatchKeyEvent",
+                json!({"type": kind, "key": key, "code": code,
+                       "windowsVirtualKeyCode": vk, "nativeVirtualKeyCode": vk,
+                       "modifiers": held}),
+            )
+        };
         let mut held = 0;
         for (mkey, code, vk, bit) in &mods {
             held |= bit;
-            self.page.call(
-                "Input.dispatchKeyEvent",
-                json!({"type": "rawKeyDown", "key": mkey, "code": code,
-                       "windowsVirtualKeyCode": vk, "nativeVirtualKeyCode": vk,
-                       "modifiers": held}),
-            )?;
+            modifier("rawKeyDown", (mkey, code, *vk), held)?;
         }
         let mut down = json!({
             "type": if key.text.is_empty() { "rawKeyDown" } else { "keyDown" },
@@ -1448,12 +1451,7 @@ impl Journey<'_> {
         )?;
         for (mkey, code, vk, bit) in mods.iter().rev() {
             held &= !bit;
-            self.page.call(
-                "Input.dispatchKeyEvent",
-                json!({"type": "keyUp", "key": mkey, "code": code,
-                       "windowsVirtualKeyCode": vk, "nativeVirtualKeyCode": vk,
-                       "modifiers": held}),
-            )?;
+            modifier("keyUp", (mkey, code, *vk), held)?;
         }
         // A key that moved the user on nowhere (Tab between fields) leaves the form they
         // are filling the one whose submit button a later click prefers.
