@@ -203,6 +203,8 @@ pub fn prepare(loaded: &mut Loaded, request: &RunRequest) -> Result<Prepared, St
         base_url: request.base_url.clone(),
         prefetch_check: request.prefetch_check,
         offline: request.offline,
+        allow_private: request.allow_private,
+        allowed_hosts: loaded.config.allowed_hosts.clone(),
     };
     let mailboxes = Mailboxes::new();
     mailboxes

@@ -200,6 +200,10 @@ pub enum FailureKind {
     ScenarioMismatch,
     /// The element was replaced every time nocall tried to use it.
     Detached,
+    /// The page led to a private or cloud-metadata address, which nocall does not open
+    /// (`--allow-private` and `allowed_hosts` allow it): not the portal's fault as a user
+    /// would meet it, and never priced.
+    PrivateAddress,
     /// Written by a nocall that did not record why (or by a newer one, with a kind this
     /// one does not know).
     #[serde(other)]
@@ -220,7 +224,8 @@ impl FailureKind {
             | FailureKind::BrowserError
             | FailureKind::StillLoading
             | FailureKind::ScenarioMismatch
-            | FailureKind::Detached => JourneyStatus::Error,
+            | FailureKind::Detached
+            | FailureKind::PrivateAddress => JourneyStatus::Error,
             _ => JourneyStatus::Blocked,
         }
     }
@@ -709,6 +714,7 @@ mod tests {
             FailureKind::StillLoading,
             FailureKind::ScenarioMismatch,
             FailureKind::Detached,
+            FailureKind::PrivateAddress,
         ] {
             assert_eq!(kind.journey_status(), JourneyStatus::Error, "{kind:?}");
         }

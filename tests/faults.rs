@@ -102,7 +102,7 @@ fn every_fault_ends_only_its_own_journey() {
     );
     assert_eq!(status("c-reset"), "blocked");
     assert!(reason("c-reset").contains("ERR_"), "{}", reason("c-reset"));
-    assert_eq!(status("d-loop"), "blocked");
+    assert_eq!(status("d-loop"), "blocked", "{}", reason("d-loop"));
     assert!(
         reason("d-loop").contains("ERR_TOO_MANY_REDIRECTS"),
         "{}",
@@ -298,6 +298,8 @@ fn a_killed_browser_ends_one_journey_and_is_restarted_for_the_rest() {
         base_url: url::Url::parse(&portal.base_url()).ok(),
         prefetch_check: false,
         offline: true,
+        allow_private: false,
+        allowed_hosts: None,
     };
     let observer = KillAfterFirstStep { pid_file };
     let mail = nocall::mail::Mailboxes::new();
@@ -329,4 +331,107 @@ fn a_killed_browser_ends_one_journey_and_is_restarted_for_the_rest() {
         "{:?}",
         traces[2].reason
     );
+}
+
+/// A page that reloads itself for ever (a meta refresh of 0 s) and a page with a download
+/// link, served by the test itself.
+fn reload_and_download_site() -> String {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let router = axum::Router::new()
+        .route(
+            "/again",
+            axum::routing::get(|| async {
+                axum::response::Html(
+                    r#"<!doctype html><html lang="en"><head><meta http-equiv="refresh" content="0"><title>Again</title></head><body><h1>One moment</h1></body></html>"#,
+                )
+            }),
+        )
+        .route(
+            "/statement",
+            axum::routing::get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "application/octet-stream"),
+                        (
+                            header::CONTENT_DISPOSITION,
+                            "attachment; filename=\"statement.txt\"",
+                        ),
+                    ],
+                    "your statement\n",
+                )
+                    .into_response()
+            }),
+        )
+        .fallback(|| async {
+            axum::response::Html(
+                r#"<!doctype html><html lang="en"><head><title>Home</title></head><body><main><h1>Home</h1><p><a href="/statement">Download your statement</a></p></main></body></html>"#,
+            )
+        });
+    serve(listener, router);
+    format!("http://{addr}")
+}
+
+/// A page that keeps reloading blocks the journey with that reason (the portal's fault, as
+/// a user stuck on it would say), never "no journey could run" (exit 3); a download link
+/// writes nothing outside the output folder (Chromium's `~/Downloads` stays absent): the
+/// browser refuses the download and the page stays as it was.
+#[test]
+fn a_page_that_keeps_reloading_blocks_and_downloads_stay_out_of_home() {
+    let base = reload_and_download_site();
+    let dir = tempfile::tempdir().expect("temp");
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let d = dir.path();
+    let write = |file: &str, steps: &str| {
+        let path = d.join(file);
+        std::fs::write(
+            &path,
+            format!("name: {file}\nstart: {base}/\nstep_timeout: 3s\nsteps:\n{steps}"),
+        )
+        .expect("scenario");
+        path
+    };
+    let again = write("again.yaml", "  - open: /again\n  - expect: Welcome\n");
+    let download = write(
+        "download.yaml",
+        "  - open: /\n  - click: Download your statement\n  - expect: Home\n",
+    );
+    let out = d.join("out");
+    let output = nocall()
+        .env("HOME", &home)
+        .env("XDG_DOWNLOAD_DIR", home.join("Downloads"))
+        .arg("run")
+        .arg(&again)
+        .arg(&download)
+        .args(["--offline", "--format", "json", "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+    assert_eq!(output.status.code(), Some(1), "{report:#}");
+    let s = scenario_result(&report, "again.yaml");
+    assert_eq!(s["status"], "blocked", "{s:#}");
+    let reason = s["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("the page keeps reloading"), "{reason}");
+    let s = scenario_result(&report, "download.yaml");
+    assert_eq!(s["status"], "completed", "{s:#}");
+    assert!(!home.join("Downloads").exists(), "~/Downloads was made");
+    let mut stack = vec![home.clone(), out.clone()];
+    while let Some(p) = stack.pop() {
+        for e in std::fs::read_dir(&p).into_iter().flatten().flatten() {
+            let path = e.path();
+            assert!(
+                !path.to_string_lossy().contains("statement"),
+                "downloaded: {}",
+                path.display()
+            );
+            if path.is_dir() {
+                stack.push(path);
+            }
+        }
+    }
 }

@@ -200,3 +200,106 @@ fn folders_pick_up_recordings_but_not_other_json() {
     assert_eq!(scenarios[0].monthly_users, 400.0);
     assert_eq!(scenarios[0].holds.len(), 2);
 }
+
+/// A message box that sends on Control+Enter (as chat and comment boxes do) and says which
+/// keys it saw go down; Enter alone adds a new line.
+const CHORD_PAGE: &str = r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Message</title>
+<link rel="icon" href="data:,"></head><body><main><h1>Write to us</h1>
+<label for="m">Message</label><textarea id="m"></textarea>
+<p id="out" role="status"></p><p id="keys"></p>
+</main><script>
+  const seen = [];
+  document.getElementById('m').addEventListener('keydown', (e) => {
+    seen.push(e.key + (e.ctrlKey ? '(ctrl)' : ''));
+    document.getElementById('keys').textContent = 'Keys: ' + seen.join(' ');
+    if (e.key === 'Enter' && e.ctrlKey) {
+      e.preventDefault();
+      document.getElementById('out').textContent = 'Message sent';
+    }
+  });
+</script></body></html>"#;
+
+/// A Recorder export of typing a message and sending it with Control+Enter: the held
+/// Control becomes one chord, `press: Control+Enter`, dispatched as a keyboard does
+/// (Control down, Enter down with Control set, both up), and the page sends the message.
+/// The sidecar's `settle` is the journey's settle window, and `convert` keeps both.
+#[test]
+fn a_held_modifier_is_pressed_as_a_chord_and_the_sidecar_may_set_settle() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    serve(
+        listener,
+        axum::Router::new().fallback(|| async { axum::response::Html(CHORD_PAGE) }),
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("send.json");
+    let recording = format!(
+        r##"{{"title": "Send a message", "steps": [
+  {{"type": "navigate", "url": "http://{addr}/message"}},
+  {{"type": "change", "value": "Hello", "selectors": [["aria/Message"], ["#m"]], "target": "main"}},
+  {{"type": "keyDown", "key": "Control", "target": "main"}},
+  {{"type": "keyDown", "key": "Enter", "target": "main"}},
+  {{"type": "keyUp", "key": "Enter", "target": "main"}},
+  {{"type": "keyUp", "key": "Control", "target": "main"}},
+  {{"type": "waitForElement", "selectors": [["text/Message sent"]], "target": "main"}}
+]}}"##
+    );
+    std::fs::write(&file, recording).expect("write");
+    std::fs::write(dir.path().join("send.nocall.yaml"), "settle: 120ms\n").expect("write");
+
+    let (scenarios, _) = nocall::scenario::load_files(std::slice::from_ref(&file), &|_| None)
+        .expect("the recording loads");
+    let s = &scenarios[0];
+    assert_eq!(
+        s.settle,
+        std::time::Duration::from_millis(120),
+        "from the sidecar"
+    );
+    assert!(s.warnings.is_empty(), "no key skipped: {:?}", s.warnings);
+
+    let yaml = dir.path().join("send.yaml");
+    let out = nocall()
+        .arg("convert")
+        .arg(&file)
+        .arg("--out")
+        .arg(&yaml)
+        .output()
+        .expect("convert runs");
+    assert!(out.status.success(), "{out:?}");
+    let text = std::fs::read_to_string(&yaml).expect("written");
+    assert!(text.contains("  - press: \"Control+Enter\"\n"), "{text}");
+    assert!(text.contains("settle: 120ms\n"), "{text}");
+
+    let out_dir = tempfile::tempdir().expect("temp dir");
+    let run = nocall()
+        .arg("run")
+        .arg(&file)
+        .args(["--offline", "--format", "json", "--out"])
+        .arg(out_dir.path())
+        .output()
+        .expect("runs");
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&run.stderr)));
+    let t = trace(out_dir.path(), &report, "send.json");
+    assert_eq!(t.status, JourneyStatus::Completed, "{:?}", t.reason);
+    let page = t
+        .steps
+        .last()
+        .and_then(|s| s.page.as_ref())
+        .expect("recorded");
+    assert!(page.text.contains("Message sent"), "{:?}", page.text);
+    assert!(
+        page.text.contains("Keys: Control(ctrl) Enter(ctrl)"),
+        "the chord goes down as a keyboard sends it: {:?}",
+        page.text
+    );
+
+    // Too short a window is refused at load, pointing into the sidecar.
+    std::fs::write(dir.path().join("send.nocall.yaml"), "settle: 10ms\n").expect("write");
+    let errors = nocall::scenario::load_files(&[file], &|_| None).expect_err("refused");
+    let said = format!("{errors:?}");
+    assert!(
+        said.contains("send.nocall.yaml") && said.contains("50ms"),
+        "{said}"
+    );
+}

@@ -120,6 +120,19 @@ async fn handle(State(site): State<Arc<Site>>, method: Method, uri: Uri) -> Resp
         )
             .into_response(),
         "/x" | "/inner" | "/direct" => html("<h1>Private</h1>"),
+        // A page that embeds the other loopback site and the cloud metadata address.
+        "/embeds" => {
+            let other = site
+                .private_base
+                .lock()
+                .map(|b| b.clone())
+                .unwrap_or_default();
+            html(format!(
+                r#"<h1>Embeds</h1><iframe title="Inner" src="{other}/framed"></iframe>
+                <img alt="" src="{other}/pixel"><iframe title="Metadata" src="http://169.254.169.254/latest/meta-data/"></iframe>
+                <p><a href="http://169.254.169.254/latest/meta-data/">Metadata</a></p>"#
+            ))
+        }
         INVALIDATE => (StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response(),
         "/help" | "/mailhelp" | "/logout" => html("<h1>Help</h1>"),
         "/form" => html(
@@ -141,11 +154,14 @@ async fn handle(State(site): State<Arc<Site>>, method: Method, uri: Uri) -> Resp
             let json = serde_json::to_string(&token)
                 .unwrap_or_default()
                 .replace('<', "\\u003c");
+            // The echoes are drawn in pure red and the heading in pure blue, so a test can
+            // tell from the screenshot's pixels what was covered.
             html(format!(
-                r#"<h1>Results</h1><p>You searched for {escaped}</p><pre>{escaped}</pre>
-                <p style="text-transform:uppercase">{escaped}</p>
+                r#"<style>body {{ font: bold 28px sans-serif; }} .echo {{ color: #ff0000; }} h1 {{ color: #0000ff; }}</style>
+                <h1>Results</h1><p class="echo">You searched for {escaped}</p><pre class="echo">{escaped}</pre>
+                <p class="echo" style="text-transform:uppercase">{escaped}</p>
                 <p><a href="/next?token={encoded}">Next page</a></p>
-                <p>Ref {b64}</p>
+                <p class="echo">Ref {b64}</p>
                 <script type="application/json">{{"token":{json}}}</script>"#
             ))
         }
@@ -546,27 +562,26 @@ fn a_secret_sent_by_a_get_form_is_in_no_output_in_any_spelling() {
         .filter(|(p, _)| p.extension().is_some_and(|e| e == "png"))
         .count();
     assert!(screens > 0, "no screenshots at all");
-    // The results page echoes the secret: it gets no screenshot of its own.
+    // The results page echoes the secret: its screenshot is taken with every echo
+    // covered — none of the echoes' red shows, while the page's blue heading does.
     let steps = report["scenarios"][0]["steps"]
         .as_array()
         .cloned()
         .unwrap_or_default();
-    let own_shots: Vec<&serde_json::Value> = steps
+    let own_shots: Vec<&str> = steps
         .iter()
         .filter(|s| s["url"].as_str().is_some_and(|u| u.contains("/search")))
-        .map(|s| &s["screenshot"])
-        .filter(|shot| {
-            !shot.is_null()
-                && !steps.iter().any(|o| {
-                    &o["screenshot"] == *shot
-                        && o["url"].as_str().is_some_and(|u| !u.contains("/search"))
-                })
-        })
+        .filter_map(|s| s["screenshot"].as_str())
         .collect();
     assert!(
-        own_shots.is_empty() && steps.len() == 5,
-        "{own_shots:?} {steps:#?}"
+        !own_shots.is_empty() && steps.len() == 5,
+        "the results page has a screenshot: {steps:#?}"
     );
+    for shot in &own_shots {
+        let (blue, red) = blue_and_red_pixels(&out.join(shot));
+        assert!(blue > 50, "{shot}: the page is drawn ({blue} blue pixels)");
+        assert_eq!(red, 0, "{shot}: the echoed secret shows ({red} red pixels)");
+    }
     let wanted = spellings(secret);
     for (path, text) in &texts {
         let lower = text.to_lowercase();
@@ -722,4 +737,224 @@ fn two_email_steps_and_one_message_is_email_missing() {
     assert_eq!(result["blocked_at_step"], 5, "{result:#}");
     assert_eq!(findings(&report, "email-missing").len(), 1, "{report:#}");
     assert_eq!(r.site.hits(CONFIRM), 1, "{:#?}", r.site.all_hits());
+}
+
+/// During journeys, the browser itself is kept off private and metadata addresses: a
+/// link and a redirect to the other loopback site end the journey as nocall's refusal
+/// ("not opened: private address", an error, never priced), a frame and an image from it
+/// are never requested, and a link to 169.254.169.254 is refused at once (not left to
+/// time out). `--allow-private` lets them through.
+#[test]
+fn journeys_do_not_open_private_or_metadata_addresses() {
+    if TcpListener::bind("127.0.0.2:0").is_err() {
+        eprintln!("skipped: 127.0.0.2 does not bind here");
+        return;
+    }
+    let r = start();
+    let private = start_on("127.0.0.2");
+    *r.site.private_base.lock().expect("lock") = private.base();
+    let journey = |file: &str, steps: &str| {
+        let path = r.dir.path().join(file);
+        std::fs::write(
+            &path,
+            format!(
+                "name: {file}\nstart: {}/\nstep_timeout: 5s\nsteps:\n{steps}",
+                r.base()
+            ),
+        )
+        .expect("scenario");
+        path
+    };
+    let direct = journey("direct.yaml", "  - open: /private\n  - click: Direct\n");
+    let away = journey("away.yaml", "  - open: /private\n  - click: Away\n");
+    let embeds = journey("embeds.yaml", "  - open: /embeds\n  - expect: Embeds\n");
+    let metadata = journey("metadata.yaml", "  - open: /embeds\n  - click: Metadata\n");
+    let c = config(&r, "cost_per_call: 22\n");
+    let out = r.dir.path().join("out");
+    let output = nocall()
+        .arg("run")
+        .args([&direct, &away, &embeds, &metadata])
+        .arg("--config")
+        .arg(&c)
+        .args([
+            "--offline",
+            "--fail-on",
+            "blocker",
+            "--format",
+            "json",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let report: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&output.stderr)));
+    assert_eq!(
+        private.site.all_hits(),
+        Vec::<String>::new(),
+        "the other loopback site is never requested"
+    );
+    for (file, host) in [
+        ("direct.yaml", "127.0.0.2"),
+        ("away.yaml", "127.0.0.2"),
+        ("metadata.yaml", "169.254.169.254"),
+    ] {
+        let s = common::scenario_result(&report, file);
+        assert_eq!(s["status"], "error", "{file}: {s:#}");
+        let reason = s["reason"].as_str().unwrap_or_default();
+        assert!(
+            reason.contains("not opened: private address") && reason.contains(host),
+            "{file}: {reason}"
+        );
+    }
+    let s = common::scenario_result(&report, "embeds.yaml");
+    assert_eq!(s["status"], "completed", "{s:#}");
+    assert_eq!(
+        findings(&report, "journey-blocked").len(),
+        0,
+        "nocall's refusal is not priced: {report:#}"
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "no journey blocked: {stdout}"
+    );
+
+    // `--allow-private` opens them.
+    let output = nocall()
+        .arg("run")
+        .arg(&direct)
+        .arg("--config")
+        .arg(&c)
+        .args(["--offline", "--allow-private", "--format", "json", "--out"])
+        .arg(r.dir.path().join("out2"))
+        .output()
+        .expect("runs");
+    assert!(output.status.code().is_some());
+    assert_eq!(
+        private.site.hits("GET /direct"),
+        1,
+        "{:#?}",
+        private.site.all_hits()
+    );
+}
+
+/// Screenshots go through the checked writer: a screenshots folder planted as a symlink
+/// is refused, and nothing is written where it points.
+#[test]
+fn screenshots_are_never_written_through_a_symlink() {
+    let r = start();
+    let out = r.dir.path().join("out");
+    let elsewhere = r.dir.path().join("elsewhere");
+    std::fs::create_dir_all(&out).expect("out");
+    std::fs::create_dir_all(&elsewhere).expect("elsewhere");
+    std::os::unix::fs::symlink(&elsewhere, out.join("screenshots")).expect("symlink");
+    let path = r.dir.path().join("help.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "name: Help\nstart: {}/\nsteps:\n  - open: /help\n",
+            r.base()
+        ),
+    )
+    .expect("scenario");
+    let c = config(&r, "cost_per_call: 22\n");
+    let (_, report, stdout, stderr) = run(&path, &c, &out, &["--offline"]);
+    assert_eq!(
+        report["scenarios"][0]["status"], "completed",
+        "{stdout}\n{stderr}"
+    );
+    assert_eq!(
+        files_under(&elsewhere).len(),
+        0,
+        "{:?}",
+        files_under(&elsewhere)
+    );
+}
+
+/// Counts the pure-blue and pure-red pixels of a PNG screenshot (8-bit RGB or RGBA, as
+/// Chromium writes them), decoded here: chunks, zlib, and the five scanline filters.
+fn blue_and_red_pixels(path: &Path) -> (usize, usize) {
+    use std::io::Read as _;
+    let png = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a PNG");
+    let (mut width, mut height, mut channels) = (0usize, 0usize, 0usize);
+    let mut data = Vec::new();
+    let mut at = 8;
+    while at + 8 <= png.len() {
+        let len = u32::from_be_bytes(png[at..at + 4].try_into().unwrap()) as usize;
+        let kind = &png[at + 4..at + 8];
+        let body = &png[at + 8..at + 8 + len];
+        match kind {
+            b"IHDR" => {
+                width = u32::from_be_bytes(body[0..4].try_into().unwrap()) as usize;
+                height = u32::from_be_bytes(body[4..8].try_into().unwrap()) as usize;
+                assert_eq!(body[8], 8, "8-bit");
+                channels = match body[9] {
+                    2 => 3,
+                    6 => 4,
+                    other => panic!("colour type {other}"),
+                };
+            }
+            b"IDAT" => data.extend_from_slice(body),
+            _ => {}
+        }
+        at += 12 + len;
+    }
+    let mut raw = Vec::new();
+    flate2::read::ZlibDecoder::new(&data[..])
+        .read_to_end(&mut raw)
+        .expect("inflates");
+    let stride = width * channels;
+    let mut pixels = vec![0u8; stride * height];
+    for y in 0..height {
+        let filter = raw[y * (stride + 1)];
+        let line = &raw[y * (stride + 1) + 1..(y + 1) * (stride + 1)];
+        for x in 0..stride {
+            let a = if x >= channels {
+                pixels[y * stride + x - channels]
+            } else {
+                0
+            } as i32;
+            let b = if y > 0 {
+                pixels[(y - 1) * stride + x]
+            } else {
+                0
+            } as i32;
+            let c = if x >= channels && y > 0 {
+                pixels[(y - 1) * stride + x - channels]
+            } else {
+                0
+            } as i32;
+            let predicted = match filter {
+                0 => 0,
+                1 => a,
+                2 => b,
+                3 => (a + b) / 2,
+                4 => {
+                    let p = a + b - c;
+                    let (pa, pb, pc) = ((p - a).abs(), (p - b).abs(), (p - c).abs());
+                    if pa <= pb && pa <= pc {
+                        a
+                    } else if pb <= pc {
+                        b
+                    } else {
+                        c
+                    }
+                }
+                other => panic!("filter {other}"),
+            };
+            pixels[y * stride + x] = (line[x] as i32 + predicted) as u8;
+        }
+    }
+    let (mut blue, mut red) = (0, 0);
+    for p in pixels.chunks(channels) {
+        match (p[0], p[1], p[2]) {
+            (0..=30, 0..=30, 225..=255) => blue += 1,
+            (225..=255, 0..=30, 0..=30) => red += 1,
+            _ => {}
+        }
+    }
+    (blue, red)
 }

@@ -152,6 +152,18 @@ fn the_clean_single_page_journey_has_no_finding() {
             "{f:#}"
         );
     }
+    // The moving-home form is in a frame of the site's own origin, in the page's process.
+    for name in ["New address", "Postcode", "Moving date"] {
+        let f = field(&t, name);
+        assert!(
+            text(f, "frame").contains("/spa/moving-form"),
+            "{name}: {f:#}"
+        );
+        assert!(
+            text(f, "frame").starts_with(&portal.base_url()),
+            "{name}: {f:#}"
+        );
+    }
     let frames: Vec<&Value> = t["steps"]
         .as_array()
         .into_iter()
@@ -164,6 +176,12 @@ fn the_clean_single_page_journey_has_no_finding() {
             .iter()
             .any(|f| f["out_of_process"] == true && f["cross_origin"] == true),
         "the Direct Debit frame runs in a process of its own: {frames:#?}"
+    );
+    assert!(
+        frames.iter().any(|f| f["out_of_process"] != true
+            && f["cross_origin"] != true
+            && text(f, "url").contains("/spa/moving-form")),
+        "the moving-home frame is the page's own: {frames:#?}"
     );
 
     let got = received(&portal);
@@ -178,6 +196,10 @@ fn the_clean_single_page_journey_has_no_finding() {
     assert!(
         got.iter()
             .any(|l| l == "direct-debit holder=Sam Mercer sort_code=204581"),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&"moving postcode=HT1 4QS".to_string()),
         "{got:?}"
     );
 }
@@ -393,6 +415,38 @@ fn a_check_inside_a_cross_origin_frame_is_found() {
     );
 }
 
+/// The older moving-home form, in a frame of the site's own origin (the page's own
+/// process, read through the page's document), names "Postcode" by its placeholder only:
+/// `label-missing`, on the frame's field; the form is filled and sent from inside the frame.
+#[test]
+fn a_check_inside_a_same_origin_frame_is_found_and_its_form_is_sent() {
+    let portal = portal();
+    let (report, out) = run_completed(
+        &portal,
+        spa("moving-home-legacy.yaml"),
+        "moving-home-legacy",
+    );
+    let missing = findings(&report, "label-missing");
+    assert!(
+        missing.iter().any(|f| {
+            let said = format!("{} {}", text(f, "element"), text(f, "message"));
+            said.contains("Postcode")
+        }),
+        "{report:#}"
+    );
+    let t = trace_json(out.path(), &report, "moving-home-legacy");
+    let postcode = field(&t, "Postcode");
+    assert!(
+        text(postcode, "frame").starts_with(&portal.base_url()),
+        "{postcode:#}"
+    );
+    assert!(
+        text(postcode, "frame").contains("/spa/moving-form?v=legacy"),
+        "{postcode:#}"
+    );
+    assert_received(&portal, "moving postcode=HT1 4QS");
+}
+
 /// A label misspelt in the scenario ("Acount ID") is the scenario's fault, not the
 /// portal's: the journey is an error that says what the page offers, with no price.
 #[test]
@@ -501,6 +555,7 @@ fn the_single_page_journeys_are_not_in_the_demo() {
             "clean-account.yaml",
             "contact.yaml",
             "direct-debit-legacy.yaml",
+            "moving-home-legacy.yaml",
             "partner-sign-in.yaml",
             "register.yaml"
         ]
@@ -513,4 +568,94 @@ fn the_single_page_journeys_are_not_in_the_demo() {
     let fixtures = nocall::scenario::discover(&[fixture("")]).expect("discovers");
     assert_eq!(fixtures.len(), 11, "{fixtures:?}");
     nocall::scenario::load_files(&fixtures, &|_| None).expect("the fixtures load");
+}
+
+/// A settings page whose "Save settings" button is pushed down by an offer that appears
+/// when the pointer reaches the button (`?shifts=N`: the first N times), so a press sent
+/// where the probe saw the button lands on "Special offer" instead. The offer's own click
+/// handler writes "Offer opened". Scroll anchoring is off, so the shift shows even once the
+/// button has been scrolled to.
+const SHIFTING_PAGE: &str = r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Settings</title>
+<link rel="icon" href="data:,"><style>body { overflow-anchor: none; }</style></head><body><main>
+<h1>Settings</h1>
+<div id="slot"></div>
+<button id="save" type="button">Save settings</button>
+<p id="out" role="status"></p><p id="log"></p>
+</main><script>
+  let shifts = Number(new URLSearchParams(location.search).get('shifts') || '0');
+  const save = document.getElementById('save');
+  save.addEventListener('mousemove', () => {
+    if (shifts <= 0) return;
+    shifts -= 1;
+    const offer = document.createElement('button');
+    offer.type = 'button';
+    offer.textContent = 'Special offer';
+    offer.style.cssText = 'display:block;height:60px;width:300px';
+    offer.addEventListener('click', () => { document.getElementById('log').textContent += 'Offer opened. '; });
+    document.getElementById('slot').prepend(offer);
+  });
+  save.addEventListener('click', () => { document.getElementById('out').textContent = 'Settings saved'; });
+</script></body></html>"#;
+
+/// Serves [`SHIFTING_PAGE`] at every address; returns its base URL.
+fn shifting_site() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let router = axum::Router::new().fallback(|| async { axum::response::Html(SHIFTING_PAGE) });
+    serve(listener, router);
+    format!("http://{addr}")
+}
+
+fn shifting_journey(dir: &Path, base: &str, shifts: &str) -> PathBuf {
+    let path = dir.join(format!("shift-{shifts}.yaml"));
+    let text = format!(
+        "name: Save settings ({shifts})\nstart: {base}/settings\nstep_timeout: 2s\nsteps:\n  \
+         - open: /settings?shifts={shifts}\n  - click: Save settings\n  - expect: Settings saved\n"
+    );
+    std::fs::write(&path, text).expect("write scenario");
+    path
+}
+
+/// The click is verified when it fires, not only hit-tested before: a layout shift between
+/// the probe and the press sends the press to "Special offer", which is stopped before the
+/// page sees it and tried again on the button where it now is; a shift on every try blocks
+/// the step naming what received the press, and the offer is never opened.
+#[test]
+fn a_click_that_a_layout_shift_sends_elsewhere_is_stopped_and_tried_again() {
+    let base = shifting_site();
+    let dir = tempfile::tempdir().expect("temp");
+    let once = shifting_journey(dir.path(), &base, "1");
+    let always = shifting_journey(dir.path(), &base, "1000");
+    let out = tempfile::tempdir().expect("temp");
+    let output = nocall()
+        .arg("run")
+        .arg(&once)
+        .arg(&always)
+        .args(["--format", "json", "--out"])
+        .arg(out.path())
+        .output()
+        .expect("runs");
+    let report: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+
+    let (status, reason) = ended(&report, "shift-1.yaml");
+    assert_eq!(status, "completed", "{reason}");
+    let t = trace_json(out.path(), &report, "shift-1.yaml");
+    let shown = text(&step(&t, 3)["page"], "text");
+    assert!(shown.contains("Settings saved"), "{shown}");
+    assert!(
+        !shown.contains("Offer opened"),
+        "the stopped press opened nothing: {shown}"
+    );
+
+    let (status, reason) = ended(&report, "shift-1000.yaml");
+    assert_eq!(status, "blocked", "{reason}");
+    assert!(
+        reason.contains("landed on 'Special offer' instead"),
+        "{reason}"
+    );
+    let t = trace_json(out.path(), &report, "shift-1000.yaml");
+    let shown = text(&step(&t, 2)["page"], "text");
+    assert!(!shown.contains("Offer opened"), "{shown}");
+    assert!(!shown.contains("Settings saved"), "{shown}");
 }

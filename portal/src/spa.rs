@@ -64,9 +64,10 @@ const SIGN_IN_JS: &str = include_str!("../../fixtures/portal/spa/sign-in.js");
 const CSS: &str = include_str!("../../fixtures/portal/spa/site.css");
 const FRAME: &str = include_str!("../../fixtures/portal/spa/frame.html");
 const NOT_FOUND: &str = include_str!("../../fixtures/portal/spa/not-found.html");
+const MOVING: &str = include_str!("../../fixtures/portal/spa/moving.html");
 
 /// The app's routes: each serves the shell, and the app draws the view.
-const ROUTES: [&str; 8] = [
+const ROUTES: [&str; 9] = [
     "/spa/",
     "/spa/sign-in",
     "/spa/account",
@@ -75,6 +76,7 @@ const ROUTES: [&str; 8] = [
     "/spa/register",
     "/spa/contact",
     "/spa/partner",
+    "/spa/moving",
 ];
 
 /// What the site's API has received, for tests: one line per post, PINs left out.
@@ -108,6 +110,8 @@ pub(super) fn routes() -> Router<Shared> {
         .route("/spa/api/received", get(received))
         .route("/spa-frame/direct-debit", get(frame))
         .route("/spa-frame/api/direct-debit", post(direct_debit))
+        .route("/spa/moving-form", get(moving_form))
+        .route("/spa/api/moving", post(moving))
 }
 
 pub(super) fn not_found() -> Response {
@@ -217,6 +221,12 @@ fn view_of(path: &str) -> Option<View> {
             "Tell us who you are and we will link your online account to your supply.",
             "register",
         ),
+        "/spa/moving" => view(
+            "Moving home",
+            "Moving home",
+            "Tell us your new address and the day you move, and we will send your final bill there.",
+            "moving",
+        ),
         "/spa/contact" => view(
             "Contact us",
             "Contact us",
@@ -249,6 +259,8 @@ async fn view(State(ctx): State<Shared>, Query(query): Query<HashMap<String, Str
             ""
         };
         format!("{}/spa-frame/direct-debit{variant}", ctx.frame_origin)
+    } else if view.component == "moving" {
+        moving_frame(&query)
     } else {
         String::new()
     };
@@ -416,6 +428,49 @@ async fn direct_debit(
     ctx.spa_received.push(format!(
         "direct-debit holder={} sort_code={sort_code}",
         escape(holder).chars().take(40).collect::<String>()
+    ));
+    json(StatusCode::OK, r#"{"ok":true}"#.to_string())
+}
+
+/// The moving-home form's frame: a page of the site's own origin, so Chromium runs it in
+/// the page's process (a same-origin frame); `?v=legacy` names "Postcode" by its
+/// placeholder only.
+fn moving_frame(query: &HashMap<String, String>) -> String {
+    if query.get("v").is_some_and(|v| v == "legacy") {
+        "/spa/moving-form?v=legacy".to_string()
+    } else {
+        "/spa/moving-form".to_string()
+    }
+}
+
+async fn moving_form(Query(query): Query<HashMap<String, String>>) -> Response {
+    let legacy = query.get("v").is_some_and(|v| v == "legacy");
+    let postcode = if legacy {
+        r#"<input id="postcode" name="postcode" autocomplete="postal-code" placeholder="Postcode">"#
+    } else {
+        r#"<label for="postcode">Postcode</label>
+      <input id="postcode" name="postcode" autocomplete="postal-code">"#
+    };
+    ok(fill(MOVING, &[("postcode", postcode)]))
+}
+
+/// `POST /spa/api/moving`: the new address and the moving date, after [`VIEW_DELAY`].
+async fn moving(State(ctx): State<Shared>, Form(form): Form<HashMap<String, String>>) -> Response {
+    tokio::time::sleep(VIEW_DELAY).await;
+    let (address, postcode, date) = (
+        page::field(&form, "address"),
+        page::field(&form, "postcode"),
+        page::field(&form, "date"),
+    );
+    if address.trim().is_empty() || postcode.trim().is_empty() || date.trim().is_empty() {
+        return json(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            r#"{"error":"Enter your new address, its postcode and the day you move."}"#.to_string(),
+        );
+    }
+    ctx.spa_received.push(format!(
+        "moving postcode={}",
+        escape(postcode).chars().take(12).collect::<String>()
     ));
     json(StatusCode::OK, r#"{"ok":true}"#.to_string())
 }

@@ -20,6 +20,8 @@ use serde_json::{Value, json};
 use tungstenite::Message;
 use tungstenite::protocol::{Role, WebSocket, WebSocketConfig};
 
+use super::fence::Fence;
+
 /// What can go wrong talking to the browser.
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum CdpError {
@@ -58,6 +60,9 @@ struct Shared {
     writer: Mutex<WebSocket<TcpStream>>,
     pending: Mutex<HashMap<u64, Sender<Reply>>>,
     sessions: Mutex<HashMap<String, Sender<Event>>>,
+    /// The fence of each fenced session (a tab and the frames it attached), which this
+    /// connection's reader applies to paused requests at once.
+    fences: Mutex<HashMap<String, Arc<Fence>>>,
     next_id: AtomicU64,
     alive: AtomicBool,
 }
@@ -189,6 +194,7 @@ impl Connection {
             writer: Mutex::new(ws),
             pending: Mutex::new(HashMap::new()),
             sessions: Mutex::new(HashMap::new()),
+            fences: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
             alive: AtomicBool::new(true),
         });
@@ -291,6 +297,13 @@ impl Connection {
 
     pub(crate) fn unsubscribe(&self, session: &str) {
         lock(&self.shared.sessions).remove(session);
+        lock(&self.shared.fences).remove(session);
+    }
+
+    /// Fences `session`'s requests (and those of the frames it attaches from now on); the
+    /// caller enables `Fetch` on it.
+    pub(crate) fn fence(&self, session: &str, fence: Arc<Fence>) {
+        lock(&self.shared.fences).insert(session.to_string(), fence);
     }
 }
 
@@ -347,6 +360,7 @@ fn read_loop(mut reader: WebSocket<TcpStream>, shared: &Shared) {
             answer_dialog(shared, session.as_deref(), &params);
         }
         let Some(session) = session else { continue };
+        fence_event(shared, &session, &method, &params);
         let mut sessions = lock(&shared.sessions);
         // A frame (or worker) a tab's session attached to speaks on a session of its own:
         // route it to the tab's channel before anything can arrive on it (only this thread
@@ -383,6 +397,49 @@ fn route(sessions: &mut HashMap<String, Sender<Event>>, on: &str, method: &str, 
         }
         _ => {}
     }
+}
+
+/// Applies a session's fence: a paused request is failed or let go at once (the journey
+/// may be waiting on anything meanwhile, a navigation's reply included), and a frame the
+/// session attaches is fenced before its first request.
+fn fence_event(shared: &Shared, session: &str, method: &str, params: &Value) {
+    let fence = match lock(&shared.fences).get(session) {
+        Some(f) => f.clone(),
+        None => return,
+    };
+    let mut message = match method {
+        "Fetch.requestPaused" => {
+            let id = params.get("requestId").cloned().unwrap_or(Value::Null);
+            let url = params
+                .pointer("/request/url")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            if fence.blocks(url).is_some() {
+                json!({"method": "Fetch.failRequest",
+                       "params": {"requestId": id, "errorReason": "BlockedByClient"},
+                       "sessionId": session})
+            } else {
+                json!({"method": "Fetch.continueRequest", "params": {"requestId": id},
+                       "sessionId": session})
+            }
+        }
+        "Target.attachedToTarget" => {
+            let Some(child) = params.get("sessionId").and_then(Value::as_str) else {
+                return;
+            };
+            lock(&shared.fences).insert(child.to_string(), fence.clone());
+            json!({"method": "Fetch.enable", "params": fence.enable_params(), "sessionId": child})
+        }
+        "Target.detachedFromTarget" => {
+            if let Some(child) = params.get("sessionId").and_then(Value::as_str) {
+                lock(&shared.fences).remove(child);
+            }
+            return;
+        }
+        _ => return,
+    };
+    message["id"] = json!(shared.next_id.fetch_add(1, Ordering::SeqCst));
+    let _ = send(shared, &message);
 }
 
 /// Dialogs block the page (and every call into it) until answered, so they are answered

@@ -68,6 +68,15 @@ pub(super) const INIT_JS: &str = r#"(() => {
     if (document.documentElement) walk(document);
     return [...out];
   };
+  // The frames of this document whose own documents it may read (same origin), each
+  // with its own copy of this script: what they show and how they change is the page's.
+  const frames = () => {
+    const out = [];
+    for (const r of [document, ...roots()]) for (const f of r.querySelectorAll('iframe,frame')) {
+      try { const w = f.contentWindow; const m = f.contentDocument && w && w.__nocall; if (m) out.push([f, m]); } catch (e) {}
+    }
+    return out;
+  };
   const text = () => {
     let t = document.body ? document.body.innerText : '';
     for (const r of roots()) for (const c of r.children) {
@@ -75,6 +84,7 @@ pub(super) const INIT_JS: &str = r#"(() => {
       const s = c.innerText;
       if (s && s.trim()) t += '\n' + s;
     }
+    for (const [f, m] of frames()) if (shown(f)) { const s = m.text(); if (s && s.trim()) t += '\n' + s; }
     return t;
   };
   const shown = e => {
@@ -100,8 +110,17 @@ pub(super) const INIT_JS: &str = r#"(() => {
   };
   const deepActive = () => { let a = document.activeElement; while (a && a.shadowRoot && a.shadowRoot.activeElement) a = a.shadowRoot.activeElement; return a; };
   Object.defineProperty(window, '__nocall', {enumerable: false, value: Object.freeze({
-    arm: () => { st.armed = true; },
-    facts: () => ({quiet: now() - st.last, soon: soon(), busy: busy()}),
+    arm: () => { st.armed = true; for (const [, m] of frames()) m.arm(); },
+    facts: () => {
+      const f = {quiet: now() - st.last, soon: soon(), busy: busy()};
+      for (const [, m] of frames()) {
+        const g = m.facts();
+        f.quiet = Math.min(f.quiet, g.quiet);
+        if (g.soon >= 0 && (f.soon < 0 || g.soon < f.soon)) f.soon = g.soon;
+        if (!f.busy) f.busy = g.busy;
+      }
+      return f;
+    },
     text, shown, squash, deepActive,
   })});
 })()"#;
@@ -253,7 +272,102 @@ pub(super) const PROBE_JS: &str = r#"async function (need) {
     for (let p = up(cover); p && !inside(this, p); p = up(p)) cover = p;
     return {state: 'covered', cover: describe(cover), facts: facts()};
   }
-  return {state: 'ready', x, y};
+  // In a frame of its parent's origin: the point in each parent's viewport, out to the
+  // document of the session (nocall places frames of other origins), and whether the frame
+  // is reachable there: scrolled into view, not behind a modal, not covered.
+  let ax = x, ay = y, w = window;
+  for (let depth = 0; depth < 10; depth++) {
+    let f = null;
+    try { if (w.parent === w) break; f = w.frameElement; } catch (e) { f = null; }
+    if (!f) break;
+    const pd = f.ownerDocument, pw = pd.defaultView;
+    let fr = f.getBoundingClientRect();
+    const cs = pw.getComputedStyle(f);
+    const left = () => fr.left + f.clientLeft + (parseFloat(cs.paddingLeft) || 0);
+    const top = () => fr.top + f.clientTop + (parseFloat(cs.paddingTop) || 0);
+    if (left() + ax < 0 || left() + ax >= pw.innerWidth || top() + ay < 0 || top() + ay >= pw.innerHeight) {
+      f.scrollIntoView({block: 'center', inline: 'center', behavior: 'instant'});
+      fr = f.getBoundingClientRect();
+    }
+    ax += left(); ay += top();
+    const pm = pd.querySelector('dialog:modal');
+    if (f.closest('[inert]') || (pm && !inside(f, pm)))
+      return {state: 'inert', cover: pm ? short(pm.innerText) : '', facts: facts()};
+    let ph = pd.elementFromPoint(ax, ay);
+    while (ph && ph.shadowRoot) { const h = ph.shadowRoot.elementFromPoint(ax, ay); if (!h || h === ph) break; ph = h; }
+    if (ph && !inside(ph, f)) {
+      let cover = ph;
+      for (let p = up(cover); p && !inside(f, p); p = up(p)) cover = p;
+      return {state: 'covered', cover: describe(cover), facts: facts()};
+    }
+    w = pw;
+  }
+  return {state: 'ready', x: ax, y: ay};
+}"#;
+
+/// Called on the element a click is meant for, just before the mouse is pressed: listens,
+/// in the capture phase of its window and of each window around it that nocall may read,
+/// for the press. If the press lands on anything but the element (or its label) — a layout
+/// shift between the probe and the press — that press, its release and its click are
+/// stopped before the page sees them, and what received it is kept for [`VERDICT_JS`].
+/// Listening again first removes what an earlier call left.
+pub(super) const ARM_JS: &str = r#"function () {
+  const el = this, key = Symbol.for('nocall.press');
+  const up = e => e.assignedSlot || e.parentElement || (e.parentNode instanceof ShadowRoot ? e.parentNode.host : null);
+  const inside = (e, outer) => { for (let x = e; x; x = up(x)) if (x === outer) return true; return false; };
+  const labels = el.labels ? [...el.labels] : [];
+  const squash = s => (s || '').replace(/\s+/g, ' ').trim();
+  const describe = e => {
+    if (!e || e.nodeType !== 1) return 'nothing';
+    const t = squash(e.innerText || (e.getAttribute && e.getAttribute('aria-label')) || e.value);
+    if (t) return t.length <= 40 ? t : t.slice(0, 40) + '…';
+    return '<' + e.localName + (e.id ? '#' + e.id : '') + '>';
+  };
+  const wins = [];
+  let w = el.ownerDocument.defaultView;
+  for (let depth = 0; w && depth < 10; depth++) {
+    wins.push(w);
+    let f = null;
+    try { if (w.parent === w) break; f = w.frameElement; } catch (e) { f = null; }
+    if (!f) break;
+    w = f.ownerDocument.defaultView;
+  }
+  for (const x of wins) { try { const off = x[key]; if (off) off(); } catch (e) {} }
+  const own = wins[0];
+  const st = {decided: false, blocked: false, by: ''};
+  const types = ['pointerdown', 'mousedown', 'pointerup', 'mouseup', 'click'];
+  const handlers = wins.map(x => ev => {
+    if (!st.decided && (ev.type === 'pointerdown' || ev.type === 'mousedown')) {
+      st.decided = true;
+      const t = ev.composedPath ? ev.composedPath()[0] : ev.target;
+      const mine = x === own && t && (inside(t, el) || labels.some(l => inside(t, l)));
+      if (!mine) { st.blocked = true; st.by = describe(t); }
+    }
+    if (st.blocked) { ev.preventDefault(); ev.stopImmediatePropagation(); }
+  });
+  const off = () => {
+    wins.forEach((x, i) => { for (const t of types) x.removeEventListener(t, handlers[i], true);
+      try { delete x[key]; } catch (e) {} });
+  };
+  wins.forEach((x, i) => { for (const t of types) x.addEventListener(t, handlers[i], true);
+    Object.defineProperty(x, key, {value: off, configurable: true, writable: true, enumerable: false}); });
+  Object.defineProperty(el, key, {value: st, configurable: true, writable: true, enumerable: false});
+  st.off = off;
+  return true;
+}"#;
+
+/// Called on the same element after the press and release: stops listening and says
+/// whether the press reached it. `intercepted` names what received it instead; `unseen`
+/// means no press reached any window nocall listened in (a page that stops every press
+/// before nocall's listener, or a cover outside them), which is not held against the click.
+pub(super) const VERDICT_JS: &str = r#"function () {
+  const key = Symbol.for('nocall.press');
+  const st = this[key];
+  if (!st) return {state: 'unseen'};
+  st.off();
+  try { delete this[key]; } catch (e) {}
+  if (!st.decided) return {state: 'unseen'};
+  return st.blocked ? {state: 'intercepted', by: st.by} : {state: 'hit'};
 }"#;
 
 /// Null when the element at `(x, y)` of the tab's page is a frame (the one a step acts

@@ -9,7 +9,6 @@
 //! browser died, the page was still loading at the timeout, a field the scenario names is
 //! not on the page at all) ends it as an error. Either way the steps done so far are kept.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,7 +16,7 @@ use base64::Engine;
 use serde_json::{Value, json};
 
 use super::browser::CALL_TIMEOUT;
-use super::cdp::{CdpError, Pending};
+use super::cdp::CdpError;
 use super::inpage::{self, Facts, Probe, Seen};
 use super::locate::{self, Miss, Target, Want};
 use super::page::{Page, Settle, WaitError};
@@ -36,6 +35,10 @@ use crate::trace::{
 /// timeout): a renderer stuck in endless dialogs answers nothing, and must cost the journey
 /// seconds, not the browser-call timeout.
 const RECORD_WITHIN: Duration = Duration::from_secs(5);
+
+/// Main-frame loads in one step that make a page still loading at the step's end a page
+/// that keeps reloading: a step's own navigation and a redirect or two stay well below.
+const RELOADS: usize = 5;
 
 /// The trace of a journey that could not start at all.
 pub(super) fn not_started(scenario: &Scenario, reason: &str) -> Trace {
@@ -146,7 +149,6 @@ struct Journey<'a> {
     /// trusted to tell whether it changed.
     watched: bool,
     last_form: Option<usize>,
-    shots: PathBuf,
     shots_rel: String,
     loaded_once: bool,
     /// The browser's own load time of the page last recorded, ms.
@@ -184,6 +186,18 @@ pub(super) fn run(
     trace.browser = page.browser_version();
     let start = rebase(&scenario.start, options.base_url.as_ref());
     trace.start_url = start.to_string();
+    let mut page = page;
+    if !options.allow_private {
+        let own: Vec<String> = start.host_str().map(str::to_string).into_iter().collect();
+        let fence = super::fence::Fence::new(&own, options.allowed_hosts.as_deref());
+        if let Err(e) = page.fence(fence) {
+            // Unfenced, the journey could reach what it must not: it does not run.
+            let mut t = not_started(scenario, &format!("cannot guard the browser tab: {e}"));
+            page.close();
+            t.duration_ms = began.elapsed().as_millis() as u64;
+            return t;
+        }
+    }
     let name = journey_dir(number, &scenario.name);
     let mut j = Journey {
         page,
@@ -196,7 +210,6 @@ pub(super) fn run(
         acting_in: None,
         watched: false,
         last_form: None,
-        shots: options.out_dir.join("screenshots").join(&name),
         shots_rel: format!("screenshots/{name}"),
         loaded_once: false,
         last_load: 0,
@@ -225,7 +238,7 @@ pub(super) fn run(
         st.timings.started_ms = t0.duration_since(began).as_millis() as u64;
         let waited_before = j.page.waited();
         j.page.mark();
-        let result = j.perform(step, &mut st);
+        let result = j.perform(step, &mut st).map_err(|e| j.reloading(e));
         st.timings.action_ms = t0.elapsed().as_millis() as u64;
         let broken = result
             .as_ref()
@@ -425,6 +438,9 @@ impl Journey<'_> {
             }
             Err(e) => return Err(e.into()),
         }
+        if let Some(refused) = self.refused() {
+            return Err(refused);
+        }
         if let Some(err) = self.page.load_error.clone() {
             let reason = format!("{url} could not be loaded ({err})");
             // The first page of a journey not answering at all is the portal being down (or
@@ -563,6 +579,9 @@ impl Journey<'_> {
             }
             Err(e) => return Err(e.into()),
         }
+        if let Some(refused) = self.refused() {
+            return Err(refused);
+        }
         if let Some(err) = self.page.load_error.clone() {
             return Err(StepError::new(
                 FailureKind::LoadFailed,
@@ -570,6 +589,40 @@ impl Journey<'_> {
             ));
         }
         self.check_status()
+    }
+
+    /// A page still loading at the step's end that loaded again and again meanwhile (a
+    /// meta refresh or a script sending it to itself) is the portal's: the user is stuck
+    /// on a page that keeps reloading.
+    fn reloading(&self, e: StepError) -> StepError {
+        let loads = self.page.loads();
+        if e.kind != FailureKind::StillLoading || loads < RELOADS {
+            return e;
+        }
+        StepError::new(
+            FailureKind::LoadTimeout,
+            format!(
+                "the page keeps reloading ({loads} loads in {})",
+                human_duration(self.timeout())
+            ),
+        )
+    }
+
+    /// The navigation failed because it led to an address nocall does not open (see
+    /// [`super::fence`]): the journey stops there, as nocall's refusal, not the portal's
+    /// fault.
+    fn refused(&self) -> Option<StepError> {
+        let err = self.page.load_error.as_deref()?;
+        if !err.contains("ERR_BLOCKED_BY_CLIENT") {
+            return None;
+        }
+        let (url, why) = self.page.blocked.last()?;
+        Some(StepError::new(
+            FailureKind::PrivateAddress,
+            format!(
+                "not opened: private address — {url} ({why}); nocall opens private and metadata addresses only for the journey's own host, `allowed_hosts`, or with --allow-private"
+            ),
+        ))
     }
 
     fn check_status(&self) -> Result<(), StepError> {
@@ -1226,8 +1279,75 @@ impl Journey<'_> {
     /// Waits for one known element to be clickable, then clicks it.
     fn click_ready(&mut self, node: Node, asked: &str) -> Result<(), StepError> {
         let backend = node.0;
-        let r = self.ready(Need::Click, asked, |_, _| Ok(Ok(((), node.clone()))))?;
-        self.click_node(backend, r.point)
+        let deadline = self.deadline();
+        let mut missed = Vec::new();
+        loop {
+            let r = self.ready(Need::Click, asked, |_, _| Ok(Ok(((), node.clone()))))?;
+            match self.press(backend, r.point)? {
+                Pressed::Hit => return Ok(()),
+                Pressed::Elsewhere(by) => self.missed(asked, by, &mut missed, deadline)?,
+            }
+        }
+    }
+
+    /// Clicks the element at `point` as [`Journey::click_node`] does, and tells whether the
+    /// press reached it: the page is listened to as the press fires (see
+    /// [`inpage::ARM_JS`]), so a layout shift between the probe and the press is seen, and
+    /// the press that went elsewhere is stopped before the page sees it.
+    fn press(&mut self, backend: i64, point: Option<(f64, f64)>) -> Result<Pressed, StepError> {
+        let Some(p) = point else {
+            self.click_node(backend, None)?;
+            return Ok(Pressed::Hit);
+        };
+        // The element went away since the probe: look again.
+        let Ok(object) = self.object(backend) else {
+            return Ok(Pressed::Elsewhere(
+                "nothing (the element left the page)".into(),
+            ));
+        };
+        let armed = self.call_on(&object, inpage::ARM_JS, json!([]))?;
+        self.click_at(p)?;
+        if armed.as_bool() != Some(true) {
+            return Ok(Pressed::Hit);
+        }
+        // A document gone under the call was left by the click: it reached something.
+        let verdict = self
+            .call_on(&object, inpage::VERDICT_JS, json!([]))
+            .unwrap_or(Value::Null);
+        if verdict.get("state").and_then(Value::as_str) == Some("intercepted") {
+            let by = verdict
+                .get("by")
+                .and_then(Value::as_str)
+                .unwrap_or("nothing");
+            return Ok(Pressed::Elsewhere(format!("'{by}'")));
+        }
+        Ok(Pressed::Hit)
+    }
+
+    /// A press that went elsewhere: looked for again while the step's time allows, else
+    /// the step blocks naming what received it.
+    fn missed(
+        &mut self,
+        asked: &str,
+        by: String,
+        missed: &mut Vec<String>,
+        deadline: Instant,
+    ) -> Result<(), StepError> {
+        if !missed.contains(&by) {
+            missed.push(by);
+        }
+        self.page.mark_dirty();
+        if Instant::now() < deadline {
+            return Ok(());
+        }
+        Err(StepError::new(
+            FailureKind::Covered,
+            format!(
+                "clicking \"{asked}\" landed on {} instead, each time for {} (the page moved it just before the press)",
+                missed.join(", then "),
+                human_duration(self.timeout())
+            ),
+        ))
     }
 
     /// A real mouse press and release at `(x, y)` of the viewport, as a person clicks.
@@ -1287,7 +1407,7 @@ impl Journey<'_> {
     ) -> Result<(), StepError> {
         let by_name = !recorder::label_is_selector(name, selectors);
         let last_form = self.last_form;
-        let ready = self.ready(Need::Click, name, |j, snap| {
+        let mut find = |j: &mut Self, snap: &Snapshot| {
             let found = if by_name {
                 locate::control(&snap.page, name, last_form)
             } else {
@@ -1316,10 +1436,18 @@ impl Journey<'_> {
                 },
                 Err(miss) => Ok(Err(miss)),
             }
-        })?;
-        self.note_ready(st, &ready);
-        st.clicked = Some(ready.found);
-        self.click_node(ready.backend, ready.point)?;
+        };
+        let deadline = self.deadline();
+        let mut missed = Vec::new();
+        loop {
+            let ready = self.ready(Need::Click, name, &mut find)?;
+            self.note_ready(st, &ready);
+            st.clicked = Some(ready.found);
+            match self.press(ready.backend, ready.point)? {
+                Pressed::Hit => break,
+                Pressed::Elsewhere(by) => self.missed(name, by, &mut missed, deadline)?,
+            }
+        }
         self.after_input(&format!("clicking \"{name}\""))
     }
 
@@ -1332,6 +1460,25 @@ impl Journey<'_> {
                 format!("`{name}` is not a key nocall can press"),
             ));
         };
+        // A chord: the modifiers go down first and come up last, each with the bits of
+        // those held with it, as a keyboard sends them.
+        let mods: Vec<_> = crate::scenario::keys::MODIFIER_KEYS
+            .iter()
+            .filter(|(.., bit)| key.modifiers & bit != 0)
+            .collect();
+        let modifier = |kind: &str, (key, code, vk): (&str, &str, u32), held: u32| {
+            self.page.call(
+                "Input.dispatchKeyEvent",
+                json!({"type": kind, "key": key, "code": code,
+                       "windowsVirtualKeyCode": vk, "nativeVirtualKeyCode": vk,
+                       "modifiers": held}),
+            )
+        };
+        let mut held = 0;
+        for (mkey, code, vk, bit) in &mods {
+            held |= bit;
+            modifier("rawKeyDown", (mkey, code, *vk), held)?;
+        }
         let mut down = json!({
             "type": if key.text.is_empty() { "rawKeyDown" } else { "keyDown" },
             "key": key.key,
@@ -1351,6 +1498,10 @@ impl Journey<'_> {
                    "windowsVirtualKeyCode": key.vk, "nativeVirtualKeyCode": key.vk,
                    "modifiers": key.modifiers}),
         )?;
+        for (mkey, code, vk, bit) in mods.iter().rev() {
+            held &= !bit;
+            modifier("keyUp", (mkey, code, *vk), held)?;
+        }
         // A key that moved the user on nowhere (Tab between fields) leaves the form they
         // are filling the one whose submit button a later click prefers.
         let form = self.last_form;
@@ -1379,6 +1530,9 @@ impl Journey<'_> {
         }
         self.last_form = None;
         if self.page.navigated() {
+            if let Some(refused) = self.refused() {
+                return Err(refused);
+            }
             if let Some(err) = self.page.load_error.clone() {
                 return Err(StepError::new(
                     FailureKind::LoadFailed,
@@ -1525,77 +1679,149 @@ impl Journey<'_> {
         // read: a change from here on marks the page dirty, so it is read again.
         self.page.clean();
         self.generation += 1;
-        let info = self.page.call_within(
+        let (info, doc, ax) = self.read_document(None, &left)?;
+        self.watched = info.watched;
+        self.last_load = info.load_ms.max(0.0) as u64;
+        let status = self.page.document.as_ref().map(|(s, _)| *s);
+        let mut snap = snapshot::build(&doc, &ax, info, status);
+        // Frames in processes of their own: read the same three ways, through their
+        // sessions. A frame going away meanwhile is left out, not a failed record.
+        for child in self.page.children.clone() {
+            let Ok((info, doc, ax)) = self.read_document(Some(&child.session), &left) else {
+                continue;
+            };
+            let frame = snapshot::build(&doc, &ax, info, None);
+            let top = snap.page.url.clone();
+            snap.add_frame(frame, &child.session, &top);
+        }
+        // A page showing a secret is photographed again with the secret covered, or not at
+        // all (issue 17); the image taken meanwhile is dropped unread.
+        let reply = match shot {
+            Some(_) if super::cover::shows_secret(&snap.page, self.secrets) => {
+                drop(shot);
+                self.covered_screenshot(&left)
+            }
+            Some(pending) => self.page.reply(pending, left()).ok(),
+            None => None,
+        };
+        let shot = reply.and_then(|v| self.save_screenshot(index, &v));
+        Ok((snap, shot))
+    }
+
+    /// A screenshot with every element that shows a secret covered (see [`super::cover`]),
+    /// in the tab and in each frame of a process of its own; `None` when anything fails
+    /// or a secret still shows once covered.
+    fn covered_screenshot(&self, left: &dyn Fn() -> Duration) -> Option<Value> {
+        let mut sessions: Vec<Option<String>> = vec![None];
+        sessions.extend(self.page.children.iter().map(|c| Some(c.session.clone())));
+        let mut covered = Vec::new();
+        let mut clean = true;
+        for session in &sessions {
+            let s = session.as_deref();
+            covered.push(session.clone());
+            if !self.cover_in(s, left) {
+                clean = false;
+                break;
+            }
+        }
+        let reply = if clean {
+            self.page
+                .call_in(
+                    None,
+                    "Page.captureScreenshot",
+                    json!({"format": "png", "optimizeForSpeed": true}),
+                    left(),
+                )
+                .ok()
+        } else {
+            None
+        };
+        for session in &covered {
+            let _ = self.page.call_in(
+                session.as_deref(),
+                "Runtime.evaluate",
+                json!({"expression": super::cover::UNCOVER_JS, "returnByValue": true}),
+                left(),
+            );
+        }
+        reply
+    }
+
+    /// Covers what shows a secret in one document; true when nothing shows one after.
+    fn cover_in(&self, session: Option<&str>, left: &dyn Fn() -> Duration) -> bool {
+        let eval = |expression: String| {
+            self.page
+                .call_in(
+                    session,
+                    "Runtime.evaluate",
+                    json!({"expression": expression, "returnByValue": true}),
+                    left(),
+                )
+                .ok()
+                .and_then(|v| v.pointer("/result/value").cloned())
+        };
+        let Some(Value::Array(texts)) = eval(super::cover::LIST_JS.to_string()) else {
+            return false;
+        };
+        let picked: Vec<usize> = texts
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| {
+                t.as_str()
+                    .is_some_and(|t| super::cover::holds_secret(t, self.secrets))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let after = eval(format!("({})({})", super::cover::COVER_JS, json!(picked)));
+        matches!(after, Some(Value::String(t)) if !super::cover::holds_secret(&t, self.secrets))
+    }
+
+    /// What one document shows (the tab's, or a frame's in a process of its own behind
+    /// `session`): the page facts, the DOM tree through shadow roots and the frames of its
+    /// own process, and the accessibility trees of that document and of each such frame.
+    fn read_document(
+        &self,
+        session: Option<&str>,
+        left: &dyn Fn() -> Duration,
+    ) -> Result<(PageInfo, Value, Value), CdpError> {
+        let read = |method: &str, params: Value| self.page.call_in(session, method, params, left());
+        let info = read(
             "Runtime.evaluate",
             json!({"expression": PAGE_INFO_JS, "returnByValue": true}),
-            left(),
         )?;
         let info: PageInfo = info
             .pointer("/result/value")
             .cloned()
             .and_then(|v| serde_json::from_value(v).ok())
             .unwrap_or_default();
-        self.watched = info.watched;
-        let doc = self.page.call_within(
-            "DOM.getDocument",
-            json!({"depth": -1, "pierce": true}),
-            left(),
-        )?;
-        let ax = self
-            .page
-            .call_within("Accessibility.getFullAXTree", json!({}), left())?;
-        self.last_load = info.load_ms.max(0.0) as u64;
-        let status = self.page.document.as_ref().map(|(s, _)| *s);
-        let mut snap = snapshot::build(
-            doc.get("root").unwrap_or(&Value::Null),
-            ax.get("nodes").unwrap_or(&Value::Null),
-            info,
-            status,
-        );
-        // Frames in processes of their own: read the same three ways, through their
-        // sessions. A frame going away meanwhile is left out, not a failed record.
-        for child in self.page.children.clone() {
-            let c = Some(child.session.as_str());
-            let read = |method: &str, params: Value| self.page.call_in(c, method, params, left());
-            let (Ok(info), Ok(doc), Ok(ax)) = (
-                read(
-                    "Runtime.evaluate",
-                    json!({"expression": PAGE_INFO_JS, "returnByValue": true}),
-                ),
-                read("DOM.getDocument", json!({"depth": -1, "pierce": true})),
-                read("Accessibility.getFullAXTree", json!({})),
-            ) else {
-                continue;
-            };
-            let info: PageInfo = info
-                .pointer("/result/value")
-                .cloned()
-                .and_then(|v| serde_json::from_value(v).ok())
-                .unwrap_or_default();
-            let frame = snapshot::build(
-                doc.get("root").unwrap_or(&Value::Null),
-                ax.get("nodes").unwrap_or(&Value::Null),
-                info,
-                None,
-            );
-            let top = snap.page.url.clone();
-            snap.add_frame(frame, &child.session, &top);
+        let mut doc = read("DOM.getDocument", json!({"depth": -1, "pierce": true}))?;
+        let doc = doc.get_mut("root").map(Value::take).unwrap_or(Value::Null);
+        let mut ax = read("Accessibility.getFullAXTree", json!({}))?;
+        let mut nodes = match ax.get_mut("nodes").map(Value::take) {
+            Some(Value::Array(n)) => n,
+            _ => Vec::new(),
+        };
+        // A frame that went away meanwhile is only left out.
+        for frame in snapshot::inner_frames(&doc) {
+            if let Ok(mut more) = read("Accessibility.getFullAXTree", json!({"frameId": frame}))
+                && let Some(Value::Array(more)) = more.get_mut("nodes").map(Value::take)
+            {
+                nodes.extend(more);
+            }
         }
-        // A page showing a secret gets no screenshot (issue 17).
-        let shot = shot.filter(|_| !super::cover::shows_secret(&snap.page, self.secrets));
-        let shot = shot.and_then(|pending| self.save_screenshot(index, pending, left()));
-        Ok((snap, shot))
+        Ok((info, doc, Value::Array(nodes)))
     }
 
-    fn save_screenshot(&self, index: usize, pending: Pending, within: Duration) -> Option<String> {
-        let v = self.page.reply(pending, within).ok()?;
+    /// Writes a `Page.captureScreenshot` answer as the step's screenshot, through
+    /// [`crate::files`] (checked names, never through a symlink), and returns its path
+    /// relative to the output folder.
+    fn save_screenshot(&self, index: usize, reply: &Value) -> Option<String> {
         let bytes = base64::engine::general_purpose::STANDARD
-            .decode(v.get("data")?.as_str()?)
+            .decode(reply.get("data")?.as_str()?)
             .ok()?;
-        std::fs::create_dir_all(&self.shots).ok()?;
-        let file = format!("step-{index:02}.png");
-        std::fs::write(self.shots.join(&file), bytes).ok()?;
-        Some(format!("{}/{file}", self.shots_rel))
+        let rel = format!("{}/step-{index:02}.png", self.shots_rel);
+        crate::files::write_inside(&self.options.out_dir, &rel, &bytes).ok()?;
+        Some(rel)
     }
 }
 
@@ -1721,6 +1947,13 @@ fn stuck_error(p: &Probe, asked: &str) -> StepError {
             format!("\"{asked}\" is on the page but not visible"),
         ),
     }
+}
+
+/// Where a click's press went.
+enum Pressed {
+    Hit,
+    /// Somewhere else: what received it, quoted as the page names it.
+    Elsewhere(String),
 }
 
 /// An element to act on: its backend node id and the session of the frame it lives in.

@@ -8,6 +8,7 @@
 pub mod browser;
 mod cdp;
 mod cover;
+mod fence;
 mod inpage;
 mod journey;
 mod locate;
@@ -46,6 +47,10 @@ pub struct RunOptions {
     pub prefetch_check: bool,
     /// Probe only the portal's own links, not other hosts.
     pub offline: bool,
+    /// `--allow-private`: journeys' tabs may request private and metadata addresses too.
+    pub allow_private: bool,
+    /// `nocall.yaml`'s `allowed_hosts`: reachable by the tabs even on private addresses.
+    pub allowed_hosts: Option<Vec<String>>,
 }
 
 /// Told what happens while journeys run; the binary draws progress bars from it.

@@ -9,6 +9,7 @@
 
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -16,6 +17,7 @@ use serde_json::{Value, json};
 
 use super::browser::{Browser, CALL_TIMEOUT};
 use super::cdp::{CdpError, Event, Pending};
+use super::fence::Fence;
 use super::inpage::{self, Facts};
 
 /// A request in flight longer than this no longer holds the page up: long polls and
@@ -175,6 +177,12 @@ pub(super) struct Page {
     pub crashed: bool,
     /// Why the last navigation failed (`net::ERR_CONNECTION_REFUSED`).
     pub load_error: Option<String>,
+    /// What the tab may not request (`None`: `--allow-private`).
+    fence: Option<Arc<Fence>>,
+    /// Requests the fence stopped since [`Page::mark`]: (URL, why).
+    pub blocked: Vec<(String, String)>,
+    /// Answers the page's own requests (fetch, XHR) got since the tab opened.
+    answered: usize,
     /// Time spent waiting for the browser (replies and events) since the tab opened; what
     /// is left of a step's time is nocall's own.
     waited: Cell<Duration>,
@@ -198,6 +206,14 @@ impl From<CdpError> for WaitError {
 impl Page {
     pub(super) fn open(browser: &Browser) -> Result<Page, CdpError> {
         let (context_id, _target, session) = browser.new_context()?;
+        // A download link must not write outside the run's folder (Chromium would use
+        // ~/Downloads): the context refuses downloads; the page stays as it was.
+        browser.conn.call_raw(
+            None,
+            "Browser.setDownloadBehavior",
+            json!({"behavior": "deny", "browserContextId": context_id}),
+            CALL_TIMEOUT,
+        )?;
         let events = browser.conn.subscribe(&session);
         let mut page = Page {
             browser: browser.clone(),
@@ -217,6 +233,9 @@ impl Page {
             dialogs: Vec::new(),
             crashed: false,
             load_error: None,
+            fence: None,
+            blocked: Vec::new(),
+            answered: 0,
             waited: Cell::new(Duration::ZERO),
         };
         for method in [
@@ -360,6 +379,22 @@ impl Page {
         self.started = 0;
         self.stopped = 0;
         self.load_error = None;
+        self.blocked.clear();
+    }
+
+    /// Keeps the tab and its frames off the addresses `fence` refuses, from now on: only
+    /// requests its patterns match are paused and judged (see [`super::fence`]).
+    pub(super) fn fence(&mut self, fence: Fence) -> Result<(), CdpError> {
+        let fence = Arc::new(fence);
+        let conn = &self.browser.conn;
+        conn.fence(&self.session, fence.clone());
+        for c in &self.children {
+            conn.fence(&c.session, fence.clone());
+            conn.fire(Some(&c.session), "Fetch.enable", fence.enable_params());
+        }
+        self.call("Fetch.enable", fence.enable_params())?;
+        self.fence = Some(fence);
+        Ok(())
     }
 
     /// Whether the main frame is loading a page now.
@@ -371,6 +406,11 @@ impl Page {
     pub(super) fn stop_loading(&mut self) {
         let _ = self.call_within("Page.stopLoading", json!({}), Duration::from_secs(2));
         self.drain();
+    }
+
+    /// Main-frame loads started since [`Page::mark`].
+    pub(super) fn loads(&self) -> usize {
+        self.started
     }
 
     /// Whether a main-frame navigation started since [`Page::mark`].
@@ -525,6 +565,25 @@ impl Page {
         // or `location` change they made is queued before it, so by its end the browser has
         // been told of the navigation (and of any request a handler started, which `settle`
         // waits for). Animation frames would cost ~16 ms each and tell nothing more.
+        self.one_task(deadline);
+        let mut seen = self.answered;
+        self.settle(deadline, false)?;
+        // An answer to a request the handlers made may move the page on in its own handler
+        // (`fetch(…).then(() => location = …)`), which runs after the answer arrived: one
+        // more task for it, then wait for what it started — while answers keep coming.
+        for _ in 0..3 {
+            if self.answered == seen || self.stopped > 0 {
+                break;
+            }
+            seen = self.answered;
+            self.one_task(deadline);
+            self.settle(deadline, self.started > self.stopped)?;
+        }
+        Ok(())
+    }
+
+    /// Lets the page run one task (its pending callbacks) and takes in what it set off.
+    fn one_task(&mut self, deadline: Instant) {
         let _ = self.call_within(
             "Runtime.evaluate",
             json!({
@@ -536,7 +595,6 @@ impl Page {
                 .max(Duration::from_millis(1)),
         );
         self.drain();
-        self.settle(deadline, false)
     }
 
     /// Lets `time` pass as a scenario's `wait:` asks, following the page's events all the
@@ -738,6 +796,7 @@ impl Page {
                 if matches!(p.get("type").and_then(Value::as_str), Some("Fetch" | "XHR")) =>
             {
                 self.inflight.remove(&request_key(top, &e.session, p));
+                self.answered += 1;
             }
             "Network.responseReceived"
                 if p.get("type").and_then(Value::as_str) == Some("Document")
@@ -756,6 +815,18 @@ impl Page {
                 }
             }
             "Inspector.targetCrashed" => self.crashed = true,
+            // The connection already answered it; what was stopped is kept for the step.
+            "Fetch.requestPaused" => {
+                let url = p
+                    .pointer("/request/url")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                if let Some(why) = self.fence.as_ref().and_then(|f| f.blocks(url))
+                    && self.blocked.len() < 50
+                {
+                    self.blocked.push((url.to_string(), why));
+                }
+            }
             _ => {}
         }
         relevant

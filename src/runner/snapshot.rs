@@ -119,6 +119,9 @@ struct Element {
     scope: usize,
     /// The shadow hosts around it, outermost first (`hb-app > hb-sign-in`).
     host: String,
+    /// The frame document it lives in: 0 for the page's own, else 1 + its index in
+    /// [`Frames::urls`] (a frame in the page's process, read through `contentDocument`).
+    frame: usize,
 }
 
 impl Element {
@@ -145,6 +148,9 @@ struct AxInfo {
 
 /// Builds the page state. `document` is `DOM.getDocument`'s `root`; `ax_nodes` is
 /// `Accessibility.getFullAXTree`'s `nodes`.
+// Every field of the trace's records is set today; `..default()` stays so a field added to
+// them later is not a compile error here.
+#[allow(clippy::needless_update)]
 pub(super) fn build(
     document: &Value,
     ax_nodes: &Value,
@@ -162,11 +168,30 @@ pub(super) fn build(
         parent: None,
         scope: 0,
         host: "",
+        frame: 0,
     };
-    flatten(document, top, &mut 0, &mut elements);
+    let mut frames = Frames::default();
+    flatten(document, top, &mut 0, &mut frames, &mut elements);
+    let frame_url = |e: &Element| -> String {
+        e.frame
+            .checked_sub(1)
+            .and_then(|i| frames.urls.get(i))
+            .cloned()
+            .unwrap_or_default()
+    };
     let ax = ax_index(ax_nodes);
-    let resolve = |href: &str| -> String {
-        match &base {
+    // Addresses in a frame's document are relative to that document.
+    let frame_bases: Vec<Option<url::Url>> = frames
+        .urls
+        .iter()
+        .map(|u| url::Url::parse(u).ok())
+        .collect();
+    let resolve = |e: &Element, href: &str| -> String {
+        let base = match e.frame.checked_sub(1) {
+            Some(i) => frame_bases.get(i).and_then(Option::as_ref),
+            None => base.as_ref(),
+        };
+        match base {
             Some(b) => b
                 .join(href.trim())
                 .map(|u| u.to_string())
@@ -194,9 +219,12 @@ pub(super) fn build(
         let action = e
             .attr("action")
             .filter(|a| !a.trim().is_empty())
-            .map(resolve);
+            .map(|a| resolve(e, a));
         snap.page.forms.push(Form {
-            action: action.unwrap_or_else(|| info.url.clone()),
+            action: action.unwrap_or_else(|| match e.frame {
+                0 => info.url.clone(),
+                _ => frame_url(e),
+            }),
             method: e.attr("method").unwrap_or("get").to_ascii_lowercase(),
             id: e.attr("id").unwrap_or_default().to_string(),
         });
@@ -234,6 +262,7 @@ pub(super) fn build(
                         visible,
                         disabled,
                         host: e.host.clone(),
+                        frame: frame_url(e),
                         ..Control::default()
                     });
                     continue;
@@ -287,6 +316,7 @@ pub(super) fn build(
                     html: excerpt(e, label.as_deref()),
                     disabled,
                     host: e.host.clone(),
+                    frame: frame_url(e),
                     ..Field::default()
                 });
             }
@@ -303,6 +333,7 @@ pub(super) fn build(
                     visible,
                     disabled,
                     host: e.host.clone(),
+                    frame: frame_url(e),
                     ..Control::default()
                 });
             }
@@ -314,12 +345,13 @@ pub(super) fn build(
                         .map(|a| a.name.clone())
                         .filter(|n| !n.is_empty())
                         .unwrap_or_else(|| collapse(&e.text)),
-                    href: resolve(href),
+                    href: resolve(e, href),
                     rel: e.attr("rel").unwrap_or_default().to_string(),
                     region: region(&elements, i),
                     tag: e.tag.clone(),
                     visible,
                     host: e.host.clone(),
+                    frame: frame_url(e),
                     ..Link::default()
                 });
             }
@@ -346,6 +378,7 @@ pub(super) fn build(
                         visible,
                         disabled,
                         host: e.host.clone(),
+                        frame: frame_url(e),
                         ..Control::default()
                     });
                 }
@@ -367,6 +400,15 @@ pub(super) fn build(
     snap.field_sessions = vec![None; snap.field_nodes.len()];
     snap.button_sessions = vec![None; snap.button_nodes.len()];
     snap.link_sessions = vec![None; snap.link_nodes.len()];
+    let top_origin = url::Url::parse(&info.url).ok().map(|u| u.origin());
+    for url in frames.urls {
+        let origin = url::Url::parse(&url).ok().map(|u| u.origin());
+        snap.page.frames.push(FrameInfo {
+            cross_origin: origin != top_origin,
+            url,
+            out_of_process: false,
+        });
+    }
     snap.page.url = info.url;
     snap.page.status = status;
     snap.page.title = info.title;
@@ -381,9 +423,51 @@ struct At<'h> {
     parent: Option<usize>,
     scope: usize,
     host: &'h str,
+    frame: usize,
 }
 
-fn flatten(node: &Value, at: At<'_>, scopes: &mut usize, out: &mut Vec<Element>) {
+/// The frames of the page's own process met while flattening, in document order.
+#[derive(Default)]
+struct Frames {
+    urls: Vec<String>,
+}
+
+/// The ids of the frames `DOM.getDocument` (with `pierce`) reached into: frames that run in
+/// the same process as their page, whose accessibility trees are read one by one
+/// (`Accessibility.getFullAXTree` answers for one frame's document only).
+pub(super) fn inner_frames(document: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![document];
+    while let Some(node) = stack.pop() {
+        if out.len() >= MAX_FRAMES {
+            break;
+        }
+        if let (Some(id), Some(doc)) = (
+            node.get("frameId").and_then(Value::as_str),
+            node.get("contentDocument"),
+        ) {
+            out.push(id.to_string());
+            stack.push(doc);
+        }
+        for key in ["children", "shadowRoots"] {
+            if let Some(list) = node.get(key).and_then(Value::as_array) {
+                stack.extend(list.iter().rev());
+            }
+        }
+    }
+    out
+}
+
+/// A page nesting frames without end must not cost a read for each.
+const MAX_FRAMES: usize = 20;
+
+fn flatten(
+    node: &Value,
+    at: At<'_>,
+    scopes: &mut usize,
+    frames: &mut Frames,
+    out: &mut Vec<Element>,
+) {
     let node_type = node.get("nodeType").and_then(Value::as_u64).unwrap_or(0);
     let mut me = at.parent;
     if node_type == 3 {
@@ -391,10 +475,11 @@ fn flatten(node: &Value, at: At<'_>, scopes: &mut usize, out: &mut Vec<Element>)
             .get("nodeValue")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        // Text belongs to every element above it, for labels and link text.
+        // Text belongs to every element above it in its own document, for labels and
+        // link text.
         let mut up = at.parent;
         while let Some(i) = up {
-            if let Some(e) = out.get_mut(i) {
+            if let Some(e) = out.get_mut(i).filter(|e| e.frame == at.frame) {
                 e.text.push_str(text);
                 up = e.parent;
             } else {
@@ -440,8 +525,29 @@ fn flatten(node: &Value, at: At<'_>, scopes: &mut usize, out: &mut Vec<Element>)
             text: String::new(),
             scope: at.scope,
             host: at.host.to_string(),
+            frame: at.frame,
         });
         me = Some(out.len() - 1);
+    }
+    // A frame in the page's own process: its document is a tree scope of its own, in a
+    // frame of its own (its fields carry its address), with no shadow host around it.
+    if let Some(doc) = node.get("contentDocument")
+        && frames.urls.len() < MAX_FRAMES
+    {
+        let url = doc
+            .get("documentURL")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        frames.urls.push(url);
+        *scopes += 1;
+        let inner = At {
+            parent: me,
+            scope: *scopes,
+            host: "",
+            frame: frames.urls.len(),
+        };
+        flatten(doc, inner, scopes, frames, out);
     }
     // A shadow root's content comes before the host's own children, as it is drawn
     // around the slotted ones; browser-internal roots (an input's inner editor) are not
@@ -467,6 +573,7 @@ fn flatten(node: &Value, at: At<'_>, scopes: &mut usize, out: &mut Vec<Element>)
                 parent: me,
                 scope: *scopes,
                 host: &host,
+                frame: at.frame,
             };
             for c in root
                 .get("children")
@@ -474,14 +581,14 @@ fn flatten(node: &Value, at: At<'_>, scopes: &mut usize, out: &mut Vec<Element>)
                 .map(Vec::as_slice)
                 .unwrap_or_default()
             {
-                flatten(c, inner, scopes, out);
+                flatten(c, inner, scopes, frames, out);
             }
         }
     }
     if let Some(children) = node.get("children").and_then(Value::as_array) {
         let inner = At { parent: me, ..at };
         for c in children {
-            flatten(c, inner, scopes, out);
+            flatten(c, inner, scopes, frames, out);
         }
     }
 }
@@ -829,6 +936,57 @@ mod tests {
                 out_of_process: true,
             }]
         );
+    }
+
+    #[test]
+    fn a_frame_of_the_pages_process_is_read_in_its_own_scope_and_address() {
+        let mut frame = el(20, "iframe", &["src", "/moving-form"], vec![]);
+        frame["frameId"] = json!("F2");
+        frame["contentDocument"] = json!({"nodeType": 9, "backendNodeId": 21,
+        "documentURL": "http://h/moving-form", "children": [el(22, "body", &[], vec![
+            el(23, "form", &[], vec![
+                el(24, "label", &["for", "owner"], vec![text("Postcode")]),
+                el(25, "input", &["id", "pc"], vec![]),
+                el(26, "a", &["href", "help"], vec![text("Help")]),
+            ]),
+        ])]});
+        let (mut doc, nodes) = login_page();
+        doc["children"][0]["children"][0]["children"]
+            .as_array_mut()
+            .unwrap()
+            .push(frame);
+        assert_eq!(inner_frames(&doc), vec!["F2".to_string()]);
+        let info = PageInfo {
+            url: "http://h/login".into(),
+            ..Default::default()
+        };
+        let s = build(&doc, &nodes, info, Some(200));
+        let f = s.page.fields.last().unwrap();
+        assert_eq!(f.frame, "http://h/moving-form");
+        assert_eq!(f.label_text, "", "the page's #owner is not the frame's");
+        assert_eq!(f.form, Some(1));
+        assert_eq!(s.page.forms[1].action, "http://h/moving-form");
+        assert_eq!(s.field_nodes.last(), Some(&25));
+        assert_eq!(
+            s.field_sessions.last(),
+            Some(&None),
+            "acted on through the tab"
+        );
+        let l = s.page.links.last().unwrap();
+        assert_eq!(
+            (l.href.as_str(), l.frame.as_str()),
+            ("http://h/help", "http://h/moving-form")
+        );
+        assert_eq!(
+            s.page.frames,
+            vec![FrameInfo {
+                url: "http://h/moving-form".into(),
+                cross_origin: false,
+                out_of_process: false,
+            }]
+        );
+        assert!(s.page.orphan_labels.iter().any(|o| o.for_id == "owner"));
+        assert!(!s.page.anchors.contains(&"pc".to_string()));
     }
 
     #[test]

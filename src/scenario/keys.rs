@@ -42,6 +42,20 @@ const NAMED: [(&str, &str, u32, &str); 16] = [
 
 const MODIFIERS: [(&str, u32); 4] = [("Alt", 1), ("Control", 2), ("Meta", 4), ("Shift", 8)];
 
+/// The key events of the modifier keys themselves: (key, code, virtual key code, bit), in
+/// the order a chord presses them.
+pub(crate) const MODIFIER_KEYS: [(&str, &str, u32, u32); 4] = [
+    ("Control", "ControlLeft", 17, 2),
+    ("Alt", "AltLeft", 18, 1),
+    ("Meta", "MetaLeft", 91, 4),
+    ("Shift", "ShiftLeft", 16, 8),
+];
+
+/// Whether `key` (a DOM `key` value) is a modifier that is held, not pressed on its own.
+pub(crate) fn is_modifier(key: &str) -> bool {
+    MODIFIER_KEYS.iter().any(|(k, ..)| *k == key)
+}
+
 /// The keys a `press` step may name, for a diagnostic.
 pub(crate) const KNOWN: &str = "Enter, Tab, Escape, Backspace, Delete, Space, the arrows \
      (ArrowUp …), Home, End, PageUp, PageDown, one character, each with `Control+`, `Shift+`, \
@@ -128,6 +142,9 @@ mod tests {
         assert!(k.text.is_empty(), "a shortcut types nothing");
         assert_eq!(parse("7").unwrap().code, "Digit7");
         assert_eq!(parse("Control++").unwrap().key, "+");
+        let k = parse("Control+Shift+ArrowLeft").unwrap();
+        assert_eq!((k.key.as_str(), k.modifiers), ("ArrowLeft", 10));
+        assert!(is_modifier("Shift") && !is_modifier("a"));
         for bad in ["", "Enterr", "Hyper+a", "ab", "Control+"] {
             assert_eq!(parse(bad), None, "{bad:?}");
         }

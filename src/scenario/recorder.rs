@@ -211,10 +211,11 @@ pub(crate) fn load_recording(
     let holds_in_hand: Vec<Hold> = side.as_ref().map(|s| s.holds.clone()).unwrap_or_default();
     let mut start: Option<url::Url> = None;
     let mut steps = Vec::new();
+    let mut held = Vec::new();
     for (i, raw) in raw_steps.iter().enumerate() {
         let (line, column) = positions.get(i).copied().unwrap_or((1, 1));
         let at = Position { line, column };
-        match step(raw, &mut start, &holds_in_hand) {
+        match step(raw, &mut start, &holds_in_hand, &mut held) {
             Read::Step(action, selectors) => steps.push(Step {
                 at,
                 action,
@@ -269,12 +270,13 @@ pub(crate) fn load_recording(
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "recording".to_string());
-    let (name, monthly_users, tags, step_timeout, secrets, hold_texts) = match side {
+    let (name, monthly_users, tags, step_timeout, settle, secrets, hold_texts) = match side {
         Some(s) => (
             s.name.or(title).unwrap_or(stem),
             s.monthly_users.unwrap_or(DEFAULT_MONTHLY_USERS),
             s.tags,
             s.step_timeout.unwrap_or(DEFAULT_STEP_TIMEOUT),
+            s.settle,
             s.secrets,
             s.hold_texts,
         ),
@@ -283,6 +285,7 @@ pub(crate) fn load_recording(
             DEFAULT_MONTHLY_USERS,
             Vec::new(),
             DEFAULT_STEP_TIMEOUT,
+            None,
             Secrets::new(),
             Vec::new(),
         ),
@@ -298,7 +301,7 @@ pub(crate) fn load_recording(
             tags,
             mail: None,
             step_timeout,
-            settle: super::DEFAULT_SETTLE.min(step_timeout),
+            settle: settle.unwrap_or(super::DEFAULT_SETTLE).min(step_timeout),
             warnings: warn.finish(),
         },
         secrets,
@@ -317,7 +320,10 @@ enum Read {
     Refuse(String, Option<String>),
 }
 
-fn step(raw: &Json, start: &mut Option<url::Url>, holds: &[Hold]) -> Read {
+/// `held`: the modifier keys held down so far (a Recorder export says `keyDown Control`,
+/// then `keyDown a`, then the two `keyUp`s); a key pressed while they are held is one chord,
+/// `Control+a`.
+fn step(raw: &Json, start: &mut Option<url::Url>, holds: &[Hold], held: &mut Vec<String>) -> Read {
     let Some(obj) = raw.as_object() else {
         return Read::Refuse(
             "expected a step object such as `{\"type\": \"click\", …}`".into(),
@@ -339,7 +345,12 @@ fn step(raw: &Json, start: &mut Option<url::Url>, holds: &[Hold]) -> Read {
     }
     let changes_page = navigates(obj);
     match kind {
-        "setViewport" | "scroll" | "keyUp" => Read::Skip,
+        "keyUp" => {
+            let key = obj.get("key").and_then(Json::as_str).unwrap_or("");
+            held.retain(|h| h != key);
+            Read::Skip
+        }
+        "setViewport" | "scroll" => Read::Skip,
         "navigate" => navigate(obj, start),
         "click" | "doubleClick" => {
             if let Some(button) = obj.get("button").and_then(Json::as_str)
@@ -370,17 +381,21 @@ fn step(raw: &Json, start: &mut Option<url::Url>, holds: &[Hold]) -> Read {
         }
         "keyDown" => {
             let key = obj.get("key").and_then(Json::as_str).unwrap_or("");
-            match key {
-                "Shift" | "Control" | "Alt" | "Meta" => Read::Warn(format!(
-                    "skipped holding `{key}`: nocall presses the keys after it without it"
-                )),
-                _ if super::keys::parse(key).is_some() => {
-                    Read::Step(Action::Press(key.to_string()), Vec::new())
+            if super::keys::is_modifier(key) {
+                if !held.iter().any(|h| h == key) {
+                    held.push(key.to_string());
                 }
-                _ => Read::Warn(format!(
-                    "skipped pressing `{key}`: not a key nocall can press ({})",
+                return Read::Skip;
+            }
+            // `Control+` `+` is the plus key; a chord's name is checked as a `press` is.
+            let chord: String = held.iter().map(|h| format!("{h}+")).collect::<String>() + key;
+            if super::keys::parse(&chord).is_some() {
+                Read::Step(Action::Press(chord), Vec::new())
+            } else {
+                Read::Warn(format!(
+                    "skipped pressing `{chord}`: not a key nocall can press ({})",
                     super::keys::KNOWN
-                )),
+                ))
             }
         }
         "waitForElement" => wait_for_element(obj),
@@ -616,12 +631,20 @@ struct Sidecar {
     monthly_users: Option<f64>,
     tags: Vec<String>,
     step_timeout: Option<Duration>,
+    settle: Option<Duration>,
     holds: Vec<Hold>,
     secrets: Secrets,
     hold_texts: Vec<(String, String)>,
 }
 
-const SIDECAR_KEYS: [&str; 5] = ["name", "monthly_users", "holds", "tags", "step_timeout"];
+const SIDECAR_KEYS: [&str; 6] = [
+    "name",
+    "monthly_users",
+    "holds",
+    "tags",
+    "step_timeout",
+    "settle",
+];
 
 /// `<recording>.nocall.yaml`: the scenario keys a recording cannot hold, read with the
 /// scenario loader's own rules (holds resolve the same way, `{env:…}` included).
@@ -632,6 +655,7 @@ fn read_sidecar(source: &str, file: &Path, env: Env<'_>) -> Result<Sidecar, Vec<
         monthly_users: None,
         tags: Vec::new(),
         step_timeout: None,
+        settle: None,
         holds: Vec::new(),
         secrets: Secrets::new(),
         hold_texts: Vec::new(),
@@ -657,6 +681,17 @@ fn read_sidecar(source: &str, file: &Path, env: Env<'_>) -> Result<Sidecar, Vec<
             "tags" => side.tags = yaml::text_list(value, "`tags`", &mut p).unwrap_or_default(),
             "step_timeout" => {
                 side.step_timeout = duration(value, "`step_timeout`", false, &mut p);
+            }
+            "settle" => {
+                side.settle = duration(value, "`settle`", false, &mut p);
+                if side.settle.is_some_and(|d| d < super::MIN_SETTLE) {
+                    p.at(
+                        value,
+                        "`settle` must be at least 50ms: a shorter window takes a page between two renders for settled".to_string(),
+                        Some("the default is 300ms".to_string()),
+                    );
+                    side.settle = None;
+                }
             }
             "holds" => {
                 resolver = holds(value, env, &mut p);
@@ -702,6 +737,9 @@ pub(crate) fn to_yaml(rec: &Recording, source_name: &str) -> (String, Vec<String
     }
     if s.step_timeout != DEFAULT_STEP_TIMEOUT {
         out.push_str(&format!("step_timeout: {}ms\n", s.step_timeout.as_millis()));
+    }
+    if s.settle != super::DEFAULT_SETTLE.min(s.step_timeout) {
+        out.push_str(&format!("settle: {}ms\n", s.settle.as_millis()));
     }
     if !rec.hold_texts.is_empty() {
         out.push_str("holds:\n");
@@ -1011,6 +1049,34 @@ mod tests {
             .map(|w| (w.line, w.column))
             .collect();
         assert_eq!(at, vec![(3, 3), (4, 6)]);
+    }
+
+    #[test]
+    fn held_modifiers_make_one_chord_until_they_are_released() {
+        let source = r#"{"steps": [{"type": "navigate", "url": "http://a.test/x"},
+          {"type": "keyDown", "key": "Shift"}, {"type": "keyDown", "key": "Tab"},
+          {"type": "keyUp", "key": "Tab"}, {"type": "keyUp", "key": "Shift"},
+          {"type": "keyDown", "key": "Control"}, {"type": "keyDown", "key": "Alt"},
+          {"type": "keyDown", "key": "a"}, {"type": "keyUp", "key": "Control"},
+          {"type": "keyDown", "key": "b"}, {"type": "keyUp", "key": "Alt"},
+          {"type": "keyDown", "key": "Tab"}]}"#;
+        let rec = load(source, Some("settle: 200ms\n")).unwrap();
+        let pressed: Vec<&str> = rec
+            .scenario
+            .steps
+            .iter()
+            .filter_map(|s| match &s.action {
+                Action::Press(k) => Some(k.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(pressed, ["Shift+Tab", "Control+Alt+a", "Alt+b", "Tab"]);
+        assert!(
+            rec.scenario.warnings.is_empty(),
+            "{:?}",
+            rec.scenario.warnings
+        );
+        assert_eq!(rec.scenario.settle, Duration::from_millis(200));
     }
 
     #[test]
