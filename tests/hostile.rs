@@ -172,7 +172,7 @@ fn an_oversized_mail_is_refused_and_the_smtp_dialogue_goes_on() {
     let mut writer = stream.try_clone().unwrap();
     let mut reader = BufReader::new(stream);
     // One reply, multi-line replies read to their last line; its code.
-    let mut reply = |reader: &mut BufReader<std::net::TcpStream>| -> String {
+    let reply = |reader: &mut BufReader<std::net::TcpStream>| -> String {
         let mut all = String::new();
         loop {
             let mut line = String::new();
