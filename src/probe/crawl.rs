@@ -11,13 +11,15 @@
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
-use scraper::{ElementRef, Html, Node, Selector};
+use scraper::{ElementRef, Html, Selector};
 use tokio::task::JoinSet;
 use url::Url;
 
 use super::Session;
 use super::links::engine::{Engine, Fetched};
+use super::links::html::{collapse, visible_text};
 use super::links::{self, LinkOptions};
+use super::notfound::Look;
 use super::policy::{self, Decision, Source};
 use crate::trace::status_text;
 use crate::trace::{Control, Form, JourneyStatus, Link, PageState, StepKind, StepTrace, Trace};
@@ -211,15 +213,22 @@ async fn visit(
     let final_url = Url::parse(&fetched.fetched.final_url).unwrap_or_else(|_| url.clone());
     match fetched.body {
         Some(body) if (200..300).contains(&status) && fetched.fetched.unfollowed.is_none() => {
-            let page = page_state(&final_url, status, &body);
+            let (page, look) = read_page(&final_url, status, &body);
             cached.anchors = Some(page.anchors.iter().cloned().collect());
+            cached.look = Some(look);
             if final_url.origin() == *origin {
                 visit.page = Some(page);
             } else {
                 visit.failure = Some(format!("it leads to another site, {final_url}"));
             }
         }
-        _ if fetched.fetched.unfollowed.is_some() || !(200..300).contains(&status) => {
+        body if fetched.fetched.unfollowed.is_some() || !(200..300).contains(&status) => {
+            // An error page is kept for what it shows (a working page answering 404).
+            if let Some(body) = body.filter(|_| fetched.fetched.unfollowed.is_none()) {
+                let (anchors, look) = links::html::read(&body, status);
+                cached.anchors = Some(anchors);
+                cached.look = Some(look);
+            }
             visit.failure = Some(status_text(status));
         }
         _ => visit.failure = Some("it is not an HTML page".to_string()),
@@ -236,7 +245,13 @@ async fn visit(
 /// What a person would find on the page, read from its HTML: the fields of [`PageState`]
 /// the link, phone and text checks use (no form fields: their names need a browser's
 /// accessibility tree).
-pub(crate) fn page_state(url: &Url, status: u16, html: &str) -> PageState {
+#[cfg(test)]
+fn page_state(url: &Url, status: u16, html: &str) -> PageState {
+    read_page(url, status, html).0
+}
+
+/// The page as [`page_state`] reads it, and what it shows for judging it.
+fn read_page(url: &Url, status: u16, html: &str) -> (PageState, Look) {
     let doc = Html::parse_document(html);
     let base = select(&doc, "base[href]")
         .next()
@@ -329,7 +344,8 @@ pub(crate) fn page_state(url: &Url, status: u16, html: &str) -> PageState {
     }
     page.anchors = links::html::anchors(&doc).into_iter().collect();
     page.anchors.sort();
-    page
+    let look = Look::of_html(&doc, Some(status), &page.text);
+    (page, look)
 }
 
 fn select<'a>(doc: &'a Html, css: &str) -> impl Iterator<Item = ElementRef<'a>> + 'a {
@@ -337,38 +353,6 @@ fn select<'a>(doc: &'a Html, css: &str) -> impl Iterator<Item = ElementRef<'a>> 
     selector
         .into_iter()
         .flat_map(move |s| doc.select(&s).collect::<Vec<_>>())
-}
-
-/// Text of the body a person could read: no script, style or hidden parts. Walked with
-/// an explicit stack, since a page may nest deeper than the thread's stack allows.
-fn visible_text(doc: &Html) -> String {
-    let Some(body) = select(doc, "body").next() else {
-        return String::new();
-    };
-    let mut out = String::new();
-    let mut stack = vec![*body];
-    while let Some(node) = stack.pop() {
-        match node.value() {
-            Node::Text(t) => {
-                out.push_str(t);
-                out.push(' ');
-            }
-            Node::Element(e) => {
-                let skip = matches!(
-                    e.name(),
-                    "script" | "style" | "noscript" | "template" | "head"
-                ) || e.attr("hidden").is_some()
-                    || e.attr("aria-hidden") == Some("true");
-                if !skip {
-                    // Reversed, so the stack pops the children in document order.
-                    let children: Vec<_> = node.children().collect();
-                    stack.extend(children.into_iter().rev());
-                }
-            }
-            _ => {}
-        }
-    }
-    collapse(&out)
 }
 
 /// The name a person reads for a link or button: `aria-label`, its text, an image's
@@ -436,10 +420,6 @@ fn region(e: &ElementRef<'_>) -> String {
         }
     }
     String::new()
-}
-
-fn collapse(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod crawl;
 pub(crate) mod guard;
 pub mod links;
 pub mod lookup;
+pub mod notfound;
 pub mod policy;
 pub(crate) mod prefetch;
 pub mod status;

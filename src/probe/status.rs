@@ -63,6 +63,12 @@ pub enum Cause {
     Withheld(Withheld),
     /// A scheme a browser will not open from a web page or an e-mail (`file`, `chrome`).
     Scheme(String),
+    /// It answers 2xx but shows a "not found" page (a soft 404); the value is what the page
+    /// says, as written ("Page not found").
+    NotFoundPage(String),
+    /// It answers 404 or 410 but shows the site's normal working page (a form, content, no
+    /// "not found"), unlike the site's own not-found page.
+    WorkingPage,
 }
 
 /// Why a link was not opened.
