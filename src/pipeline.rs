@@ -296,6 +296,8 @@ pub struct CrawlRequest {
     pub allow_private: bool,
     /// Where `report.json` goes.
     pub out_dir: PathBuf,
+    /// `--render`: when a page of the site is rendered in Chromium before it is read.
+    pub render: crawl::Render,
 }
 
 /// The settings of a crawl: `file`, else `nocall.yaml` in the current folder, else the
@@ -332,6 +334,7 @@ pub fn crawl_run(
         max_pages: request.max_pages,
         monthly_users: request.monthly_users,
         link,
+        render: request.render,
     };
     let crawled = crawl::crawl(&request.start, &options, progress)?;
     let traces = crawled.traces;

@@ -831,3 +831,27 @@ fn a_journey_that_clicks_a_link_to_a_drawn_not_found_page_gets_the_dead_link() {
         .expect("the finding");
     assert_eq!(f["on_path"], true, "{f:#}");
 }
+
+#[test]
+fn a_dead_route_of_a_site_drawn_by_script_is_found_only_by_rendering_it() {
+    let addr = help_centre_site();
+    let start = format!("http://{addr}/app/");
+    let out = tempfile::tempdir().expect("temp");
+    let rendered = common::nocall()
+        .args(["links", &start, "--offline", "--format", "json", "--out"])
+        .arg(out.path())
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&rendered.stderr);
+    assert!(stderr.contains("(2 rendered in Chromium)"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&rendered.stdout).expect("json");
+    let dead = dead_links(&report);
+    assert!(
+        dead.iter().any(|(e, _, m)| e.contains("Moving house")
+            && m.contains("shows 'Page not found' (answered 200)")),
+        "{dead:#?}"
+    );
+    // As plain HTTP the app is an empty shell with nothing to follow.
+    let plain = links_report(&start, &["--render", "never"]);
+    assert!(dead_links(&plain).is_empty(), "{:#?}", dead_links(&plain));
+}

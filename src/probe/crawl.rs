@@ -21,6 +21,7 @@ use super::links::html::{collapse, visible_text};
 use super::links::{self, LinkOptions};
 use super::notfound::Look;
 use super::policy::{self, Decision, Source};
+use super::render::Renderer;
 use crate::trace::status_text;
 use crate::trace::{Control, Form, JourneyStatus, Link, PageState, StepKind, StepTrace, Trace};
 
@@ -35,6 +36,35 @@ pub struct CrawlOptions {
     pub monthly_users: f64,
     /// How requests are made; also used to probe the links found.
     pub link: LinkOptions,
+    /// When a page is rendered in Chromium before it is read.
+    pub render: Render,
+}
+
+/// When the crawl renders a page of the site in Chromium before reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Render {
+    /// When its plain HTML has scripts and little linkable content: a page drawn by script.
+    #[default]
+    Auto,
+    /// Every HTML page of the site.
+    Always,
+    /// Never: plain HTTP only.
+    Never,
+}
+
+/// Tabs rendering at once (a small pool: a tab costs a renderer process).
+const RENDER_TABS: usize = 3;
+
+/// What a crawl step's action ends with when its page was rendered in Chromium.
+const RENDERED: &str = " (rendered in Chromium)";
+
+/// How many pages of a crawl's traces were rendered in Chromium.
+pub fn rendered_pages(traces: &[Trace]) -> usize {
+    traces
+        .iter()
+        .flat_map(|t| &t.steps)
+        .filter(|s| s.action.ends_with(RENDERED))
+        .count()
 }
 
 impl Default for CrawlOptions {
@@ -44,6 +74,7 @@ impl Default for CrawlOptions {
             max_pages: 500,
             monthly_users: 100.0,
             link: LinkOptions::default(),
+            render: Render::default(),
         }
     }
 }
@@ -89,9 +120,9 @@ pub fn crawl(
     let steps = pages
         .into_iter()
         .enumerate()
-        .map(|(i, page)| StepTrace {
+        .map(|(i, (page, rendered))| StepTrace {
             index: i + 1,
-            action: format!("open {}", page.url),
+            action: format!("open {}{}", page.url, if rendered { RENDERED } else { "" }),
             kind: StepKind::Open,
             page: Some(page),
             ..StepTrace::default()
@@ -118,7 +149,39 @@ struct Visit {
     order: usize,
     depth: usize,
     page: Option<PageState>,
+    /// The page was rendered in Chromium.
+    rendered: bool,
     failure: Option<String>,
+}
+
+/// The crawl's renderer, started when the first page needs it.
+struct Renderers {
+    mode: Render,
+    tabs: usize,
+    started: tokio::sync::OnceCell<Option<Arc<Renderer>>>,
+}
+
+impl Renderers {
+    async fn get(&self) -> Option<Arc<Renderer>> {
+        let tabs = self.tabs;
+        self.started
+            .get_or_init(|| async move {
+                let started = tokio::task::spawn_blocking(move || Renderer::start(tabs)).await;
+                match started {
+                    Ok(Ok(r)) => Some(Arc::new(r)),
+                    Ok(Err(e)) => {
+                        eprintln!("nocall: pages drawn by script are read as plain HTML: {e}");
+                        None
+                    }
+                    Err(e) => {
+                        eprintln!("nocall: pages drawn by script are read as plain HTML: {e}");
+                        None
+                    }
+                }
+            })
+            .await
+            .clone()
+    }
 }
 
 async fn pages(
@@ -126,13 +189,18 @@ async fn pages(
     start: &Url,
     opts: &CrawlOptions,
     progress: &dyn Fn(usize, usize),
-) -> Result<Vec<PageState>, CrawlError> {
+) -> Result<Vec<(PageState, bool)>, CrawlError> {
+    let renderers = Arc::new(Renderers {
+        mode: opts.render,
+        tabs: RENDER_TABS.min(opts.link.concurrency.max(1)),
+        started: tokio::sync::OnceCell::new(),
+    });
     let mut start = start.clone();
     start.set_fragment(None);
     let mut seen = HashSet::from([start.to_string()]);
     let mut recorded = HashSet::new();
     let mut queue = VecDeque::from([(start.clone(), 0usize)]);
-    let mut pages: Vec<(usize, PageState)> = Vec::new();
+    let mut pages: Vec<(usize, PageState, bool)> = Vec::new();
     let mut tasks = JoinSet::new();
     let mut order = 0;
     let limit = opts.link.concurrency.max(1);
@@ -143,7 +211,9 @@ async fn pages(
             };
             let engine = engine.clone();
             let origin = start.origin();
-            tasks.spawn(async move { visit(&engine, url, depth, order, &origin).await });
+            let renderers = renderers.clone();
+            tasks
+                .spawn(async move { visit(&engine, &renderers, url, depth, order, &origin).await });
             order += 1;
         }
         let Some(done) = tasks.join_next().await else {
@@ -177,18 +247,19 @@ async fn pages(
                     }
                 }
             }
-            pages.push((visit.order, page));
+            pages.push((visit.order, page, visit.rendered));
         }
         progress(pages.len(), queue.len() + tasks.len());
     }
-    pages.sort_by_key(|(order, _)| *order);
-    Ok(pages.into_iter().map(|(_, p)| p).collect())
+    pages.sort_by_key(|(order, _, _)| *order);
+    Ok(pages.into_iter().map(|(_, p, r)| (p, r)).collect())
 }
 
 /// Fetches one URL with its body, records what it answered in the prober's cache, and
 /// reads the page when it is an HTML page of the site.
 async fn visit(
     engine: &Engine,
+    renderers: &Renderers,
     url: Url,
     depth: usize,
     order: usize,
@@ -199,6 +270,7 @@ async fn visit(
         order,
         depth,
         page: None,
+        rendered: false,
         failure: None,
     };
     let mut cached = fetched.fetched.clone();
@@ -213,7 +285,28 @@ async fn visit(
     let final_url = Url::parse(&fetched.fetched.final_url).unwrap_or_else(|_| url.clone());
     match fetched.body {
         Some(body) if (200..300).contains(&status) && fetched.fetched.unfollowed.is_none() => {
-            let (page, look) = read_page(&final_url, status, &body);
+            let (mut page, mut look, scripted) = read_page(&final_url, status, &body);
+            let wanted = match renderers.mode {
+                Render::Never => false,
+                Render::Always => true,
+                Render::Auto => scripted && drawn_by_script(&page),
+            };
+            let renderer = if wanted && final_url.origin() == *origin {
+                renderers.get().await
+            } else {
+                None
+            };
+            if let Some(renderer) = renderer
+                && let Ok(r) = renderer.render(&final_url).await
+                && Url::parse(&r.page.url).is_ok_and(|u| u.origin() == *origin)
+            {
+                let mut r = r;
+                r.page.status = Some(status);
+                r.look.status = Some(status);
+                page = r.page;
+                look = r.look;
+                visit.rendered = true;
+            }
             cached.anchors = Some(page.anchors.iter().cloned().collect());
             cached.look = Some(look);
             if final_url.origin() == *origin {
@@ -250,8 +343,15 @@ fn page_state(url: &Url, status: u16, html: &str) -> PageState {
     read_page(url, status, html).0
 }
 
-/// The page as [`page_state`] reads it, and what it shows for judging it.
-fn read_page(url: &Url, status: u16, html: &str) -> (PageState, Look) {
+/// A page whose plain HTML has little a person could follow or read: what they see is
+/// drawn by its scripts.
+fn drawn_by_script(page: &PageState) -> bool {
+    page.links.len() < 3 || page.text.chars().count() < 200
+}
+
+/// The page as [`page_state`] reads it, what it shows for judging it, and whether it runs
+/// scripts.
+fn read_page(url: &Url, status: u16, html: &str) -> (PageState, Look, bool) {
     let doc = Html::parse_document(html);
     let base = select(&doc, "base[href]")
         .next()
@@ -345,7 +445,8 @@ fn read_page(url: &Url, status: u16, html: &str) -> (PageState, Look) {
     page.anchors = links::html::anchors(&doc).into_iter().collect();
     page.anchors.sort();
     let look = Look::of_html(&doc, Some(status), &page.text);
-    (page, look)
+    let scripted = select(&doc, "script").next().is_some();
+    (page, look, scripted)
 }
 
 fn select<'a>(doc: &'a Html, css: &str) -> impl Iterator<Item = ElementRef<'a>> + 'a {

@@ -14,6 +14,7 @@ pub mod lookup;
 pub mod notfound;
 pub mod policy;
 pub(crate) mod prefetch;
+pub(crate) mod render;
 pub mod status;
 
 use std::collections::HashSet;

@@ -157,7 +157,7 @@ impl Look {
 }
 
 /// The page's words, counted, without the addresses it may echo.
-fn words<'t>(text: &'t str, paths: &[&str; 2]) -> BTreeMap<String, usize> {
+fn words(text: &str, paths: &[&str; 2]) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
     for w in text.split(|c: char| c.is_whitespace()) {
         let bare = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '/');
