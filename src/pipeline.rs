@@ -329,12 +329,12 @@ pub fn crawl_run(
     if let Some(n) = request.per_host {
         link.per_host = n.max(1);
     }
+    link.render = request.render;
     let options = CrawlOptions {
         depth: request.depth,
         max_pages: request.max_pages,
         monthly_users: request.monthly_users,
         link,
-        render: request.render,
     };
     let crawled = crawl::crawl(&request.start, &options, progress)?;
     let traces = crawled.traces;

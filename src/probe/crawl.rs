@@ -5,8 +5,9 @@
 //! It stays on the start page's origin (scheme, host and port), follows `rel=nofollow`
 //! links too (users click those), reads only GET answers, and shares its HTTP cache with
 //! the link prober: a page fetched while crawling is never asked again when its links are
-//! checked. It runs no script, so pages built by script look emptier than in a browser;
-//! the journeys (`nocall run`) are the tool for those.
+//! checked. A page of the site whose plain HTML has scripts and little to follow or read is
+//! rendered in Chromium (`render`, [`Render`]) and read as drawn; nothing is clicked, typed
+//! or submitted there.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
@@ -16,12 +17,13 @@ use tokio::task::JoinSet;
 use url::Url;
 
 use super::Session;
+pub use super::links::Render;
 use super::links::engine::{Engine, Fetched};
 use super::links::html::{collapse, visible_text};
 use super::links::{self, LinkOptions};
 use super::notfound::Look;
 use super::policy::{self, Decision, Source};
-use super::render::Renderer;
+use super::render::{RENDER_TABS, Renderer};
 use crate::trace::status_text;
 use crate::trace::{Control, Form, JourneyStatus, Link, PageState, StepKind, StepTrace, Trace};
 
@@ -34,26 +36,10 @@ pub struct CrawlOptions {
     pub max_pages: usize,
     /// First-time users a month who browse the site (the ranking's reach).
     pub monthly_users: f64,
-    /// How requests are made; also used to probe the links found.
+    /// How requests are made (and when a page is rendered in Chromium); also used to probe
+    /// the links found.
     pub link: LinkOptions,
-    /// When a page is rendered in Chromium before it is read.
-    pub render: Render,
 }
-
-/// When the crawl renders a page of the site in Chromium before reading it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Render {
-    /// When its plain HTML has scripts and little linkable content: a page drawn by script.
-    #[default]
-    Auto,
-    /// Every HTML page of the site.
-    Always,
-    /// Never: plain HTTP only.
-    Never,
-}
-
-/// Tabs rendering at once (a small pool: a tab costs a renderer process).
-const RENDER_TABS: usize = 3;
 
 /// What a crawl step's action ends with when its page was rendered in Chromium.
 const RENDERED: &str = " (rendered in Chromium)";
@@ -74,7 +60,6 @@ impl Default for CrawlOptions {
             max_pages: 500,
             monthly_users: 100.0,
             link: LinkOptions::default(),
-            render: Render::default(),
         }
     }
 }
@@ -191,7 +176,7 @@ async fn pages(
     progress: &dyn Fn(usize, usize),
 ) -> Result<Vec<(PageState, bool)>, CrawlError> {
     let renderers = Arc::new(Renderers {
-        mode: opts.render,
+        mode: opts.link.render,
         tabs: RENDER_TABS.min(opts.link.concurrency.max(1)),
         started: tokio::sync::OnceCell::new(),
     });
@@ -285,11 +270,11 @@ async fn visit(
     let final_url = Url::parse(&fetched.fetched.final_url).unwrap_or_else(|_| url.clone());
     match fetched.body {
         Some(body) if (200..300).contains(&status) && fetched.fetched.unfollowed.is_none() => {
-            let (mut page, mut look, scripted) = read_page(&final_url, status, &body);
+            let (mut page, mut look) = read_page(&final_url, status, &body);
             let wanted = match renderers.mode {
                 Render::Never => false,
                 Render::Always => true,
-                Render::Auto => scripted && drawn_by_script(&page),
+                Render::Auto => look.drawn_by_script(),
             };
             let renderer = if wanted && final_url.origin() == *origin {
                 renderers.get().await
@@ -343,15 +328,8 @@ fn page_state(url: &Url, status: u16, html: &str) -> PageState {
     read_page(url, status, html).0
 }
 
-/// A page whose plain HTML has little a person could follow or read: what they see is
-/// drawn by its scripts.
-fn drawn_by_script(page: &PageState) -> bool {
-    page.links.len() < 3 || page.text.chars().count() < 200
-}
-
-/// The page as [`page_state`] reads it, what it shows for judging it, and whether it runs
-/// scripts.
-fn read_page(url: &Url, status: u16, html: &str) -> (PageState, Look, bool) {
+/// The page as [`page_state`] reads it, and what it shows for judging it.
+fn read_page(url: &Url, status: u16, html: &str) -> (PageState, Look) {
     let doc = Html::parse_document(html);
     let base = select(&doc, "base[href]")
         .next()
@@ -445,8 +423,7 @@ fn read_page(url: &Url, status: u16, html: &str) -> (PageState, Look, bool) {
     page.anchors = links::html::anchors(&doc).into_iter().collect();
     page.anchors.sort();
     let look = Look::of_html(&doc, Some(status), &page.text);
-    let scripted = select(&doc, "script").next().is_some();
-    (page, look, scripted)
+    (page, look)
 }
 
 fn select<'a>(doc: &'a Html, css: &str) -> impl Iterator<Item = ElementRef<'a>> + 'a {

@@ -24,6 +24,7 @@ use url::Url;
 use super::Session;
 use super::notfound::Look;
 use super::policy::{self, Decision, ProbeRules, Source};
+use super::render::{RENDER_TABS, Renderer};
 use super::status::{Cause, LinkResults, LinkStatus, LinkVerdict, Withheld};
 use crate::trace::{Trace, status_text};
 use engine::{Engine, Fetched};
@@ -58,6 +59,21 @@ pub struct LinkOptions {
     /// Also request loopback, private and link-local addresses (`--allow-private`); by
     /// default only the journeys' own hosts and `allowed_hosts` may be on them.
     pub allow_private: bool,
+    /// When a page of the own site is rendered in Chromium before it is judged.
+    pub render: Render,
+}
+
+/// When a page of the own site is rendered in Chromium before it is read and judged
+/// (other sites are always asked over plain HTTP).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Render {
+    /// When its plain HTML has scripts and little a person could follow or read.
+    #[default]
+    Auto,
+    /// Every HTML page of the own site.
+    Always,
+    /// Never: plain HTTP only.
+    Never,
 }
 
 impl Default for LinkOptions {
@@ -74,6 +90,7 @@ impl Default for LinkOptions {
             max_retry_wait: Duration::from_secs(10),
             rules: ProbeRules::default(),
             allow_private: false,
+            render: Render::default(),
         }
     }
 }
@@ -308,6 +325,23 @@ async fn probe_with(engine: Arc<Engine>, urls: &[(String, Origin)]) -> LinkResul
             fetched.insert(key, f);
         }
     }
+    // Pages of the own site drawn by script are judged as Chromium draws them.
+    let judged: Vec<&Url> = plans
+        .iter()
+        .filter_map(|(_, p)| match p {
+            Plan::Fetch {
+                base, judge: true, ..
+            } => Some(base),
+            _ => None,
+        })
+        .collect();
+    for (key, look) in render_drawn(&engine, &judged, &fetched).await {
+        if let Some(f) = fetched.get_mut(&key) {
+            let mut with = (**f).clone();
+            with.look = Some(look);
+            *f = Arc::new(with);
+        }
+    }
     plans
         .into_iter()
         .map(|(url, p)| {
@@ -341,6 +375,69 @@ async fn probe_with(engine: Arc<Engine>, urls: &[(String, Origin)]) -> LinkResul
             (url.to_string(), status)
         })
         .collect()
+}
+
+/// The looks of the judged pages that need a browser to be seen ([`Render`]), rendered in
+/// a small pool of Chromium tabs started only when some page needs it.
+async fn render_drawn(
+    engine: &Engine,
+    judged: &[&Url],
+    fetched: &BTreeMap<String, Arc<Fetched>>,
+) -> Vec<(String, Look)> {
+    let mode = engine.opts.render;
+    let mut wanted: Vec<Url> = Vec::new();
+    for base in judged {
+        let Some(f) = fetched.get(base.as_str()) else {
+            continue;
+        };
+        let Some(look) = &f.look else { continue };
+        let page = matches!(f.result, Ok(200..=299)) && f.unfollowed.is_none() && !look.rendered;
+        let needed = match mode {
+            Render::Never => false,
+            Render::Always => true,
+            Render::Auto => look.drawn_by_script(),
+        };
+        if page && needed && !wanted.contains(base) {
+            wanted.push((*base).clone());
+        }
+    }
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    let started = tokio::task::spawn_blocking(|| Renderer::start(RENDER_TABS)).await;
+    let renderer = match started {
+        Ok(Ok(r)) => Arc::new(r),
+        Ok(Err(e)) => {
+            eprintln!("nocall: pages drawn by script were judged as plain HTML: {e}");
+            return Vec::new();
+        }
+        Err(e) => {
+            eprintln!("nocall: pages drawn by script were judged as plain HTML: {e}");
+            return Vec::new();
+        }
+    };
+    let mut tasks = JoinSet::new();
+    for url in wanted {
+        let renderer = renderer.clone();
+        let status = fetched
+            .get(url.as_str())
+            .and_then(|f| f.result.as_ref().ok().copied());
+        tasks.spawn(async move {
+            let rendered = renderer.render(&url).await.ok().map(|r| {
+                let mut look = r.look;
+                look.status = status;
+                look
+            });
+            (url.to_string(), rendered)
+        });
+    }
+    let mut out = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        if let Ok((key, Some(look))) = done {
+            out.push((key, look));
+        }
+    }
+    out
 }
 
 fn plan(raw: &str, origins: &[&Origin], engine: &Engine) -> Plan {

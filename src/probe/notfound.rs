@@ -32,6 +32,15 @@ pub struct Look {
     pub text: String,
     /// The page holds a form or a field a person could use.
     pub has_form: bool,
+    /// Its plain HTML runs scripts.
+    #[serde(default)]
+    pub scripted: bool,
+    /// Links in its plain HTML.
+    #[serde(default)]
+    pub links: usize,
+    /// Read from the page as Chromium drew it, not from its plain HTML.
+    #[serde(default)]
+    pub rendered: bool,
 }
 
 /// Visible text longer than this is a page with content, whatever one heading says.
@@ -81,7 +90,18 @@ impl Look {
             heading: first("h1").or_else(|| first("h2")).unwrap_or_default(),
             text: text.to_string(),
             has_form: first("form, input:not([type=hidden]), textarea, select").is_some(),
+            scripted: first("script").is_some(),
+            links: Selector::parse("a[href], area[href]")
+                .map(|s| doc.select(&s).count())
+                .unwrap_or(0),
+            rendered: false,
         }
+    }
+
+    /// Plain HTML with scripts and little a person could follow or read: what they see is
+    /// drawn by the scripts, so only a browser shows it.
+    pub fn drawn_by_script(&self) -> bool {
+        !self.rendered && self.scripted && (self.links < 3 || self.text.chars().count() < 200)
     }
 
     /// What the page says of itself when it says it is not there: its title, heading or

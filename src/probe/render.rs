@@ -23,6 +23,9 @@ use super::notfound::Look;
 use crate::runner::browser::{Browser, BrowserSource, CALL_TIMEOUT};
 use crate::trace::{Link, PageState};
 
+/// Tabs rendering at once (a small pool: each tab costs a renderer process).
+pub(crate) const RENDER_TABS: usize = 3;
+
 /// How long one page may take to render before what it shows by then is read.
 const DEADLINE: Duration = Duration::from_secs(10);
 /// No request in flight for this long after the load: the page has drawn itself.
@@ -286,6 +289,8 @@ impl Read {
             heading: self.heading,
             text: self.text.clone(),
             has_form: self.has_form,
+            rendered: true,
+            ..Look::default()
         };
         let page = PageState {
             url: self.url,
