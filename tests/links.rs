@@ -855,3 +855,23 @@ fn a_dead_route_of_a_site_drawn_by_script_is_found_only_by_rendering_it() {
     let plain = links_report(&start, &["--render", "never"]);
     assert!(dead_links(&plain).is_empty(), "{:#?}", dead_links(&plain));
 }
+
+#[test]
+fn the_help_centre_journey_of_the_demo_finds_the_single_page_sites_soft_404() {
+    let portal = common::portal();
+    let (_, report, _out) = common::run_json(
+        &portal,
+        &[common::scenario("help-reset-password.yaml")],
+        &["--offline"],
+    );
+    let dead = dead_links(&report);
+    let moving = dead
+        .iter()
+        .find(|(e, _, _)| e.contains("/spa/help/moving-house"))
+        .unwrap_or_else(|| panic!("no soft 404 found: {dead:#?}"));
+    assert_eq!(moving.1, "problem", "{moving:?}");
+    assert!(
+        moving.2.contains("shows 'Page not found' (answered 200)"),
+        "{moving:?}"
+    );
+}
