@@ -875,3 +875,40 @@ fn the_help_centre_journey_of_the_demo_finds_the_single_page_sites_soft_404() {
         "{moving:?}"
     );
 }
+
+/// A tree of pages answering after a random delay, each linking to its two children and
+/// to a page that is gone.
+async fn slow_tree(uri: Uri) -> Response {
+    let path = uri.path().to_string();
+    let jitter = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() % 40)
+        .unwrap_or(0);
+    tokio::time::sleep(Duration::from_millis(u64::from(jitter))).await;
+    let Some(n) = path.strip_prefix("/p/").and_then(|n| n.parse::<u64>().ok()) else {
+        return status(404);
+    };
+    html(format!(
+        "<title>Page {n}</title><h1>Page {n}</h1><a href=\"/gone/{n}\">Gone {n}</a> \
+         <a href=\"/p/{}\">Left</a> <a href=\"/p/{}\">Right</a>",
+        2 * n,
+        2 * n + 1
+    ))
+}
+
+#[test]
+fn two_crawls_under_a_page_cap_give_the_same_findings() {
+    let addr = serve(Router::new().fallback(slow_tree));
+    let start = format!("http://{addr}/p/1");
+    let ids = || {
+        let report = links_report(&start, &["--max-pages", "9", "--depth", "6"]);
+        let mut ids = common::finding_ids(&report);
+        ids.sort();
+        ids
+    };
+    let first = ids();
+    assert_eq!(first.len(), 9, "one gone page per page crawled: {first:?}");
+    for _ in 0..3 {
+        assert_eq!(ids(), first);
+    }
+}

@@ -9,7 +9,7 @@
 //! rendered in Chromium (`render`, [`Render`]) and read as drawn; nothing is clicked, typed
 //! or submitted there.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use scraper::{ElementRef, Html, Selector};
@@ -185,34 +185,61 @@ async fn pages(
     let mut seen = HashSet::from([start.to_string()]);
     let mut recorded = HashSet::new();
     let mut queue = VecDeque::from([(start.clone(), 0usize)]);
-    let mut pages: Vec<(usize, PageState, bool)> = Vec::new();
+    let mut pages: Vec<(PageState, bool)> = Vec::new();
     let mut tasks = JoinSet::new();
+    // Visits finish in any order but are taken in the order they were queued (breadth
+    // first, each page's links in document order): which pages a crawl records, and so
+    // its findings, do not depend on which answer came first.
+    let mut orders: HashMap<tokio::task::Id, usize> = HashMap::new();
+    let mut finished: BTreeMap<usize, Visit> = BTreeMap::new();
+    let mut next_taken = 0;
     let mut order = 0;
     let limit = opts.link.concurrency.max(1);
     loop {
-        while tasks.len() < limit && pages.len() + tasks.len() < opts.max_pages {
+        while tasks.len() < limit && pages.len() + tasks.len() + finished.len() < opts.max_pages {
             let Some((url, depth)) = queue.pop_front() else {
                 break;
             };
             let engine = engine.clone();
             let origin = start.origin();
             let renderers = renderers.clone();
-            tasks
+            let handle = tasks
                 .spawn(async move { visit(&engine, &renderers, url, depth, order, &origin).await });
+            orders.insert(handle.id(), order);
             order += 1;
         }
-        let Some(done) = tasks.join_next().await else {
+        let Some(done) = tasks.join_next_with_id().await else {
             break;
         };
-        let Ok(visit) = done else { continue };
-        if visit.order == 0 && visit.page.is_none() {
-            return Err(CrawlError::Start {
-                url: start.to_string(),
-                detail: visit.failure.unwrap_or_default(),
-            });
-        }
-        if let Some(page) = visit.page {
-            if !recorded.insert(page.url.clone()) {
+        let visit = match done {
+            Ok((id, visit)) => {
+                orders.remove(&id);
+                visit
+            }
+            Err(e) => {
+                let Some(order) = orders.remove(&e.id()) else {
+                    continue;
+                };
+                Visit {
+                    order,
+                    depth: 0,
+                    page: None,
+                    rendered: false,
+                    failure: Some("the visit stopped unexpectedly".to_string()),
+                }
+            }
+        };
+        finished.insert(visit.order, visit);
+        while let Some(visit) = finished.remove(&next_taken) {
+            next_taken += 1;
+            if visit.order == 0 && visit.page.is_none() {
+                return Err(CrawlError::Start {
+                    url: start.to_string(),
+                    detail: visit.failure.unwrap_or_default(),
+                });
+            }
+            let Some(page) = visit.page else { continue };
+            if pages.len() >= opts.max_pages || !recorded.insert(page.url.clone()) {
                 continue;
             }
             if visit.depth < opts.depth {
@@ -232,12 +259,11 @@ async fn pages(
                     }
                 }
             }
-            pages.push((visit.order, page, visit.rendered));
+            pages.push((page, visit.rendered));
         }
         progress(pages.len(), queue.len() + tasks.len());
     }
-    pages.sort_by_key(|(order, _, _)| *order);
-    Ok(pages.into_iter().map(|(_, p, r)| (p, r)).collect())
+    Ok(pages)
 }
 
 /// Fetches one URL with its body, records what it answered in the prober's cache, and
