@@ -912,3 +912,55 @@ fn two_crawls_under_a_page_cap_give_the_same_findings() {
         assert_eq!(ids(), first);
     }
 }
+
+#[test]
+fn when_no_other_site_can_be_reached_their_links_are_warnings_with_one_summary_line() {
+    async fn page() -> Response {
+        html(
+            "<title>Wiki</title><h1>Main Page</h1><p>Welcome to the wiki: read the \
+             <a href=\"/help/intro\">introduction</a>.</p><footer>\
+             <a href=\"http://licence.nocall-test.invalid/by-sa\">Licence</a> \
+             <a href=\"http://php.nocall-test.invalid/\">Powered by PHP</a> \
+             <a href=\"https://project.nocall-test.invalid/docs\">Project home</a></footer>",
+        )
+    }
+    let addr = serve(
+        Router::new()
+            .route("/", axum::routing::get(page))
+            .route("/help/intro", axum::routing::get(page)),
+    );
+    let out = tempfile::tempdir().expect("temp");
+    let output = common::nocall()
+        .args([
+            "links",
+            &format!("http://{addr}/"),
+            "--format",
+            "json",
+            "--out",
+        ])
+        .arg(out.path())
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "warnings only: {stderr}");
+    assert_eq!(
+        stderr
+            .matches("other sites could not be reached from this machine: 3 links not verified; `--offline` skips them")
+            .count(),
+        1,
+        "{stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let dead = dead_links(&report);
+    assert_eq!(dead.len(), 3, "{dead:#?}");
+    for (element, severity, message) in &dead {
+        assert_eq!(severity, "warning", "{element}");
+        assert!(
+            message.contains("could not be reached from this machine"),
+            "{message}"
+        );
+    }
+    for f in common::findings(&report, "dead-link") {
+        assert_eq!(f["est_calls_per_month"], 0.0, "{f:#}");
+    }
+}

@@ -292,6 +292,9 @@ fn message(
             "points at a {s}: address, which a browser will not open from a web page; \
              nocall did not open it"
         ),
+        (_, Cause::OutOfReach) => {
+            format!("was not verified: {detail}; `--offline` skips other sites")
+        }
         (_, Cause::NotFoundPage(_)) => format!("leads to a page that is not there: it {detail}"),
         (_, Cause::WorkingPage) => format!(
             "{detail}: a person sees a working page, but browsers, search engines and \

@@ -342,7 +342,21 @@ async fn probe_with(engine: Arc<Engine>, urls: &[(String, Origin)]) -> LinkResul
             *f = Arc::new(with);
         }
     }
-    plans
+    let external: Vec<(String, String)> = plans
+        .iter()
+        .filter_map(|(url, p)| match p {
+            Plan::Fetch {
+                base,
+                external: true,
+                ..
+            } => Some((
+                url.to_string(),
+                base.host_str().unwrap_or_default().to_ascii_lowercase(),
+            )),
+            _ => None,
+        })
+        .collect();
+    let mut results: LinkResults = plans
         .into_iter()
         .map(|(url, p)| {
             let status = match p {
@@ -374,7 +388,55 @@ async fn probe_with(engine: Arc<Engine>, urls: &[(String, Origin)]) -> LinkResul
             };
             (url.to_string(), status)
         })
-        .collect()
+        .collect();
+    let unverified = out_of_reach(&mut results, &external);
+    if unverified > 0 {
+        eprintln!(
+            "nocall: other sites could not be reached from this machine: {unverified} links not \
+             verified; `--offline` skips them"
+        );
+    }
+    results
+}
+
+/// When no other site answered at all and at least two failed to resolve or connect, the
+/// machine is what is cut off (a sandbox, a CI runner without egress), not the sites: their
+/// links become unverified. A single site failing while others answer stays dead. Returns
+/// how many links were changed.
+fn out_of_reach(results: &mut LinkResults, external: &[(String, String)]) -> usize {
+    let mut failed: HashSet<&str> = HashSet::new();
+    for (url, host) in external {
+        let Some(s) = results.get(url) else { continue };
+        if s.ok || s.status.is_some() {
+            return 0;
+        }
+        if s.verdict == LinkVerdict::Dead && matches!(s.cause, Cause::Unreachable | Cause::Timeout)
+        {
+            failed.insert(host);
+        }
+    }
+    if failed.len() < 2 {
+        return 0;
+    }
+    let mut changed = 0;
+    for (url, _) in external {
+        let Some(s) = results.get_mut(url) else {
+            continue;
+        };
+        if s.verdict == LinkVerdict::Dead && matches!(s.cause, Cause::Unreachable | Cause::Timeout)
+        {
+            *s = LinkStatus::new(
+                LinkVerdict::Unverified,
+                Cause::OutOfReach,
+                format!(
+                    "other sites could not be reached from this machine ({})",
+                    s.detail
+                ),
+            );
+            changed += 1;
+        }
+    }
+    changed
 }
 
 /// The looks of the judged pages that need a browser to be seen ([`Render`]), rendered in
@@ -968,6 +1030,42 @@ mod tests {
             link_status(&big, Some("refunds"), false, None).verdict,
             LinkVerdict::Unverified
         );
+    }
+
+    #[test]
+    fn other_sites_are_out_of_reach_only_when_none_answers() {
+        let dead = |detail: &str| LinkStatus::new(LinkVerdict::Dead, Cause::Unreachable, detail);
+        let external = vec![
+            ("http://a.test/".to_string(), "a.test".to_string()),
+            ("http://b.test/x".to_string(), "b.test".to_string()),
+        ];
+        let mut results: LinkResults = [
+            ("http://a.test/".to_string(), dead("host not found")),
+            ("http://b.test/x".to_string(), dead("connection refused")),
+        ]
+        .into();
+        assert_eq!(out_of_reach(&mut results, &external), 2);
+        let a = &results["http://a.test/"];
+        assert_eq!(
+            (a.verdict, &a.cause),
+            (LinkVerdict::Unverified, &Cause::OutOfReach)
+        );
+        assert!(a.detail.contains("(host not found)"), "{}", a.detail);
+        // One site answering: the machine reaches the world, and the others are dead.
+        let mut answered: LinkResults = [
+            ("http://a.test/".to_string(), dead("host not found")),
+            ("http://b.test/x".to_string(), {
+                let mut s = LinkStatus::new(LinkVerdict::Dead, Cause::Status, "404 Not Found");
+                s.status = Some(404);
+                s
+            }),
+        ]
+        .into();
+        assert_eq!(out_of_reach(&mut answered, &external), 0);
+        assert_eq!(answered["http://a.test/"].verdict, LinkVerdict::Dead);
+        // A single other site failing is that site's problem.
+        let mut one: LinkResults = [("http://a.test/".to_string(), dead("host not found"))].into();
+        assert_eq!(out_of_reach(&mut one, &external[..1]), 0);
     }
 
     #[test]

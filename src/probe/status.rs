@@ -66,6 +66,9 @@ pub enum Cause {
     /// It answers 2xx but shows a "not found" page (a soft 404); the value is what the page
     /// says, as written ("Page not found").
     NotFoundPage(String),
+    /// Not verified: no other site could be reached from this machine at all (no DNS, no
+    /// route, a proxy refusing everything), so this one failing says nothing about it.
+    OutOfReach,
     /// It answers 404 or 410 but shows the site's normal working page (a form, content, no
     /// "not found"), unlike the site's own not-found page.
     WorkingPage,

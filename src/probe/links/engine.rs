@@ -157,13 +157,11 @@ impl Engine {
             opts.allowed_hosts.as_deref(),
             opts.allow_private,
         ));
-        // No proxy: a proxy resolves names itself, past the guard.
-        let mut builder = Client::builder().no_proxy();
-        if !opts.allow_private {
-            builder = builder.dns_resolver(Arc::new(GuardedResolver {
-                exempt: exempt.clone(),
-            }));
-        }
+        // No proxy: a proxy resolves names itself, past the guard. With `allow_private`
+        // the guard lets every address through but still bounds the lookups.
+        let builder = Client::builder()
+            .no_proxy()
+            .dns_resolver(Arc::new(GuardedResolver::new(exempt.clone())));
         let client = builder
             .redirect(reqwest::redirect::Policy::none())
             .timeout(opts.timeout)
