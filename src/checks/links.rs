@@ -10,8 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::{Audit, Check};
 use crate::finding::{Finding, Kind};
-use crate::probe::notfound::Look;
-use crate::probe::status::{Cause, LinkStatus, LinkVerdict};
+use crate::probe::status::{Cause, LinkStatus, LinkVerdict, Look};
 use crate::trace::{Link, PageState, Trace};
 
 pub(super) struct DeadLinks;

@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::phones::{Directory, LineState};
 
+/// What a page shows, and whether that is "not found": pure reading of a page's text, so
+/// the `dead-link` check judges a page a journey saw as the prober judges one it fetched.
+pub use super::notfound::Look;
+
 /// Everything probed during a run.
 #[derive(Debug, Clone, Default)]
 pub struct Probes {
