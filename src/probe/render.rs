@@ -10,7 +10,7 @@
 //! not drive a journey, type, click or submit anything: it only opens addresses the crawl
 //! was already going to fetch with GET.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -30,6 +30,9 @@ pub(crate) const RENDER_TABS: usize = 3;
 const DEADLINE: Duration = Duration::from_secs(10);
 /// No request in flight for this long after the load: the page has drawn itself.
 const QUIET: Duration = Duration::from_millis(150);
+/// A request in flight longer than this is a poll or a stream the page keeps open, not
+/// part of drawing it (as the runner judges a step settled).
+const REQUEST_CAP: Duration = Duration::from_secs(2);
 /// Most of a page's text and links read.
 const MAX_TEXT: usize = 200_000;
 const MAX_LINKS: usize = 5_000;
@@ -144,19 +147,27 @@ fn tab_loop(browser: &Browser, jobs: &Mutex<mpsc::Receiver<Job>>) {
             let deadline = started + DEADLINE;
             let mut loaded = false;
             let mut status = None;
-            let mut inflight: HashSet<String> = HashSet::new();
+            // Requests in flight, by when they started; one older than REQUEST_CAP is a
+            // poll or a stream, not the page drawing itself.
+            let mut inflight: HashMap<String, Instant> = HashMap::new();
             loop {
                 let now = Instant::now();
                 if now >= deadline {
                     break;
                 }
-                let wait = if loaded && inflight.is_empty() {
-                    QUIET
-                } else {
-                    deadline - now
+                let young = inflight
+                    .values()
+                    .filter(|&&t| now.duration_since(t) < REQUEST_CAP)
+                    .min()
+                    .copied();
+                let idle = loaded && young.is_none();
+                let wait = match young {
+                    _ if idle => QUIET,
+                    Some(t) if loaded => (t + REQUEST_CAP).saturating_duration_since(now),
+                    _ => deadline - now,
                 };
                 let Ok(ev) = events.recv_timeout(wait.min(deadline - now)) else {
-                    if loaded && inflight.is_empty() {
+                    if idle {
                         break;
                     }
                     continue;
@@ -174,7 +185,7 @@ fn tab_loop(browser: &Browser, jobs: &Mutex<mpsc::Receiver<Job>>) {
                         let kind = p.get("type").and_then(Value::as_str).unwrap_or_default();
                         // Streams that never end are not the page loading.
                         if !matches!(kind, "WebSocket" | "EventSource") {
-                            inflight.insert(id());
+                            inflight.insert(id(), Instant::now());
                         }
                     }
                     "Network.loadingFinished" | "Network.loadingFailed" => {
