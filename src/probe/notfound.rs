@@ -56,7 +56,8 @@ static NOT_FOUND: LazyLock<Regex> = LazyLock::new(|| {
         r"(?ix)
         \b(?:page|file|article|document|site|seite|pagina|página)\s+(?:was\s+|is\s+)?not\s+found\b
         | \bnot\s+found\b
-        | \b(?:error|fehler|erreur|fout)\s*:?\s*404\b | ^\W*404\b | \b404\W*$ | \b404\s*[-–—:|]\s*\p{L}
+        | \b(?:error|fehler|erreur|fout)\s*:?\s*404\b | ^\W*404\W*$ | ^\W*404\s*[-–—:|]
+        | [-–—:|]\s*404\W*$
         | \b(?:can'?t|cannot|can\s+not|could\s*n'?t|could\s+not|unable\s+to)\s+(?:find|locate)\s+(?:that|this|the|your|the\s+requested)\s+page\b
         | \b(?:this|that|the)\s+page\s+(?:you\s+(?:are|were|'re)\s+looking\s+for\s+)?(?:does\s*n'?t|does\s+not|no\s+longer)\s+exists?\b
         | \bpage\s+you\s+(?:are|were|'re)\s+(?:looking|searching)\s+for\s+(?:can'?t|cannot|could\s*n'?t|could\s+not|does\s*n'?t|does\s+not|is\s+not|isn'?t|no\s+longer)\b
@@ -129,7 +130,9 @@ impl Look {
             .take(HEAD_LINES)
             .find(|l| {
                 let l2 = apostrophes(l);
+                // A bare "404" line may be a room, a route or a figure; the words say it.
                 l.chars().count() <= 80
+                    && l.chars().any(char::is_alphabetic)
                     && NOT_FOUND
                         .find(&l2)
                         .is_some_and(|m| m.as_str().chars().count() * 3 >= l.chars().count())
@@ -270,6 +273,20 @@ mod tests {
             rendered("Search", "Home\nNo results found for \"xyz\"").says_not_found(),
             None
         );
+        // A page whose name holds the number 404 is a page.
+        for title in ["Article 404", "Route 404 timetable", "Call 0800 404 1234"] {
+            assert_eq!(
+                rendered(title, "Home\nArticle").says_not_found(),
+                None,
+                "{title}"
+            );
+        }
+        for title in ["404", "404 | Acme", "Acme – 404", "Error 404"] {
+            assert!(
+                rendered(title, "Home").says_not_found().is_some(),
+                "{title}"
+            );
+        }
         // A long page is content, whatever one line says.
         let long = format!("Page not found\n{}", "More words here. ".repeat(250));
         assert_eq!(rendered("Docs", &long).says_not_found(), None);
