@@ -48,7 +48,8 @@ type Job = (Url, tokio::sync::oneshot::Sender<Result<Rendered, String>>);
 /// A browser and its tabs, taking pages from one queue.
 pub(crate) struct Renderer {
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
-    // Held so the browser lives as long as the renderer.
+    tabs: Vec<std::thread::JoinHandle<()>>,
+    // Held so the browser lives as long as the renderer; its last clone ends the process.
     _browser: Browser,
 }
 
@@ -66,17 +67,19 @@ impl Renderer {
         .map_err(|e| e.to_string())?;
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
-        let tabs = tabs.max(1);
-        for n in 0..tabs {
+        let mut handles = Vec::new();
+        for n in 0..tabs.max(1) {
             let browser = browser.clone();
             let rx = rx.clone();
-            std::thread::Builder::new()
+            let handle = std::thread::Builder::new()
                 .name(format!("nocall-render-{n}"))
                 .spawn(move || tab_loop(&browser, &rx))
                 .map_err(|e| e.to_string())?;
+            handles.push(handle);
         }
         Ok(Renderer {
             jobs: Mutex::new(Some(tx)),
+            tabs: handles,
             _browser: browser,
         })
     }
@@ -98,24 +101,28 @@ impl Renderer {
 }
 
 impl Drop for Renderer {
+    /// Closing the queue ends every tab's loop; once the tabs have let go of the browser,
+    /// the last handle (this one's) ends its process, so no Chromium outlives the run.
     fn drop(&mut self) {
-        // Closing the queue ends every tab's loop.
         self.jobs.lock().unwrap_or_else(|p| p.into_inner()).take();
+        for tab in self.tabs.drain(..) {
+            let _ = tab.join();
+        }
     }
 }
 
 /// One tab: opened once, then reused for every page it takes from the queue.
 fn tab_loop(browser: &Browser, jobs: &Mutex<mpsc::Receiver<Job>>) {
     let opened = browser.new_context();
-    let tab = opened.and_then(|(context, _target, session)| {
+    let tab = opened.and_then(|(_context, _target, session)| {
         for method in ["Page.enable", "Network.enable", "Runtime.enable"] {
             browser
                 .conn
                 .call_raw(Some(&session), method, json!({}), CALL_TIMEOUT)?;
         }
-        Ok((context, session))
+        Ok(session)
     });
-    let (context, session) = match tab {
+    let session = match tab {
         Ok(t) => t,
         Err(e) => {
             // Every page this tab would have taken is answered with why.
@@ -222,8 +229,8 @@ fn tab_loop(browser: &Browser, jobs: &Mutex<mpsc::Receiver<Job>>) {
         })();
         let _ = reply.send(result);
     }
+    // The browser ends with the renderer (and its contexts with it).
     browser.conn.unsubscribe(&session);
-    browser.dispose_context(&context);
 }
 
 fn next_job(jobs: &Mutex<mpsc::Receiver<Job>>) -> Option<Job> {
