@@ -197,6 +197,19 @@ pub struct LinksArgs {
     /// Where traces and report.json go.
     #[arg(long, value_name = "DIR", default_value = "nocall-out")]
     pub out: PathBuf,
+    /// When a page of the site is rendered in Chromium before it is read: `auto` when its
+    /// plain HTML has scripts and little to follow or read (a page drawn by script),
+    /// `always`, or `never` (plain HTTP only). Other sites are always asked over plain HTTP.
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+    pub render: RenderWhen,
+}
+
+/// `nocall links --render`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RenderWhen {
+    Auto,
+    Always,
+    Never,
 }
 
 impl LinksArgs {
@@ -211,6 +224,11 @@ impl LinksArgs {
             offline: self.offline,
             allow_private: self.allow_private,
             out_dir: self.out.clone(),
+            render: match self.render {
+                RenderWhen::Auto => nocall::probe::crawl::Render::Auto,
+                RenderWhen::Always => nocall::probe::crawl::Render::Always,
+                RenderWhen::Never => nocall::probe::crawl::Render::Never,
+            },
         }
     }
 }

@@ -275,8 +275,9 @@ fn links(args: &cli::LinksArgs) -> Done {
     let result = crawled.map_err(could_not_run)?;
     emit(&result.report, args.format, &reports)?;
     let pages: usize = result.traces.iter().map(|t| t.steps.len()).sum();
+    let rendered = nocall::probe::crawl::rendered_pages(&result.traces);
     eprintln!(
-        "nocall: {pages} pages crawled, {} links checked",
+        "nocall: {pages} pages crawled ({rendered} rendered in Chromium), {} links checked",
         result.probes.links.len()
     );
     let gate = Gate {

@@ -346,6 +346,8 @@ pub struct CrawlRequest {
     pub allow_private: bool,
     /// Where `report.json` goes.
     pub out_dir: PathBuf,
+    /// `--render`: when a page of the site is rendered in Chromium before it is read.
+    pub render: crawl::Render,
 }
 
 /// The settings of a crawl: `file`, else `nocall.yaml` in the current folder, else the
@@ -377,6 +379,7 @@ pub fn crawl_run(
     if let Some(n) = request.per_host {
         link.per_host = n.max(1);
     }
+    link.render = request.render;
     let options = CrawlOptions {
         depth: request.depth,
         max_pages: request.max_pages,

@@ -467,7 +467,9 @@ fn connection_resets_are_retried_and_reported_when_they_persist() {
     };
     let r = probe_urls(&[(url.clone(), origin.clone())], &fast());
     assert!(get(&r, &url).ok, "{r:#?}");
-    assert_eq!(*count.lock().unwrap_or_else(|p| p.into_inner()), 2);
+    // HEAD reset, HEAD again, then the page read (GET) for what it shows; and the site's
+    // own not-found page, once.
+    assert_eq!(*count.lock().unwrap_or_else(|p| p.into_inner()), 4);
 
     let (addr, _) = resetting_server(usize::MAX);
     let url = format!("http://{addr}/x");
@@ -642,4 +644,323 @@ fn a_start_page_that_does_not_load_is_an_error() {
         matches!(&err, Some(CrawlError::Start { detail, .. }) if detail == "404 Not Found"),
         "{err:?}"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Dead is what the user sees: soft 404s, and a 404 that shows a working page.
+
+/// A help centre whose broken routes answer 200 and say "not found" in words.
+async fn help_centre(uri: Uri) -> Response {
+    let page = |code: u16, title: &str, body: &str| {
+        (
+            StatusCode::from_u16(code).unwrap_or(StatusCode::OK),
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            format!(
+                "<!doctype html><html lang=en><head><title>{title}</title></head><body>\
+                 <nav><a href=\"/help/\">Help</a></nav><main>{body}</main></body></html>"
+            ),
+        )
+            .into_response()
+    };
+    let path = uri.path().to_string();
+    match path.as_str() {
+        "/help/" => page(
+            200,
+            "Help centre",
+            r#"<h1>How can we help?</h1><ul>
+               <li><a href="/help/moving-house">Moving house</a></li>
+               <li><a href="/de/hilfe/umzug">Umzug melden</a></li>
+               <li><a href="/help/old-article">Old article</a></li>
+               <li><a href="/help/troubleshooting">Troubleshooting</a></li>
+               <li><a href="/help/what-links-here">What links here</a></li>
+               <li><a href="/app/">The app</a></li></ul>"#,
+        ),
+        "/help/moving-house" => page(
+            200,
+            "Help centre",
+            "<h1>Page not found</h1><p>Try the search instead.</p>",
+        ),
+        "/de/hilfe/umzug" => page(
+            200,
+            "Hilfe",
+            "<h1>Seite nicht gefunden</h1><p>Zurück zur Hilfe.</p>",
+        ),
+        "/help/troubleshooting" => page(
+            200,
+            "Troubleshooting",
+            "<h1>Troubleshooting sign-in</h1><p>If the page says that your account was not \
+             found, check the e-mail address you typed: it must be the one you registered \
+             with. Addresses are not case sensitive, but a missing letter or an old address \
+             will not match. Still stuck? Ask us to look it up for you.</p>",
+        ),
+        // A wiki's special page: deliberately 404, yet a working form and an empty result.
+        "/help/what-links-here" => page(
+            404,
+            "What links here — Help centre",
+            "<h1>What links here</h1><form action=\"/help/what-links-here\"><label>Page \
+             <input name=target></label><button>Go</button></form><p>No pages link to Main \
+             Page.</p>",
+        ),
+        // A page drawn by script: its shell says nothing until the script runs.
+        "/app/" => html(
+            "<!doctype html><html lang=en><title>App</title><body><div id=app></div><script>\
+             document.getElementById('app').innerHTML = '<h1>Your account</h1>\
+             <a href=\"/app/moving\">Moving house</a>';</script></body></html>",
+        ),
+        "/app/moving" => html(
+            "<!doctype html><html lang=en><title>App</title><body><div id=app></div><script>\
+             document.getElementById('app').innerHTML = '<h1>Page not found</h1>\
+             <p>Back to <a href=\"/app/\">your account</a>.</p>';</script></body></html>",
+        ),
+        _ => page(
+            404,
+            "Page not found",
+            &format!("<h1>Page not found</h1><p>There is no page at {path}.</p>"),
+        ),
+    }
+}
+
+fn help_centre_site() -> SocketAddr {
+    serve(Router::new().fallback(help_centre))
+}
+
+/// `nocall links` on the help centre, as JSON.
+fn links_report(start: &str, extra: &[&str]) -> serde_json::Value {
+    let out = tempfile::tempdir().expect("temp");
+    let output = common::nocall()
+        .args(["links", start, "--offline", "--format", "json", "--out"])
+        .arg(out.path())
+        .args(extra)
+        .output()
+        .expect("runs");
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&output.stderr));
+    })
+}
+
+/// (element, severity, message) of each `dead-link` finding.
+fn dead_links(report: &serde_json::Value) -> Vec<(String, String, String)> {
+    common::findings(report, "dead-link")
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or_default().to_string();
+            (s("element"), s("severity"), s("message"))
+        })
+        .collect()
+}
+
+#[test]
+fn a_page_that_answers_200_but_shows_not_found_is_a_dead_link() {
+    let addr = help_centre_site();
+    let report = links_report(&format!("http://{addr}/help/"), &[]);
+    let dead = dead_links(&report);
+    let about = |part: &str| {
+        dead.iter()
+            .find(|(e, _, _)| e.contains(part))
+            .unwrap_or_else(|| panic!("no finding for {part}: {dead:#?}"))
+    };
+    let moving = about("Moving house");
+    assert_eq!(moving.1, "problem", "{moving:?}");
+    assert!(
+        moving.2.contains("shows 'Page not found' (answered 200)"),
+        "{moving:?}"
+    );
+    let umzug = about("Umzug melden");
+    assert!(
+        umzug
+            .2
+            .contains("shows 'Seite nicht gefunden' (answered 200)"),
+        "{umzug:?}"
+    );
+    // A correct 404 stays what it was.
+    let old = about("Old article");
+    assert!(old.2.contains("(404 Not Found)"), "{old:?}");
+    // A page that merely mentions "not found" is a page.
+    assert!(
+        !dead.iter().any(|(e, _, _)| e.contains("Troubleshooting")),
+        "{dead:#?}"
+    );
+    // A 404 that shows the site's working page is a warning, not a dead link.
+    let special = about("What links here");
+    assert_eq!(special.1, "warning", "{special:?}");
+    assert!(
+        special
+            .2
+            .contains("answered 404 Not Found but shows a working page"),
+        "{special:?}"
+    );
+}
+
+#[test]
+fn a_journey_that_clicks_a_link_to_a_drawn_not_found_page_gets_the_dead_link() {
+    let addr = help_centre_site();
+    let dir = tempfile::tempdir().expect("temp");
+    let file = dir.path().join("moving.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "name: Tell us you are moving\nstart: http://{addr}/\nsteps:\n  - open: /app/\n\
+             \x20 - click: Moving house\n  - expect: Your new address\n"
+        ),
+    )
+    .expect("scenario");
+    let out = tempfile::tempdir().expect("temp");
+    let output = common::nocall()
+        .arg("run")
+        .arg(&file)
+        .args(["--offline", "--format", "json", "--out"])
+        .arg(out.path())
+        .output()
+        .expect("runs");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&output.stderr));
+    });
+    let dead = dead_links(&report);
+    let moving = dead
+        .iter()
+        .find(|(e, _, _)| e.contains("Moving house"))
+        .unwrap_or_else(|| panic!("no dead link: {report:#}"));
+    assert!(
+        moving.2.contains("shows 'Page not found'")
+            && moving.2.contains("a user who does is stuck"),
+        "{moving:?}"
+    );
+    let f = common::findings(&report, "dead-link")
+        .into_iter()
+        .find(|f| f["element"].as_str().is_some_and(|e| e.contains("Moving")))
+        .expect("the finding");
+    assert_eq!(f["on_path"], true, "{f:#}");
+}
+
+#[test]
+fn a_dead_route_of_a_site_drawn_by_script_is_found_only_by_rendering_it() {
+    let addr = help_centre_site();
+    let start = format!("http://{addr}/app/");
+    let out = tempfile::tempdir().expect("temp");
+    let rendered = common::nocall()
+        .args(["links", &start, "--offline", "--format", "json", "--out"])
+        .arg(out.path())
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&rendered.stderr);
+    assert!(stderr.contains("(2 rendered in Chromium)"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&rendered.stdout).expect("json");
+    let dead = dead_links(&report);
+    assert!(
+        dead.iter().any(|(e, _, m)| e.contains("Moving house")
+            && m.contains("shows 'Page not found' (answered 200)")),
+        "{dead:#?}"
+    );
+    // As plain HTTP the app is an empty shell with nothing to follow.
+    let plain = links_report(&start, &["--render", "never"]);
+    assert!(dead_links(&plain).is_empty(), "{:#?}", dead_links(&plain));
+}
+
+#[test]
+fn the_help_centre_journey_of_the_demo_finds_the_single_page_sites_soft_404() {
+    let portal = common::portal();
+    let (_, report, _out) = common::run_json(
+        &portal,
+        &[common::scenario("help-reset-password.yaml")],
+        &["--offline"],
+    );
+    let dead = dead_links(&report);
+    let moving = dead
+        .iter()
+        .find(|(e, _, _)| e.contains("/spa/help/moving-house"))
+        .unwrap_or_else(|| panic!("no soft 404 found: {dead:#?}"));
+    assert_eq!(moving.1, "problem", "{moving:?}");
+    assert!(
+        moving.2.contains("shows 'Page not found' (answered 200)"),
+        "{moving:?}"
+    );
+}
+
+/// A tree of pages answering after a random delay, each linking to its two children and
+/// to a page that is gone.
+async fn slow_tree(uri: Uri) -> Response {
+    let path = uri.path().to_string();
+    let jitter = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() % 40)
+        .unwrap_or(0);
+    tokio::time::sleep(Duration::from_millis(u64::from(jitter))).await;
+    let Some(n) = path.strip_prefix("/p/").and_then(|n| n.parse::<u64>().ok()) else {
+        return status(404);
+    };
+    html(format!(
+        "<title>Page {n}</title><h1>Page {n}</h1><a href=\"/gone/{n}\">Gone {n}</a> \
+         <a href=\"/p/{}\">Left</a> <a href=\"/p/{}\">Right</a>",
+        2 * n,
+        2 * n + 1
+    ))
+}
+
+#[test]
+fn two_crawls_under_a_page_cap_give_the_same_findings() {
+    let addr = serve(Router::new().fallback(slow_tree));
+    let start = format!("http://{addr}/p/1");
+    let ids = || {
+        let report = links_report(&start, &["--max-pages", "9", "--depth", "6"]);
+        let mut ids = common::finding_ids(&report);
+        ids.sort();
+        ids
+    };
+    let first = ids();
+    assert_eq!(first.len(), 9, "one gone page per page crawled: {first:?}");
+    for _ in 0..3 {
+        assert_eq!(ids(), first);
+    }
+}
+
+#[test]
+fn when_no_other_site_can_be_reached_their_links_are_warnings_with_one_summary_line() {
+    async fn page() -> Response {
+        html(
+            "<title>Wiki</title><h1>Main Page</h1><p>Welcome to the wiki: read the \
+             <a href=\"/help/intro\">introduction</a>.</p><footer>\
+             <a href=\"http://licence.nocall-test.invalid/by-sa\">Licence</a> \
+             <a href=\"http://php.nocall-test.invalid/\">Powered by PHP</a> \
+             <a href=\"https://project.nocall-test.invalid/docs\">Project home</a></footer>",
+        )
+    }
+    let addr = serve(
+        Router::new()
+            .route("/", axum::routing::get(page))
+            .route("/help/intro", axum::routing::get(page)),
+    );
+    let out = tempfile::tempdir().expect("temp");
+    let output = common::nocall()
+        .args([
+            "links",
+            &format!("http://{addr}/"),
+            "--format",
+            "json",
+            "--out",
+        ])
+        .arg(out.path())
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "warnings only: {stderr}");
+    assert_eq!(
+        stderr
+            .matches("other sites could not be reached from this machine: 3 links not verified; `--offline` skips them")
+            .count(),
+        1,
+        "{stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let dead = dead_links(&report);
+    assert_eq!(dead.len(), 3, "{dead:#?}");
+    for (element, severity, message) in &dead {
+        assert_eq!(severity, "warning", "{element}");
+        assert!(
+            message.contains("could not be reached from this machine"),
+            "{message}"
+        );
+    }
+    for f in common::findings(&report, "dead-link") {
+        assert_eq!(f["est_calls_per_month"], 0.0, "{f:#}");
+    }
 }

@@ -2,6 +2,8 @@
 //! served over HTTP on 127.0.0.1 by the test itself, then the phone check over their
 //! answers.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -272,4 +274,69 @@ fn unset_credentials_are_said_once_and_nothing_is_looked_up() {
     assert!(probes.errors[0].contains("LOOKUP_USER is not set"));
     assert!(probes.lookups.is_empty());
     assert!(provider.asked.lock().expect("the log").is_empty());
+}
+
+/// A help page listing two lines, each with its own hours on its own row, served for real
+/// and read by `nocall run` in Chromium: the "24 hours" of the emergencies row is that
+/// line's promise only, never the billing line's above it.
+#[test]
+fn hours_belong_to_the_number_on_their_own_row() {
+    const HELP: &str = "<!doctype html><html lang=en><title>Phone lines</title><body>\
+        <h1>Phone lines</h1><ul>\
+        <li>Billing <a href=\"tel:+14158092200\">(415) 809-2200</a>, Mon–Fri 8–6</li>\
+        <li>Emergencies, 24 hours: <a href=\"tel:+14158092300\">(415) 809-2300</a></li>\
+        </ul></body></html>";
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let router = Router::new().route(
+        "/help/phones",
+        get(|| async { ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], HELP) }),
+    );
+    common::serve(listener, router);
+
+    let dir = tempfile::tempdir().expect("temp");
+    std::fs::write(
+        dir.path().join("phones.yaml"),
+        format!(
+            "name: Find the billing line\nstart: http://{addr}/\nsteps:\n  - open: /help/phones\n  - expect: Billing\n"
+        ),
+    )
+    .expect("scenario");
+    std::fs::write(
+        dir.path().join("nocall.yaml"),
+        "phones:\n  region: US\n  directory: lines.csv\n",
+    )
+    .expect("config");
+    // Billing keeps its weekday hours; the emergencies line is not staffed round the clock.
+    std::fs::write(
+        dir.path().join("lines.csv"),
+        "number,status,hours\n+14158092200,live,Mon-Fri 8-6\n+14158092300,live,Mon-Fri 9-5\n",
+    )
+    .expect("directory");
+    let out = tempfile::tempdir().expect("temp");
+    let output = common::nocall()
+        .arg("run")
+        .arg(dir.path())
+        .args(["--offline", "--format", "json", "--out"])
+        .arg(out.path())
+        .output()
+        .expect("runs");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&output.stderr));
+    });
+    let unreachable: Vec<String> = common::findings(&report, "phone-unreachable")
+        .iter()
+        .map(|f| {
+            format!(
+                "{} — {}",
+                f["element"].as_str().unwrap_or_default(),
+                f["message"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(unreachable.len(), 1, "{unreachable:#?}");
+    assert!(
+        unreachable[0].contains("+14158092300") && unreachable[0].contains("\"24 hours\""),
+        "{unreachable:#?}"
+    );
 }

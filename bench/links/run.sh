@@ -10,6 +10,7 @@
 #
 #   bench/links/run.sh            # PAGES=2000 LINKS=10 PER_HOST=64
 #   PROFILE=dev bench/links/run.sh
+#   BENCH=/tmp/crawl_bench-main bench/links/run.sh   # a binary built from another commit
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PAGES="${PAGES:-2000}"
@@ -23,12 +24,17 @@ if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
 fi
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 
-if [ "$PROFILE" = release ]; then
+# BENCH=path/to/crawl_bench runs a binary built elsewhere (another commit, for before/after).
+BENCH="${BENCH:-}"
+target="${CARGO_TARGET_DIR:-target}"
+if [ -n "$BENCH" ]; then
+  :
+elif [ "$PROFILE" = release ]; then
   cargo build --release -q --example crawl_bench
-  BENCH=target/release/examples/crawl_bench
+  BENCH="$target/release/examples/crawl_bench"
 else
   cargo build -q --example crawl_bench
-  BENCH=target/debug/examples/crawl_bench
+  BENCH="$target/debug/examples/crawl_bench"
 fi
 
 work="$(mktemp -d)"

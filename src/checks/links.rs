@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::{Audit, Check};
 use crate::finding::{Finding, Kind};
-use crate::probe::status::{Cause, LinkStatus, LinkVerdict};
+use crate::probe::status::{Cause, LinkStatus, LinkVerdict, Look};
 use crate::trace::{Link, PageState, Trace};
 
 pub(super) struct DeadLinks;
@@ -21,7 +21,10 @@ impl Check for DeadLinks {
     }
 
     fn run(&self, audit: &Audit<'_>) -> Vec<Finding> {
-        let links = &audit.probes.links;
+        let mut links = audit.probes.links.clone();
+        // What a journey saw after clicking a link outweighs what a plain fetch read: an
+        // app route that draws "Page not found" answered the prober 200 with its shell.
+        links.extend(clicked_not_found(audit.traces));
         if links.is_empty() {
             return Vec::new();
         }
@@ -47,6 +50,46 @@ impl Check for DeadLinks {
         }
         out
     }
+}
+
+/// The links journeys clicked whose page, as the browser drew it, says it is not there
+/// though it loaded without an error status: dead, as the user sees it.
+fn clicked_not_found(traces: &[Trace]) -> Vec<(String, LinkStatus)> {
+    let mut out = Vec::new();
+    for t in traces {
+        let mut before: Option<&PageState> = None;
+        for step in &t.steps {
+            let clicked = step.clicked.as_ref().and_then(|c| c.href.as_deref());
+            if let (Some(href), Some(page), Some(from)) = (clicked, &step.page, before)
+                && without_fragment(&page.url) != without_fragment(&from.url)
+                && page.status.is_none_or(|s| (200..300).contains(&s))
+            {
+                let look = Look {
+                    status: page.status,
+                    title: page.title.clone(),
+                    text: page.text.clone(),
+                    ..Look::default()
+                };
+                if let Some(shown) = look.says_not_found() {
+                    let answered = page.status.map_or_else(
+                        || "drawn by the page's script".to_string(),
+                        |s| format!("answered {s}"),
+                    );
+                    let mut status = LinkStatus::new(
+                        LinkVerdict::Dead,
+                        Cause::NotFoundPage(shown.clone()),
+                        format!("shows '{shown}' ({answered})"),
+                    );
+                    status.status = page.status;
+                    out.push((href.to_string(), status));
+                }
+            }
+            if step.page.is_some() {
+                before = step.page.as_ref();
+            }
+        }
+    }
+    out
 }
 
 /// One thing on a page that leads somewhere.
@@ -247,6 +290,14 @@ fn message(
         (_, Cause::Scheme(s)) => format!(
             "points at a {s}: address, which a browser will not open from a web page; \
              nocall did not open it"
+        ),
+        (_, Cause::OutOfReach) => {
+            format!("was not verified: {detail}; `--offline` skips other sites")
+        }
+        (_, Cause::NotFoundPage(_)) => format!("leads to a page that is not there: it {detail}"),
+        (_, Cause::WorkingPage) => format!(
+            "{detail}: a person sees a working page, but browsers, search engines and \
+             monitors are told it is missing; check that the 404 is meant"
         ),
         (LinkVerdict::Unverified, Cause::Fragment(_)) => format!(
             "opens a page whose section could not be confirmed ({detail}); open it by hand once"
@@ -537,6 +588,68 @@ mod tests {
             .expect("found");
         assert!(two_step.blocking);
         assert_eq!(two_step.severity, Severity::Blocker);
+    }
+
+    #[test]
+    fn a_clicked_link_whose_page_draws_not_found_is_dead_at_that_step() {
+        let mut help = help_page();
+        help.links
+            .push(link("Moving house", "http://h/help/moving-house", "main"));
+        let drawn = |text: &str| PageState {
+            url: "http://h/help/moving-house".into(),
+            status: Some(200),
+            title: "Help".into(),
+            text: text.into(),
+            ..PageState::default()
+        };
+        let mut t = journey(vec![
+            StepTrace {
+                index: 1,
+                page: Some(help),
+                ..StepTrace::default()
+            },
+            StepTrace {
+                index: 2,
+                clicked: Some(Clicked {
+                    name: "Moving house".into(),
+                    role: "link".into(),
+                    href: Some("http://h/help/moving-house".into()),
+                    ambiguity: None,
+                }),
+                page: Some(drawn("Help centre\nPage not found\nBack to help")),
+                ..StepTrace::default()
+            },
+        ]);
+        t.status = JourneyStatus::Blocked;
+        t.blocked_at_step = Some(3);
+        // The prober read the app's shell and found it fine.
+        let mut probes = probes();
+        probes.links.insert(
+            "http://h/help/moving-house".into(),
+            status(LinkVerdict::Ok, Cause::Fine, Some(200), "200 OK"),
+        );
+        let found = run(std::slice::from_ref(&t), &probes);
+        let moving = found
+            .iter()
+            .find(|f| f.element.contains("Moving house"))
+            .expect("a dead-link finding for the clicked link");
+        assert!(moving.on_path && moving.blocking, "{moving:#?}");
+        assert_eq!(
+            moving.message,
+            "The \"Moving house\" link on \"How can we help?\" leads to a page that is not \
+             there: it shows 'Page not found' (answered 200). The journey follows it; a user \
+             who does is stuck."
+        );
+        // A page that only mentions "not found" in its text is a page.
+        if let Some(p) = t.steps[1].page.as_mut() {
+            *p = drawn(
+                "Help centre\nMoving house\nTell us your new address before you move. If \
+                 your postcode is not found, type the address by hand; we check it within a \
+                 day and write to you at both addresses so nothing is lost on the way.",
+            );
+        }
+        let found = run(&[t], &probes);
+        assert!(!found.iter().any(|f| f.element.contains("Moving house")));
     }
 
     #[test]

@@ -22,7 +22,7 @@ use regex::Regex;
 use super::common::{Findings, blocked_on_page, clip};
 use super::{Audit, Check};
 use crate::finding::{Finding, Kind};
-use crate::phones::find::fiction_range;
+use crate::phones::find::{fiction_range, own_part};
 use crate::phones::{FoundPhone, Place, locate, places};
 use crate::probe::status::{PhoneProbes, Reachability};
 use crate::trace::url_path;
@@ -169,7 +169,7 @@ fn check_place(place: &Place<'_>, probes: &PhoneProbes, lines: &SupportLines, ou
             } => {
                 let promise =
                     s.at.as_ref()
-                        .and_then(|at| promise_around(place.text, at.clone()));
+                        .and_then(|at| promise_around(place, at.clone()));
                 if let Some(promise) = promise.filter(|_| !ALWAYS.is_match(hours)) {
                     let message = format!(
                         "{}{written} with the promise \"{promise}\", but {by} gives its hours \
@@ -267,18 +267,14 @@ static ALWAYS: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap_or_else(|e| unreachable!("fixed pattern: {e}"))
 });
 
-/// The promise of round-the-clock service made next to a number: on its line or the line
-/// before or after it.
-fn promise_around(text: &str, at: Range<usize>) -> Option<String> {
-    let before = text.get(..at.start)?;
-    let start = before.rmatch_indices('\n').nth(1).map_or(0, |(b, _)| b + 1);
-    let after = text.get(at.end..)?;
-    let end = after
-        .match_indices('\n')
-        .nth(1)
-        .map_or(text.len(), |(b, _)| at.end + b);
-    let around = text.get(start..end)?;
-    ALWAYS.find(around).map(|m| m.as_str().to_string())
+/// The promise of round-the-clock service made for a number: in its own element, list
+/// item, table row or sentence ([`own_part`]), never in a neighbouring entry's.
+fn promise_around(place: &Place<'_>, at: Range<usize>) -> Option<String> {
+    let others: Vec<Range<usize>> = place.numbers.iter().map(|f| f.span.clone()).collect();
+    let own = own_part(place.text, at, &others);
+    ALWAYS
+        .find(place.text.get(own)?)
+        .map(|m| m.as_str().to_string())
 }
 
 /// Which numbers each support line (named by the words before its number) is shown with,
@@ -690,6 +686,27 @@ mod tests {
             .is_empty()
         );
         assert!(run(&[t], directory("+12127365000,live,\n")).is_empty());
+    }
+
+    #[test]
+    fn a_promise_on_the_next_entry_is_not_this_numbers() {
+        let t = trace(
+            "x",
+            &[],
+            vec![open(
+                1,
+                page(
+                    "/help/phones",
+                    "Phone lines",
+                    "Billing (415) 809-2200, Mon–Fri 8–6\nEmergencies, 24 hours: (415) 809-2300",
+                ),
+            )],
+        );
+        let probes = directory("+14158092200,live,Mon-Fri 8-6\n+14158092300,live,Mon-Fri 9-5\n");
+        let found = run(&[t], probes);
+        let elements: Vec<&str> = found.iter().map(|f| f.element.as_str()).collect();
+        assert_eq!(elements, ["phone number +14158092300"], "{found:#?}");
+        assert!(found[0].message.contains("promise \"24 hours\""));
     }
 
     #[test]

@@ -708,6 +708,92 @@ fn find(text: &str, region: &str, assume_phone: bool) -> Vec<FoundPhone> {
     found
 }
 
+/// The part of `text` that speaks for the number at `at`: its own line (in a page's
+/// visible text, its element, list item or table row), with a short label line ending in
+/// `:` right above it; narrowed to its sentence (or `;`/`|`/`•` clause) when other numbers
+/// (`others`, spans in the same text) share the line, and to its side of the last comma
+/// between it and a neighbour that shares the sentence. Hours or promises outside it belong to another
+/// entry ("Billing …, Mon–Fri 8–6" above "Emergencies, 24 hours").
+pub(crate) fn own_part(text: &str, at: Range<usize>, others: &[Range<usize>]) -> Range<usize> {
+    let Some(before) = text.get(..at.start) else {
+        return at;
+    };
+    let Some(after) = text.get(at.end..) else {
+        return at;
+    };
+    let line_start = before.rfind('\n').map_or(0, |b| b + 1);
+    let line_end = after.find('\n').map_or(text.len(), |b| at.end + b);
+    let others: Vec<&Range<usize>> = others
+        .iter()
+        .filter(|o| o.end <= at.start || o.start >= at.end)
+        .collect();
+    let within = |a: usize, b: usize| others.iter().any(|o| o.start >= a && o.end <= b);
+    let mut start = line_start;
+    let mut end = line_end;
+    if within(line_start, line_end) {
+        // Another number on the line: the number's sentence or clause only.
+        let head = text.get(line_start..at.start).unwrap_or_default();
+        start = sentence_ends(head)
+            .last()
+            .map_or(line_start, |&b| line_start + b);
+        let tail = text.get(at.end..line_end).unwrap_or_default();
+        end = sentence_ends(tail)
+            .first()
+            .map_or(line_end, |&b| at.end + b);
+        // Still another number in the sentence: the stretch between two numbers is cut
+        // at its last comma ("X, weekdays, or Y, day and night").
+        let cut = |a: usize, b: usize| {
+            text.get(a..b)
+                .and_then(|s| s.rfind(','))
+                .map_or(b, |c| a + c + 1)
+        };
+        for o in &others {
+            if o.end <= at.start && o.end > start {
+                start = cut(o.end, at.start);
+            }
+            if o.start >= at.end && o.start < end {
+                end = cut(at.end, o.start);
+            }
+        }
+    } else if text
+        .get(line_start..at.start)
+        .is_some_and(|h| h.trim().is_empty())
+    {
+        // A label line right above a number alone on its line ("Emergencies, 24 hours:").
+        let above = text.get(..line_start.saturating_sub(1)).unwrap_or_default();
+        let above_start = above.rfind('\n').map_or(0, |b| b + 1);
+        let label = above.get(above_start..).unwrap_or_default().trim();
+        if label.ends_with(':') && label.chars().count() <= 80 && !within(above_start, line_start) {
+            start = above_start;
+        }
+    }
+    start..end
+}
+
+/// Byte offsets just past each sentence or clause end in `s`: `. `, `! `, `? ` before a
+/// capital or a digit, and `;`, `|`, `•`, `·`.
+fn sentence_ends(s: &str) -> Vec<usize> {
+    let chars: Vec<(usize, char)> = s.char_indices().collect();
+    let mut ends = Vec::new();
+    for (k, &(b, c)) in chars.iter().enumerate() {
+        let next_len = c.len_utf8();
+        match c {
+            ';' | '|' | '•' | '·' => ends.push(b + next_len),
+            '.' | '!' | '?' => {
+                let space = chars.get(k + 1).is_some_and(|&(_, n)| n.is_whitespace());
+                let starts = chars
+                    .get(k + 2)
+                    .is_some_and(|&(_, n)| n.is_uppercase() || n.is_ascii_digit() || n == '(');
+                if space && starts {
+                    ends.push(b + next_len);
+                }
+            }
+            _ => {}
+        }
+    }
+    ends
+}
+
 /// One way of reading part of a candidate as a number.
 struct Choice {
     span: Range<usize>,
@@ -1314,5 +1400,42 @@ mod tests {
             let _ = parse_tel(text, "GB");
             let _ = read_number(text, "US");
         }
+    }
+
+    /// The text of the part that speaks for the `n`th number found in `text`.
+    fn own(text: &str, n: usize) -> String {
+        let found = find_in_text(text, "US");
+        let spans: Vec<Range<usize>> = found.iter().map(|f| f.span.clone()).collect();
+        let at = spans[n].clone();
+        text[own_part(text, at, &spans)].to_string()
+    }
+
+    #[test]
+    fn a_number_owns_its_line_sentence_or_stretch_never_its_neighbours() {
+        // Two entries, one line each: each keeps its own hours.
+        let text = "Billing (415) 809-2200, Mon–Fri 8–6\nEmergencies, 24 hours (415) 809-2300";
+        assert_eq!(own(text, 0), "Billing (415) 809-2200, Mon–Fri 8–6");
+        assert_eq!(own(text, 1), "Emergencies, 24 hours (415) 809-2300");
+        // A table row (cells joined by tabs) is one line.
+        let row = "Sales\t(415) 809-2200\tMon–Fri 8–6\nNights\t(415) 809-2300\t24/7";
+        assert_eq!(own(row, 1), "Nights\t(415) 809-2300\t24/7");
+        // Two numbers on one line: each its sentence, then the stretch between them.
+        let line = "Billing: (415) 809-2200. Open 24 hours: (415) 809-2300; fax (415) 809-2400";
+        assert_eq!(own(line, 0), "Billing: (415) 809-2200.");
+        assert_eq!(own(line, 1), " Open 24 hours: (415) 809-2300;");
+        let same = "Sales (415) 809-2200, weekdays, or (415) 809-2300, day and night";
+        assert_eq!(own(same, 0), "Sales (415) 809-2200, weekdays,");
+        assert_eq!(own(same, 1), " or (415) 809-2300, day and night");
+        // Alone on its line, the number keeps its whole element and a label line above it.
+        assert_eq!(
+            own("Heading\nLost card, 24/7:\n(212) 736-5000", 0),
+            "Lost card, 24/7:\n(212) 736-5000"
+        );
+        assert_eq!(
+            own("Call (212) 736-5000. We answer day and night.", 0),
+            "Call (212) 736-5000. We answer day and night."
+        );
+        // Never outside the text, whatever the span.
+        assert_eq!(own_part("abc", 2..9, &[]), 2..9);
     }
 }

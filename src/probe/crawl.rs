@@ -5,20 +5,25 @@
 //! It stays on the start page's origin (scheme, host and port), follows `rel=nofollow`
 //! links too (users click those), reads only GET answers, and shares its HTTP cache with
 //! the link prober: a page fetched while crawling is never asked again when its links are
-//! checked. It runs no script, so pages built by script look emptier than in a browser;
-//! the journeys (`nocall run`) are the tool for those.
+//! checked. A page of the site whose plain HTML has scripts and little to follow or read is
+//! rendered in Chromium (`render`, [`Render`]) and read as drawn; nothing is clicked, typed
+//! or submitted there.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
-use scraper::{ElementRef, Html, Node, Selector};
+use scraper::{ElementRef, Html, Selector};
 use tokio::task::JoinSet;
 use url::Url;
 
 use super::Session;
+pub use super::links::Render;
 use super::links::engine::{Engine, Fetched};
+use super::links::html::{collapse, visible_text};
 use super::links::{self, LinkOptions};
+use super::notfound::Look;
 use super::policy::{self, Decision, Source};
+use super::render::{RENDER_TABS, Renderer};
 use crate::trace::status_text;
 use crate::trace::{Control, Form, JourneyStatus, Link, PageState, StepKind, StepTrace, Trace};
 
@@ -31,8 +36,21 @@ pub struct CrawlOptions {
     pub max_pages: usize,
     /// First-time users a month who browse the site (the ranking's reach).
     pub monthly_users: f64,
-    /// How requests are made; also used to probe the links found.
+    /// How requests are made (and when a page is rendered in Chromium); also used to probe
+    /// the links found.
     pub link: LinkOptions,
+}
+
+/// What a crawl step's action ends with when its page was rendered in Chromium.
+const RENDERED: &str = " (rendered in Chromium)";
+
+/// How many pages of a crawl's traces were rendered in Chromium.
+pub fn rendered_pages(traces: &[Trace]) -> usize {
+    traces
+        .iter()
+        .flat_map(|t| &t.steps)
+        .filter(|s| s.action.ends_with(RENDERED))
+        .count()
 }
 
 impl Default for CrawlOptions {
@@ -87,9 +105,9 @@ pub fn crawl(
     let steps = pages
         .into_iter()
         .enumerate()
-        .map(|(i, page)| StepTrace {
+        .map(|(i, (page, rendered))| StepTrace {
             index: i + 1,
-            action: format!("open {}", page.url),
+            action: format!("open {}{}", page.url, if rendered { RENDERED } else { "" }),
             kind: StepKind::Open,
             page: Some(page),
             ..StepTrace::default()
@@ -116,7 +134,39 @@ struct Visit {
     order: usize,
     depth: usize,
     page: Option<PageState>,
+    /// The page was rendered in Chromium.
+    rendered: bool,
     failure: Option<String>,
+}
+
+/// The crawl's renderer, started when the first page needs it.
+struct Renderers {
+    mode: Render,
+    tabs: usize,
+    started: tokio::sync::OnceCell<Option<Arc<Renderer>>>,
+}
+
+impl Renderers {
+    async fn get(&self) -> Option<Arc<Renderer>> {
+        let tabs = self.tabs;
+        self.started
+            .get_or_init(|| async move {
+                let started = tokio::task::spawn_blocking(move || Renderer::start(tabs)).await;
+                match started {
+                    Ok(Ok(r)) => Some(Arc::new(r)),
+                    Ok(Err(e)) => {
+                        eprintln!("nocall: pages drawn by script are read as plain HTML: {e}");
+                        None
+                    }
+                    Err(e) => {
+                        eprintln!("nocall: pages drawn by script are read as plain HTML: {e}");
+                        None
+                    }
+                }
+            })
+            .await
+            .clone()
+    }
 }
 
 async fn pages(
@@ -124,38 +174,72 @@ async fn pages(
     start: &Url,
     opts: &CrawlOptions,
     progress: &dyn Fn(usize, usize),
-) -> Result<Vec<PageState>, CrawlError> {
+) -> Result<Vec<(PageState, bool)>, CrawlError> {
+    let renderers = Arc::new(Renderers {
+        mode: opts.link.render,
+        tabs: RENDER_TABS.min(opts.link.concurrency.max(1)),
+        started: tokio::sync::OnceCell::new(),
+    });
     let mut start = start.clone();
     start.set_fragment(None);
     let mut seen = HashSet::from([start.to_string()]);
     let mut recorded = HashSet::new();
     let mut queue = VecDeque::from([(start.clone(), 0usize)]);
-    let mut pages: Vec<(usize, PageState)> = Vec::new();
+    let mut pages: Vec<(PageState, bool)> = Vec::new();
     let mut tasks = JoinSet::new();
+    // Visits finish in any order but are taken in the order they were queued (breadth
+    // first, each page's links in document order): which pages a crawl records, and so
+    // its findings, do not depend on which answer came first.
+    let mut orders: HashMap<tokio::task::Id, usize> = HashMap::new();
+    let mut finished: BTreeMap<usize, Visit> = BTreeMap::new();
+    let mut next_taken = 0;
     let mut order = 0;
     let limit = opts.link.concurrency.max(1);
     loop {
-        while tasks.len() < limit && pages.len() + tasks.len() < opts.max_pages {
+        while tasks.len() < limit && pages.len() + tasks.len() + finished.len() < opts.max_pages {
             let Some((url, depth)) = queue.pop_front() else {
                 break;
             };
             let engine = engine.clone();
             let origin = start.origin();
-            tasks.spawn(async move { visit(&engine, url, depth, order, &origin).await });
+            let renderers = renderers.clone();
+            let handle = tasks
+                .spawn(async move { visit(&engine, &renderers, url, depth, order, &origin).await });
+            orders.insert(handle.id(), order);
             order += 1;
         }
-        let Some(done) = tasks.join_next().await else {
+        let Some(done) = tasks.join_next_with_id().await else {
             break;
         };
-        let Ok(visit) = done else { continue };
-        if visit.order == 0 && visit.page.is_none() {
-            return Err(CrawlError::Start {
-                url: start.to_string(),
-                detail: visit.failure.unwrap_or_default(),
-            });
-        }
-        if let Some(page) = visit.page {
-            if !recorded.insert(page.url.clone()) {
+        let visit = match done {
+            Ok((id, visit)) => {
+                orders.remove(&id);
+                visit
+            }
+            Err(e) => {
+                let Some(order) = orders.remove(&e.id()) else {
+                    continue;
+                };
+                Visit {
+                    order,
+                    depth: 0,
+                    page: None,
+                    rendered: false,
+                    failure: Some("the visit stopped unexpectedly".to_string()),
+                }
+            }
+        };
+        finished.insert(visit.order, visit);
+        while let Some(visit) = finished.remove(&next_taken) {
+            next_taken += 1;
+            if visit.order == 0 && visit.page.is_none() {
+                return Err(CrawlError::Start {
+                    url: start.to_string(),
+                    detail: visit.failure.unwrap_or_default(),
+                });
+            }
+            let Some(page) = visit.page else { continue };
+            if pages.len() >= opts.max_pages || !recorded.insert(page.url.clone()) {
                 continue;
             }
             if visit.depth < opts.depth {
@@ -175,18 +259,18 @@ async fn pages(
                     }
                 }
             }
-            pages.push((visit.order, page));
+            pages.push((page, visit.rendered));
         }
         progress(pages.len(), queue.len() + tasks.len());
     }
-    pages.sort_by_key(|(order, _)| *order);
-    Ok(pages.into_iter().map(|(_, p)| p).collect())
+    Ok(pages)
 }
 
 /// Fetches one URL with its body, records what it answered in the prober's cache, and
 /// reads the page when it is an HTML page of the site.
 async fn visit(
     engine: &Engine,
+    renderers: &Renderers,
     url: Url,
     depth: usize,
     order: usize,
@@ -197,6 +281,7 @@ async fn visit(
         order,
         depth,
         page: None,
+        rendered: false,
         failure: None,
     };
     let mut cached = fetched.fetched.clone();
@@ -211,15 +296,43 @@ async fn visit(
     let final_url = Url::parse(&fetched.fetched.final_url).unwrap_or_else(|_| url.clone());
     match fetched.body {
         Some(body) if (200..300).contains(&status) && fetched.fetched.unfollowed.is_none() => {
-            let page = page_state(&final_url, status, &body);
+            let (mut page, mut look) = read_page(&final_url, status, &body);
+            let wanted = match renderers.mode {
+                Render::Never => false,
+                Render::Always => true,
+                Render::Auto => look.drawn_by_script(),
+            };
+            let renderer = if wanted && final_url.origin() == *origin {
+                renderers.get().await
+            } else {
+                None
+            };
+            if let Some(renderer) = renderer
+                && let Ok(r) = renderer.render(&final_url).await
+                && Url::parse(&r.page.url).is_ok_and(|u| u.origin() == *origin)
+            {
+                let mut r = r;
+                r.page.status = Some(status);
+                r.look.status = Some(status);
+                page = r.page;
+                look = r.look;
+                visit.rendered = true;
+            }
             cached.anchors = Some(page.anchors.iter().cloned().collect());
+            cached.look = Some(look);
             if final_url.origin() == *origin {
                 visit.page = Some(page);
             } else {
                 visit.failure = Some(format!("it leads to another site, {final_url}"));
             }
         }
-        _ if fetched.fetched.unfollowed.is_some() || !(200..300).contains(&status) => {
+        body if fetched.fetched.unfollowed.is_some() || !(200..300).contains(&status) => {
+            // An error page is kept for what it shows (a working page answering 404).
+            if let Some(body) = body.filter(|_| fetched.fetched.unfollowed.is_none()) {
+                let (anchors, look) = links::html::read(&body, status);
+                cached.anchors = Some(anchors);
+                cached.look = Some(look);
+            }
             visit.failure = Some(status_text(status));
         }
         _ => visit.failure = Some("it is not an HTML page".to_string()),
@@ -236,7 +349,13 @@ async fn visit(
 /// What a person would find on the page, read from its HTML: the fields of [`PageState`]
 /// the link, phone and text checks use (no form fields: their names need a browser's
 /// accessibility tree).
-pub(crate) fn page_state(url: &Url, status: u16, html: &str) -> PageState {
+#[cfg(test)]
+fn page_state(url: &Url, status: u16, html: &str) -> PageState {
+    read_page(url, status, html).0
+}
+
+/// The page as [`page_state`] reads it, and what it shows for judging it.
+fn read_page(url: &Url, status: u16, html: &str) -> (PageState, Look) {
     let doc = Html::parse_document(html);
     let base = select(&doc, "base[href]")
         .next()
@@ -329,7 +448,8 @@ pub(crate) fn page_state(url: &Url, status: u16, html: &str) -> PageState {
     }
     page.anchors = links::html::anchors(&doc).into_iter().collect();
     page.anchors.sort();
-    page
+    let look = Look::of_html(&doc, Some(status), &page.text);
+    (page, look)
 }
 
 fn select<'a>(doc: &'a Html, css: &str) -> impl Iterator<Item = ElementRef<'a>> + 'a {
@@ -337,38 +457,6 @@ fn select<'a>(doc: &'a Html, css: &str) -> impl Iterator<Item = ElementRef<'a>> 
     selector
         .into_iter()
         .flat_map(move |s| doc.select(&s).collect::<Vec<_>>())
-}
-
-/// Text of the body a person could read: no script, style or hidden parts. Walked with
-/// an explicit stack, since a page may nest deeper than the thread's stack allows.
-fn visible_text(doc: &Html) -> String {
-    let Some(body) = select(doc, "body").next() else {
-        return String::new();
-    };
-    let mut out = String::new();
-    let mut stack = vec![*body];
-    while let Some(node) = stack.pop() {
-        match node.value() {
-            Node::Text(t) => {
-                out.push_str(t);
-                out.push(' ');
-            }
-            Node::Element(e) => {
-                let skip = matches!(
-                    e.name(),
-                    "script" | "style" | "noscript" | "template" | "head"
-                ) || e.attr("hidden").is_some()
-                    || e.attr("aria-hidden") == Some("true");
-                if !skip {
-                    // Reversed, so the stack pops the children in document order.
-                    let children: Vec<_> = node.children().collect();
-                    stack.extend(children.into_iter().rev());
-                }
-            }
-            _ => {}
-        }
-    }
-    collapse(&out)
 }
 
 /// The name a person reads for a link or button: `aria-label`, its text, an image's
@@ -436,10 +524,6 @@ fn region(e: &ElementRef<'_>) -> String {
         }
     }
     String::new()
-}
-
-fn collapse(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

@@ -8,9 +8,11 @@
 //! (which the engine follows by hand). It makes no request of its own and never reads the
 //! machine's configuration beyond a DNS lookup.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{OnceCell, Semaphore};
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use url::{Host, Url};
@@ -127,18 +129,70 @@ pub(crate) struct PrivateAddress {
     pub(crate) host: String,
 }
 
-/// The prober's DNS resolver: the system's answers, without the off-limits ones.
+/// Names looked up at once: a burst of links to many hosts must not queue lookups until
+/// the requests waiting on them time out.
+const LOOKUPS_AT_ONCE: usize = 8;
+
+type Lookup = Arc<OnceCell<Result<Vec<SocketAddr>, String>>>;
+
+/// The prober's DNS resolver: the system's answers, without the off-limits ones. Each name
+/// is looked up once per run (a page with fifty links to one site costs one lookup), and at
+/// most [`LOOKUPS_AT_ONCE`] lookups run at a time.
 pub(crate) struct GuardedResolver {
     pub(crate) exempt: Arc<Exempt>,
+    lookups: Arc<Semaphore>,
+    answers: Arc<Mutex<HashMap<String, Lookup>>>,
+}
+
+impl GuardedResolver {
+    pub(crate) fn new(exempt: Arc<Exempt>) -> GuardedResolver {
+        GuardedResolver {
+            exempt,
+            lookups: Arc::new(Semaphore::new(LOOKUPS_AT_ONCE)),
+            answers: Arc::default(),
+        }
+    }
+}
+
+/// A name that did not resolve (said as the system said it).
+#[derive(Debug, thiserror::Error)]
+#[error("dns error: failed to lookup address for {host}: {why}")]
+struct NotResolved {
+    host: String,
+    why: String,
 }
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let exempt = self.exempt.clone();
         let host = name.as_str().to_string();
+        let cell = self
+            .answers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(host.to_ascii_lowercase())
+            .or_default()
+            .clone();
+        let lookups = self.lookups.clone();
         Box::pin(async move {
-            let answers: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let looked_up = cell
+                .get_or_init(|| async {
+                    let _slot = lookups.acquire().await.ok();
+                    tokio::net::lookup_host((host.as_str(), 0))
+                        .await
+                        .map(Iterator::collect)
+                        .map_err(|e| e.to_string())
+                })
+                .await;
+            let answers: Vec<SocketAddr> = match looked_up {
+                Ok(a) => a.clone(),
+                Err(why) => {
+                    return Err(Box::new(NotResolved {
+                        host,
+                        why: why.clone(),
+                    }) as _);
+                }
+            };
             if exempt.covers(&host) {
                 let addrs: Addrs = Box::new(answers.into_iter());
                 return Ok(addrs);

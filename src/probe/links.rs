@@ -22,7 +22,9 @@ use tokio::task::JoinSet;
 use url::Url;
 
 use super::Session;
+use super::notfound::Look;
 use super::policy::{self, Decision, ProbeRules, Source};
+use super::render::{RENDER_TABS, Renderer};
 use super::status::{Cause, LinkResults, LinkStatus, LinkVerdict, Withheld};
 use crate::trace::{Trace, status_text};
 use engine::{Engine, Fetched};
@@ -57,6 +59,21 @@ pub struct LinkOptions {
     /// Also request loopback, private and link-local addresses (`--allow-private`); by
     /// default only the journeys' own hosts and `allowed_hosts` may be on them.
     pub allow_private: bool,
+    /// When a page of the own site is rendered in Chromium before it is judged.
+    pub render: Render,
+}
+
+/// When a page of the own site is rendered in Chromium before it is read and judged
+/// (other sites are always asked over plain HTTP).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Render {
+    /// When its plain HTML has scripts and little a person could follow or read.
+    #[default]
+    Auto,
+    /// Every HTML page of the own site.
+    Always,
+    /// Never: plain HTTP only.
+    Never,
 }
 
 impl Default for LinkOptions {
@@ -73,6 +90,7 @@ impl Default for LinkOptions {
             max_retry_wait: Duration::from_secs(10),
             rules: ProbeRules::default(),
             allow_private: false,
+            render: Render::default(),
         }
     }
 }
@@ -234,7 +252,18 @@ enum Plan {
         get_only: bool,
         /// Met in a message: asked with HEAD alone.
         head_only: bool,
+        /// A link on the own site: its page is read, to judge what it shows.
+        judge: bool,
     },
+}
+
+/// A path no site has: what it shows is the site's own "not found" page, fetched once per
+/// site to compare pages with.
+pub(crate) const MISSING_PATH: &str = "/nocall-surely-missing-page-6e1f2b";
+
+/// The surely-missing address on `url`'s site.
+pub(crate) fn missing_on(url: &Url) -> Option<Url> {
+    url.join(MISSING_PATH).ok()
 }
 
 /// Probes every target with an engine whose cache may already hold some answers (the
@@ -250,30 +279,41 @@ async fn probe_with(engine: Arc<Engine>, urls: &[(String, Origin)]) -> LinkResul
         .collect();
     // A base URL is fetched with its body when any target needs a fragment looked up, or
     // when a form may only be probed with GET.
-    let mut wanted: BTreeMap<String, (Url, bool, bool)> = BTreeMap::new();
+    // (URL, body wanted, HEAD only, judged).
+    let mut wanted: BTreeMap<String, (Url, bool, bool, bool)> = BTreeMap::new();
     for (_, p) in &plans {
         if let Plan::Fetch {
             base,
             fragment,
             get_only,
             head_only,
+            judge,
             ..
         } = p
         {
             let entry = wanted
                 .entry(base.as_str().to_string())
-                .or_insert_with(|| (base.clone(), false, false));
+                .or_insert_with(|| (base.clone(), false, false, false));
             entry.1 |= !*head_only && (fragment.is_some() || *get_only);
             entry.2 |= *head_only;
+            entry.3 |= *judge;
+            // The site's own not-found page, once per site whose pages are judged.
+            if let Some(missing) = missing_on(base).filter(|_| *judge) {
+                wanted
+                    .entry(missing.as_str().to_string())
+                    .or_insert_with(|| (missing, true, false, false));
+            }
         }
     }
     let mut tasks = JoinSet::new();
-    for (key, (base, body, head_only)) in wanted {
+    for (key, (base, body, head_only, judge)) in wanted {
         let engine = engine.clone();
         let ask = if head_only {
             engine::Ask::HeadOnly
         } else if body {
             engine::Ask::Body
+        } else if judge {
+            engine::Ask::Judge
         } else {
             engine::Ask::Status
         };
@@ -285,7 +325,38 @@ async fn probe_with(engine: Arc<Engine>, urls: &[(String, Origin)]) -> LinkResul
             fetched.insert(key, f);
         }
     }
-    plans
+    // Pages of the own site drawn by script are judged as Chromium draws them.
+    let judged: Vec<&Url> = plans
+        .iter()
+        .filter_map(|(_, p)| match p {
+            Plan::Fetch {
+                base, judge: true, ..
+            } => Some(base),
+            _ => None,
+        })
+        .collect();
+    for (key, look) in render_drawn(&engine, &judged, &fetched).await {
+        if let Some(f) = fetched.get_mut(&key) {
+            let mut with = (**f).clone();
+            with.look = Some(look);
+            *f = Arc::new(with);
+        }
+    }
+    let external: Vec<(String, String)> = plans
+        .iter()
+        .filter_map(|(url, p)| match p {
+            Plan::Fetch {
+                base,
+                external: true,
+                ..
+            } => Some((
+                url.to_string(),
+                base.host_str().unwrap_or_default().to_ascii_lowercase(),
+            )),
+            _ => None,
+        })
+        .collect();
+    let mut results: LinkResults = plans
         .into_iter()
         .map(|(url, p)| {
             let status = match p {
@@ -294,9 +365,20 @@ async fn probe_with(engine: Arc<Engine>, urls: &[(String, Origin)]) -> LinkResul
                     base,
                     fragment,
                     external,
+                    judge,
                     ..
                 } => match fetched.get(base.as_str()) {
-                    Some(f) => link_status(f, fragment.as_deref(), external),
+                    Some(f) => {
+                        let site = missing_on(&base)
+                            .filter(|_| judge)
+                            .and_then(|m| fetched.get(m.as_str()))
+                            .and_then(|m| m.look.as_ref());
+                        let judged = judge.then_some(Judge {
+                            site,
+                            path: base.path(),
+                        });
+                        link_status(f, fragment.as_deref(), external, judged)
+                    }
                     None => LinkStatus::new(
                         LinkVerdict::Unverified,
                         Cause::NotChecked,
@@ -306,7 +388,118 @@ async fn probe_with(engine: Arc<Engine>, urls: &[(String, Origin)]) -> LinkResul
             };
             (url.to_string(), status)
         })
-        .collect()
+        .collect();
+    let unverified = out_of_reach(&mut results, &external);
+    if unverified > 0 {
+        eprintln!(
+            "nocall: other sites could not be reached from this machine: {unverified} links not \
+             verified; `--offline` skips them"
+        );
+    }
+    results
+}
+
+/// When no other site answered at all and at least two failed to resolve or connect, the
+/// machine is what is cut off (a sandbox, a CI runner without egress), not the sites: their
+/// links become unverified. A single site failing while others answer stays dead. Returns
+/// how many links were changed.
+fn out_of_reach(results: &mut LinkResults, external: &[(String, String)]) -> usize {
+    let mut failed: HashSet<&str> = HashSet::new();
+    for (url, host) in external {
+        let Some(s) = results.get(url) else { continue };
+        if s.ok || s.status.is_some() {
+            return 0;
+        }
+        if s.verdict == LinkVerdict::Dead && matches!(s.cause, Cause::Unreachable | Cause::Timeout)
+        {
+            failed.insert(host);
+        }
+    }
+    if failed.len() < 2 {
+        return 0;
+    }
+    let mut changed = 0;
+    for (url, _) in external {
+        let Some(s) = results.get_mut(url) else {
+            continue;
+        };
+        if s.verdict == LinkVerdict::Dead && matches!(s.cause, Cause::Unreachable | Cause::Timeout)
+        {
+            *s = LinkStatus::new(
+                LinkVerdict::Unverified,
+                Cause::OutOfReach,
+                format!(
+                    "other sites could not be reached from this machine ({})",
+                    s.detail
+                ),
+            );
+            changed += 1;
+        }
+    }
+    changed
+}
+
+/// The looks of the judged pages that need a browser to be seen ([`Render`]), rendered in
+/// a small pool of Chromium tabs started only when some page needs it.
+async fn render_drawn(
+    engine: &Engine,
+    judged: &[&Url],
+    fetched: &BTreeMap<String, Arc<Fetched>>,
+) -> Vec<(String, Look)> {
+    let mode = engine.opts.render;
+    let mut wanted: Vec<Url> = Vec::new();
+    for base in judged {
+        let Some(f) = fetched.get(base.as_str()) else {
+            continue;
+        };
+        let Some(look) = &f.look else { continue };
+        let page = matches!(f.result, Ok(200..=299)) && f.unfollowed.is_none() && !look.rendered;
+        let needed = match mode {
+            Render::Never => false,
+            Render::Always => true,
+            Render::Auto => look.drawn_by_script(),
+        };
+        if page && needed && !wanted.contains(base) {
+            wanted.push((*base).clone());
+        }
+    }
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    let started = tokio::task::spawn_blocking(|| Renderer::start(RENDER_TABS)).await;
+    let renderer = match started {
+        Ok(Ok(r)) => Arc::new(r),
+        Ok(Err(e)) => {
+            eprintln!("nocall: pages drawn by script were judged as plain HTML: {e}");
+            return Vec::new();
+        }
+        Err(e) => {
+            eprintln!("nocall: pages drawn by script were judged as plain HTML: {e}");
+            return Vec::new();
+        }
+    };
+    let mut tasks = JoinSet::new();
+    for url in wanted {
+        let renderer = renderer.clone();
+        let status = fetched
+            .get(url.as_str())
+            .and_then(|f| f.result.as_ref().ok().copied());
+        tasks.spawn(async move {
+            let rendered = renderer.render(&url).await.ok().map(|r| {
+                let mut look = r.look;
+                look.status = status;
+                look
+            });
+            (url.to_string(), rendered)
+        });
+    }
+    let mut out = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        if let Ok((key, Some(look))) = done {
+            out.push((key, look));
+        }
+    }
+    out
 }
 
 fn plan(raw: &str, origins: &[&Origin], engine: &Engine) -> Plan {
@@ -396,6 +589,7 @@ fn plan(raw: &str, origins: &[&Origin], engine: &Engine) -> Plan {
         ));
     }
     Plan::Fetch {
+        judge: !external && as_link && !head_only,
         base: url,
         fragment,
         external,
@@ -487,8 +681,62 @@ fn mailto(raw: &str) -> LinkStatus {
     }
 }
 
+/// What a page of the own site is judged against: its site's own not-found page, and the
+/// page's path (left out when comparing, since not-found pages echo it).
+#[derive(Clone, Copy)]
+pub(crate) struct Judge<'a> {
+    pub site: Option<&'a Look>,
+    pub path: &'a str,
+}
+
+/// The verdict on a page of the own site from what it shows, when that overrides its
+/// status: a 2xx page that shows "not found" is dead; a 404/410 page that shows the site's
+/// working page (unlike its not-found page) is a warning.
+pub(crate) fn judge_look(code: u16, look: &Look, judge: Judge<'_>) -> Option<LinkStatus> {
+    let paths = [judge.path, MISSING_PATH];
+    let like_site = judge
+        .site
+        .is_some_and(|site| look.same_as_not_found(site, paths));
+    if (200..300).contains(&code) {
+        let shown = look.says_not_found().or_else(|| {
+            like_site.then(|| {
+                let site = judge
+                    .site
+                    .map(|s| s.says_not_found().unwrap_or(s.title.clone()));
+                site.unwrap_or_default()
+            })
+        })?;
+        let shown = if shown.is_empty() {
+            "the site's not-found page".to_string()
+        } else {
+            format!("'{shown}'")
+        };
+        return Some(LinkStatus::new(
+            LinkVerdict::Dead,
+            Cause::NotFoundPage(shown.clone()),
+            format!("shows {shown} (answered {code})"),
+        ));
+    }
+    // A deliberate 404 on a working page (a wiki's empty special page): only when the
+    // site's own not-found page is known and looks otherwise.
+    let site = judge.site?;
+    if matches!(code, 404 | 410) && !like_site && site != look && look.is_working_page() {
+        return Some(LinkStatus::new(
+            LinkVerdict::Unverified,
+            Cause::WorkingPage,
+            format!("answered {} but shows a working page", status_text(code)),
+        ));
+    }
+    None
+}
+
 /// The status of one target from what its base URL answered.
-fn link_status(f: &Fetched, fragment: Option<&str>, external: bool) -> LinkStatus {
+fn link_status(
+    f: &Fetched,
+    fragment: Option<&str>,
+    external: bool,
+    judge: Option<Judge<'_>>,
+) -> LinkStatus {
     let mut s = match &f.result {
         // A HEAD-only link (from an e-mail) that HEAD could not confirm: GET could act on
         // the account, so it stays unverified.
@@ -513,7 +761,11 @@ fn link_status(f: &Fetched, fragment: Option<&str>, external: bool) -> LinkStatu
             ),
         ),
         Err(failure) => LinkStatus::new(LinkVerdict::Dead, failure.cause(), failure.to_string()),
-        Ok(code) => status_for_code(*code, f, fragment, external),
+        Ok(code) => match (judge, &f.look) {
+            (Some(j), Some(look)) if f.unfollowed.is_none() => judge_look(*code, look, j)
+                .unwrap_or_else(|| status_for_code(*code, f, fragment, external)),
+            _ => status_for_code(*code, f, fragment, external),
+        },
     };
     if f.result.is_ok() {
         s.status = f.result.as_ref().ok().copied();
@@ -733,50 +985,87 @@ mod tests {
             anchors: anchors.map(|a| a.iter().map(|s| s.to_string()).collect()),
             truncated: false,
             unconfirmed: false,
+            look: None,
         }
     }
 
     #[test]
     fn statuses_become_verdicts_and_bot_blocking_elsewhere_is_unverified() {
-        let dead = link_status(&fetched(404, None), None, false);
+        let dead = link_status(&fetched(404, None), None, false, None);
         assert_eq!(
             (dead.verdict, dead.detail.as_str(), dead.status),
             (LinkVerdict::Dead, "404 Not Found", Some(404))
         );
         assert_eq!(
-            link_status(&fetched(410, None), None, false).detail,
+            link_status(&fetched(410, None), None, false, None).detail,
             "410 Gone"
         );
         assert_eq!(
-            link_status(&fetched(403, None), None, false).verdict,
+            link_status(&fetched(403, None), None, false, None).verdict,
             LinkVerdict::Dead
         );
         for code in [403, 429, 999] {
-            let s = link_status(&fetched(code, None), None, true);
+            let s = link_status(&fetched(code, None), None, true, None);
             assert_eq!(s.verdict, LinkVerdict::Unverified, "{code}");
             assert!(!s.ok);
         }
-        assert!(link_status(&fetched(200, None), None, false).ok);
+        assert!(link_status(&fetched(200, None), None, false, None).ok);
     }
 
     #[test]
     fn a_missing_fragment_is_dead_on_the_own_site_and_unverified_elsewhere() {
         let f = fetched(200, Some(&["charges"]));
-        assert!(link_status(&f, Some("charges"), false).ok);
-        let missing = link_status(&f, Some("refunds"), false);
+        assert!(link_status(&f, Some("charges"), false, None).ok);
+        let missing = link_status(&f, Some("refunds"), false, None);
         assert_eq!(missing.verdict, LinkVerdict::Dead);
         assert_eq!(missing.detail, "#refunds missing on target");
         assert_eq!(missing.cause, Cause::Fragment("refunds".into()));
         assert_eq!(
-            link_status(&f, Some("refunds"), true).verdict,
+            link_status(&f, Some("refunds"), true, None).verdict,
             LinkVerdict::Unverified
         );
         let mut big = f.clone();
         big.truncated = true;
         assert_eq!(
-            link_status(&big, Some("refunds"), false).verdict,
+            link_status(&big, Some("refunds"), false, None).verdict,
             LinkVerdict::Unverified
         );
+    }
+
+    #[test]
+    fn other_sites_are_out_of_reach_only_when_none_answers() {
+        let dead = |detail: &str| LinkStatus::new(LinkVerdict::Dead, Cause::Unreachable, detail);
+        let external = vec![
+            ("http://a.test/".to_string(), "a.test".to_string()),
+            ("http://b.test/x".to_string(), "b.test".to_string()),
+        ];
+        let mut results: LinkResults = [
+            ("http://a.test/".to_string(), dead("host not found")),
+            ("http://b.test/x".to_string(), dead("connection refused")),
+        ]
+        .into();
+        assert_eq!(out_of_reach(&mut results, &external), 2);
+        let a = &results["http://a.test/"];
+        assert_eq!(
+            (a.verdict, &a.cause),
+            (LinkVerdict::Unverified, &Cause::OutOfReach)
+        );
+        assert!(a.detail.contains("(host not found)"), "{}", a.detail);
+        // One site answering: the machine reaches the world, and the others are dead.
+        let mut answered: LinkResults = [
+            ("http://a.test/".to_string(), dead("host not found")),
+            ("http://b.test/x".to_string(), {
+                let mut s = LinkStatus::new(LinkVerdict::Dead, Cause::Status, "404 Not Found");
+                s.status = Some(404);
+                s
+            }),
+        ]
+        .into();
+        assert_eq!(out_of_reach(&mut answered, &external), 0);
+        assert_eq!(answered["http://a.test/"].verdict, LinkVerdict::Dead);
+        // A single other site failing is that site's problem.
+        let mut one: LinkResults = [("http://a.test/".to_string(), dead("host not found"))].into();
+        assert_eq!(out_of_reach(&mut one, &external[..1]), 0);
     }
 
     #[test]

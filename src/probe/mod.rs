@@ -12,8 +12,10 @@ pub(crate) mod devtools;
 pub(crate) mod guard;
 pub mod links;
 pub mod lookup;
+pub mod notfound;
 pub mod policy;
 pub(crate) mod prefetch;
+pub(crate) mod render;
 pub mod status;
 
 use std::collections::HashSet;

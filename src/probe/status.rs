@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::phones::{Directory, LineState};
 
+/// What a page shows, and whether that is "not found": pure reading of a page's text, so
+/// the `dead-link` check judges a page a journey saw as the prober judges one it fetched.
+pub use super::notfound::Look;
+
 /// Everything probed during a run.
 #[derive(Debug, Clone, Default)]
 pub struct Probes {
@@ -63,6 +67,15 @@ pub enum Cause {
     Withheld(Withheld),
     /// A scheme a browser will not open from a web page or an e-mail (`file`, `chrome`).
     Scheme(String),
+    /// It answers 2xx but shows a "not found" page (a soft 404); the value is what the page
+    /// says, as written ("Page not found").
+    NotFoundPage(String),
+    /// Not verified: no other site could be reached from this machine at all (no DNS, no
+    /// route, a proxy refusing everything), so this one failing says nothing about it.
+    OutOfReach,
+    /// It answers 404 or 410 but shows the site's normal working page (a form, content, no
+    /// "not found"), unlike the site's own not-found page.
+    WorkingPage,
 }
 
 /// Why a link was not opened.

@@ -18,6 +18,7 @@ use url::Url;
 use super::LinkOptions;
 use super::html::{self, MAX_BODY};
 use crate::probe::guard::{Exempt, GuardedResolver, PrivateAddress};
+use crate::probe::notfound::Look;
 use crate::probe::policy::{self, Decision, Source};
 use crate::probe::status::Cause;
 
@@ -43,6 +44,8 @@ pub(crate) struct Fetched {
     /// Asked with HEAD only ([`Ask::HeadOnly`]) and HEAD's answer was an error that GET
     /// would have had to confirm.
     pub unconfirmed: bool,
+    /// What the page shows, when its body was read and it is HTML (any status).
+    pub look: Option<Look>,
 }
 
 /// How a URL is asked about.
@@ -52,8 +55,11 @@ pub(crate) enum Ask {
     Status,
     /// HEAD alone, never GET: a link in an e-mail may act on the account when opened.
     HeadOnly,
-    /// GET, reading the body for its anchors.
+    /// GET, reading the body for its anchors and what it shows (an error page's too).
     Body,
+    /// HEAD first, as [`Ask::Status`]; then GET with the body when the answer is an HTML
+    /// page or an error GET must confirm: what a page of the own site shows is judged.
+    Judge,
 }
 
 /// Why a request had no usable answer.
@@ -151,13 +157,11 @@ impl Engine {
             opts.allowed_hosts.as_deref(),
             opts.allow_private,
         ));
-        // No proxy: a proxy resolves names itself, past the guard.
-        let mut builder = Client::builder().no_proxy();
-        if !opts.allow_private {
-            builder = builder.dns_resolver(Arc::new(GuardedResolver {
-                exempt: exempt.clone(),
-            }));
-        }
+        // No proxy: a proxy resolves names itself, past the guard. With `allow_private`
+        // the guard lets every address through but still bounds the lookups.
+        let builder = Client::builder()
+            .no_proxy()
+            .dns_resolver(Arc::new(GuardedResolver::new(exempt.clone())));
         let client = builder
             .redirect(reqwest::redirect::Policy::none())
             .timeout(opts.timeout)
@@ -204,7 +208,7 @@ impl Engine {
     /// answer. `body` asks for the page's anchors too (and so for GET).
     pub(crate) async fn check(&self, url: &Url, ask: Ask) -> Arc<Fetched> {
         let key = url.as_str().to_string();
-        let body = ask == Ask::Body;
+        let body = matches!(ask, Ask::Body | Ask::Judge);
         if !body {
             // A fetch that read the body answers a status question too.
             let done = lock(&self.cache)
@@ -218,8 +222,10 @@ impl Engine {
         cell.get_or_init(|| async {
             let page = self.fetch_as(url, ask).await;
             let mut fetched = page.fetched;
-            if let Some(text) = page.body {
-                fetched.anchors = Some(html::anchors_of(&text));
+            if let (Some(text), Ok(status)) = (page.body, &fetched.result) {
+                let (anchors, look) = html::read(&text, *status);
+                fetched.anchors = Some(anchors);
+                fetched.look = Some(look);
             }
             Arc::new(fetched)
         })
@@ -254,6 +260,7 @@ impl Engine {
             anchors: None,
             truncated: false,
             unconfirmed: false,
+            look: None,
         };
         loop {
             fetched.final_url = current.to_string();
@@ -333,8 +340,12 @@ impl Engine {
 
     /// One URL, with HEAD→GET fallback and retries; redirects are returned as they are.
     async fn request(&self, url: &Url, ask: Ask) -> Result<Answer, Failure> {
-        let body = ask == Ask::Body;
-        let mut method = if body { Method::GET } else { Method::HEAD };
+        let body = matches!(ask, Ask::Body | Ask::Judge);
+        let mut method = if ask == Ask::Body {
+            Method::GET
+        } else {
+            Method::HEAD
+        };
         let mut tries = 0;
         loop {
             let sent = self.send(url, &method, body).await;
@@ -354,6 +365,15 @@ impl Engine {
                 // No GET after HEAD for a mail link: that GET is what acts on the account.
                 other if ask == Ask::HeadOnly => return other,
                 Ok(a) if method == Method::HEAD && refused_head(a.status) => method = Method::GET,
+                // A page of the own site is read for what it shows.
+                Ok(a)
+                    if ask == Ask::Judge
+                        && method == Method::HEAD
+                        && a.html
+                        && (200..300).contains(&a.status) =>
+                {
+                    method = Method::GET;
+                }
                 // Some servers drop a HEAD they do not handle instead of answering it.
                 Err(Failure::Reset) if method == Method::HEAD => method = Method::GET,
                 other => return other,
@@ -399,8 +419,11 @@ impl Engine {
             html,
             truncated: false,
         };
-        let success = StatusCode::from_u16(status).is_ok_and(|s| s.is_success());
-        if body && html && success && *method == Method::GET {
+        // An error page is read too: what it shows tells a not-found page from a working
+        // page that answers with an error status.
+        let readable = StatusCode::from_u16(status)
+            .is_ok_and(|s| s.is_success() || s.is_client_error() || s.is_server_error());
+        if body && html && readable && *method == Method::GET {
             let (text, truncated) = read_capped(resp).await.map_err(|e| self.failure(&e))?;
             answer.body = Some(text);
             answer.truncated = truncated;

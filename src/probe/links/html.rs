@@ -1,10 +1,12 @@
 //! What the prober reads in a target page: the ids and anchor names a `#fragment` can
-//! point at. Bodies are read only up to [`MAX_BODY`], so a huge page costs no more than
-//! that much memory.
+//! point at, and what the page shows ([`Look`]: title, heading, visible text). Bodies are
+//! read only up to [`MAX_BODY`], so a huge page costs no more than that much memory.
 
 use std::collections::HashSet;
 
-use scraper::{Html, Selector};
+use scraper::{Html, Node, Selector};
+
+use crate::probe::notfound::Look;
 
 /// The most of a page body that is read (2 MiB); the rest is left unread.
 pub(crate) const MAX_BODY: usize = 2 * 1024 * 1024;
@@ -29,9 +31,51 @@ pub(crate) fn anchors(doc: &Html) -> HashSet<String> {
     out
 }
 
-/// The anchors of an HTML text.
-pub(crate) fn anchors_of(text: &str) -> HashSet<String> {
-    anchors(&Html::parse_document(text))
+/// The anchors of an HTML text and what the page shows.
+pub(crate) fn read(text: &str, status: u16) -> (HashSet<String>, Look) {
+    let doc = Html::parse_document(text);
+    let look = Look::of_html(&doc, Some(status), &visible_text(&doc));
+    (anchors(&doc), look)
+}
+
+/// Text of the body a person could read: no script, style or hidden parts. Walked with
+/// an explicit stack, since a page may nest deeper than the thread's stack allows.
+pub(crate) fn visible_text(doc: &Html) -> String {
+    let Some(body) = Selector::parse("body")
+        .ok()
+        .and_then(|s| doc.select(&s).next())
+    else {
+        return String::new();
+    };
+    let mut out = String::new();
+    let mut stack = vec![*body];
+    while let Some(node) = stack.pop() {
+        match node.value() {
+            Node::Text(t) => {
+                out.push_str(t);
+                out.push(' ');
+            }
+            Node::Element(e) => {
+                let skip = matches!(
+                    e.name(),
+                    "script" | "style" | "noscript" | "template" | "head"
+                ) || e.attr("hidden").is_some()
+                    || e.attr("aria-hidden") == Some("true");
+                if !skip {
+                    // Reversed, so the stack pops the children in document order.
+                    let children: Vec<_> = node.children().collect();
+                    stack.extend(children.into_iter().rev());
+                }
+            }
+            _ => {}
+        }
+    }
+    collapse(&out)
+}
+
+/// White space runs as one space, trimmed.
+pub(crate) fn collapse(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -40,8 +84,9 @@ mod tests {
 
     #[test]
     fn ids_and_anchor_names_count_but_other_names_do_not() {
-        let found = anchors_of(
+        let (found, _) = read(
             r#"<h2 id="charges">Charges</h2><a name="old-style"></a><input name="email"><p id="café">x</p>"#,
+            200,
         );
         assert!(found.contains("charges"));
         assert!(found.contains("old-style"));
