@@ -274,12 +274,7 @@ fn links(args: &cli::LinksArgs) -> Done {
     bar.finish_and_clear();
     let result = crawled.map_err(could_not_run)?;
     emit(&result.report, args.format, &reports)?;
-    let pages: usize = result.traces.iter().map(|t| t.steps.len()).sum();
-    let rendered = nocall::probe::crawl::rendered_pages(&result.traces);
-    eprintln!(
-        "nocall: {pages} pages crawled ({rendered} rendered in Chromium), {} links checked",
-        result.probes.links.len()
-    );
+    eprintln!("nocall: {}", pipeline::crawl_summary(&result));
     let gate = Gate {
         fail_on: args.fail_on,
         ..Gate::default()

@@ -363,6 +363,17 @@ pub fn crawl_config(file: Option<&Path>, env: Env<'_>) -> Result<Config, Vec<Dia
     }
 }
 
+/// What a crawl covered, for its closing line: "12 pages crawled (3 rendered in Chromium),
+/// 140 links checked".
+pub fn crawl_summary(result: &RunResult) -> String {
+    let pages: usize = result.traces.iter().map(|t| t.steps.len()).sum();
+    let rendered = crate::probe::crawl::rendered_pages(&result.traces);
+    format!(
+        "{pages} pages crawled ({rendered} rendered in Chromium), {} links checked",
+        result.probes.links.len()
+    )
+}
+
 /// Crawls a site as one journey of plain HTTP page loads, then probes, audits and ranks as
 /// a journey run does, and writes `report.json` (without traces: a crawl writes none).
 /// `progress` is told (pages recorded, pages waiting) as pages come in.
