@@ -317,6 +317,8 @@ pub enum FoundBy {
     Placeholder,
     /// Only its `name` attribute matched.
     NameAttribute,
+    /// The text beside it matched (a table row's header cell), which no label ties to it.
+    Beside,
     /// A recording's selector found it.
     Selector,
 }
@@ -468,6 +470,10 @@ pub struct Field {
     /// The legend of the fieldset it sits in (a radio group's question).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub group: String,
+    /// Text a person reads beside the field when no label is tied to it: the table row's
+    /// header cell (`<th>Username</th><td><input>`), or the element just before it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub beside: String,
     /// Index into the page's `forms`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub form: Option<usize>,

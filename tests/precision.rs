@@ -36,14 +36,15 @@ fn page(title: &str, body: &str, nonce: &str) -> Response {
         format!(
             "<!doctype html><html lang=en><head><title>{title} - Team Wiki</title></head><body>\
              <nav><a href=\"/index.php?title=Main_Page\">Main Page</a> \
-             <a href=\"/index.php?title=Main_Page&amp;printable=yes&amp;sid={nonce}\">Printable version</a></nav>\
+             <a href=\"/index.php?title=Main_Page&amp;printable=yes&amp;sid={nonce}\">Printable version</a> \
+             <a href=\"/index.php?title=Special:UserLogin&amp;returnto=Special:PasswordReset\">Log in</a></nav>\
              <main><h1>{title}</h1>{body}</main></body></html>"
         ),
     )
         .into_response()
 }
 
-async fn handle(State(site): State<Arc<Site>>, method: Method, uri: Uri) -> Response {
+async fn handle(State(site): State<Arc<Site>>, method: Method, uri: Uri, body: String) -> Response {
     let title = uri
         .query()
         .and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "title"))
@@ -54,6 +55,38 @@ async fn handle(State(site): State<Arc<Site>>, method: Method, uri: Uri) -> Resp
     // A blog's "lost password" mail, in plain text as WordPress writes it: the set-password
     // address alone on its line, the sign-in page's alone on the next.
     match uri.path() {
+        // A tracker's registration: labels in header cells no `<label>` ties to the
+        // fields, and a sign-in box in the sidebar whose fields' `name`s look alike.
+        "/tracker/register" if method == Method::GET => {
+            return page(
+                "Registering with Tracker",
+                r#"<aside><form method="post" action="/tracker/login">
+                   <input name="__login_name" size="10"> <input type="password" name="__login_password" size="10">
+                   <input type="submit" value="Log in"></form></aside>
+                   <form method="post" action="/tracker/register"><table>
+                   <tr><th>Login Name</th><td><input name="username"></td></tr>
+                   <tr><th>Login Password</th><td><input type="password" name="password"></td></tr>
+                   <tr><th>E-mail address</th><td><input name="address"></td></tr>
+                   </table><input type="submit" value="Register"></form>"#,
+                &nonce,
+            );
+        }
+        "/tracker/register" => {
+            let ok = body.contains("username=pat") && body.contains("address=pat%40example.test");
+            return page(
+                if ok {
+                    "Registration in progress"
+                } else {
+                    "Try again"
+                },
+                if ok {
+                    "<p>A confirmation e-mail is on its way.</p>"
+                } else {
+                    "<p>Missing details.</p>"
+                },
+                &nonce,
+            );
+        }
         "/wp-login.php"
             if uri
                 .query()
@@ -97,6 +130,7 @@ async fn handle(State(site): State<Arc<Site>>, method: Method, uri: Uri) -> Resp
         // The printable view is gone: a true dead link, with a nonce in its address.
         (_, "Main_Page") if printable => (StatusCode::GONE, "gone").into_response(),
         (_, "Main_Page") => page("Main Page", "<p>Welcome to the team wiki.</p>", &nonce),
+        (_, "Special:UserLogin") => page("Log in", "<p>Log in to Team Wiki.</p>", &nonce),
         (Method::GET, "Special:CreateAccount") => page(
             "Create account",
             r#"<form method="post" action="/index.php?title=Special:CreateAccount">
@@ -237,6 +271,8 @@ fn a_wiki_shaped_site_gives_only_true_findings_under_ids_that_do_not_change() {
         "{:#}",
         missing[0]
     );
+    // "Log in" returning to the password-reset page does not act on the account.
+    assert!(!text.contains("would act on the account"), "{text}");
     // /index.php?title=… pages are named for what they are, never "the home page".
     assert!(!text.contains("the home page"), "{text}");
     // The printable view is really gone; its address carries a new nonce on every page.
@@ -304,4 +340,54 @@ fn a_plain_text_mail_with_two_bare_addresses_opens_the_one_the_journey_follows()
         texts.first(),
         Some(&"Someone has requested a password reset for the following account on Blog")
     );
+}
+
+#[test]
+fn fields_named_by_the_text_beside_them_are_found_there_and_the_missing_tie_is_a_warning() {
+    let site = start();
+    let path = site.dir.path().join("register.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "name: Register with the tracker\nstart: {base}/\nholds:\n  Login Name: pat\n  Login Password: correct horse 42\n  E-mail address: pat@example.test\n\
+             steps:\n  - open: /tracker/register\n  - fill:\n      Login Name: \"{{Login Name}}\"\n      Login Password: \"{{Login Password}}\"\n\
+             \x20     E-mail address: \"{{E-mail address}}\"\n  - click: Register\n  - expect: A confirmation e-mail is on its way\n",
+            base = site.base
+        ),
+    )
+    .expect("scenario");
+    let output = nocall()
+        .arg("run")
+        .arg(&path)
+        .args([
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+            "--offline",
+            "--out",
+        ])
+        .arg(site.dir.path().join("out"))
+        .output()
+        .expect("nocall runs");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let text = report.to_string();
+    assert_eq!(
+        report["scenarios"][0]["status"], "completed",
+        "typed into the form a person reads: {text}"
+    );
+    let beside: Vec<&serde_json::Value> = findings(&report, "label-missing")
+        .into_iter()
+        .filter(|f| {
+            f["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("beside it"))
+        })
+        .collect();
+    assert_eq!(beside.len(), 3, "{text}");
+    for f in beside {
+        // A person reads the words; only the tie for screen readers is missing.
+        assert_eq!(f["severity"], "warning", "{f:#}");
+        assert_eq!(f["est_calls_per_month"], 0.0, "{f:#}");
+    }
 }

@@ -175,9 +175,19 @@ pub(crate) fn decide(url: &Url, source: Source, rules: &ProbeRules) -> Decision 
         .flatten()
         .map(decoded)
         .collect();
+    // Where the user goes afterwards (`returnto=Special:ConfirmEmail`, `next=/reset`) and
+    // what a list is filtered by (`tagfilter=mw-removed-redirect`) say nothing of what
+    // opening this address does: their values are left out of the judgement.
     let pairs: Vec<(String, String)> = url
         .query_pairs()
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .map(|(k, v)| {
+            if elsewhere_key(&k) {
+                (k, String::new())
+            } else {
+                (k, v)
+            }
+        })
         .collect();
     let has_value =
         pairs.iter().any(|(_, v)| !v.is_empty()) || segments.iter().any(|s| looks_random(s));
@@ -223,6 +233,42 @@ pub(crate) fn decide(url: &Url, source: Source, rules: &ProbeRules) -> Decision 
         });
     }
     Decision::Open
+}
+
+/// A query key whose value names another page or a filter, not an act of this one.
+fn elsewhere_key(key: &str) -> bool {
+    const KEYS: [&str; 24] = [
+        "returnto",
+        "returntoquery",
+        "return",
+        "returnurl",
+        "next",
+        "redirect",
+        "redirectto",
+        "redirecturi",
+        "redirecturl",
+        "camefrom",
+        "continue",
+        "destination",
+        "dest",
+        "goto",
+        "back",
+        "backurl",
+        "referer",
+        "referrer",
+        "successurl",
+        "from",
+        "q",
+        "query",
+        "search",
+        "sort",
+    ];
+    let k: String = key
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .flat_map(|c| c.to_lowercase())
+        .collect();
+    KEYS.contains(&k.as_str()) || k.contains("filter") || k.ends_with("tag") || k.ends_with("tags")
 }
 
 fn decoded(s: &str) -> String {
@@ -368,6 +414,23 @@ mod tests {
             panic!()
         };
         assert_eq!(word, "invalidate");
+    }
+
+    #[test]
+    fn where_the_user_goes_next_and_list_filters_are_not_acts() {
+        for raw in [
+            "https://wiki.test/index.php?title=Special:UserLogin&returnto=Special:ConfirmEmail/4f9a0c2b7d1e8f3a6b5c9d0e1f2a3b4c",
+            "https://wiki.test/index.php?title=Special:CreateAccount&returnto=Special:PasswordReset",
+            "https://wiki.test/index.php?title=Special:RecentChanges&tagfilter=mw-removed-redirect",
+            "https://shop.test/login?next=/account/delete",
+        ] {
+            assert!(!withheld(raw), "{raw}");
+        }
+        // The address's own act still counts.
+        assert!(withheld(
+            "https://wiki.test/index.php?title=Special:InvalidateEmail&returnto=Main_Page"
+        ));
+        assert!(withheld("https://shop.test/account/delete?next=/"));
     }
 
     #[test]

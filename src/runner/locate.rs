@@ -99,6 +99,7 @@ pub(super) fn field(page: &PageState, asked: &str, want: Want) -> Result<(usize,
                 &f.name,
                 &f.label_text,
                 &f.group,
+                &f.beside,
                 &f.placeholder,
                 &f.html_name,
             ]
@@ -121,6 +122,11 @@ pub(super) fn field(page: &PageState, asked: &str, want: Want) -> Result<(usize,
     }
     if let Some(i) = by(&|f| !k.is_empty() && (key(&f.label_text) == k || key(&f.group) == k)) {
         return Ok((i, FoundBy::AccessibleName));
+    }
+    // The words a person reads beside a field no label is tied to (`<th>Login Name</th>`)
+    // come before any markup-only match: that is how the user finds it.
+    if let Some(i) = by(&|f| !k.is_empty() && key(&f.beside) == k) {
+        return Ok((i, FoundBy::Beside));
     }
     // "Email" for "Email address": only when exactly one field reads that way.
     let starts: Vec<usize> = candidates

@@ -308,6 +308,11 @@ pub(super) fn build(
                     required: e.has("required")
                         || e.attr("aria-required") == Some("true")
                         || a.is_some_and(|a| a.required),
+                    beside: if label.is_none() {
+                        beside_of(&elements, i).unwrap_or_default()
+                    } else {
+                        String::new()
+                    },
                     label_text: label.clone().unwrap_or_default(),
                     group,
                     form: form_of(i),
@@ -720,6 +725,34 @@ fn label_of(elements: &[Element], ids: &Ids<'_>, i: usize) -> Option<String> {
         return Some(collapse(&l.text));
     }
     ancestor_in_scope(elements, i, |p| p.tag == "label").map(|l| collapse(&elements[l].text))
+}
+
+/// The text a person reads beside a field no label is tied to: the cell before its own in
+/// a table row (`<th>Username</th><td><input></td>`), else the element just before it
+/// under the same parent (`<span>Username</span><input>`). Short texts only.
+fn beside_of(elements: &[Element], i: usize) -> Option<String> {
+    let short = |j: usize| {
+        let text = collapse(&elements.get(j)?.text);
+        (!text.is_empty() && text.chars().count() <= 80).then_some(text)
+    };
+    if let Some(cell) = ancestor_in_scope(elements, i, |p| p.tag == "td")
+        && let Some(row) = elements.get(cell).and_then(|c| c.parent)
+    {
+        let before = (0..cell).rev().find(|&j| {
+            elements[j].parent == Some(row) && matches!(elements[j].tag.as_str(), "th" | "td")
+        });
+        return before.and_then(short);
+    }
+    let parent = elements.get(i)?.parent;
+    let before = (0..i).rev().find(|&j| elements[j].parent == parent)?;
+    let tag = elements[before].tag.as_str();
+    if matches!(
+        tag,
+        "input" | "select" | "textarea" | "button" | "br" | "img"
+    ) {
+        return None;
+    }
+    short(before)
 }
 
 /// Element ids by tree scope.

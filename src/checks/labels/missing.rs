@@ -60,7 +60,8 @@ fn found_without_label(t: &Trace, out: &mut Findings) {
             let how = match filled.found_by {
                 FoundBy::Placeholder => "its placeholder, which disappears once they type",
                 FoundBy::NameAttribute => "its hidden `name` attribute",
-                FoundBy::AccessibleName | FoundBy::Selector => continue,
+                // A person reads the text beside it; `page_findings` says it is untied.
+                FoundBy::AccessibleName | FoundBy::Selector | FoundBy::Beside => continue,
             };
             let field = super::filled_field(t, step, filled.field);
             let element = field
@@ -118,6 +119,27 @@ fn page_findings(page: &PageState, synonyms: &[Vec<String>]) -> Vec<Finding> {
                 continue;
             }
         };
+        // The words beside it are what a sighted person reads as its label; what is
+        // missing is only the tie, which screen readers and voice control need. A warning:
+        // no first-time user calls because of it, some cannot use the form.
+        if field.name_source == NameSource::None && !field.beside.trim().is_empty() {
+            out.push(
+                Finding::new(
+                    Kind::LabelMissing,
+                    &page.url,
+                    field.describe(),
+                    format!(
+                        "A field on {on} shows \"{}\" beside it, but no label ties that text to \
+                         the field: screen readers announce it without a name and voice control \
+                         cannot reach it by that name.",
+                        field.beside.trim()
+                    ),
+                )
+                .warning()
+                .excerpt(field.html.clone()),
+            );
+            continue;
+        }
         let mut message = format!("A field on {on} {why}.");
         if let Some((i, o)) = orphan {
             explained.insert(i);
