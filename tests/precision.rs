@@ -217,9 +217,14 @@ fn scenarios(r: &Running) -> Vec<PathBuf> {
 
 fn run(r: &Running) -> serde_json::Value {
     let out = r.dir.path().join(format!("out-{}", rand_suffix()));
+    run_files(&scenarios(r), &out)
+}
+
+/// Runs scenario files offline with JSON on stdout, writing under `out`; the report.
+fn run_files(files: &[PathBuf], out: &std::path::Path) -> serde_json::Value {
     let output = nocall()
         .arg("run")
-        .args(scenarios(r))
+        .args(files)
         .args([
             "--format",
             "json",
@@ -228,7 +233,7 @@ fn run(r: &Running) -> serde_json::Value {
             "--offline",
             "--out",
         ])
-        .arg(&out)
+        .arg(out)
         .output()
         .expect("nocall runs");
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
@@ -305,21 +310,7 @@ fn a_plain_text_mail_with_two_bare_addresses_opens_the_one_the_journey_follows()
     )
     .expect("scenario");
     let out = site.dir.path().join("out");
-    let output = nocall()
-        .arg("run")
-        .arg(&path)
-        .args([
-            "--format",
-            "json",
-            "--fail-on",
-            "none",
-            "--offline",
-            "--out",
-        ])
-        .arg(&out)
-        .output()
-        .expect("nocall runs");
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let report = run_files(&[path], &out);
     assert_eq!(report["scenarios"][0]["status"], "completed", "{report:#}");
     let trace: serde_json::Value = serde_json::from_slice(
         &std::fs::read(out.join("traces/01-lost-blog-password.json")).expect("trace"),
@@ -356,21 +347,7 @@ fn fields_named_by_the_text_beside_them_are_found_there_and_the_missing_tie_is_a
         ),
     )
     .expect("scenario");
-    let output = nocall()
-        .arg("run")
-        .arg(&path)
-        .args([
-            "--format",
-            "json",
-            "--fail-on",
-            "none",
-            "--offline",
-            "--out",
-        ])
-        .arg(site.dir.path().join("out"))
-        .output()
-        .expect("nocall runs");
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let report = run_files(&[path], &site.dir.path().join("out"));
     let text = report.to_string();
     assert_eq!(
         report["scenarios"][0]["status"], "completed",
