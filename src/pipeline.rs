@@ -280,14 +280,17 @@ pub fn run(
     // The phone checks' metadata takes ~60 ms to load on first use; it loads while the
     // browser starts instead of after the journeys.
     std::thread::spawn(phones::warm_up);
-    let (traces, closing) =
+    let (traces, mut closing) =
         runner::run_all_then_close(&loaded.scenarios, &loaded.secrets, options, mail, observer)?;
     phase.done("journeys");
     let trace_files = write_traces(&traces, &options.out_dir, &loaded.secrets);
     phase.done("traces written");
     let mut probe_options = ProbeOptions::for_config(&loaded.config, options.offline);
     probe_options.links.allow_private = loaded.allow_private;
+    // Script-drawn pages are rendered in the journeys' browser, not a second one.
+    probe::render::lend(closing.lend());
     let probes = probe::probe_all(&traces, &loaded.config, &probe_options);
+    probe::render::reclaim();
     phase.done("links and phones probed");
     let findings = audit(&traces, &loaded.config, &probes, &loaded.secrets);
     let mut report = Report::new(&traces, &trace_files, findings, &loaded.config.currency);

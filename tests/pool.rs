@@ -108,7 +108,18 @@ impl Pool {
 }
 
 impl Drop for Pool {
+    /// SIGTERM first: browserless then closes the browsers it started (killed outright it
+    /// would leave them running); SIGKILL only if it has not gone within 10 s.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        for _ in 0..100 {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

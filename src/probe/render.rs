@@ -37,6 +37,20 @@ const REQUEST_CAP: Duration = Duration::from_secs(2);
 const MAX_TEXT: usize = 200_000;
 const MAX_LINKS: usize = 5_000;
 
+/// A browser already running that the next renderer may use instead of starting one: the
+/// journeys' own, lent by the pipeline while the prober runs.
+static LENT: Mutex<Option<Browser>> = Mutex::new(None);
+
+/// Lends `browser` to the next [`Renderer::start`].
+pub(crate) fn lend(browser: Option<Browser>) {
+    *LENT.lock().unwrap_or_else(|p| p.into_inner()) = browser;
+}
+
+/// Drops a lent browser no renderer took, so it ends now and never outlives the run.
+pub(crate) fn reclaim() {
+    drop(LENT.lock().unwrap_or_else(|p| p.into_inner()).take());
+}
+
 /// A rendered page: what the crawl records, and what the prober judges it by.
 pub(crate) struct Rendered {
     pub page: PageState,
@@ -57,14 +71,24 @@ impl Renderer {
     /// Starts Chromium (found as the runner finds it: `$CHROME`, then the usual places)
     /// with `tabs` tabs. Blocking: call it off the async workers.
     pub(crate) fn start(tabs: usize) -> Result<Renderer, String> {
-        let chrome = std::env::var("CHROME").ok();
-        let path =
-            crate::runner::browser::find(None, chrome.as_deref()).map_err(|e| e.to_string())?;
-        let browser = Browser::start(&BrowserSource::Launch {
-            path,
-            headful: false,
-        })
-        .map_err(|e| e.to_string())?;
+        let lent = LENT
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .filter(Browser::is_alive);
+        let browser = match lent {
+            Some(b) => b,
+            None => {
+                let chrome = std::env::var("CHROME").ok();
+                let path = crate::runner::browser::find(None, chrome.as_deref())
+                    .map_err(|e| e.to_string())?;
+                Browser::start(&BrowserSource::Launch {
+                    path,
+                    headful: false,
+                })
+                .map_err(|e| e.to_string())?
+            }
+        };
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         let mut handles = Vec::new();

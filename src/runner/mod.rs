@@ -89,11 +89,26 @@ pub fn run_all(
 /// The browser being shut down (its process ended and reaped, its profile deleted, ~40 ms)
 /// while the caller goes on; dropping this waits for that to finish, so nothing outlives
 /// the run.
-pub(crate) struct Closing(Option<std::thread::JoinHandle<()>>);
+pub(crate) struct Closing {
+    handle: Option<std::thread::JoinHandle<()>>,
+    /// The browser nocall started, kept for one more use when the caller takes it
+    /// ([`Closing::lend`]): the prober renders script-drawn pages in it instead of starting
+    /// a second Chromium (~1 s).
+    lent: Option<Browser>,
+}
+
+impl Closing {
+    /// The journeys' browser, still running, for the prober's renderer; it ends when the
+    /// last handle to it is dropped.
+    pub(crate) fn lend(&mut self) -> Option<Browser> {
+        self.lent.take()
+    }
+}
 
 impl Drop for Closing {
     fn drop(&mut self) {
-        if let Some(handle) = self.0.take() {
+        drop(self.lent.take());
+        if let Some(handle) = self.handle.take() {
             let _ = handle.join();
         }
     }
@@ -174,12 +189,14 @@ pub(crate) fn run_all_then_close(
         return Err(e);
     }
     let last = browser.into_inner().unwrap_or_else(|e| e.into_inner());
-    let closing = Closing(
-        std::thread::Builder::new()
+    let lent = last.as_ref().filter(|b| b.is_alive()).cloned();
+    let closing = Closing {
+        handle: std::thread::Builder::new()
             .name("browser-close".into())
             .spawn(move || drop(last))
             .ok(),
-    );
+        lent,
+    };
     let traces = results
         .into_inner()
         .unwrap_or_else(|e| e.into_inner())
