@@ -964,3 +964,37 @@ fn when_no_other_site_can_be_reached_their_links_are_warnings_with_one_summary_l
         assert_eq!(f["est_calls_per_month"], 0.0, "{f:#}");
     }
 }
+
+#[test]
+fn one_other_site_whose_name_does_not_resolve_is_dead_only_when_the_world_resolves() {
+    async fn page() -> Response {
+        html(
+            "<title>Tracker</title><h1>Issues</h1><p>Read the \
+             <a href=\"http://docs.nocall-test.invalid/\">Tracker docs</a>.</p>",
+        )
+    }
+    let addr = serve(Router::new().route("/", axum::routing::get(page)));
+    let out = tempfile::tempdir().expect("temp");
+    let output = common::nocall()
+        .args([
+            "links",
+            &format!("http://{addr}/"),
+            "--format",
+            "json",
+            "--out",
+        ])
+        .arg(out.path())
+        .output()
+        .expect("runs");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let dead = dead_links(&report);
+    assert_eq!(dead.len(), 1, "{dead:#?}");
+    // The machine resolves names (a developer's laptop): the docs site is dead. It does not
+    // (a sandbox, a CI runner without egress): the link is unverified, at no cost.
+    use std::net::ToSocketAddrs;
+    let world = ("example.com", 443)
+        .to_socket_addrs()
+        .is_ok_and(|mut a| a.next().is_some());
+    let expected = if world { "problem" } else { "warning" };
+    assert_eq!(dead[0].1, expected, "{dead:#?}");
+}

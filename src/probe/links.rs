@@ -389,7 +389,7 @@ async fn probe_with(engine: Arc<Engine>, urls: &[(String, Origin)]) -> LinkResul
             (url.to_string(), status)
         })
         .collect();
-    let unverified = out_of_reach(&mut results, &external);
+    let unverified = out_of_reach(&mut results, &external, world_resolves);
     if unverified > 0 {
         eprintln!(
             "nocall: other sites could not be reached from this machine: {unverified} links not \
@@ -399,12 +399,28 @@ async fn probe_with(engine: Arc<Engine>, urls: &[(String, Origin)]) -> LinkResul
     results
 }
 
+/// Whether this machine can resolve names on the Internet at all: one lookup of
+/// `example.com`, a name reserved (RFC 2606) to always exist. Asked only when a run's one
+/// other site failed and nothing else tells whether the machine is cut off.
+fn world_resolves() -> bool {
+    use std::net::ToSocketAddrs;
+    ("example.com", 443)
+        .to_socket_addrs()
+        .is_ok_and(|mut a| a.next().is_some())
+}
+
 /// When no other site answered at all and at least two failed to resolve or connect, the
 /// machine is what is cut off (a sandbox, a CI runner without egress), not the sites: their
-/// links become unverified. A single site failing while others answer stays dead. Returns
-/// how many links were changed.
-fn out_of_reach(results: &mut LinkResults, external: &[(String, String)]) -> usize {
+/// links become unverified. With only one other site, and it failing, `world_resolves`
+/// tells which it is. A site failing while others answer stays dead. Returns how many links
+/// were changed.
+fn out_of_reach(
+    results: &mut LinkResults,
+    external: &[(String, String)],
+    world_resolves: impl Fn() -> bool,
+) -> usize {
     let mut failed: HashSet<&str> = HashSet::new();
+    let mut unnamed = false;
     for (url, host) in external {
         let Some(s) = results.get(url) else { continue };
         if s.ok || s.status.is_some() {
@@ -413,9 +429,13 @@ fn out_of_reach(results: &mut LinkResults, external: &[(String, String)]) -> usi
         if s.verdict == LinkVerdict::Dead && matches!(s.cause, Cause::Unreachable | Cause::Timeout)
         {
             failed.insert(host);
+            unnamed |= s.detail.contains("host not found");
         }
     }
-    if failed.len() < 2 {
+    // One site alone says nothing of the machine unless its name did not resolve and no
+    // name does (a refused port is that site's own problem).
+    let alone_and_cut_off = failed.len() == 1 && unnamed && !world_resolves();
+    if failed.len() < 2 && !alone_and_cut_off {
         return 0;
     }
     let mut changed = 0;
@@ -1044,7 +1064,7 @@ mod tests {
             ("http://b.test/x".to_string(), dead("connection refused")),
         ]
         .into();
-        assert_eq!(out_of_reach(&mut results, &external), 2);
+        assert_eq!(out_of_reach(&mut results, &external, || true), 2);
         let a = &results["http://a.test/"];
         assert_eq!(
             (a.verdict, &a.cause),
@@ -1061,11 +1081,19 @@ mod tests {
             }),
         ]
         .into();
-        assert_eq!(out_of_reach(&mut answered, &external), 0);
+        assert_eq!(out_of_reach(&mut answered, &external, || false), 0);
         assert_eq!(answered["http://a.test/"].verdict, LinkVerdict::Dead);
-        // A single other site failing is that site's problem.
+        // A single other site failing is that site's problem when the world resolves, and
+        // unverified when nothing does (a machine without DNS).
         let mut one: LinkResults = [("http://a.test/".to_string(), dead("host not found"))].into();
-        assert_eq!(out_of_reach(&mut one, &external[..1]), 0);
+        assert_eq!(out_of_reach(&mut one, &external[..1], || true), 0);
+        assert_eq!(one["http://a.test/"].verdict, LinkVerdict::Dead);
+        assert_eq!(out_of_reach(&mut one, &external[..1], || false), 1);
+        assert_eq!(one["http://a.test/"].verdict, LinkVerdict::Unverified);
+        // A refused port is the site's own problem, whatever the machine resolves.
+        let mut refused: LinkResults =
+            [("http://a.test/".to_string(), dead("connection refused"))].into();
+        assert_eq!(out_of_reach(&mut refused, &external[..1], || false), 0);
     }
 
     #[test]
