@@ -278,6 +278,13 @@ fn a_wiki_shaped_site_gives_only_true_findings_under_ids_that_do_not_change() {
     );
     // "Log in" returning to the password-reset page does not act on the account.
     assert!(!text.contains("would act on the account"), "{text}");
+    // The excerpt shows the label as the page ties it, `for` and all.
+    assert_eq!(
+        missing[0]["evidence"]["html_excerpt"],
+        r#"<label for="r">once again</label> <input id="r" name="wpRetype" type="password">"#,
+        "{:#}",
+        missing[0]
+    );
     // /index.php?title=… pages are named for what they are, never "the home page".
     assert!(!text.contains("the home page"), "{text}");
     // The printable view is really gone; its address carries a new nonce on every page.

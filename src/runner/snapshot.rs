@@ -270,7 +270,9 @@ pub(super) fn build(
                 if input_type == "hidden" {
                     continue;
                 }
-                let label = label_of(&elements, &ids, i);
+                let tie = label_of(&elements, &ids, i);
+                let label = tie.as_ref().map(|(text, _)| text.clone());
+                let by_for = tie.is_some_and(|(_, by_for)| by_for);
                 let options = if e.tag == "select" {
                     elements
                         .iter()
@@ -318,7 +320,7 @@ pub(super) fn build(
                     form: form_of(i),
                     visible,
                     options,
-                    html: excerpt(e, label.as_deref()),
+                    html: excerpt(e, label.as_deref(), by_for),
                     disabled,
                     host: e.host.clone(),
                     frame: frame_url(e),
@@ -715,16 +717,18 @@ fn ancestor(elements: &[Element], i: usize, pred: impl Fn(&Element) -> bool) -> 
 }
 
 /// The text of the `<label>` a person would read beside the field, if one is tied to it.
-fn label_of(elements: &[Element], ids: &Ids<'_>, i: usize) -> Option<String> {
+/// `.1`: tied by `for` (else the label wraps the field).
+fn label_of(elements: &[Element], ids: &Ids<'_>, i: usize) -> Option<(String, bool)> {
     let e = elements.get(i)?;
     if let Some(id) = e.attr("id").filter(|id| ids.contains_key(&(e.scope, *id)))
         && let Some(l) = elements
             .iter()
             .find(|l| l.tag == "label" && l.scope == e.scope && l.attr("for") == Some(id))
     {
-        return Some(collapse(&l.text));
+        return Some((collapse(&l.text), true));
     }
-    ancestor_in_scope(elements, i, |p| p.tag == "label").map(|l| collapse(&elements[l].text))
+    ancestor_in_scope(elements, i, |p| p.tag == "label")
+        .map(|l| (collapse(&elements[l].text), false))
 }
 
 /// The text a person reads beside a field no label is tied to: the cell before its own in
@@ -787,7 +791,10 @@ fn collapse(s: &str) -> String {
 }
 
 /// The element's start tag (and its label, when it has one): enough for a ticket.
-fn excerpt(e: &Element, label: Option<&str>) -> String {
+fn excerpt(e: &Element, label: Option<&str>, by_for: bool) -> String {
+    // The label as the page ties it: `for` pointing at the field's id, else wrapping it, so
+    // a developer reading the ticket sees a correctly tied label as tied.
+    let tied_by_id = e.attr("id").filter(|id| by_for && !id.is_empty());
     let mut tag = format!("<{}", e.tag);
     for (k, v) in &e.attrs {
         if k == "value" || k == "style" {
@@ -799,9 +806,14 @@ fn excerpt(e: &Element, label: Option<&str>) -> String {
         ));
     }
     tag.push('>');
-    match label {
-        Some(l) if !l.is_empty() => format!(
-            "<label>{}</label> {tag}",
+    match (label, tied_by_id) {
+        (Some(l), Some(id)) if !l.is_empty() => format!(
+            "<label for=\"{}\">{}</label> {tag}",
+            id.replace('&', "&amp;").replace('"', "&quot;"),
+            l.replace('&', "&amp;").replace('<', "&lt;")
+        ),
+        (Some(l), None) if !l.is_empty() => format!(
+            "<label>{} {tag}</label>",
             l.replace('&', "&amp;").replace('<', "&lt;")
         ),
         _ => tag,
