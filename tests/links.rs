@@ -929,18 +929,7 @@ fn when_no_other_site_can_be_reached_their_links_are_warnings_with_one_summary_l
             .route("/", axum::routing::get(page))
             .route("/help/intro", axum::routing::get(page)),
     );
-    let out = tempfile::tempdir().expect("temp");
-    let output = common::nocall()
-        .args([
-            "links",
-            &format!("http://{addr}/"),
-            "--format",
-            "json",
-            "--out",
-        ])
-        .arg(out.path())
-        .output()
-        .expect("runs");
+    let output = links_json(addr);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "warnings only: {stderr}");
     assert_eq!(
@@ -974,18 +963,7 @@ fn one_other_site_whose_name_does_not_resolve_is_dead_only_when_the_world_resolv
         )
     }
     let addr = serve(Router::new().route("/", axum::routing::get(page)));
-    let out = tempfile::tempdir().expect("temp");
-    let output = common::nocall()
-        .args([
-            "links",
-            &format!("http://{addr}/"),
-            "--format",
-            "json",
-            "--out",
-        ])
-        .arg(out.path())
-        .output()
-        .expect("runs");
+    let output = links_json(addr);
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
     let dead = dead_links(&report);
     assert_eq!(dead.len(), 1, "{dead:#?}");
@@ -997,4 +975,20 @@ fn one_other_site_whose_name_does_not_resolve_is_dead_only_when_the_world_resolv
         .is_ok_and(|mut a| a.next().is_some());
     let expected = if world { "problem" } else { "warning" };
     assert_eq!(dead[0].1, expected, "{dead:#?}");
+}
+
+/// `nocall links` over the site at `addr`, JSON on stdout, into a throw-away folder.
+fn links_json(addr: std::net::SocketAddr) -> std::process::Output {
+    let out = tempfile::tempdir().expect("temp");
+    common::nocall()
+        .args([
+            "links",
+            &format!("http://{addr}/"),
+            "--format",
+            "json",
+            "--out",
+        ])
+        .arg(out.path())
+        .output()
+        .expect("runs")
 }
