@@ -98,9 +98,9 @@ pub fn write(report: &Report, path: &Path) -> Result<(), BaselineError> {
 
 /// The finding ids recorded in the baseline at `path` (any of the three shapes).
 pub fn read(path: &Path) -> Result<HashSet<String>, BaselineError> {
-    let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Read {
+    let text = crate::limits::read_text(path).map_err(|e| BaselineError::Read {
         path: path.to_path_buf(),
-        source,
+        source: e.into(),
     })?;
     parse(&text).map_err(|reason| BaselineError::Invalid {
         path: path.to_path_buf(),

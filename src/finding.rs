@@ -545,8 +545,6 @@ pub(crate) fn merge_by_id(
     out
 }
 
-/// `F` and seven hex digits of a hash over kind, page path and element. The host and port
-/// are left out, so a portal served on another port (or at staging) keeps its ids.
 /// `id` has the shape [`stable_id`] gives: `F` and 7 lowercase hex digits.
 pub(crate) fn is_stable_id(id: &str) -> bool {
     id.len() == 8
@@ -554,6 +552,8 @@ pub(crate) fn is_stable_id(id: &str) -> bool {
         && id[1..].chars().all(|c| matches!(c, '0'..='9' | 'a'..='f'))
 }
 
+/// `F` and seven hex digits of a hash over kind, page path and element. The host and port
+/// are left out, so a portal served on another port (or at staging) keeps its ids.
 pub(crate) fn stable_id(kind: Kind, url: &str, element: &str) -> String {
     let mut h = Sha256::new();
     h.update(kind.as_str().as_bytes());

@@ -35,6 +35,16 @@ pub enum ReadError {
     NotText { at: Option<usize> },
 }
 
+impl From<ReadError> for std::io::Error {
+    /// For callers whose errors carry an `io::Error`: a missing file keeps its kind.
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::Io(io) => io,
+            other => std::io::Error::new(std::io::ErrorKind::InvalidData, other.to_string()),
+        }
+    }
+}
+
 /// Reads a whole text file, at most [`input_bytes`] of it. Binary content (invalid UTF-8,
 /// or NUL bytes) is refused rather than half-read.
 pub fn read_text(path: &Path) -> Result<String, ReadError> {

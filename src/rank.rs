@@ -99,17 +99,21 @@ impl Model {
             .find(|c| c.kind == f.kind && c.situation == situation)
             .map(|c| (c.chance, c.source.clone()))
             .unwrap_or_else(|| {
-                let (_, blocking, on_path, present) = default_row(f.kind);
-                let v = match situation {
-                    Situation::Blocking => blocking,
-                    Situation::OnPath => on_path,
-                    Situation::Present => present,
-                };
                 (
-                    v,
+                    default_chance(f.kind, situation),
                     format!("default for {} ({})", f.kind, situation.as_str()),
                 )
             })
+    }
+}
+
+/// The default table's chance of `kind` in `situation`.
+fn default_chance(kind: Kind, situation: Situation) -> f64 {
+    let (_, blocking, on_path, present) = default_row(kind);
+    match situation {
+        Situation::Blocking => blocking,
+        Situation::OnPath => on_path,
+        Situation::Present => present,
     }
 }
 
@@ -135,13 +139,10 @@ fn configured_chance(kind: Kind, situation: Situation, config: &Config) -> (f64,
             return (*v, format!("{key} in {file}"));
         }
     }
-    let (_, blocking, on_path, present) = default_row(kind);
-    let v = match situation {
-        Situation::Blocking => blocking,
-        Situation::OnPath => on_path,
-        Situation::Present => present,
-    };
-    (v, format!("default for {kind} ({name}), docs/model.md"))
+    (
+        default_chance(kind, situation),
+        format!("default for {kind} ({name}), docs/model.md"),
+    )
 }
 
 /// A journey as the funnel sees it: its name and its users a month.

@@ -365,17 +365,17 @@ fn browser_control(words: &str) -> bool {
     let mentions_browser = lowered
         .split_whitespace()
         .take(4)
-        .any(|w| w.starts_with("browser") || w.starts_with("web browser"));
-    let without_articles: String = lowered
+        .any(|w| w.starts_with("browser"));
+    let bare: String = lowered
         .split_whitespace()
         .filter(|w| !ARTICLES.contains(w))
-        .collect::<Vec<_>>()
-        .join(" ");
+        .map(normalize)
+        .collect();
     mentions_browser
-        || ALONE.contains(&normalize(&without_articles).as_str())
+        || ALONE.contains(&bare.as_str())
         || PARTS
             .iter()
-            .any(|p| plain.starts_with(p) || normalize(&without_articles).starts_with(p))
+            .any(|p| plain.starts_with(p) || bare.starts_with(p))
 }
 
 /// The control name after the verb: `(name, bytes of rest used, quoted, control noun seen)`.

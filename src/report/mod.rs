@@ -171,20 +171,16 @@ impl Report {
 
     /// The row or symptom with this id.
     pub fn finding(&self, id: &str) -> Option<&Finding> {
-        self.findings.iter().find_map(|f| {
-            if f.id.eq_ignore_ascii_case(id) {
-                return Some(f);
-            }
-            f.symptoms.iter().find(|s| s.id.eq_ignore_ascii_case(id))
-        })
+        self.all_findings()
+            .find(|(f, _)| f.id.eq_ignore_ascii_case(id))
+            .map(|(f, _)| f)
     }
 
     /// The row whose root cause or symptom has this id.
     pub fn row_of(&self, id: &str) -> Option<&Finding> {
-        self.findings.iter().find(|f| {
-            f.id.eq_ignore_ascii_case(id)
-                || f.symptoms.iter().any(|s| s.id.eq_ignore_ascii_case(id))
-        })
+        self.all_findings()
+            .find(|(f, _)| f.id.eq_ignore_ascii_case(id))
+            .map(|(_, row)| row)
     }
 
     /// Every finding, rows and their symptoms, each with the row it belongs to.

@@ -20,7 +20,7 @@ pub(super) fn shows_secret(page: &PageState, secrets: &Secrets) -> bool {
     if secrets.is_empty() {
         return false;
     }
-    let holds = |text: &str| matches!(secrets.mask(text), Cow::Owned(_));
+    let holds = |text: &str| holds_secret(text, secrets);
     holds(&page.text)
         || holds(&page.title)
         || page.links.iter().any(|l| holds(&l.text))
