@@ -143,6 +143,7 @@ struct Visit {
 struct Renderers {
     mode: Render,
     tabs: usize,
+    fence: std::sync::Mutex<Option<crate::runner::fence::Fence>>,
     started: tokio::sync::OnceCell<Option<Arc<Renderer>>>,
 }
 
@@ -151,7 +152,9 @@ impl Renderers {
         let tabs = self.tabs;
         self.started
             .get_or_init(|| async move {
-                let started = tokio::task::spawn_blocking(move || Renderer::start(tabs)).await;
+                let fence = self.fence.lock().ok().and_then(|mut f| f.take());
+                let started =
+                    tokio::task::spawn_blocking(move || Renderer::start(tabs, fence)).await;
                 match started {
                     Ok(Ok(r)) => Some(Arc::new(r)),
                     Ok(Err(e)) => {
@@ -178,6 +181,7 @@ async fn pages(
     let renderers = Arc::new(Renderers {
         mode: opts.link.render,
         tabs: RENDER_TABS.min(opts.link.concurrency.max(1)),
+        fence: std::sync::Mutex::new(engine.fence()),
         started: tokio::sync::OnceCell::new(),
     });
     let mut start = start.clone();

@@ -486,7 +486,8 @@ async fn render_drawn(
     if wanted.is_empty() {
         return Vec::new();
     }
-    let started = tokio::task::spawn_blocking(|| Renderer::start(RENDER_TABS)).await;
+    let fence = engine.fence();
+    let started = tokio::task::spawn_blocking(move || Renderer::start(RENDER_TABS, fence)).await;
     let renderer = match started {
         Ok(Ok(r)) => Arc::new(r),
         Ok(Err(e)) => {
@@ -505,11 +506,18 @@ async fn render_drawn(
             .get(url.as_str())
             .and_then(|f| f.result.as_ref().ok().copied());
         tasks.spawn(async move {
-            let rendered = renderer.render(&url).await.ok().map(|r| {
-                let mut look = r.look;
-                look.status = status;
-                look
-            });
+            // A page whose script sent the tab elsewhere (a sign-in page, another site)
+            // says nothing of this link's own page: it is judged as fetched.
+            let rendered = renderer
+                .render(&url)
+                .await
+                .ok()
+                .filter(|r| Url::parse(&r.page.url).is_ok_and(|u| u.origin() == url.origin()))
+                .map(|r| {
+                    let mut look = r.look;
+                    look.status = status;
+                    look
+                });
             (url.to_string(), rendered)
         });
     }

@@ -21,6 +21,7 @@ use url::Url;
 
 use super::notfound::Look;
 use crate::runner::browser::{Browser, BrowserSource, CALL_TIMEOUT};
+use crate::runner::fence::Fence;
 use crate::trace::{Link, PageState};
 
 /// Tabs rendering at once (a small pool: each tab costs a renderer process).
@@ -70,7 +71,8 @@ pub(crate) struct Renderer {
 impl Renderer {
     /// Starts Chromium (found as the runner finds it: `$CHROME`, then the usual places)
     /// with `tabs` tabs. Blocking: call it off the async workers.
-    pub(crate) fn start(tabs: usize) -> Result<Renderer, String> {
+    pub(crate) fn start(tabs: usize, fence: Option<Fence>) -> Result<Renderer, String> {
+        let fence = fence.map(Arc::new);
         let lent = LENT
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -95,9 +97,10 @@ impl Renderer {
         for n in 0..tabs.max(1) {
             let browser = browser.clone();
             let rx = rx.clone();
+            let fence = fence.clone();
             let handle = std::thread::Builder::new()
                 .name(format!("nocall-render-{n}"))
-                .spawn(move || tab_loop(&browser, &rx))
+                .spawn(move || tab_loop(&browser, &rx, fence))
                 .map_err(|e| e.to_string())?;
             handles.push(handle);
         }
@@ -136,13 +139,22 @@ impl Drop for Renderer {
 }
 
 /// One tab: opened once, then reused for every page it takes from the queue.
-fn tab_loop(browser: &Browser, jobs: &Mutex<mpsc::Receiver<Job>>) {
+fn tab_loop(browser: &Browser, jobs: &Mutex<mpsc::Receiver<Job>>, fence: Option<Arc<Fence>>) {
     let opened = browser.new_context();
     let tab = opened.and_then(|(_context, _target, session)| {
         for method in ["Page.enable", "Network.enable", "Runtime.enable"] {
             browser
                 .conn
                 .call_raw(Some(&session), method, json!({}), CALL_TIMEOUT)?;
+        }
+        // The page's own scripts, images and frames may name private or metadata
+        // addresses: the tab is kept off them as a journey's is.
+        if let Some(fence) = fence {
+            let params = fence.enable_params();
+            browser.conn.fence(&session, fence);
+            browser
+                .conn
+                .call_raw(Some(&session), "Fetch.enable", params, CALL_TIMEOUT)?;
         }
         Ok(session)
     });

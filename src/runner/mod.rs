@@ -8,7 +8,7 @@
 pub mod browser;
 mod cdp;
 mod cover;
-mod fence;
+pub(crate) mod fence;
 mod inpage;
 mod journey;
 mod locate;

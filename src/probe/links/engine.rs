@@ -144,6 +144,18 @@ pub(crate) struct Engine {
     cache: Mutex<HashMap<(String, bool), Cell>>,
 }
 
+impl Engine {
+    /// The fence a tab rendering this run's pages gets: the prober's own rule for private
+    /// and metadata addresses (the journeys' hosts and `allowed_hosts` exempt), unless
+    /// `--allow-private`. Chromium resolves names itself, so its tab needs it as a
+    /// journey's does.
+    pub(crate) fn fence(&self) -> Option<crate::runner::fence::Fence> {
+        let own: Vec<String> = self.own.iter().cloned().collect();
+        (!self.opts.allow_private)
+            .then(|| crate::runner::fence::Fence::new(&own, self.opts.allowed_hosts.as_deref()))
+    }
+}
+
 /// A page fetched with its body, for the crawler.
 pub(crate) struct Page {
     pub fetched: Fetched,
