@@ -685,9 +685,10 @@ impl Page {
                     self.dirty = true;
                     return true;
                 }
-                // Workers and the like are not what the user sees.
+                // Workers and the like are not what the user sees. Detached through the
+                // session that attached them (a frame's, for a frame's worker).
                 self.browser.conn.fire(
-                    Some(&self.session),
+                    Some(&e.session),
                     "Target.detachFromTarget",
                     json!({"sessionId": child}),
                 );
