@@ -19,10 +19,16 @@ pub(crate) const PER_KIND: usize = 10;
 /// `PER_KIND` of each. Blockers are errors; problems and what could not be verified are
 /// warnings.
 pub fn annotations(report: &Report) -> String {
+    // By what fixing each root cause saves, then by calls, as the report ranks them.
+    let mut ranked: Vec<&Finding> = report.findings.iter().collect();
+    ranked.sort_by(|a, b| {
+        b.est_calls_saved_if_fixed
+            .total_cmp(&a.est_calls_saved_if_fixed)
+            .then(b.est_calls_per_month.total_cmp(&a.est_calls_per_month))
+    });
     let mut shown: HashMap<&str, usize> = HashMap::new();
     let mut out = String::new();
-    // The report's rows are already ranked (`rank::sort_rows`): by what fixing each saves.
-    for f in &report.findings {
+    for f in ranked {
         let command = match f.severity {
             Severity::Blocker => "error",
             Severity::Problem | Severity::Warning => "warning",
