@@ -334,15 +334,18 @@ pub(super) const ARM_JS: &str = r#"function () {
   }
   for (const x of wins) { try { const off = x[key]; if (off) off(); } catch (e) {} }
   const own = wins[0];
-  const st = {decided: false, blocked: false, by: ''};
+  const CONTROL = 'a[href],button,input,select,textarea,label,summary,[role=button],[role=link],[role=checkbox],[role=radio],[role=tab],[role=menuitem],[onclick]';
+  const st = {decided: false, blocked: false, by: '', clicked: false};
   const types = ['pointerdown', 'mousedown', 'pointerup', 'mouseup', 'click'];
   const handlers = wins.map(x => ev => {
+    const t = ev.composedPath ? ev.composedPath()[0] : ev.target;
+    const mine = x === own && t && (inside(t, el) || labels.some(l => inside(t, l)));
     if (!st.decided && (ev.type === 'pointerdown' || ev.type === 'mousedown')) {
       st.decided = true;
-      const t = ev.composedPath ? ev.composedPath()[0] : ev.target;
-      const mine = x === own && t && (inside(t, el) || labels.some(l => inside(t, l)));
       if (!mine) { st.blocked = true; st.by = describe(t); }
     }
+    // A click that reached the element, or any control a replacement of it may be.
+    if (ev.type === 'click' && x === own && (mine || (t && t.closest && t.closest(CONTROL)))) st.clicked = true;
     if (st.blocked) { ev.preventDefault(); ev.stopImmediatePropagation(); }
   });
   const off = () => {
@@ -357,7 +360,8 @@ pub(super) const ARM_JS: &str = r#"function () {
 }"#;
 
 /// Called on the same element after the press and release: stops listening and says
-/// whether the press reached it. `intercepted` names what received it instead; `unseen`
+/// whether the press reached it. `intercepted` names what received it instead; `replaced`
+/// means the page swapped the element out between press and release; `unseen`
 /// means no press reached any window nocall listened in (a page that stops every press
 /// before nocall's listener, or a cover outside them), which is not held against the click.
 pub(super) const VERDICT_JS: &str = r#"function () {
@@ -367,7 +371,11 @@ pub(super) const VERDICT_JS: &str = r#"function () {
   st.off();
   try { delete this[key]; } catch (e) {}
   if (!st.decided) return {state: 'unseen'};
-  return st.blocked ? {state: 'intercepted', by: st.by} : {state: 'hit'};
+  if (st.blocked) return {state: 'intercepted', by: st.by};
+  // Pressed, then replaced before the release (a re-rendering app): the browser sends the
+  // click to what both had in common, so the control never received it.
+  if (!st.clicked && !this.isConnected) return {state: 'replaced'};
+  return {state: 'hit'};
 }"#;
 
 /// Null when the element at `(x, y)` of the tab's page is a frame (the one a step acts

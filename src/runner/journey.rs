@@ -1314,14 +1314,19 @@ impl Journey<'_> {
         let verdict = self
             .call_on(&object, inpage::VERDICT_JS, json!([]))
             .unwrap_or(Value::Null);
-        if verdict.get("state").and_then(Value::as_str) == Some("intercepted") {
-            let by = verdict
-                .get("by")
-                .and_then(Value::as_str)
-                .unwrap_or("nothing");
-            return Ok(Pressed::Elsewhere(format!("'{by}'")));
+        match verdict.get("state").and_then(Value::as_str) {
+            Some("intercepted") => {
+                let by = verdict
+                    .get("by")
+                    .and_then(Value::as_str)
+                    .unwrap_or("nothing");
+                Ok(Pressed::Elsewhere(format!("'{by}'")))
+            }
+            Some("replaced") => Ok(Pressed::Elsewhere(
+                "nothing (the page replaced it during the press)".into(),
+            )),
+            _ => Ok(Pressed::Hit),
         }
-        Ok(Pressed::Hit)
     }
 
     /// A press that went elsewhere: looked for again while the step's time allows, else
