@@ -367,6 +367,18 @@ fn expect_waits_for_the_api_and_fails_fast_on_a_settled_page() {
     assert_eq!(step(&t, 3)["outcome"]["result"], "done");
 }
 
+/// A failing `expect` quotes what the page draws: the meter form's alert, hidden once the
+/// reading is valid, is not "what the page shows".
+#[test]
+fn a_failing_expect_never_quotes_a_hidden_alert() {
+    let portal = portal();
+    let (_, report, _out) = run_json(&portal, &[fixture("expect-hidden-alert.yaml")], &[]);
+    let (status, reason) = ended(&report, "expect-hidden-alert");
+    assert_eq!(status, "blocked", "{reason}");
+    assert!(reason.contains("the page shows"), "{reason}");
+    assert!(!reason.contains("Enter the 5 digits"), "{reason}");
+}
+
 /// The partner page's sign-in component has a `<label for>` that names nothing inside its
 /// shadow root: `label-missing`, found inside the root as it would be in the light DOM.
 #[test]

@@ -166,7 +166,9 @@ pub(super) const EXPECT_JS: &str = r#"(text, absent) => {
   const met = (!text || has(text)) && (!absent || !has(absent));
   let shown = '';
   if (!met) {
-    const main = ['[role=alert]', '.error', '.alert', 'main'].map(q => document.querySelector(q)).find(e => e && e.innerText.trim());
+    // Only what is drawn: a hidden element's innerText is its whole text content.
+    const seen = e => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';
+    const main = ['[role=alert]', '.error', '.alert', 'main'].flatMap(q => [...document.querySelectorAll(q)]).find(e => seen(e) && e.innerText.trim());
     shown = main ? main.innerText : (n ? n.text() : '');
     shown = shown.replace(/\s+/g, ' ').trim().slice(0, 200);
   }
