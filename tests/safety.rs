@@ -133,6 +133,25 @@ async fn handle(State(site): State<Arc<Site>>, method: Method, uri: Uri) -> Resp
                 <p><a href="http://169.254.169.254/latest/meta-data/">Metadata</a></p>"#
             ))
         }
+        // A frame from another site (its own process) whose first requests go to the other
+        // loopback site: they must be fenced before the frame runs.
+        "/embeds-cross" => {
+            let port = base.rsplit(':').next().unwrap_or_default().to_string();
+            html(format!(
+                r#"<h1>Embeds</h1><iframe title="Cross" src="http://localhost:{port}/framed-leak"></iframe>"#
+            ))
+        }
+        "/framed-leak" => {
+            let other = site
+                .private_base
+                .lock()
+                .map(|b| b.clone())
+                .unwrap_or_default();
+            html(format!(
+                r#"<script>fetch("{other}/leak-fetch").catch(() => {{}});</script>
+                <p>Framed</p><img alt="" src="{other}/leak-img">"#
+            ))
+        }
         INVALIDATE => (StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response(),
         "/help" | "/mailhelp" | "/logout" => html("<h1>Help</h1>"),
         "/form" => html(
@@ -769,11 +788,15 @@ fn journeys_do_not_open_private_or_metadata_addresses() {
     let away = journey("away.yaml", "  - open: /private\n  - click: Away\n");
     let embeds = journey("embeds.yaml", "  - open: /embeds\n  - expect: Embeds\n");
     let metadata = journey("metadata.yaml", "  - open: /embeds\n  - click: Metadata\n");
+    let cross = journey(
+        "cross.yaml",
+        "  - open: /embeds-cross\n  - expect: Embeds\n",
+    );
     let c = config(&r, "cost_per_call: 22\n");
     let out = r.dir.path().join("out");
     let output = nocall()
         .arg("run")
-        .args([&direct, &away, &embeds, &metadata])
+        .args([&direct, &away, &embeds, &metadata, &cross])
         .arg("--config")
         .arg(&c)
         .args([
@@ -808,8 +831,10 @@ fn journeys_do_not_open_private_or_metadata_addresses() {
             "{file}: {reason}"
         );
     }
-    let s = common::scenario_result(&report, "embeds.yaml");
-    assert_eq!(s["status"], "completed", "{s:#}");
+    for file in ["embeds.yaml", "cross.yaml"] {
+        let s = common::scenario_result(&report, file);
+        assert_eq!(s["status"], "completed", "{s:#}");
+    }
     assert_eq!(
         findings(&report, "journey-blocked").len(),
         0,

@@ -361,6 +361,7 @@ fn read_loop(mut reader: WebSocket<TcpStream>, shared: &Shared) {
         }
         let Some(session) = session else { continue };
         fence_event(shared, &session, &method, &params);
+        resume_attached(shared, &method, &params);
         let mut sessions = lock(&shared.sessions);
         // A frame (or worker) a tab's session attached to speaks on a session of its own:
         // route it to the tab's channel before anything can arrive on it (only this thread
@@ -439,6 +440,24 @@ fn fence_event(shared: &Shared, session: &str, method: &str, params: &Value) {
         _ => return,
     };
     message["id"] = json!(shared.next_id.fetch_add(1, Ordering::SeqCst));
+    let _ = send(shared, &message);
+}
+
+/// A target auto-attached paused (`waitForDebuggerOnStart`) is let run here, after its
+/// fence (sent just before, on the same socket, so Chromium applies it first): the journey
+/// may be waiting on something else and not pumping its events.
+fn resume_attached(shared: &Shared, method: &str, params: &Value) {
+    if method != "Target.attachedToTarget"
+        || params.get("waitingForDebugger").and_then(Value::as_bool) != Some(true)
+    {
+        return;
+    }
+    let Some(child) = params.get("sessionId").and_then(Value::as_str) else {
+        return;
+    };
+    let message = json!({"id": shared.next_id.fetch_add(1, Ordering::SeqCst),
+                         "method": "Runtime.runIfWaitingForDebugger", "params": {},
+                         "sessionId": child});
     let _ = send(shared, &message);
 }
 

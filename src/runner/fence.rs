@@ -7,7 +7,9 @@
 //! portal's own requests cost nothing extra. A paused request is judged here by the
 //! prober's own rules ([`crate::probe::guard`]: which addresses are off limits, which hosts
 //! are exempt) and failed or let go by the connection at once (see `cdp.rs`). Only IP
-//! literals and the metadata names are judged: a name is never resolved here. The scenario's
+//! literals, `localhost` names and the metadata names are judged: a name is never resolved
+//! here. Frames and workers in processes of their own start paused and are fenced before
+//! they run. The scenario's
 //! own start host and `allowed_hosts` stay reachable; `--allow-private` turns it all off.
 
 use std::collections::HashSet;
@@ -24,6 +26,10 @@ const METADATA_NAMES: [&str; 2] = ["metadata.google.internal", "metadata.goog"];
 pub(crate) struct Fence {
     exempt: Exempt,
     patterns: Vec<String>,
+    /// `localhost` and its subdomains are off limits: Chromium maps them to loopback
+    /// without asking DNS, so they are judged by name. A journey that starts on a loopback
+    /// host may reach them (a local portal's own frames often use either spelling).
+    loopback_names: bool,
 }
 
 impl Fence {
@@ -39,10 +45,20 @@ impl Fence {
                 .iter()
                 .map(|a| a.trim().to_ascii_lowercase()),
         );
+        let loopback_names = !literal.iter().any(|h| is_loopback(h));
         literal.retain(|h| h.parse::<std::net::Ipv4Addr>().is_ok());
+        let mut patterns = patterns(&literal);
+        if loopback_names {
+            for host in ["localhost", "*.localhost"] {
+                for end in ["/", ":", "./"] {
+                    patterns.push(format!("*://{host}{end}*"));
+                }
+            }
+        }
         Fence {
             exempt,
-            patterns: patterns(&literal),
+            patterns,
+            loopback_names,
         }
     }
 
@@ -53,6 +69,10 @@ impl Fence {
         let name = host.trim_end_matches('.');
         if METADATA_NAMES.contains(&name) {
             return Some(format!("{name} is a cloud metadata address"));
+        }
+        if is_loopback_name(name) {
+            return (self.loopback_names && !self.exempt.covers(name))
+                .then(|| format!("{name} is a loopback address"));
         }
         let ip = match u.host()? {
             url::Host::Ipv4(v4) => std::net::IpAddr::V4(v4),
@@ -76,6 +96,21 @@ impl Fence {
             .collect();
         json!({"patterns": patterns})
     }
+}
+
+/// `localhost` or a name under it.
+fn is_loopback_name(host: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    host == "localhost" || host.ends_with(".localhost")
+}
+
+/// A host (name or literal) that is this machine.
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    is_loopback_name(bare)
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The IPv4 prefixes (as written in a URL) that hold off-limits addresses.
@@ -220,5 +255,31 @@ mod tests {
         }
         assert!(paused(&f, "http://10.0.0.50/"));
         assert!(paused(&f, "http://10.0.0.6/"));
+    }
+
+    #[test]
+    fn localhost_is_fenced_unless_the_journey_itself_is_on_loopback() {
+        let public = Fence::new(&["portal.example.org".into()], None);
+        for url in [
+            "http://localhost:8080/admin",
+            "http://localhost/",
+            "http://api.localhost:3000/x",
+            "http://localhost./",
+        ] {
+            assert!(paused(&public, url), "{url} is paused");
+            let why = public.blocks(url).unwrap_or_default();
+            assert!(why.contains("loopback"), "{url}: {why:?}");
+        }
+        assert!(public.blocks("http://localhostel.example/").is_none());
+        assert!(!paused(&public, "https://portal.example.org/"));
+        // Allowed by name.
+        let allowed = Fence::new(&["portal.example.org".into()], Some(&["localhost".into()]));
+        assert!(allowed.blocks("http://localhost:8080/").is_none());
+        // A journey on loopback reaches its own machine by either spelling.
+        for own in ["127.0.0.1", "localhost", "[::1]"] {
+            let local = Fence::new(&[own.into()], None);
+            assert!(local.blocks("http://localhost:9/frame").is_none(), "{own}");
+            assert!(!paused(&local, "http://localhost:9/frame"), "{own}");
+        }
     }
 }

@@ -255,12 +255,13 @@ impl Page {
             "Page.addScriptToEvaluateOnNewDocument",
             json!({"source": inpage::init_js(), "runImmediately": true}),
         )?;
-        // Cross-site frames run in processes of their own: attach to each as it comes, without
-        // pausing it (nothing pumps events during an `email` wait, and a paused frame would
-        // hang the page).
+        // Cross-site frames run in processes of their own: attach to each as it comes,
+        // paused until the connection's reader has fenced it and let it run (see
+        // `cdp::read_loop`), so its first requests are fenced too; nothing here has to pump
+        // events for it to start.
         page.call(
             "Target.setAutoAttach",
-            json!({"autoAttach": true, "waitForDebuggerOnStart": false, "flatten": true}),
+            json!({"autoAttach": true, "waitForDebuggerOnStart": true, "flatten": true}),
         )?;
         let tree = page.call("Page.getFrameTree", json!({}))?;
         page.main_frame = tree
@@ -327,7 +328,7 @@ impl Page {
         conn.fire(
             c,
             "Target.setAutoAttach",
-            json!({"autoAttach": true, "waitForDebuggerOnStart": false, "flatten": true}),
+            json!({"autoAttach": true, "waitForDebuggerOnStart": true, "flatten": true}),
         );
     }
 
@@ -685,13 +686,8 @@ impl Page {
                     self.dirty = true;
                     return true;
                 }
-                // Workers and the like are not what the user sees. Detached through the
-                // session that attached them (a frame's, for a frame's worker).
-                self.browser.conn.fire(
-                    Some(&e.session),
-                    "Target.detachFromTarget",
-                    json!({"sessionId": child}),
-                );
+                // Workers and the like are not what the user sees, but stay attached: the
+                // fence on their session is what keeps their requests off private addresses.
             }
             "Target.detachedFromTarget" => {
                 let child = p
