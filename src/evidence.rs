@@ -134,7 +134,7 @@ fn copy_in(
 ) -> Result<(), EvidenceError> {
     let bytes = in_out_dir(out_dir, rel)
         .filter(|from| std::fs::symlink_metadata(from).is_ok_and(|m| m.is_file()))
-        .and_then(|from| std::fs::read(from).ok());
+        .and_then(|from| read_at_most(&from, ATTACHED_BYTES));
     match bytes {
         Some(bytes) => {
             crate::files::write_inside(dest, &format!("{id}/{name}"), &bytes)?;
@@ -143,6 +143,21 @@ fn copy_in(
         None => files.push(Attached::Missing(rel.to_string(), note)),
     }
     Ok(())
+}
+
+/// The most bytes copied from one attached file: a screenshot is a few hundred KiB; a file
+/// planted in the output folder larger than this is left out (listed as missing).
+const ATTACHED_BYTES: u64 = 64 << 20;
+
+fn read_at_most(path: &Path, limit: u64) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    (bytes.len() as u64 <= limit).then_some(bytes)
 }
 
 fn extension(rel: &str) -> String {
@@ -414,6 +429,16 @@ fn capitalise(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::finding::{Kind, Occurrence};
+
+    #[test]
+    fn an_attached_file_is_read_up_to_its_limit_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shot.png");
+        std::fs::write(&path, [7u8; 10]).unwrap();
+        assert_eq!(read_at_most(&path, 10).map(|b| b.len()), Some(10));
+        assert_eq!(read_at_most(&path, 9), None);
+        assert_eq!(read_at_most(&dir.path().join("gone.png"), 10), None);
+    }
     use crate::trace::{JourneyStatus, Outcome, StepTrace};
 
     fn run() -> (tempfile::TempDir, Report) {

@@ -35,12 +35,7 @@ pub fn explain(f: &Finding) -> String {
         e.chance * 100.0,
         e.chance_source
     ));
-    // Reports of older versions have no own figure: the row's is the finding's.
-    let own = if f.symptoms.is_empty() && e.own_calls == 0.0 {
-        f.est_calls_per_month
-    } else {
-        e.own_calls
-    };
+    let own = f.own_calls();
     if f.symptoms.is_empty() {
         out.push_str(&format!(
             "Calls a month: {:.1} users × {:.2} = {:.1} (likely between {:.1} and {:.1})\n",

@@ -297,6 +297,17 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// The calls the row counts as its own, so that summing rows counts each stuck user
+    /// once. Reports of older versions carry no own figure: a row without symptoms is then
+    /// its whole estimate.
+    pub fn own_calls(&self) -> f64 {
+        if self.symptoms.is_empty() && self.estimate.own_calls == 0.0 {
+            self.est_calls_per_month
+        } else {
+            self.estimate.own_calls
+        }
+    }
+
     /// A finding as a check reports it: unpriced, its id derived from kind, page and element.
     pub fn new(
         kind: Kind,

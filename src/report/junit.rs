@@ -122,16 +122,7 @@ fn case(
         }
         if !counted.is_empty() {
             // A row's calls include its symptoms': count each stuck user once.
-            let calls: f64 = counted
-                .iter()
-                .map(|f| {
-                    if f.symptoms.is_empty() {
-                        f.est_calls_per_month
-                    } else {
-                        f.estimate.own_calls
-                    }
-                })
-                .sum();
+            let calls: f64 = counted.iter().map(|f| f.own_calls()).sum();
             what.push(format!(
                 "{} finding(s), about {calls:.1} calls/month",
                 counted.len()
