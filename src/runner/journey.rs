@@ -20,6 +20,7 @@ use super::cdp::CdpError;
 use super::inpage::{self, Facts, Probe, Seen};
 use super::locate::{self, Miss, Target, Want};
 use super::page::{Page, Settle, WaitError};
+use super::scheduled;
 use super::snapshot::{self, PAGE_INFO_JS, PageInfo, Snapshot};
 use super::{RunOptions, human_duration, journey_dir};
 use crate::mail::{self, MailSource};
@@ -198,6 +199,12 @@ pub(super) fn run(
             return t;
         }
     }
+    // Notes the navigations each document schedules, for `expect` (a tab without it
+    // only fails a little sooner on a page that moves itself on).
+    let _ = page.call(
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({"source": scheduled::INIT_JS, "runImmediately": true}),
+    );
     let name = journey_dir(number, &scenario.name);
     let mut j = Journey {
         page,
@@ -1615,7 +1622,14 @@ impl Journey<'_> {
             };
             let facts = seen.facts.clone().unwrap_or_else(Facts::quiet_page);
             match self.page.settle_state(&facts, self.settle_window()) {
-                Settle::Settled => return Err(unmet()),
+                // A settled page may still have moved itself on a moment later (a
+                // confirmation page's timer or refresh): wait for that, on its events.
+                Settle::Settled => match self.scheduled_navigation() {
+                    Some(due) if Instant::now() + due < deadline => {
+                        self.page.wait_signal(Instant::now() + due)?;
+                    }
+                    _ => return Err(unmet()),
+                },
                 Settle::Waiting { until, loading } => {
                     if Instant::now() >= deadline {
                         return Err(match loading {
@@ -1630,6 +1644,19 @@ impl Journey<'_> {
                 }
             }
         }
+    }
+
+    /// How soon a navigation the page has scheduled is due, and a little after
+    /// ([`scheduled`]); `None` when none is, or the page cannot tell.
+    fn scheduled_navigation(&self) -> Option<Duration> {
+        let v = self
+            .page
+            .call(
+                "Runtime.evaluate",
+                json!({"expression": scheduled::next_js(), "returnByValue": true}),
+            )
+            .ok()?;
+        scheduled::due_in(v.pointer("/result/value").and_then(Value::as_f64))
     }
 
     /// Judges an `expect` over the page and its out-of-process frames together: the
