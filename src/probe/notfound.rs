@@ -75,6 +75,32 @@ static NOT_FOUND: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap_or_else(|e| unreachable!("fixed pattern: {e}"))
 });
 
+/// Wording a wiki or CMS shows on a page nobody has written (MediaWiki's "There is
+/// currently no text in this page", DokuWiki's "This topic does not exist yet"), in
+/// English, German, French, Spanish and Dutch. Such a page is answered at its address, with
+/// the site's navigation, a search box and an offer to create it, so it looks like a
+/// working page; for a reader it holds nothing. Only these whole phrases count, found
+/// anywhere on the page: they are a page's statement about itself, not words an article
+/// uses in passing.
+static NOT_WRITTEN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)
+        \bthere\s+is\s+currently\s+no\s+text\s+in\s+this\s+page\b
+        | \b(?:this|the)\s+(?:page|topic|article|entry)\s+(?:does\s*n't|does\s+not)\s+exist\s+yet\b
+        | \bfollowed\s+a\s+link\s+to\s+a\s+(?:page|topic)\s+that\s+(?:does\s*n't|does\s+not)\s+exist\b
+        | \bdiese\s+seite\s+enth[äa]lt\s+(?:momentan\s+|derzeit\s+|zurzeit\s+)?(?:noch\s+)?keinen\s+text\b
+        | \bdiese\s+seite\s+existiert\s+noch\s+nicht\b
+        | \bil\s+n'y\s+a\s+pour\s+l'instant\s+aucun\s+texte\s+sur\s+cette\s+page\b
+        | \bcette\s+page\s+n'existe\s+pas\s+encore\b
+        | \b(?:en\s+este\s+momento|actualmente)\s+no\s+hay\s+texto\s+en\s+esta\s+p[áa]gina\b
+        | \besta\s+p[áa]gina\s+(?:todav[íi]a|a[úu]n)\s+no\s+existe\b
+        | \bdeze\s+pagina\s+bevat\s+(?:momenteel\s+)?geen\s+tekst\b
+        | \bdeze\s+pagina\s+bestaat\s+nog\s+niet\b
+        ",
+    )
+    .unwrap_or_else(|e| unreachable!("fixed pattern: {e}"))
+});
+
 impl Look {
     /// The look of an HTML document as a plain fetch sees it (no script run).
     pub(crate) fn of_html(doc: &Html, status: Option<u16>, text: &str) -> Look {
@@ -109,6 +135,11 @@ impl Look {
     /// the line that says so, as written (for "shows 'Page not found'"); `None` when it
     /// shows something else.
     pub fn says_not_found(&self) -> Option<String> {
+        let text = apostrophes(&self.text);
+        // A page nobody wrote says so among the site's navigation, however long that is.
+        if let Some(m) = NOT_WRITTEN.find(&text) {
+            return Some(clip(m.as_str(), 60));
+        }
         let len = self.text.chars().count();
         if len > LONG_PAGE {
             return None;
@@ -141,7 +172,6 @@ impl Look {
             return Some(clip(line, 60));
         }
         if len <= SHORT_PAGE {
-            let text = apostrophes(&self.text);
             if let Some(m) = NOT_FOUND.find(&text) {
                 return Some(clip(m.as_str(), 60));
             }
@@ -318,6 +348,118 @@ mod tests {
             ..Look::default()
         };
         assert!(!shell.clone().same_as_not_found(&shell, ["/a", "/b"]));
+    }
+
+    /// A page of the real MediaWiki (Debian's 1.39) as the prober reads it, scripts and
+    /// styles left out of the saved copy.
+    fn wiki(name: &str, status: u16) -> Look {
+        let html = match name {
+            "privacy" => {
+                include_str!("../../tests/fixtures/notfound/mediawiki-privacy-policy.html")
+            }
+            "links" => {
+                include_str!("../../tests/fixtures/notfound/mediawiki-whatlinkshere-empty.html")
+            }
+            "changes" => {
+                include_str!("../../tests/fixtures/notfound/mediawiki-recentchanges-empty.html")
+            }
+            _ => include_str!("../../tests/fixtures/notfound/mediawiki-no-such-special-page.html"),
+        };
+        crate::probe::links::html::read(html, status).1
+    }
+
+    #[test]
+    fn a_wiki_page_nobody_wrote_is_not_there_in_five_languages() {
+        let privacy = wiki("privacy", 404);
+        assert!(privacy.has_form, "the search box");
+        assert_eq!(
+            privacy.says_not_found().as_deref(),
+            Some("There is currently no text in this page")
+        );
+        assert!(!privacy.is_working_page());
+        for text in [
+            "Diese Seite enthält momentan noch keinen Text. Du kannst sie erstellen.",
+            "Diese Seite enthält momentan noch keinen Text und du bist auch nicht dazu berechtigt, diese Seite zu erstellen.",
+            "Il n’y a pour l’instant aucun texte sur cette page. Vous pouvez lancer une recherche.",
+            "En este momento no hay texto en esta página. Puedes buscar el título.",
+            "Actualmente no hay texto en esta página.",
+            "Deze pagina bevat geen tekst. U kunt naar deze term zoeken.",
+            "This topic does not exist yet. You've followed a link to a topic that doesn't exist yet.",
+        ] {
+            let page = format!(
+                "Main page\nRecent changes\n{}\n{text}",
+                "Navigation ".repeat(400)
+            );
+            let look = Look {
+                has_form: true,
+                ..rendered("Wiki", &page)
+            };
+            assert!(look.says_not_found().is_some(), "{text}");
+            assert!(!look.is_working_page(), "{text}");
+        }
+        // An article that only talks about such pages is a page.
+        let help = rendered(
+            "Help:Creating pages",
+            &format!(
+                "{}\nTo start a new page, follow a red link and write.",
+                "Help text. ".repeat(60)
+            ),
+        );
+        assert_eq!(help.says_not_found(), None);
+    }
+
+    #[test]
+    fn a_wikis_deliberate_404_with_working_content_stays_a_working_page() {
+        use crate::probe::links::{Judge, judge_look};
+        let site = wiki("missing", 404);
+        assert_eq!(site.status, Some(404), "the wiki's own not-found page");
+        for name in ["links", "changes"] {
+            let look = wiki(name, 404);
+            assert_eq!(look.says_not_found(), None, "{name}: {}", look.text);
+            assert!(look.is_working_page(), "{name}");
+            let verdict = judge_look(
+                404,
+                &look,
+                Judge {
+                    site: Some(&site),
+                    path: "/index.php",
+                },
+            )
+            .map(|s| s.verdict);
+            assert_eq!(
+                verdict,
+                Some(crate::probe::LinkVerdict::Unverified),
+                "{name}"
+            );
+        }
+        // The footer's "Privacy policy": no override, the 404 stands (a dead link).
+        let privacy = wiki("privacy", 404);
+        assert!(
+            judge_look(
+                404,
+                &privacy,
+                Judge {
+                    site: Some(&site),
+                    path: "/index.php/Team_Wiki:Privacy_policy"
+                }
+            )
+            .is_none()
+        );
+        // The same page answered 200 by another wiki is a soft 404.
+        let soft = Look {
+            status: Some(200),
+            ..privacy
+        };
+        let verdict = judge_look(
+            200,
+            &soft,
+            Judge {
+                site: Some(&site),
+                path: "/x",
+            },
+        )
+        .map(|s| s.verdict);
+        assert_eq!(verdict, Some(crate::probe::LinkVerdict::Dead));
     }
 
     #[test]
