@@ -110,6 +110,33 @@ async fn handle(State(site): State<Arc<Site>>, method: Method, uri: Uri, body: S
                 &nonce,
             );
         }
+        // A tracker's second reset mail, as Roundup and MediaWiki write theirs: the new
+        // password and a code in the text, and a page that shows the password again.
+        "/tracker/lost" => {
+            let base = &site.base;
+            let message = format!(
+                "From: Tracker <tracker@tracker.test>\r\nTo: pat@example.test\r\nSubject: Password reset\r\n\
+                 Content-Type: text/plain; charset=utf-8\r\n\r\n\
+                 Your password is now: Qm7vX2pL9k\r\n\r\nYour verification code is 493021.\r\n\r\n\
+                 Temporary password:\r\nzr8kw4tq\r\n\r\n\
+                 Log in here: {base}/tracker/welcome\r\n"
+            );
+            let tmp = site.maildir.join("tmp").join("2.eml");
+            let _ = std::fs::write(&tmp, message)
+                .and_then(|()| std::fs::rename(&tmp, site.maildir.join("new").join("2.eml")));
+            return page(
+                "Password reset",
+                "<p>Password reset and email sent to pat@example.test</p>",
+                &nonce,
+            );
+        }
+        "/tracker/welcome" => {
+            return page(
+                "Welcome back",
+                "<p>Sign in with the password from the e-mail: Qm7vX2pL9k (code 493021).</p>",
+                &nonce,
+            );
+        }
         "/wp-login.php" if uri.query().is_some_and(|q| q.contains("action=rp")) => {
             return page(
                 "Set a new password",
@@ -373,5 +400,52 @@ fn fields_named_by_the_text_beside_them_are_found_there_and_the_missing_tie_is_a
         // A person reads the words; only the tie for screen readers is missing.
         assert_eq!(f["severity"], "warning", "{f:#}");
         assert_eq!(f["est_calls_per_month"], 0.0, "{f:#}");
+    }
+}
+
+#[test]
+fn a_password_or_code_a_mail_hands_the_user_is_masked_in_every_output() {
+    let site = start();
+    let path = site.dir.path().join("lost-tracker.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "name: Tracker password by mail\nstart: {base}/\nmail:\n  maildir: {mail}\nholds:\n  Email: pat@example.test\n\
+             steps:\n  - open: /tracker/lost\n  - expect: Password reset\n\
+             \x20 - email: {{to: \"{{Email}}\", subject: Password reset, follow: Log in here, within: 5s}}\n\
+             \x20 - expect: Sign in with the password\n",
+            base = site.base,
+            mail = site.dir.path().join("mail").display()
+        ),
+    )
+    .expect("scenario");
+    let out = site.dir.path().join("out");
+    let report = run_files(&[path], &out);
+    assert_eq!(report["scenarios"][0]["status"], "completed", "{report:#}");
+    let trace = std::fs::read_to_string(out.join("traces/01-tracker-password-by-mail.json"))
+        .expect("trace");
+    assert!(trace.contains("Your password is now: ••••••"), "{trace}");
+    let mut files = vec![out.clone()];
+    let mut seen = 0;
+    while let Some(p) = files.pop() {
+        if p.is_dir() {
+            files.extend(
+                std::fs::read_dir(&p)
+                    .expect("dir")
+                    .map(|e| e.expect("entry").path()),
+            );
+            continue;
+        }
+        let bytes = std::fs::read(&p).expect("file");
+        let text = String::from_utf8_lossy(&bytes);
+        seen += 1;
+        for secret in ["Qm7vX2pL9k", "493021", "zr8kw4tq"] {
+            assert!(!text.contains(secret), "{secret} in {}", p.display());
+        }
+    }
+    assert!(seen >= 2, "the trace and the report were written");
+    let stdout = report.to_string();
+    for secret in ["Qm7vX2pL9k", "493021", "zr8kw4tq"] {
+        assert!(!stdout.contains(secret), "{secret} in the report");
     }
 }

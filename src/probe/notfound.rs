@@ -171,10 +171,10 @@ impl Look {
         if let Some(line) = headline {
             return Some(clip(line, 60));
         }
-        if len <= SHORT_PAGE {
-            if let Some(m) = NOT_FOUND.find(&text) {
-                return Some(clip(m.as_str(), 60));
-            }
+        if len <= SHORT_PAGE
+            && let Some(m) = NOT_FOUND.find(&text)
+        {
+            return Some(clip(m.as_str(), 60));
         }
         None
     }
