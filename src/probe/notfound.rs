@@ -10,7 +10,9 @@
 //! Pure text reading, with no network and no browser, so the prober (plain HTML and
 //! rendered pages) and the `dead-link` check (pages a journey saw) judge alike. It must not
 //! call a page dead for merely mentioning "not found" in its text: only a title, a main
-//! heading or a short page saying so counts.
+//! heading or a short page saying so counts. A wiki's page nobody has written (404 with
+//! "There is currently no text in this page") is told apart from a wiki's deliberate 404 on
+//! a working special page by that wording alone.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -87,7 +89,6 @@ static NOT_WRITTEN: LazyLock<Regex> = LazyLock::new(|| {
         r"(?ix)
         \bthere\s+is\s+currently\s+no\s+text\s+in\s+this\s+page\b
         | \b(?:this|the)\s+(?:page|topic|article|entry)\s+(?:does\s*n't|does\s+not)\s+exist\s+yet\b
-        | \bfollowed\s+a\s+link\s+to\s+a\s+(?:page|topic)\s+that\s+(?:does\s*n't|does\s+not)\s+exist\b
         | \bdiese\s+seite\s+enth[äa]lt\s+(?:momentan\s+|derzeit\s+|zurzeit\s+)?(?:noch\s+)?keinen\s+text\b
         | \bdiese\s+seite\s+existiert\s+noch\s+nicht\b
         | \bil\s+n'y\s+a\s+pour\s+l'instant\s+aucun\s+texte\s+sur\s+cette\s+page\b
@@ -136,10 +137,6 @@ impl Look {
     /// shows something else.
     pub fn says_not_found(&self) -> Option<String> {
         let text = apostrophes(&self.text);
-        // A page nobody wrote says so among the site's navigation, however long that is.
-        if let Some(m) = NOT_WRITTEN.find(&text) {
-            return Some(clip(m.as_str(), 60));
-        }
         let len = self.text.chars().count();
         if len > LONG_PAGE {
             return None;
@@ -202,10 +199,23 @@ impl Look {
         common * 10 >= a.max(b) * 9
     }
 
+    /// What the page says when it is one nobody has written yet ("There is currently no
+    /// text in this page"), as written; `None` otherwise. Such a page answered 404 is not
+    /// there for a reader, however working its navigation and search box look; answered
+    /// 200 it is one the site keeps on purpose (MediaWiki's pages of its own users), and
+    /// is not judged by it.
+    pub fn says_not_written(&self) -> Option<String> {
+        NOT_WRITTEN
+            .find(&apostrophes(&self.text))
+            .map(|m| clip(m.as_str(), 60))
+    }
+
     /// A page with working content: a form, or text beyond a few lines, and no word of
-    /// "not found".
+    /// "not found" or "nobody has written this page".
     pub fn is_working_page(&self) -> bool {
-        self.says_not_found().is_none() && (self.has_form || self.text.chars().count() >= 400)
+        self.says_not_found().is_none()
+            && self.says_not_written().is_none()
+            && (self.has_form || self.text.chars().count() >= 400)
     }
 }
 
@@ -373,9 +383,10 @@ mod tests {
         let privacy = wiki("privacy", 404);
         assert!(privacy.has_form, "the search box");
         assert_eq!(
-            privacy.says_not_found().as_deref(),
+            privacy.says_not_written().as_deref(),
             Some("There is currently no text in this page")
         );
+        assert_eq!(privacy.says_not_found(), None);
         assert!(!privacy.is_working_page());
         for text in [
             "Diese Seite enthält momentan noch keinen Text. Du kannst sie erstellen.",
@@ -384,7 +395,7 @@ mod tests {
             "En este momento no hay texto en esta página. Puedes buscar el título.",
             "Actualmente no hay texto en esta página.",
             "Deze pagina bevat geen tekst. U kunt naar deze term zoeken.",
-            "This topic does not exist yet. You've followed a link to a topic that doesn't exist yet.",
+            "This topic does not exist yet. If permissions allow, you may create it.",
         ] {
             let page = format!(
                 "Main page\nRecent changes\n{}\n{text}",
@@ -394,7 +405,7 @@ mod tests {
                 has_form: true,
                 ..rendered("Wiki", &page)
             };
-            assert!(look.says_not_found().is_some(), "{text}");
+            assert!(look.says_not_written().is_some(), "{text}");
             assert!(!look.is_working_page(), "{text}");
         }
         // An article that only talks about such pages is a page.
@@ -405,7 +416,13 @@ mod tests {
                 "Help text. ".repeat(60)
             ),
         );
-        assert_eq!(help.says_not_found(), None);
+        assert_eq!(help.says_not_written(), None);
+        // MediaWiki's edit form for a page not written yet is a working page.
+        let edit = rendered(
+            "Creating Talk:Main Page - Team Wiki",
+            "You have followed a link to a page that does not exist yet. To create the page, start typing in the box below.",
+        );
+        assert_eq!(edit.says_not_written(), None);
     }
 
     #[test]
@@ -445,21 +462,23 @@ mod tests {
             )
             .is_none()
         );
-        // The same page answered 200 by another wiki is a soft 404.
-        let soft = Look {
+        // The same page answered 200 (MediaWiki's page of one of its users) is not judged
+        // by that wording: the site keeps it on purpose.
+        let kept = Look {
             status: Some(200),
             ..privacy
         };
-        let verdict = judge_look(
-            200,
-            &soft,
-            Judge {
-                site: Some(&site),
-                path: "/x",
-            },
-        )
-        .map(|s| s.verdict);
-        assert_eq!(verdict, Some(crate::probe::LinkVerdict::Dead));
+        assert!(
+            judge_look(
+                200,
+                &kept,
+                Judge {
+                    site: Some(&site),
+                    path: "/x"
+                }
+            )
+            .is_none()
+        );
     }
 
     #[test]
