@@ -219,6 +219,36 @@ impl Look {
     }
 }
 
+/// Whether `origin` is the form that writes the page at `target`: the same page (its
+/// `title` parameter, else its path) asked with `action=edit` or `submit`, as a wiki's
+/// "Creating Talk:Main Page" is for `Talk:Main_Page`. Its "Cancel" leads to the page not
+/// written yet, which is where the user expects to land.
+pub(crate) fn edits_page(origin: &str, target: &str) -> bool {
+    let (Ok(origin), Ok(target)) = (url::Url::parse(origin), url::Url::parse(target)) else {
+        return false;
+    };
+    let param = |u: &url::Url, key: &str| {
+        u.query_pairs()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.replace(' ', "_"))
+    };
+    // `/index.php?title=A` and `/index.php/A` name the same page.
+    let page = |u: &url::Url| {
+        let path = u.path();
+        match param(u, "title") {
+            Some(t) => format!("{}/{t}", path.trim_end_matches('/')),
+            None => percent_encoding::percent_decode_str(path)
+                .decode_utf8_lossy()
+                .into_owned(),
+        }
+    };
+    let editing = param(&origin, "action").is_some_and(|a| a == "edit" || a == "submit");
+    editing
+        && origin.origin() == target.origin()
+        && param(&target, "action").is_none()
+        && page(&origin) == page(&target)
+}
+
 /// The page's words, counted, without the addresses it may echo.
 fn words(text: &str, paths: &[&str; 2]) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
@@ -479,6 +509,32 @@ mod tests {
             )
             .is_none()
         );
+    }
+
+    #[test]
+    fn a_wikis_edit_form_writes_the_page_its_cancel_leads_to() {
+        let edit = "http://wiki.test/index.php?title=Talk:Main_Page&action=edit&redlink=1";
+        assert!(edits_page(
+            edit,
+            "http://wiki.test/index.php/Talk:Main_Page"
+        ));
+        assert!(edits_page(
+            edit,
+            "http://wiki.test/index.php?title=Talk:Main_Page"
+        ));
+        assert!(!edits_page(
+            edit,
+            "http://wiki.test/index.php/Team_Wiki:Privacy_policy"
+        ));
+        assert!(!edits_page(
+            "http://wiki.test/index.php/Main_Page",
+            "http://wiki.test/index.php/Team_Wiki:Privacy_policy"
+        ));
+        assert!(!edits_page(
+            edit,
+            "http://other.test/index.php/Talk:Main_Page"
+        ));
+        assert!(!edits_page("not a url", "http://wiki.test/"));
     }
 
     #[test]
