@@ -24,6 +24,13 @@ struct Site {
 }
 
 impl Site {
+    /// Puts a message in the site's maildir as a mailer does: written aside, then moved in.
+    fn deliver(&self, name: &str, message: &str) {
+        let tmp = self.maildir.join("tmp").join(name);
+        let _ = std::fs::write(&tmp, message)
+            .and_then(|()| std::fs::rename(&tmp, self.maildir.join("new").join(name)));
+    }
+
     fn nonce(&self) -> String {
         let n = self.served.fetch_add(1, Ordering::SeqCst) + 1;
         format!("{:010x}", n.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 24)
@@ -101,9 +108,7 @@ async fn handle(State(site): State<Arc<Site>>, method: Method, uri: Uri, body: S
                  {base}/wp-login.php?action=rp&key=Xy7Qk2LmN4pR8sT1vW3z&login=pat\r\n\r\n\
                  {base}/wp-login.php\r\n"
             );
-            let tmp = site.maildir.join("tmp").join("1.eml");
-            let _ = std::fs::write(&tmp, message)
-                .and_then(|()| std::fs::rename(&tmp, site.maildir.join("new").join("1.eml")));
+            site.deliver("1.eml", &message);
             return page(
                 "Check your email",
                 "<p>Check your email for the confirmation link.</p>",
@@ -121,9 +126,7 @@ async fn handle(State(site): State<Arc<Site>>, method: Method, uri: Uri, body: S
                  Temporary password:\r\nzr8kw4tq\r\n\r\n\
                  Log in here: {base}/tracker/welcome\r\n"
             );
-            let tmp = site.maildir.join("tmp").join("2.eml");
-            let _ = std::fs::write(&tmp, message)
-                .and_then(|()| std::fs::rename(&tmp, site.maildir.join("new").join("2.eml")));
+            site.deliver("2.eml", &message);
             return page(
                 "Password reset",
                 "<p>Password reset and email sent to pat@example.test</p>",

@@ -566,7 +566,7 @@ fn the_single_page_journeys_are_not_in_the_demo() {
     // The test-only journeys load too: a test that fails for a typo in its own fixture
     // would say nothing about nocall.
     let fixtures = nocall::scenario::discover(&[fixture("")]).expect("discovers");
-    assert_eq!(fixtures.len(), 11, "{fixtures:?}");
+    assert_eq!(fixtures.len(), 14, "{fixtures:?}");
     nocall::scenario::load_files(&fixtures, &|_| None).expect("the fixtures load");
 }
 
