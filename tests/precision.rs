@@ -24,6 +24,13 @@ struct Site {
 }
 
 impl Site {
+    /// Puts a message in the site's maildir as a mailer does: written aside, then moved in.
+    fn deliver(&self, name: &str, message: &str) {
+        let tmp = self.maildir.join("tmp").join(name);
+        let _ = std::fs::write(&tmp, message)
+            .and_then(|()| std::fs::rename(&tmp, self.maildir.join("new").join(name)));
+    }
+
     fn nonce(&self) -> String {
         let n = self.served.fetch_add(1, Ordering::SeqCst) + 1;
         format!("{:010x}", n.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 24)
@@ -101,12 +108,35 @@ async fn handle(State(site): State<Arc<Site>>, method: Method, uri: Uri, body: S
                  {base}/wp-login.php?action=rp&key=Xy7Qk2LmN4pR8sT1vW3z&login=pat\r\n\r\n\
                  {base}/wp-login.php\r\n"
             );
-            let tmp = site.maildir.join("tmp").join("1.eml");
-            let _ = std::fs::write(&tmp, message)
-                .and_then(|()| std::fs::rename(&tmp, site.maildir.join("new").join("1.eml")));
+            site.deliver("1.eml", &message);
             return page(
                 "Check your email",
                 "<p>Check your email for the confirmation link.</p>",
+                &nonce,
+            );
+        }
+        // A tracker's second reset mail, as Roundup and MediaWiki write theirs: the new
+        // password and a code in the text, and a page that shows the password again.
+        "/tracker/lost" => {
+            let base = &site.base;
+            let message = format!(
+                "From: Tracker <tracker@tracker.test>\r\nTo: pat@example.test\r\nSubject: Password reset\r\n\
+                 Content-Type: text/plain; charset=utf-8\r\n\r\n\
+                 Your password is now: Qm7vX2pL9k\r\n\r\nYour verification code is 493021.\r\n\r\n\
+                 Temporary password:\r\nzr8kw4tq\r\n\r\n\
+                 Log in here: {base}/tracker/welcome\r\n"
+            );
+            site.deliver("2.eml", &message);
+            return page(
+                "Password reset",
+                "<p>Password reset and email sent to pat@example.test</p>",
+                &nonce,
+            );
+        }
+        "/tracker/welcome" => {
+            return page(
+                "Welcome back",
+                "<p>Sign in with the password from the e-mail: Qm7vX2pL9k (code 493021).</p>",
                 &nonce,
             );
         }
@@ -373,5 +403,52 @@ fn fields_named_by_the_text_beside_them_are_found_there_and_the_missing_tie_is_a
         // A person reads the words; only the tie for screen readers is missing.
         assert_eq!(f["severity"], "warning", "{f:#}");
         assert_eq!(f["est_calls_per_month"], 0.0, "{f:#}");
+    }
+}
+
+#[test]
+fn a_password_or_code_a_mail_hands_the_user_is_masked_in_every_output() {
+    let site = start();
+    let path = site.dir.path().join("lost-tracker.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "name: Tracker password by mail\nstart: {base}/\nmail:\n  maildir: {mail}\nholds:\n  Email: pat@example.test\n\
+             steps:\n  - open: /tracker/lost\n  - expect: Password reset\n\
+             \x20 - email: {{to: \"{{Email}}\", subject: Password reset, follow: Log in here, within: 5s}}\n\
+             \x20 - expect: Sign in with the password\n",
+            base = site.base,
+            mail = site.dir.path().join("mail").display()
+        ),
+    )
+    .expect("scenario");
+    let out = site.dir.path().join("out");
+    let report = run_files(&[path], &out);
+    assert_eq!(report["scenarios"][0]["status"], "completed", "{report:#}");
+    let trace = std::fs::read_to_string(out.join("traces/01-tracker-password-by-mail.json"))
+        .expect("trace");
+    assert!(trace.contains("Your password is now: ••••••"), "{trace}");
+    let mut files = vec![out.clone()];
+    let mut seen = 0;
+    while let Some(p) = files.pop() {
+        if p.is_dir() {
+            files.extend(
+                std::fs::read_dir(&p)
+                    .expect("dir")
+                    .map(|e| e.expect("entry").path()),
+            );
+            continue;
+        }
+        let bytes = std::fs::read(&p).expect("file");
+        let text = String::from_utf8_lossy(&bytes);
+        seen += 1;
+        for secret in ["Qm7vX2pL9k", "493021", "zr8kw4tq"] {
+            assert!(!text.contains(secret), "{secret} in {}", p.display());
+        }
+    }
+    assert!(seen >= 2, "the trace and the report were written");
+    let stdout = report.to_string();
+    for secret in ["Qm7vX2pL9k", "493021", "zr8kw4tq"] {
+        assert!(!stdout.contains(secret), "{secret} in the report");
     }
 }

@@ -578,7 +578,7 @@ fn the_single_page_journeys_are_not_in_the_demo() {
     // The test-only journeys load too: a test that fails for a typo in its own fixture
     // would say nothing about nocall.
     let fixtures = nocall::scenario::discover(&[fixture("")]).expect("discovers");
-    assert_eq!(fixtures.len(), 12, "{fixtures:?}");
+    assert_eq!(fixtures.len(), 15, "{fixtures:?}");
     nocall::scenario::load_files(&fixtures, &|_| None).expect("the fixtures load");
 }
 
@@ -670,4 +670,44 @@ fn a_click_that_a_layout_shift_sends_elsewhere_is_stopped_and_tried_again() {
     let shown = text(&step(&t, 2)["page"], "text");
     assert!(!shown.contains("Offer opened"), "{shown}");
     assert!(!shown.contains("Settings saved"), "{shown}");
+}
+
+/// A confirmation page that opens the next page by itself a moment later (Roundup's
+/// "You are now registered, welcome!" and a 1 s timer given as a string of code; a
+/// `<meta>` refresh after 2 s): `expect` and `absent` wait for it as a person does. A
+/// navigation due after the step's time is not waited for: that `expect` fails as soon as
+/// the page has settled.
+#[test]
+fn expect_waits_for_a_navigation_the_page_has_scheduled() {
+    let portal = portal();
+    let (_, report, out) = run_json(
+        &portal,
+        &[
+            fixture("welcome-timer.yaml"),
+            fixture("welcome-refresh.yaml"),
+            fixture("welcome-late.yaml"),
+        ],
+        &[],
+    );
+    for part in ["welcome-timer", "welcome-refresh"] {
+        let (status, reason) = ended(&report, part);
+        assert_eq!(status, "completed", "{part}: {reason}");
+    }
+    let t = trace_json(out.path(), &report, "welcome-timer");
+    let waited = step(&t, 3)["timings"]["action_ms"]
+        .as_u64()
+        .expect("action_ms");
+    eprintln!("expect across a 1 s timer: {waited} ms");
+
+    let s = scenario_result(&report, "welcome-late");
+    assert_eq!(s["status"], "blocked", "{s:#}");
+    assert_eq!(s["blocked_at_step"], 3, "{s:#}");
+    assert!(text(s, "reason").contains("expected to see"), "{s:#}");
+    let t = trace_json(out.path(), &report, "welcome-late");
+    let ms = step(&t, 3)["timings"]["action_ms"]
+        .as_u64()
+        .expect("action_ms");
+    eprintln!("failing expect, navigation due in 10 min: {ms} ms");
+    // Not the step's whole time (10 s by default): the late timer was not waited for.
+    assert!(ms < 5_000, "the failing expect took {ms} ms");
 }

@@ -118,6 +118,43 @@ pub(super) fn routes() -> Router<Shared> {
         .route("/spa-frame/api/direct-debit", post(direct_debit))
         .route("/spa/moving-form", get(moving_form))
         .route("/spa/api/moving", post(moving))
+        .route("/spa/welcome", get(welcome))
+        .route("/spa/welcome/home", get(welcome_home))
+}
+
+/// `GET /spa/welcome?via=…`: a confirmation page that moves the user on by itself, as an
+/// issue tracker's registration page does (Roundup's `finishRego`): it says "You are now
+/// registered, welcome!" and opens the user's page a moment later, by a timer given as a
+/// string of code (`via=timer`, after 1 s), a `<meta>` refresh (`via=refresh`, after 2 s),
+/// or a timer too late for any step (`via=late`, after 10 minutes).
+async fn welcome(Query(query): Query<HashMap<String, String>>) -> Response {
+    let (head, script) = match query.get("via").map(String::as_str) {
+        Some("refresh") => (
+            r#"<meta http-equiv="refresh" content="2; url=/spa/welcome/home">"#,
+            "",
+        ),
+        Some("late") => (
+            "",
+            r#"<script>window.setTimeout('window.location = "/spa/welcome/home"', 600000);</script>"#,
+        ),
+        _ => (
+            "",
+            r#"<script>window.setTimeout('window.location = "/spa/welcome/home"', 1000);</script>"#,
+        ),
+    };
+    ok(format!(
+        "<!doctype html><html lang=\"en\"><head><title>You are now registered, welcome!</title>{head}</head>\
+         <body><p><a href=\"/spa/welcome/home\">You are now registered, welcome!</a></p>{script}</body></html>"
+    ))
+}
+
+/// `GET /spa/welcome/home`: the new user's page.
+async fn welcome_home() -> Response {
+    ok(
+        "<!doctype html><html lang=\"en\"><head><title>Your details</title></head>\
+        <body><h1>Hello, pat.doe</h1><p>Your account is ready.</p></body></html>"
+            .to_string(),
+    )
 }
 
 pub(super) fn not_found() -> Response {

@@ -17,6 +17,7 @@ use crate::trace::{Mail, MailLink};
 
 mod imap;
 mod maildir;
+pub(crate) mod onetime;
 mod parse;
 mod smtp;
 
@@ -234,6 +235,7 @@ pub fn pick_link<'m>(mail: &'m Mail, follow: Option<&str>) -> Option<&'m MailLin
 
 /// The message with every secret value masked, for the trace.
 pub fn masked(mail: &Mail, secrets: &Secrets) -> Mail {
+    let secrets = &onetime::with_mailed(mail, secrets);
     let m = |s: &str| secrets.mask(s).into_owned();
     Mail {
         from: m(&mail.from),

@@ -22,7 +22,7 @@ use tokio::task::JoinSet;
 use url::Url;
 
 use super::Session;
-use super::notfound::Look;
+use super::notfound::{self, Look};
 use super::policy::{self, Decision, ProbeRules, Source};
 use super::render::{RENDER_TABS, Renderer};
 use super::status::{Cause, LinkResults, LinkStatus, LinkVerdict, Withheld};
@@ -389,6 +389,28 @@ async fn probe_with(engine: Arc<Engine>, urls: &[(String, Origin)]) -> LinkResul
             (url.to_string(), status)
         })
         .collect();
+    // A page nobody wrote yet, linked only from the form that writes it (a wiki's
+    // "Cancel" on "Creating Talk:Main Page"): the user lands where they expect.
+    for (url, from) in &origins {
+        let base = Url::parse(url).ok().map(|mut u| {
+            u.set_fragment(None);
+            u.to_string()
+        });
+        let unwritten = base
+            .and_then(|b| fetched.get(&b))
+            .and_then(|f| f.look.as_ref())
+            .is_some_and(|l| l.says_not_written().is_some());
+        if unwritten && from.iter().all(|o| notfound::edits_page(&o.page, url)) {
+            results.insert(
+                url.to_string(),
+                LinkStatus::new(
+                    LinkVerdict::Ok,
+                    Cause::Fine,
+                    "a page not written yet, linked from the form that writes it",
+                ),
+            );
+        }
+    }
     let unverified = out_of_reach(&mut results, &external, world_resolves);
     if unverified > 0 {
         eprintln!(

@@ -10,7 +10,9 @@
 //! Pure text reading, with no network and no browser, so the prober (plain HTML and
 //! rendered pages) and the `dead-link` check (pages a journey saw) judge alike. It must not
 //! call a page dead for merely mentioning "not found" in its text: only a title, a main
-//! heading or a short page saying so counts.
+//! heading or a short page saying so counts. A wiki's page nobody has written (404 with
+//! "There is currently no text in this page") is told apart from a wiki's deliberate 404 on
+//! a working special page by that wording alone.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -75,6 +77,31 @@ static NOT_FOUND: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap_or_else(|e| unreachable!("fixed pattern: {e}"))
 });
 
+/// Wording a wiki or CMS shows on a page nobody has written (MediaWiki's "There is
+/// currently no text in this page", DokuWiki's "This topic does not exist yet"), in
+/// English, German, French, Spanish and Dutch. Such a page is answered at its address, with
+/// the site's navigation, a search box and an offer to create it, so it looks like a
+/// working page; for a reader it holds nothing. Only these whole phrases count, found
+/// anywhere on the page: they are a page's statement about itself, not words an article
+/// uses in passing.
+static NOT_WRITTEN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)
+        \bthere\s+is\s+currently\s+no\s+text\s+in\s+this\s+page\b
+        | \b(?:this|the)\s+(?:page|topic|article|entry)\s+(?:does\s*n't|does\s+not)\s+exist\s+yet\b
+        | \bdiese\s+seite\s+enth[äa]lt\s+(?:momentan\s+|derzeit\s+|zurzeit\s+)?(?:noch\s+)?keinen\s+text\b
+        | \bdiese\s+seite\s+existiert\s+noch\s+nicht\b
+        | \bil\s+n'y\s+a\s+pour\s+l'instant\s+aucun\s+texte\s+sur\s+cette\s+page\b
+        | \bcette\s+page\s+n'existe\s+pas\s+encore\b
+        | \b(?:en\s+este\s+momento|actualmente)\s+no\s+hay\s+texto\s+en\s+esta\s+p[áa]gina\b
+        | \besta\s+p[áa]gina\s+(?:todav[íi]a|a[úu]n)\s+no\s+existe\b
+        | \bdeze\s+pagina\s+bevat\s+(?:momenteel\s+)?geen\s+tekst\b
+        | \bdeze\s+pagina\s+bestaat\s+nog\s+niet\b
+        ",
+    )
+    .unwrap_or_else(|e| unreachable!("fixed pattern: {e}"))
+});
+
 impl Look {
     /// The look of an HTML document as a plain fetch sees it (no script run).
     pub(crate) fn of_html(doc: &Html, status: Option<u16>, text: &str) -> Look {
@@ -109,6 +136,7 @@ impl Look {
     /// the line that says so, as written (for "shows 'Page not found'"); `None` when it
     /// shows something else.
     pub fn says_not_found(&self) -> Option<String> {
+        let text = apostrophes(&self.text);
         let len = self.text.chars().count();
         if len > LONG_PAGE {
             return None;
@@ -140,11 +168,10 @@ impl Look {
         if let Some(line) = headline {
             return Some(clip(line, 60));
         }
-        if len <= SHORT_PAGE {
-            let text = apostrophes(&self.text);
-            if let Some(m) = NOT_FOUND.find(&text) {
-                return Some(clip(m.as_str(), 60));
-            }
+        if len <= SHORT_PAGE
+            && let Some(m) = NOT_FOUND.find(&text)
+        {
+            return Some(clip(m.as_str(), 60));
         }
         None
     }
@@ -172,11 +199,54 @@ impl Look {
         common * 10 >= a.max(b) * 9
     }
 
-    /// A page with working content: a form, or text beyond a few lines, and no word of
-    /// "not found".
-    pub fn is_working_page(&self) -> bool {
-        self.says_not_found().is_none() && (self.has_form || self.text.chars().count() >= 400)
+    /// What the page says when it is one nobody has written yet ("There is currently no
+    /// text in this page"), as written; `None` otherwise. Such a page answered 404 is not
+    /// there for a reader, however working its navigation and search box look; answered
+    /// 200 it is one the site keeps on purpose (MediaWiki's pages of its own users), and
+    /// is not judged by it.
+    pub fn says_not_written(&self) -> Option<String> {
+        NOT_WRITTEN
+            .find(&apostrophes(&self.text))
+            .map(|m| clip(m.as_str(), 60))
     }
+
+    /// A page with working content: a form, or text beyond a few lines, and no word of
+    /// "not found" or "nobody has written this page".
+    pub fn is_working_page(&self) -> bool {
+        self.says_not_found().is_none()
+            && self.says_not_written().is_none()
+            && (self.has_form || self.text.chars().count() >= 400)
+    }
+}
+
+/// Whether `origin` is the form that writes the page at `target`: the same page (its
+/// `title` parameter, else its path) asked with `action=edit` or `submit`, as a wiki's
+/// "Creating Talk:Main Page" is for `Talk:Main_Page`. Its "Cancel" leads to the page not
+/// written yet, which is where the user expects to land.
+pub(crate) fn edits_page(origin: &str, target: &str) -> bool {
+    let (Ok(origin), Ok(target)) = (url::Url::parse(origin), url::Url::parse(target)) else {
+        return false;
+    };
+    let param = |u: &url::Url, key: &str| {
+        u.query_pairs()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.replace(' ', "_"))
+    };
+    // `/index.php?title=A` and `/index.php/A` name the same page.
+    let page = |u: &url::Url| {
+        let path = u.path();
+        match param(u, "title") {
+            Some(t) => format!("{}/{t}", path.trim_end_matches('/')),
+            None => percent_encoding::percent_decode_str(path)
+                .decode_utf8_lossy()
+                .into_owned(),
+        }
+    };
+    let editing = param(&origin, "action").is_some_and(|a| a == "edit" || a == "submit");
+    editing
+        && origin.origin() == target.origin()
+        && param(&target, "action").is_none()
+        && page(&origin) == page(&target)
 }
 
 /// The page's words, counted, without the addresses it may echo.
@@ -318,6 +388,153 @@ mod tests {
             ..Look::default()
         };
         assert!(!shell.clone().same_as_not_found(&shell, ["/a", "/b"]));
+    }
+
+    /// A page of the real MediaWiki (Debian's 1.39) as the prober reads it, scripts and
+    /// styles left out of the saved copy.
+    fn wiki(name: &str, status: u16) -> Look {
+        let html = match name {
+            "privacy" => {
+                include_str!("../../tests/fixtures/notfound/mediawiki-privacy-policy.html")
+            }
+            "links" => {
+                include_str!("../../tests/fixtures/notfound/mediawiki-whatlinkshere-empty.html")
+            }
+            "changes" => {
+                include_str!("../../tests/fixtures/notfound/mediawiki-recentchanges-empty.html")
+            }
+            _ => include_str!("../../tests/fixtures/notfound/mediawiki-no-such-special-page.html"),
+        };
+        crate::probe::links::html::read(html, status).1
+    }
+
+    #[test]
+    fn a_wiki_page_nobody_wrote_is_not_there_in_five_languages() {
+        let privacy = wiki("privacy", 404);
+        assert!(privacy.has_form, "the search box");
+        assert_eq!(
+            privacy.says_not_written().as_deref(),
+            Some("There is currently no text in this page")
+        );
+        assert_eq!(privacy.says_not_found(), None);
+        assert!(!privacy.is_working_page());
+        for text in [
+            "Diese Seite enthält momentan noch keinen Text. Du kannst sie erstellen.",
+            "Diese Seite enthält momentan noch keinen Text und du bist auch nicht dazu berechtigt, diese Seite zu erstellen.",
+            "Il n’y a pour l’instant aucun texte sur cette page. Vous pouvez lancer une recherche.",
+            "En este momento no hay texto en esta página. Puedes buscar el título.",
+            "Actualmente no hay texto en esta página.",
+            "Deze pagina bevat geen tekst. U kunt naar deze term zoeken.",
+            "This topic does not exist yet. If permissions allow, you may create it.",
+        ] {
+            let page = format!(
+                "Main page\nRecent changes\n{}\n{text}",
+                "Navigation ".repeat(400)
+            );
+            let look = Look {
+                has_form: true,
+                ..rendered("Wiki", &page)
+            };
+            assert!(look.says_not_written().is_some(), "{text}");
+            assert!(!look.is_working_page(), "{text}");
+        }
+        // An article that only talks about such pages is a page.
+        let help = rendered(
+            "Help:Creating pages",
+            &format!(
+                "{}\nTo start a new page, follow a red link and write.",
+                "Help text. ".repeat(60)
+            ),
+        );
+        assert_eq!(help.says_not_written(), None);
+        // MediaWiki's edit form for a page not written yet is a working page.
+        let edit = rendered(
+            "Creating Talk:Main Page - Team Wiki",
+            "You have followed a link to a page that does not exist yet. To create the page, start typing in the box below.",
+        );
+        assert_eq!(edit.says_not_written(), None);
+    }
+
+    #[test]
+    fn a_wikis_deliberate_404_with_working_content_stays_a_working_page() {
+        use crate::probe::links::{Judge, judge_look};
+        let site = wiki("missing", 404);
+        assert_eq!(site.status, Some(404), "the wiki's own not-found page");
+        for name in ["links", "changes"] {
+            let look = wiki(name, 404);
+            assert_eq!(look.says_not_found(), None, "{name}: {}", look.text);
+            assert!(look.is_working_page(), "{name}");
+            let verdict = judge_look(
+                404,
+                &look,
+                Judge {
+                    site: Some(&site),
+                    path: "/index.php",
+                },
+            )
+            .map(|s| s.verdict);
+            assert_eq!(
+                verdict,
+                Some(crate::probe::LinkVerdict::Unverified),
+                "{name}"
+            );
+        }
+        // The footer's "Privacy policy": no override, the 404 stands (a dead link).
+        let privacy = wiki("privacy", 404);
+        assert!(
+            judge_look(
+                404,
+                &privacy,
+                Judge {
+                    site: Some(&site),
+                    path: "/index.php/Team_Wiki:Privacy_policy"
+                }
+            )
+            .is_none()
+        );
+        // The same page answered 200 (MediaWiki's page of one of its users) is not judged
+        // by that wording: the site keeps it on purpose.
+        let kept = Look {
+            status: Some(200),
+            ..privacy
+        };
+        assert!(
+            judge_look(
+                200,
+                &kept,
+                Judge {
+                    site: Some(&site),
+                    path: "/x"
+                }
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn a_wikis_edit_form_writes_the_page_its_cancel_leads_to() {
+        let edit = "http://wiki.test/index.php?title=Talk:Main_Page&action=edit&redlink=1";
+        assert!(edits_page(
+            edit,
+            "http://wiki.test/index.php/Talk:Main_Page"
+        ));
+        assert!(edits_page(
+            edit,
+            "http://wiki.test/index.php?title=Talk:Main_Page"
+        ));
+        assert!(!edits_page(
+            edit,
+            "http://wiki.test/index.php/Team_Wiki:Privacy_policy"
+        ));
+        assert!(!edits_page(
+            "http://wiki.test/index.php/Main_Page",
+            "http://wiki.test/index.php/Team_Wiki:Privacy_policy"
+        ));
+        assert!(!edits_page(
+            edit,
+            "http://other.test/index.php/Talk:Main_Page"
+        ));
+        assert!(!edits_page("not a url", "http://wiki.test/"));
     }
 
     #[test]

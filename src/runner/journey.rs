@@ -20,6 +20,7 @@ use super::cdp::CdpError;
 use super::inpage::{self, Facts, Probe, Seen};
 use super::locate::{self, Miss, Target, Want};
 use super::page::{Page, Settle, WaitError};
+use super::scheduled;
 use super::snapshot::{self, PAGE_INFO_JS, PageInfo, Snapshot};
 use super::{RunOptions, human_duration, journey_dir};
 use crate::mail::{self, MailSource};
@@ -157,7 +158,9 @@ struct Journey<'a> {
     last_shot: Option<String>,
     inbox: Option<Arc<dyn MailSource>>,
     began: Instant,
-    secrets: &'a Secrets,
+    /// The run's secrets, and the one-time ones the journey's mails gave
+    /// ([`mail::onetime`]): everything the trace must mask.
+    secrets: Secrets,
     /// Messages the journey received, masked, for the trace.
     mails: Vec<crate::trace::Mail>,
 }
@@ -198,6 +201,12 @@ pub(super) fn run(
             return t;
         }
     }
+    // Notes the navigations each document schedules, for `expect` (a tab without it
+    // only fails a little sooner on a page that moves itself on).
+    let _ = page.call(
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({"source": scheduled::INIT_JS, "runImmediately": true}),
+    );
     let name = journey_dir(number, &scenario.name);
     let mut j = Journey {
         page,
@@ -216,7 +225,7 @@ pub(super) fn run(
         last_shot: None,
         inbox,
         began,
-        secrets,
+        secrets: secrets.clone(),
         mails: Vec::new(),
     };
     for (n, step) in scenario.steps.iter().enumerate() {
@@ -230,7 +239,7 @@ pub(super) fn run(
         let mut st = StepTrace {
             index,
             line: step.at.line,
-            action: secrets.mask(&step.action.describe()).into_owned(),
+            action: j.secrets.mask(&step.action.describe()).into_owned(),
             kind: step.action.kind(),
             reach: step.reach,
             ..StepTrace::default()
@@ -302,7 +311,7 @@ pub(super) fn run(
         let waited = j.page.waited().saturating_sub(waited_before);
         st.timings.own_us = t0.elapsed().saturating_sub(waited).as_micros() as u64;
         if let Err(failure) = result {
-            let reason = secrets.mask(&failure.reason).into_owned();
+            let reason = j.secrets.mask(&failure.reason).into_owned();
             st.outcome = Outcome::Failed {
                 kind: failure.kind,
                 reason: reason.clone(),
@@ -320,7 +329,7 @@ pub(super) fn run(
     trace.mails = std::mem::take(&mut j.mails);
     j.page.close();
     trace.duration_ms = began.elapsed().as_millis() as u64;
-    mask(trace, scenario, secrets)
+    mask(trace, scenario, &j.secrets)
 }
 
 /// Masks every secret anywhere in the trace (a page may echo what the user typed). A
@@ -537,7 +546,11 @@ impl Journey<'_> {
             return Err(StepError::new(FailureKind::MailNeverCame, reason));
         };
         st.mail = Some(self.mails.len());
-        self.mails.push(mail::masked(&message, self.secrets));
+        // A temporary password or code in the mail is masked wherever the journey shows it.
+        for value in mail::onetime::find(&message) {
+            self.secrets.add(&value);
+        }
+        self.mails.push(mail::masked(&message, &self.secrets));
         let Some(link) = mail::pick_link(&message, m.follow.as_deref()).cloned() else {
             let which = m
                 .follow
@@ -1615,7 +1628,14 @@ impl Journey<'_> {
             };
             let facts = seen.facts.clone().unwrap_or_else(Facts::quiet_page);
             match self.page.settle_state(&facts, self.settle_window()) {
-                Settle::Settled => return Err(unmet()),
+                // A settled page may still have moved itself on a moment later (a
+                // confirmation page's timer or refresh): wait for that, on its events.
+                Settle::Settled => match self.scheduled_navigation() {
+                    Some(due) if Instant::now() + due < deadline => {
+                        self.page.wait_signal(Instant::now() + due)?;
+                    }
+                    _ => return Err(unmet()),
+                },
                 Settle::Waiting { until, loading } => {
                     if Instant::now() >= deadline {
                         return Err(match loading {
@@ -1630,6 +1650,19 @@ impl Journey<'_> {
                 }
             }
         }
+    }
+
+    /// How soon a navigation the page has scheduled is due, and a little after
+    /// ([`scheduled`]); `None` when none is, or the page cannot tell.
+    fn scheduled_navigation(&self) -> Option<Duration> {
+        let v = self
+            .page
+            .call(
+                "Runtime.evaluate",
+                json!({"expression": scheduled::next_js(), "returnByValue": true}),
+            )
+            .ok()?;
+        scheduled::due_in(v.pointer("/result/value").and_then(Value::as_f64))
     }
 
     /// Judges an `expect` over the page and its out-of-process frames together: the
@@ -1702,7 +1735,7 @@ impl Journey<'_> {
         // A page showing a secret is photographed again with the secret covered, or not at
         // all (issue 17); the image taken meanwhile is dropped unread.
         let reply = match shot {
-            Some(_) if super::cover::shows_secret(&snap.page, self.secrets) => {
+            Some(_) if super::cover::shows_secret(&snap.page, &self.secrets) => {
                 drop(shot);
                 self.covered_screenshot(&left)
             }
@@ -1773,12 +1806,12 @@ impl Journey<'_> {
             .enumerate()
             .filter(|(_, t)| {
                 t.as_str()
-                    .is_some_and(|t| super::cover::holds_secret(t, self.secrets))
+                    .is_some_and(|t| super::cover::holds_secret(t, &self.secrets))
             })
             .map(|(i, _)| i)
             .collect();
         let after = eval(format!("({})({})", super::cover::COVER_JS, json!(picked)));
-        matches!(after, Some(Value::String(t)) if !super::cover::holds_secret(&t, self.secrets))
+        matches!(after, Some(Value::String(t)) if !super::cover::holds_secret(&t, &self.secrets))
     }
 
     /// What one document shows (the tab's, or a frame's in a process of its own behind

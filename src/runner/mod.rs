@@ -15,6 +15,7 @@ mod locate;
 mod page;
 mod pool;
 pub(crate) mod profile;
+mod scheduled;
 mod snapshot;
 
 use std::path::PathBuf;

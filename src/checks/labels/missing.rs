@@ -64,6 +64,12 @@ fn found_without_label(t: &Trace, out: &mut Findings) {
                 FoundBy::AccessibleName | FoundBy::Selector | FoundBy::Beside => continue,
             };
             let field = super::filled_field(t, step, filled.field);
+            // The scenario named it another way, but a person reads the words beside it
+            // (a table row's header cell): only the tie is missing, which `page_findings`
+            // reports with those words.
+            if field.is_some_and(|f| !f.beside.trim().is_empty()) {
+                continue;
+            }
             let element = field
                 .map(Field::describe)
                 .unwrap_or_else(|| format!("field \"{}\" with no label", filled.asked));
@@ -455,5 +461,28 @@ mod tests {
         assert!(found[0].on_path);
         assert!(found[0].message.contains("named only by its placeholder"));
         assert_eq!(found[0].step, Some(1));
+    }
+
+    #[test]
+    fn a_field_named_by_its_name_attribute_with_words_beside_it_is_only_untied() {
+        // Roundup's reset form: `<th>Username:</th><td><input name=username>`, and a
+        // scenario that names the field "username".
+        let mut p = page("/tracker/reset", "Password reset request", "");
+        p.fields = vec![Field {
+            beside: "Username:".into(),
+            ..nameless("username")
+        }];
+        let mut fill_step = fill(2, &p, &[(0, &["username"], false)]);
+        if let Some(f) = fill_step.filled.first_mut() {
+            f.found_by = FoundBy::NameAttribute;
+        }
+        let t = trace("reset", &["username"], vec![open(1, p.clone()), fill_step]);
+        let found = run(&LabelMissing, &[t]);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(
+            found[0].message.contains("shows \"Username:\" beside it"),
+            "{found:#?}"
+        );
+        assert!(!found[0].message.contains("hidden `name`"), "{found:#?}");
     }
 }
