@@ -302,6 +302,37 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The cookies the tab would send to `url`, read as each page is recorded, so that the
+/// prober checks the links of a signed-in page with the session the journey had (see
+/// `probe::links`). One DevTools call; the values go into [`crate::trace::Cookies`] and
+/// nowhere else. `None` for a page not on the web (`about:blank`) or when the call fails.
+fn cookies_for(page: &Page, url: &str) -> Option<Vec<crate::trace::Cookie>> {
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return None;
+    }
+    let reply = page
+        .call("Network.getCookies", serde_json::json!({ "urls": [url] }))
+        .ok()?;
+    let text = |c: &serde_json::Value, key: &str| {
+        c.get(key)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let cookies = reply.get("cookies")?.as_array()?;
+    Some(
+        cookies
+            .iter()
+            .map(|c| crate::trace::Cookie {
+                name: text(c, "name"),
+                value: text(c, "value"),
+                path: text(c, "path"),
+            })
+            .filter(|c| !c.name.is_empty())
+            .collect(),
+    )
+}
+
 /// True when no journey ran far enough to say anything about the portal.
 pub fn nothing_ran(traces: &[Trace]) -> bool {
     !traces.is_empty() && traces.iter().all(|t| t.status == JourneyStatus::Error)
