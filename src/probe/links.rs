@@ -774,24 +774,30 @@ fn plan(raw: &str, origins: &[&Origin], engine: &Engine, known: &Known) -> Plan 
     let head_only = origins.iter().any(|o| matches!(o.via, Via::Mail { .. }));
     let fragment = url.fragment().and_then(checkable_fragment);
     url.set_fragment(None);
-    // A section of the page the link is on: the page as the journey recorded it has it (a
-    // request now could be sent elsewhere, say to the sign-in page). One it lacks is asked
-    // for as any other, in case the record missed it.
+    // The page the link is on, or a section of it: the page as the journey recorded it
+    // answers (a request now could be sent elsewhere, say to the sign-in page). A section
+    // the record lacks is asked for as any other link, in case the record missed it.
     let on_own_page = origins
         .iter()
         .any(|o| !matches!(o.via, Via::Mail { .. }) && same_page(&o.page, &url));
-    if on_own_page
-        && let Some(frag) = &fragment
-        && known
-            .anchors
-            .get(url.as_str())
-            .is_some_and(|a| a.contains(frag))
-    {
-        return Plan::Done(LinkStatus::new(
-            LinkVerdict::Ok,
-            Cause::Fine,
-            format!("#{frag} is on the page as the journey saw it"),
-        ));
+    if on_own_page && let Some(anchors) = known.anchors.get(url.as_str()) {
+        match &fragment {
+            None => {
+                return Plan::Done(LinkStatus::new(
+                    LinkVerdict::Ok,
+                    Cause::Fine,
+                    "the journey was shown this page",
+                ));
+            }
+            Some(frag) if anchors.contains(frag) => {
+                return Plan::Done(LinkStatus::new(
+                    LinkVerdict::Ok,
+                    Cause::Fine,
+                    format!("#{frag} is on the page as the journey saw it"),
+                ));
+            }
+            Some(_) => {}
+        }
     }
     let external = !engine.is_own(&url);
     // A link anywhere makes it a link; a target met only as a form's action is probed
@@ -1140,7 +1146,7 @@ mod tests {
     }
 
     fn planned(raw: &str, origins: &[&Origin]) -> Plan {
-        plan(raw, origins, &engine())
+        plan(raw, origins, &engine(), &Known::default())
     }
 
     #[test]
@@ -1242,12 +1248,12 @@ mod tests {
             own.clone(),
         )
         .expect("client");
-        let Plan::Done(s) = plan("https://elsewhere.test/x", &[&o], &offline) else {
+        let Plan::Done(s) = plan("https://elsewhere.test/x", &[&o], &offline, &Known::default()) else {
             panic!()
         };
         assert_eq!(s.verdict, LinkVerdict::Skipped);
         assert!(matches!(
-            plan("http://portal.test/x", &[&o], &offline),
+            plan("http://portal.test/x", &[&o], &offline, &Known::default()),
             Plan::Fetch { .. }
         ));
         let allowed = LinkOptions {
@@ -1256,10 +1262,10 @@ mod tests {
         };
         let allowed = Engine::new(allowed, own).expect("client");
         assert!(matches!(
-            plan("https://docs.example.org/x", &[&o], &allowed),
+            plan("https://docs.example.org/x", &[&o], &allowed, &Known::default()),
             Plan::Fetch { external: true, .. }
         ));
-        let Plan::Done(s) = plan("https://example.net/x", &[&o], &allowed) else {
+        let Plan::Done(s) = plan("https://example.net/x", &[&o], &allowed, &Known::default()) else {
             panic!()
         };
         assert_eq!(s.verdict, LinkVerdict::Skipped);
@@ -1364,6 +1370,210 @@ mod tests {
         let mut refused: LinkResults =
             [("http://a.test/".to_string(), dead("connection refused"))].into();
         assert_eq!(out_of_reach(&mut refused, &external[..1], || false), 0);
+    }
+
+    fn cookie(name: &str, value: &str, path: &str) -> crate::trace::Cookie {
+        crate::trace::Cookie {
+            name: name.into(),
+            value: value.into(),
+            path: path.into(),
+        }
+    }
+
+    fn page_at(url: &str, links: &[&str], anchors: &[&str]) -> StepTrace {
+        StepTrace {
+            page: Some(PageState {
+                url: url.into(),
+                links: links
+                    .iter()
+                    .map(|h| Link {
+                        href: h.to_string(),
+                        ..Link::default()
+                    })
+                    .collect(),
+                anchors: anchors.iter().map(|a| a.to_string()).collect(),
+                ..PageState::default()
+            }),
+            ..StepTrace::default()
+        }
+    }
+
+    /// Sign in at step 2, then two pages; the journey's first page had a consent cookie.
+    fn signed_in_journey() -> Trace {
+        let mut steps = vec![
+            page_at("http://portal.test/login", &["http://portal.test/help"], &[]),
+            page_at(
+                "http://portal.test/account",
+                &[
+                    "http://portal.test/account#main",
+                    "http://portal.test/orders",
+                    "http://other.test/x",
+                ],
+                &["main"],
+            ),
+            page_at("http://portal.test/orders", &["http://portal.test/"], &[]),
+        ];
+        for (i, s) in steps.iter_mut().enumerate() {
+            s.index = i + 1;
+        }
+        let mut t = Trace {
+            steps,
+            ..Trace::default()
+        };
+        let consent = cookie("consent", "yes", "/");
+        t.cookies
+            .note(1, "http://portal.test/login", vec![consent.clone()]);
+        t.cookies.note(
+            2,
+            "http://portal.test/account",
+            vec![consent.clone(), cookie("sid", "old", "/")],
+        );
+        t.cookies.note(
+            3,
+            "http://portal.test/orders",
+            vec![consent, cookie("sid", "s3cr3t", "/")],
+        );
+        t
+    }
+
+    #[test]
+    fn pages_with_a_cookie_the_first_page_lacked_are_signed_in() {
+        let known = Known::of(&[signed_in_journey()]);
+        // The sign-in page's links are not; the account's and the orders' of the own
+        // origin are, with the session the journey last had; another site's never.
+        assert!(!known.signed.contains_key("http://portal.test/help"));
+        assert!(!known.signed.contains_key("http://other.test/x"));
+        let (jar, page) = &known.signed["http://portal.test/orders"];
+        assert_eq!(page, "http://portal.test/account");
+        assert!(known.signed.contains_key("http://portal.test/"));
+        assert_eq!(known.jars.len(), 1);
+        let header = known.jars[*jar].header_for(&Url::parse("http://portal.test/orders").unwrap());
+        assert_eq!(header.as_deref(), Some("consent=yes; sid=s3cr3t"));
+        assert_eq!(
+            known.anchors["http://portal.test/account"],
+            HashSet::from(["main".to_string()])
+        );
+        // No cookie changed: nothing is signed in.
+        let mut plain = signed_in_journey();
+        plain.cookies = crate::trace::Cookies::default();
+        assert!(Known::of(&[plain]).signed.is_empty());
+    }
+
+    #[test]
+    fn cookies_go_to_their_own_origin_and_paths_only_and_debug_hides_them() {
+        let jar = Jar {
+            origin: Url::parse("http://portal.test/").unwrap().origin(),
+            cookies: vec![cookie("sid", "v1", "/"), cookie("area", "v2", "/members")],
+        };
+        let header = |u: &str| jar.header_for(&Url::parse(u).unwrap());
+        assert_eq!(header("http://portal.test/a").as_deref(), Some("sid=v1"));
+        assert_eq!(
+            header("http://portal.test/members/x").as_deref(),
+            Some("sid=v1; area=v2")
+        );
+        assert_eq!(header("http://portal.test/membersonly").as_deref(), Some("sid=v1"));
+        for elsewhere in [
+            "https://portal.test/a",
+            "http://portal.test:8080/a",
+            "http://sub.portal.test/a",
+            "http://other.test/a",
+        ] {
+            assert_eq!(header(elsewhere), None, "{elsewhere}");
+        }
+        let t = signed_in_journey();
+        let shown = format!("{:?}", t.cookies);
+        assert!(shown.contains("sid") && !shown.contains("s3cr3t"), "{shown}");
+    }
+
+    #[test]
+    fn a_section_of_the_page_itself_is_looked_up_in_the_record() {
+        let known = Known::of(&[signed_in_journey()]);
+        let on_account = Origin {
+            page: "http://portal.test/account".into(),
+            via: Via::Link,
+        };
+        let Plan::Done(s) = plan(
+            "http://portal.test/account#main",
+            &[&on_account],
+            &engine(),
+            &known,
+        ) else {
+            panic!("fetched")
+        };
+        assert_eq!(s.verdict, LinkVerdict::Ok, "{s:?}");
+        // The page itself, without a section: shown to the journey.
+        assert!(matches!(
+            plan("http://portal.test/account", &[&on_account], &engine(), &known),
+            Plan::Done(_)
+        ));
+        // A section the record lacks is asked for; another page of the own site with the
+        // journey's session.
+        assert!(matches!(
+            plan(
+                "http://portal.test/account#gone",
+                &[&on_account],
+                &engine(),
+                &known
+            ),
+            Plan::Fetch { .. }
+        ));
+        assert!(matches!(
+            plan("http://portal.test/orders", &[&on_account], &engine(), &known),
+            Plan::Fetch {
+                session: Some(0),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn refusals_and_the_sign_in_page_need_the_session() {
+        let asked = Url::parse("http://portal.test/orders").unwrap();
+        let page = "http://portal.test/account";
+        for code in [401, 403] {
+            let s = needs_session(&fetched(code, None), &asked, page).expect("warned");
+            assert_eq!(
+                (s.verdict, &s.cause),
+                (LinkVerdict::Unverified, &Cause::NeedsSession)
+            );
+        }
+        let mut sent = fetched(200, None);
+        sent.redirected = true;
+        sent.final_url = "http://portal.test/users/sign_in?next=%2Forders".into();
+        let s = needs_session(&sent, &asked, page).expect("warned");
+        assert!(s.detail.contains("/users/sign_in"), "{}", s.detail);
+        // A page that answers, or a redirect elsewhere, is judged as usual; so is a link
+        // to the sign-in page, or any link on it.
+        assert_eq!(needs_session(&fetched(200, None), &asked, page), None);
+        assert_eq!(needs_session(&fetched(404, None), &asked, page), None);
+        let mut moved = sent.clone();
+        moved.final_url = "http://portal.test/orders/".into();
+        assert_eq!(needs_session(&moved, &asked, page), None);
+        let login = Url::parse("http://portal.test/login?next=/orders").unwrap();
+        assert_eq!(needs_session(&sent, &login, page), None);
+        assert_eq!(needs_session(&sent, &asked, "http://portal.test/login"), None);
+    }
+
+    #[test]
+    fn sign_in_addresses_are_told_by_their_words() {
+        for yes in [
+            "http://w.test/index.php?title=Special:UserLogin&returnto=Main_Page",
+            "http://w.test/wp-login.php",
+            "http://w.test/accounts/login/?next=/",
+            "http://w.test/users/sign_in",
+            "http://w.test/log-in",
+            "http://w.test/signin",
+        ] {
+            assert!(sign_in_address(&Url::parse(yes).unwrap()), "{yes}");
+        }
+        for no in [
+            "http://w.test/catalogue",
+            "http://w.test/blog/index",
+            "http://w.test/orders",
+            "http://w.test/signature",
+        ] {
+            assert!(!sign_in_address(&Url::parse(no).unwrap()), "{no}");
+        }
     }
 
     #[test]
