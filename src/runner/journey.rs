@@ -268,10 +268,11 @@ pub(super) fn run(
             } else {
                 CALL_TIMEOUT
             };
+            let cookies = super::ask_cookies(&j.page);
             match j.record(index, within) {
                 Ok((snap, shot)) => {
                     j.step_generation = j.generation;
-                    if let Some(c) = super::cookies_for(&j.page, &snap.page.url) {
+                    if let Some(c) = super::cookies_of(&j.page, cookies, &snap.page.url) {
                         trace.cookies.note(index, &snap.page.url, c);
                     }
                     st.page = Some(snap.page.clone());
