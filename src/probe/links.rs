@@ -359,8 +359,7 @@ impl Jar {
             .filter(|c| path_matches(&c.path, url.path()))
             // A header can hold only visible ASCII; a browser never stores anything else.
             .filter(|c| {
-                (c.name.chars().chain(c.value.chars()))
-                    .all(|ch| ch.is_ascii_graphic() && ch != ';')
+                (c.name.chars().chain(c.value.chars())).all(|ch| ch.is_ascii_graphic() && ch != ';')
             })
             .map(|c| format!("{}={}", c.name, c.value))
             .collect();
@@ -1248,7 +1247,12 @@ mod tests {
             own.clone(),
         )
         .expect("client");
-        let Plan::Done(s) = plan("https://elsewhere.test/x", &[&o], &offline, &Known::default()) else {
+        let Plan::Done(s) = plan(
+            "https://elsewhere.test/x",
+            &[&o],
+            &offline,
+            &Known::default(),
+        ) else {
             panic!()
         };
         assert_eq!(s.verdict, LinkVerdict::Skipped);
@@ -1262,10 +1266,16 @@ mod tests {
         };
         let allowed = Engine::new(allowed, own).expect("client");
         assert!(matches!(
-            plan("https://docs.example.org/x", &[&o], &allowed, &Known::default()),
+            plan(
+                "https://docs.example.org/x",
+                &[&o],
+                &allowed,
+                &Known::default()
+            ),
             Plan::Fetch { external: true, .. }
         ));
-        let Plan::Done(s) = plan("https://example.net/x", &[&o], &allowed, &Known::default()) else {
+        let Plan::Done(s) = plan("https://example.net/x", &[&o], &allowed, &Known::default())
+        else {
             panic!()
         };
         assert_eq!(s.verdict, LinkVerdict::Skipped);
@@ -1401,7 +1411,11 @@ mod tests {
     /// Sign in at step 2, then two pages; the journey's first page had a consent cookie.
     fn signed_in_journey() -> Trace {
         let mut steps = vec![
-            page_at("http://portal.test/login", &["http://portal.test/help"], &[]),
+            page_at(
+                "http://portal.test/login",
+                &["http://portal.test/help"],
+                &[],
+            ),
             page_at(
                 "http://portal.test/account",
                 &[
@@ -1471,7 +1485,10 @@ mod tests {
             header("http://portal.test/members/x").as_deref(),
             Some("sid=v1; area=v2")
         );
-        assert_eq!(header("http://portal.test/membersonly").as_deref(), Some("sid=v1"));
+        assert_eq!(
+            header("http://portal.test/membersonly").as_deref(),
+            Some("sid=v1")
+        );
         for elsewhere in [
             "https://portal.test/a",
             "http://portal.test:8080/a",
@@ -1482,7 +1499,10 @@ mod tests {
         }
         let t = signed_in_journey();
         let shown = format!("{:?}", t.cookies);
-        assert!(shown.contains("sid") && !shown.contains("s3cr3t"), "{shown}");
+        assert!(
+            shown.contains("sid") && !shown.contains("s3cr3t"),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -1503,7 +1523,12 @@ mod tests {
         assert_eq!(s.verdict, LinkVerdict::Ok, "{s:?}");
         // The page itself, without a section: shown to the journey.
         assert!(matches!(
-            plan("http://portal.test/account", &[&on_account], &engine(), &known),
+            plan(
+                "http://portal.test/account",
+                &[&on_account],
+                &engine(),
+                &known
+            ),
             Plan::Done(_)
         ));
         // A section the record lacks is asked for; another page of the own site with the
@@ -1518,7 +1543,12 @@ mod tests {
             Plan::Fetch { .. }
         ));
         assert!(matches!(
-            plan("http://portal.test/orders", &[&on_account], &engine(), &known),
+            plan(
+                "http://portal.test/orders",
+                &[&on_account],
+                &engine(),
+                &known
+            ),
             Plan::Fetch {
                 session: Some(0),
                 ..
@@ -1551,7 +1581,10 @@ mod tests {
         assert_eq!(needs_session(&moved, &asked, page), None);
         let login = Url::parse("http://portal.test/login?next=/orders").unwrap();
         assert_eq!(needs_session(&sent, &login, page), None);
-        assert_eq!(needs_session(&sent, &asked, "http://portal.test/login"), None);
+        assert_eq!(
+            needs_session(&sent, &asked, "http://portal.test/login"),
+            None
+        );
     }
 
     #[test]

@@ -422,10 +422,7 @@ impl Engine {
         if let Some(cookies) = self.jar.as_ref().and_then(|j| j.header_for(url)) {
             request = request.header(reqwest::header::COOKIE, cookies);
         }
-        let resp = request
-            .send()
-            .await
-            .map_err(|e| self.failure(&e))?;
+        let resp = request.send().await.map_err(|e| self.failure(&e))?;
         let status = resp.status().as_u16();
         let header = |name| {
             resp.headers()
