@@ -8,6 +8,10 @@
 //! [`super::status`]) that the `dead-link` check reads; it draws no conclusions about users
 //! itself.
 //!
+//! Links of the journeys' pages are judged as the journey met them ([`Known`]): a link to
+//! the page itself against the page as recorded, and a link of a signed-in page with the
+//! journey's cookies, sent to their own origin only and never written anywhere.
+//!
 //! The HTTP side lives in `engine`; the HTML it needs (a page's ids and anchor names, for
 //! `#fragment` targets) in `html`.
 
