@@ -268,7 +268,11 @@ pub(super) fn run(
             } else {
                 CALL_TIMEOUT
             };
-            let cookies = super::ask_cookies(&j.page);
+            // A settled page's only: a stuck one is left to its short recording.
+            let cookies = result
+                .is_ok()
+                .then(|| super::ask_cookies(&j.page))
+                .flatten();
             match j.record(index, within) {
                 Ok((snap, shot)) => {
                     j.step_generation = j.generation;
