@@ -35,6 +35,67 @@ pub struct Trace {
     /// The browser that ran it ("Chromium/156.0.8078.73").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub browser: Option<String>,
+    /// The cookies the journey's browser held for each recorded page, in memory only: never
+    /// written, never printed (its `Debug` hides the values), and empty in a trace read back
+    /// from a file. The prober checks links on signed-in pages with them.
+    #[serde(skip)]
+    pub cookies: Cookies,
+}
+
+/// The cookies a journey's browser would have sent to each page it recorded, by step.
+/// Kept for the run only; see [`Trace::cookies`].
+#[derive(Clone, Default)]
+pub struct Cookies {
+    pub(crate) pages: Vec<PageCookies>,
+}
+
+/// The cookies for one recorded page's URL when its step recorded it.
+#[derive(Clone)]
+pub(crate) struct PageCookies {
+    /// 1-based index of the step that recorded the page.
+    pub step: usize,
+    pub url: String,
+    pub cookies: Vec<Cookie>,
+}
+
+/// One cookie as the browser holds it.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Cookie {
+    pub name: String,
+    pub value: String,
+    /// The paths it is sent to (`/` and below, by default).
+    pub path: String,
+}
+
+impl Cookies {
+    /// Notes the cookies the page recorded at `step` was shown with.
+    pub(crate) fn note(&mut self, step: usize, url: &str, cookies: Vec<Cookie>) {
+        self.pages.push(PageCookies {
+            step,
+            url: url.to_string(),
+            cookies,
+        });
+    }
+}
+
+/// Names only: a value must never reach a log, a panic message or a test's output.
+impl std::fmt::Debug for Cookies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<Vec<&str>> = self
+            .pages
+            .iter()
+            .map(|p| p.cookies.iter().map(|c| c.name.as_str()).collect())
+            .collect();
+        write!(f, "Cookies(names by page: {names:?}; values hidden)")
+    }
+}
+
+/// A trace is what the journey recorded; the browser's cookies are no part of it, so a
+/// trace read back from its file equals the one the runner made.
+impl PartialEq for Cookies {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

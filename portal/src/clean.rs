@@ -43,6 +43,15 @@ const HOURS: &str = include_str!("../../fixtures/portal/clean/hours.html");
 const ACCESSIBILITY: &str = include_str!("../../fixtures/portal/clean/accessibility.html");
 const PRIVACY: &str = include_str!("../../fixtures/portal/clean/privacy.html");
 const NOT_FOUND: &str = include_str!("../../fixtures/portal/clean/not-found.html");
+const MEMBERS: &str = include_str!("../../fixtures/portal/clean/members.html");
+const LOANS: &str = include_str!("../../fixtures/portal/clean/loans.html");
+const RENEWALS: &str = include_str!("../../fixtures/portal/clean/renewals.html");
+
+/// The members' area sets this cookie beside the session, with a fixed value: tests look
+/// for it in every file a run writes (it must be in none) and its pages need it (so a
+/// probe that did not send the journey's cookies cannot pass for one that did).
+pub const SHELF_COOKIE: &str = "rl_shelf";
+pub const SHELF_VALUE: &str = "shelf-5c41e9a07b3d88f2";
 
 pub(super) fn routes() -> Router<Shared> {
     Router::new()
@@ -72,6 +81,8 @@ pub(super) fn routes() -> Router<Shared> {
             get(|| async { show("Accessibility", ACCESSIBILITY) }),
         )
         .route("/clean/privacy", get(|| async { show("Privacy", PRIVACY) }))
+        .route("/clean/loans", get(loans))
+        .route("/clean/renewals", get(renewals))
 }
 
 pub(super) fn not_found() -> Response {
@@ -250,6 +261,31 @@ async fn finish_reset(
 async fn account(State(ctx): State<Shared>, headers: HeaderMap) -> Response {
     if ctx.has_session(cookie(&headers, SESSION_COOKIE)) {
         show("Your account", ACCOUNT)
+    } else {
+        see_other("/clean/login", None)
+    }
+}
+
+/// The members' area: only with a session; without one, the sign-in page. Its own layout
+/// skips to `#main`, an id the sign-in page does not have.
+async fn loans(State(ctx): State<Shared>, headers: HeaderMap) -> Response {
+    if !ctx.has_session(cookie(&headers, SESSION_COOKIE)) {
+        return see_other("/clean/login", None);
+    }
+    let mut page = ok(page::render(MEMBERS, "Loans", LOANS));
+    let shelf = format!("{SHELF_COOKIE}={SHELF_VALUE}; Path=/clean; HttpOnly; SameSite=Lax");
+    if let Ok(value) = axum::http::HeaderValue::from_str(&shelf) {
+        page.headers_mut()
+            .insert(axum::http::header::SET_COOKIE, value);
+    }
+    page
+}
+
+/// With the session and the members' area's cookie only; the sign-in page otherwise.
+async fn renewals(State(ctx): State<Shared>, headers: HeaderMap) -> Response {
+    let shelf = cookie(&headers, SHELF_COOKIE) == Some(SHELF_VALUE);
+    if shelf && ctx.has_session(cookie(&headers, SESSION_COOKIE)) {
+        ok(page::render(MEMBERS, "Renewals", RENEWALS))
     } else {
         see_other("/clean/login", None)
     }

@@ -38,6 +38,9 @@ mod outbox;
 mod page;
 mod spa;
 
+/// The members' area's own cookie (name, value): in no file a run writes.
+pub use clean::{SHELF_COOKIE, SHELF_VALUE};
+
 /// How to serve the portal.
 #[derive(Debug, Clone, Default)]
 pub struct PortalOptions {

@@ -8,13 +8,17 @@
 //! [`super::status`]) that the `dead-link` check reads; it draws no conclusions about users
 //! itself.
 //!
+//! Links of the journeys' pages are judged as the journey met them ([`Known`]): a link to
+//! the page itself against the page as recorded, and a link of a signed-in page with the
+//! journey's cookies, sent to their own origin only and never written anywhere.
+//!
 //! The HTTP side lives in `engine`; the HTML it needs (a page's ids and anchor names, for
 //! `#fragment` targets) in `html`.
 
 pub(crate) mod engine;
 pub(crate) mod html;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -196,13 +200,28 @@ pub(crate) fn urls_of(traces: &[Trace]) -> Vec<String> {
 /// Probes every target, each URL once. Builds its own tokio runtime; call it from plain
 /// (not async) code.
 pub fn probe_urls(urls: &[(String, Origin)], opts: &LinkOptions) -> LinkResults {
+    probe_known(urls, opts, &Known::default())
+}
+
+/// Probes the targets of the journeys' pages as the journeys met them ([`Known`]): a
+/// section of the page itself is looked up in the page as recorded, and the links of a
+/// page seen signed in are asked with the journey's cookies.
+pub(crate) fn probe_journeys(
+    traces: &[Trace],
+    urls: &[(String, Origin)],
+    opts: &LinkOptions,
+) -> LinkResults {
+    probe_known(urls, opts, &Known::of(traces))
+}
+
+fn probe_known(urls: &[(String, Origin)], opts: &LinkOptions, known: &Known) -> LinkResults {
     let own = own_hosts(urls.iter().map(|(_, o)| o.page.as_str()));
     let engine = match Engine::new(opts.clone(), own) {
         Ok(e) => Arc::new(e),
         Err(e) => return not_probed(urls, &format!("the HTTP client could not start: {e}")),
     };
     match runtime() {
-        Ok(rt) => rt.block_on(probe_with(engine, urls)),
+        Ok(rt) => rt.block_on(probe_with(engine, urls, known)),
         Err(e) => not_probed(urls, &format!("the prober could not start: {e}")),
     }
 }
@@ -211,7 +230,154 @@ pub fn probe_urls(urls: &[(String, Origin)], opts: &LinkOptions) -> LinkResults 
 /// the crawl fetched.
 pub fn probe_urls_with(session: &Session, urls: &[(String, Origin)]) -> LinkResults {
     let engine = session.engine.clone();
-    session.runtime.block_on(probe_with(engine, urls))
+    session
+        .runtime
+        .block_on(probe_with(engine, urls, &Known::default()))
+}
+
+/// What the journeys knew of the pages they recorded, so their links are judged as a
+/// person met them: the ids each page had, and the session of the pages seen signed in.
+///
+/// A page is *signed in* when the browser, recording it, held a cookie for it whose name
+/// the journey's first page of that site was not shown with (a session cookie set by
+/// signing in, registering or following a mailed link). Its links to its own origin are
+/// asked with the cookies of the journey's last signed-in page of that origin (the session
+/// the journey ended with, should it have signed out and in again).
+#[derive(Default)]
+pub(crate) struct Known {
+    /// Ids and anchor names of every page recorded without an error status, by URL
+    /// without fragment.
+    anchors: HashMap<String, HashSet<String>>,
+    /// Targets (as written on the page) on a signed-in page of their own origin: the jar
+    /// to ask them with and the page they were on.
+    signed: HashMap<String, (usize, String)>,
+    jars: Vec<Arc<Jar>>,
+}
+
+impl Known {
+    pub(crate) fn of(traces: &[Trace]) -> Known {
+        let mut known = Known::default();
+        for page in traces
+            .iter()
+            .flat_map(|t| &t.steps)
+            .filter_map(|s| s.page.as_ref())
+            .filter(|p| p.status.is_none_or(|s| s < 400))
+        {
+            if let Ok(mut url) = Url::parse(&page.url) {
+                url.set_fragment(None);
+                known
+                    .anchors
+                    .entry(url.to_string())
+                    .or_default()
+                    .extend(page.anchors.iter().cloned());
+            }
+        }
+        for t in traces {
+            known.add_sessions(t);
+        }
+        known
+    }
+
+    fn add_sessions(&mut self, t: &Trace) {
+        let pages = &t.cookies.pages;
+        let mut first: HashMap<url::Origin, HashSet<&str>> = HashMap::new();
+        let mut signed_steps: HashSet<usize> = HashSet::new();
+        let mut last: BTreeMap<String, (url::Origin, &[crate::trace::Cookie])> = BTreeMap::new();
+        for p in pages {
+            let Ok(url) = Url::parse(&p.url) else {
+                continue;
+            };
+            let origin = url.origin();
+            let names: HashSet<&str> = p.cookies.iter().map(|c| c.name.as_str()).collect();
+            match first.get(&origin) {
+                None => {
+                    first.insert(origin, names);
+                }
+                Some(had) if !names.is_subset(had) => {
+                    signed_steps.insert(p.step);
+                    last.insert(origin.ascii_serialization(), (origin, &p.cookies));
+                }
+                Some(_) => {}
+            }
+        }
+        let mut jar_of: HashMap<url::Origin, usize> = HashMap::new();
+        for (origin, cookies) in last.into_values() {
+            jar_of.insert(origin.clone(), self.jars.len());
+            self.jars.push(Arc::new(Jar {
+                origin,
+                cookies: cookies.to_vec(),
+            }));
+        }
+        for step in &t.steps {
+            let Some(page) = &step.page else { continue };
+            // The cookies this page was recorded with: the last read at or before its step
+            // (an `expect` that changed nothing keeps the page before it).
+            let Some(read) = pages.iter().rev().find(|p| p.step <= step.index) else {
+                continue;
+            };
+            if read.url != page.url || !signed_steps.contains(&read.step) {
+                continue;
+            }
+            let Ok(origin) = Url::parse(&page.url).map(|u| u.origin()) else {
+                continue;
+            };
+            let Some(&jar) = jar_of.get(&origin) else {
+                continue;
+            };
+            for href in page_targets(page) {
+                if Url::parse(href).is_ok_and(|u| u.origin() == origin) {
+                    self.signed
+                        .entry(href.to_string())
+                        .or_insert_with(|| (jar, page.url.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// Every URL a page leads to: its links, form targets and navigating buttons' targets.
+fn page_targets(page: &crate::trace::PageState) -> impl Iterator<Item = &str> {
+    let links = page.links.iter().map(|l| l.href.as_str());
+    let forms = page.forms.iter().map(|f| f.action.as_str());
+    let buttons = page.buttons.iter().filter_map(|b| b.target.as_deref());
+    links.chain(forms).chain(buttons)
+}
+
+/// A signed-in journey's cookies for one origin. In memory only: nothing prints it (it has
+/// no `Debug`) and the prober sends it to its own origin alone ([`Jar::header_for`]).
+pub(crate) struct Jar {
+    origin: url::Origin,
+    cookies: Vec<crate::trace::Cookie>,
+}
+
+impl Jar {
+    /// The `Cookie` header the journey's browser would send to `url`: none for any other
+    /// origin than the jar's, nor when no cookie's path covers it.
+    pub(crate) fn header_for(&self, url: &Url) -> Option<String> {
+        if url.origin() != self.origin {
+            return None;
+        }
+        let sent: Vec<String> = self
+            .cookies
+            .iter()
+            .filter(|c| path_matches(&c.path, url.path()))
+            // A header can hold only visible ASCII; a browser never stores anything else.
+            .filter(|c| {
+                (c.name.chars().chain(c.value.chars())).all(|ch| ch.is_ascii_graphic() && ch != ';')
+            })
+            .map(|c| format!("{}={}", c.name, c.value))
+            .collect();
+        (!sent.is_empty()).then(|| sent.join("; "))
+    }
+}
+
+/// A cookie's `Path` covers the request's path (RFC 6265, 5.1.4).
+fn path_matches(cookie: &str, path: &str) -> bool {
+    if cookie.is_empty() || cookie == path {
+        return true;
+    }
+    path.strip_prefix(cookie)
+        .is_some_and(|rest| cookie.ends_with('/') || rest.starts_with('/'))
 }
 
 /// A runtime sized for I/O on a small machine.
@@ -254,6 +420,9 @@ enum Plan {
         head_only: bool,
         /// A link on the own site: its page is read, to judge what it shows.
         judge: bool,
+        /// Met on a page seen signed in: asked with that journey's cookies ([`Known`]'s
+        /// jar of this index).
+        session: Option<usize>,
     },
 }
 
@@ -268,19 +437,25 @@ pub(crate) fn missing_on(url: &Url) -> Option<Url> {
 
 /// Probes every target with an engine whose cache may already hold some answers (the
 /// crawler's pages).
-async fn probe_with(engine: Arc<Engine>, urls: &[(String, Origin)]) -> LinkResults {
+async fn probe_with(engine: Arc<Engine>, urls: &[(String, Origin)], known: &Known) -> LinkResults {
     let mut origins: BTreeMap<&str, Vec<&Origin>> = BTreeMap::new();
     for (url, origin) in urls {
         origins.entry(url.as_str()).or_default().push(origin);
     }
     let plans: Vec<(&str, Plan)> = origins
         .iter()
-        .map(|(url, o)| (*url, plan(url, o, &engine)))
+        .map(|(url, o)| (*url, plan(url, o, &engine, known)))
         .collect();
+    // One engine per signed-in jar (index + 1; 0 is the engine without cookies).
+    let mut engines: Vec<Option<Arc<Engine>>> = vec![Some(engine.clone())];
+    for jar in &known.jars {
+        engines.push(engine.signed_in(jar.clone()).ok().map(Arc::new));
+    }
+    let key = |session: Option<usize>, url: &Url| (session.map_or(0, |j| j + 1), url.to_string());
     // A base URL is fetched with its body when any target needs a fragment looked up, or
     // when a form may only be probed with GET.
-    // (URL, body wanted, HEAD only, judged).
-    let mut wanted: BTreeMap<String, (Url, bool, bool, bool)> = BTreeMap::new();
+    // (URL, body wanted, HEAD only, judged), by (engine, URL).
+    let mut wanted: BTreeMap<(usize, String), (Url, bool, bool, bool)> = BTreeMap::new();
     for (_, p) in &plans {
         if let Plan::Fetch {
             base,
@@ -288,11 +463,12 @@ async fn probe_with(engine: Arc<Engine>, urls: &[(String, Origin)]) -> LinkResul
             get_only,
             head_only,
             judge,
+            session,
             ..
         } = p
         {
             let entry = wanted
-                .entry(base.as_str().to_string())
+                .entry(key(*session, base))
                 .or_insert_with(|| (base.clone(), false, false, false));
             entry.1 |= !*head_only && (fragment.is_some() || *get_only);
             entry.2 |= *head_only;
@@ -300,14 +476,16 @@ async fn probe_with(engine: Arc<Engine>, urls: &[(String, Origin)]) -> LinkResul
             // The site's own not-found page, once per site whose pages are judged.
             if let Some(missing) = missing_on(base).filter(|_| *judge) {
                 wanted
-                    .entry(missing.as_str().to_string())
+                    .entry(key(*session, &missing))
                     .or_insert_with(|| (missing, true, false, false));
             }
         }
     }
     let mut tasks = JoinSet::new();
     for (key, (base, body, head_only, judge)) in wanted {
-        let engine = engine.clone();
+        let Some(engine) = engines.get(key.0).cloned().flatten() else {
+            continue;
+        };
         let ask = if head_only {
             engine::Ask::HeadOnly
         } else if body {
@@ -319,24 +497,28 @@ async fn probe_with(engine: Arc<Engine>, urls: &[(String, Origin)]) -> LinkResul
         };
         tasks.spawn(async move { (key, engine.check(&base, ask).await) });
     }
-    let mut fetched: BTreeMap<String, Arc<Fetched>> = BTreeMap::new();
+    let mut fetched: BTreeMap<(usize, String), Arc<Fetched>> = BTreeMap::new();
     while let Some(done) = tasks.join_next().await {
         if let Ok((key, f)) = done {
             fetched.insert(key, f);
         }
     }
-    // Pages of the own site drawn by script are judged as Chromium draws them.
+    // Pages of the own site drawn by script are judged as Chromium draws them (not those
+    // asked with a session: the renderer's tabs do not hold it).
     let judged: Vec<&Url> = plans
         .iter()
         .filter_map(|(_, p)| match p {
             Plan::Fetch {
-                base, judge: true, ..
+                base,
+                judge: true,
+                session: None,
+                ..
             } => Some(base),
             _ => None,
         })
         .collect();
-    for (key, look) in render_drawn(&engine, &judged, &fetched).await {
-        if let Some(f) = fetched.get_mut(&key) {
+    for (url, look) in render_drawn(&engine, &judged, &fetched).await {
+        if let Some(f) = fetched.get_mut(&(0, url)) {
             let mut with = (**f).clone();
             with.look = Some(look);
             *f = Arc::new(with);
@@ -366,18 +548,24 @@ async fn probe_with(engine: Arc<Engine>, urls: &[(String, Origin)]) -> LinkResul
                     fragment,
                     external,
                     judge,
+                    session,
                     ..
-                } => match fetched.get(base.as_str()) {
+                } => match fetched.get(&key(session, &base)) {
                     Some(f) => {
                         let site = missing_on(&base)
                             .filter(|_| judge)
-                            .and_then(|m| fetched.get(m.as_str()))
+                            .and_then(|m| fetched.get(&key(session, &m)))
                             .and_then(|m| m.look.as_ref());
                         let judged = judge.then_some(Judge {
                             site,
                             path: base.path(),
                         });
-                        link_status(f, fragment.as_deref(), external, judged)
+                        let status = link_status(f, fragment.as_deref(), external, judged);
+                        let page = known.signed.get(url).map(|(_, page)| page.as_str());
+                        match page.filter(|_| session.is_some()) {
+                            Some(page) => needs_session(f, &base, page).unwrap_or(status),
+                            None => status,
+                        }
                     }
                     None => LinkStatus::new(
                         LinkVerdict::Unverified,
@@ -397,7 +585,7 @@ async fn probe_with(engine: Arc<Engine>, urls: &[(String, Origin)]) -> LinkResul
             u.to_string()
         });
         let unwritten = base
-            .and_then(|b| fetched.get(&b))
+            .and_then(|b| fetched.iter().find(|((_, u), _)| *u == b).map(|(_, f)| f))
             .and_then(|f| f.look.as_ref())
             .is_some_and(|l| l.says_not_written().is_some());
         if unwritten && from.iter().all(|o| notfound::edits_page(&o.page, url)) {
@@ -486,12 +674,12 @@ fn out_of_reach(
 async fn render_drawn(
     engine: &Engine,
     judged: &[&Url],
-    fetched: &BTreeMap<String, Arc<Fetched>>,
+    fetched: &BTreeMap<(usize, String), Arc<Fetched>>,
 ) -> Vec<(String, Look)> {
     let mode = engine.opts.render;
     let mut wanted: Vec<Url> = Vec::new();
     for base in judged {
-        let Some(f) = fetched.get(base.as_str()) else {
+        let Some(f) = fetched.get(&(0, base.to_string())) else {
             continue;
         };
         let Some(look) = &f.look else { continue };
@@ -525,7 +713,7 @@ async fn render_drawn(
     for url in wanted {
         let renderer = renderer.clone();
         let status = fetched
-            .get(url.as_str())
+            .get(&(0, url.to_string()))
             .and_then(|f| f.result.as_ref().ok().copied());
         tasks.spawn(async move {
             // A page whose script sent the tab elsewhere (a sign-in page, another site)
@@ -552,7 +740,7 @@ async fn render_drawn(
     out
 }
 
-fn plan(raw: &str, origins: &[&Origin], engine: &Engine) -> Plan {
+fn plan(raw: &str, origins: &[&Origin], engine: &Engine, known: &Known) -> Plan {
     let skip = |why: &str| {
         Plan::Done(LinkStatus::new(
             LinkVerdict::Skipped,
@@ -611,6 +799,31 @@ fn plan(raw: &str, origins: &[&Origin], engine: &Engine) -> Plan {
     let head_only = origins.iter().any(|o| matches!(o.via, Via::Mail { .. }));
     let fragment = url.fragment().and_then(checkable_fragment);
     url.set_fragment(None);
+    // The page the link is on, or a section of it: the page as the journey recorded it
+    // answers (a request now could be sent elsewhere, say to the sign-in page). A section
+    // the record lacks is asked for as any other link, in case the record missed it.
+    let on_own_page = origins
+        .iter()
+        .any(|o| !matches!(o.via, Via::Mail { .. }) && same_page(&o.page, &url));
+    if on_own_page && let Some(anchors) = known.anchors.get(url.as_str()) {
+        match &fragment {
+            None => {
+                return Plan::Done(LinkStatus::new(
+                    LinkVerdict::Ok,
+                    Cause::Fine,
+                    "the journey was shown this page",
+                ));
+            }
+            Some(frag) if anchors.contains(frag) => {
+                return Plan::Done(LinkStatus::new(
+                    LinkVerdict::Ok,
+                    Cause::Fine,
+                    format!("#{frag} is on the page as the journey saw it"),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
     let external = !engine.is_own(&url);
     // A link anywhere makes it a link; a target met only as a form's action is probed
     // only when some form sends there with GET from the same site.
@@ -640,12 +853,70 @@ fn plan(raw: &str, origins: &[&Origin], engine: &Engine) -> Plan {
     }
     Plan::Fetch {
         judge: !external && as_link && !head_only,
+        session: known.signed.get(raw).map(|(jar, _)| *jar),
         base: url,
         fragment,
         external,
         get_only: !as_link,
         head_only,
     }
+}
+
+/// A link of a signed-in page that the site refused (401, 403) or sent to its sign-in page
+/// though asked with the journey's cookies: its session has ended (the journey signed
+/// out) or is not held in cookies. A person signed in may well reach it; nocall cannot
+/// tell, so it is never a dead link.
+fn needs_session(f: &Fetched, asked: &Url, page: &str) -> Option<LinkStatus> {
+    let code = *f.result.as_ref().ok()?;
+    let signs_in = |raw: &str| Url::parse(raw).is_ok_and(|u| sign_in_address(&u));
+    // A page that is the sign-in page itself (or a link to it) says nothing of the session.
+    if sign_in_address(asked) || signs_in(page) {
+        return None;
+    }
+    let sent_to = f
+        .unfollowed
+        .as_deref()
+        .or(f.redirected.then_some(f.final_url.as_str()))
+        .filter(|to| signs_in(to));
+    let why = match (code, sent_to) {
+        (401 | 403, _) => format!("the site answered {}", status_text(code)),
+        (_, Some(to)) => {
+            let shown = Url::parse(to)
+                .map(|u| u[url::Position::BeforePath..].to_string())
+                .unwrap_or_else(|_| to.to_string());
+            format!("the site sent it to the sign-in page ({shown})")
+        }
+        _ => return None,
+    };
+    let mut s = LinkStatus::new(
+        LinkVerdict::Unverified,
+        Cause::NeedsSession,
+        format!("needs the signed-in session: {why} even with the journey's cookies"),
+    );
+    s.status = Some(code);
+    if f.redirected {
+        s.final_url = Some(f.final_url.clone());
+    }
+    Some(s)
+}
+
+/// An address that names signing in (`/login`, `/users/sign_in`, `Special:UserLogin`,
+/// `wp-login.php`, `/accounts/login/?next=…`), in its path or query.
+fn sign_in_address(url: &Url) -> bool {
+    let path = percent_encoding::percent_decode_str(url.path()).decode_utf8_lossy();
+    let query = url.query().unwrap_or_default();
+    let query = percent_encoding::percent_decode_str(query).decode_utf8_lossy();
+    let words: Vec<String> = format!("{path} {query}")
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let joined = words.windows(2).map(|w| format!("{}{}", w[0], w[1]));
+    words.iter().cloned().chain(joined).any(|w| {
+        ["login", "signin", "logon"]
+            .iter()
+            .any(|s| w == *s || (w.ends_with(s) && w.len() <= s.len() + 4) || w.starts_with(s))
+    })
 }
 
 /// `page` is `url` (fragments aside).
@@ -900,7 +1171,7 @@ mod tests {
     }
 
     fn planned(raw: &str, origins: &[&Origin]) -> Plan {
-        plan(raw, origins, &engine())
+        plan(raw, origins, &engine(), &Known::default())
     }
 
     #[test]
@@ -1002,12 +1273,17 @@ mod tests {
             own.clone(),
         )
         .expect("client");
-        let Plan::Done(s) = plan("https://elsewhere.test/x", &[&o], &offline) else {
+        let Plan::Done(s) = plan(
+            "https://elsewhere.test/x",
+            &[&o],
+            &offline,
+            &Known::default(),
+        ) else {
             panic!()
         };
         assert_eq!(s.verdict, LinkVerdict::Skipped);
         assert!(matches!(
-            plan("http://portal.test/x", &[&o], &offline),
+            plan("http://portal.test/x", &[&o], &offline, &Known::default()),
             Plan::Fetch { .. }
         ));
         let allowed = LinkOptions {
@@ -1016,10 +1292,16 @@ mod tests {
         };
         let allowed = Engine::new(allowed, own).expect("client");
         assert!(matches!(
-            plan("https://docs.example.org/x", &[&o], &allowed),
+            plan(
+                "https://docs.example.org/x",
+                &[&o],
+                &allowed,
+                &Known::default()
+            ),
             Plan::Fetch { external: true, .. }
         ));
-        let Plan::Done(s) = plan("https://example.net/x", &[&o], &allowed) else {
+        let Plan::Done(s) = plan("https://example.net/x", &[&o], &allowed, &Known::default())
+        else {
             panic!()
         };
         assert_eq!(s.verdict, LinkVerdict::Skipped);
@@ -1124,6 +1406,233 @@ mod tests {
         let mut refused: LinkResults =
             [("http://a.test/".to_string(), dead("connection refused"))].into();
         assert_eq!(out_of_reach(&mut refused, &external[..1], || false), 0);
+    }
+
+    fn cookie(name: &str, value: &str, path: &str) -> crate::trace::Cookie {
+        crate::trace::Cookie {
+            name: name.into(),
+            value: value.into(),
+            path: path.into(),
+        }
+    }
+
+    fn page_at(url: &str, links: &[&str], anchors: &[&str]) -> StepTrace {
+        StepTrace {
+            page: Some(PageState {
+                url: url.into(),
+                links: links
+                    .iter()
+                    .map(|h| Link {
+                        href: h.to_string(),
+                        ..Link::default()
+                    })
+                    .collect(),
+                anchors: anchors.iter().map(|a| a.to_string()).collect(),
+                ..PageState::default()
+            }),
+            ..StepTrace::default()
+        }
+    }
+
+    /// Sign in at step 2, then two pages; the journey's first page had a consent cookie.
+    fn signed_in_journey() -> Trace {
+        let mut steps = vec![
+            page_at(
+                "http://portal.test/login",
+                &["http://portal.test/help"],
+                &[],
+            ),
+            page_at(
+                "http://portal.test/account",
+                &[
+                    "http://portal.test/account#main",
+                    "http://portal.test/orders",
+                    "http://other.test/x",
+                ],
+                &["main"],
+            ),
+            page_at("http://portal.test/orders", &["http://portal.test/"], &[]),
+        ];
+        for (i, s) in steps.iter_mut().enumerate() {
+            s.index = i + 1;
+        }
+        let mut t = Trace {
+            steps,
+            ..Trace::default()
+        };
+        let consent = cookie("consent", "yes", "/");
+        t.cookies
+            .note(1, "http://portal.test/login", vec![consent.clone()]);
+        t.cookies.note(
+            2,
+            "http://portal.test/account",
+            vec![consent.clone(), cookie("sid", "old", "/")],
+        );
+        t.cookies.note(
+            3,
+            "http://portal.test/orders",
+            vec![consent, cookie("sid", "s3cr3t", "/")],
+        );
+        t
+    }
+
+    #[test]
+    fn pages_with_a_cookie_the_first_page_lacked_are_signed_in() {
+        let known = Known::of(&[signed_in_journey()]);
+        // The sign-in page's links are not; the account's and the orders' of the own
+        // origin are, with the session the journey last had; another site's never.
+        assert!(!known.signed.contains_key("http://portal.test/help"));
+        assert!(!known.signed.contains_key("http://other.test/x"));
+        let (jar, page) = &known.signed["http://portal.test/orders"];
+        assert_eq!(page, "http://portal.test/account");
+        assert!(known.signed.contains_key("http://portal.test/"));
+        assert_eq!(known.jars.len(), 1);
+        let header = known.jars[*jar].header_for(&Url::parse("http://portal.test/orders").unwrap());
+        assert_eq!(header.as_deref(), Some("consent=yes; sid=s3cr3t"));
+        assert_eq!(
+            known.anchors["http://portal.test/account"],
+            HashSet::from(["main".to_string()])
+        );
+        // No cookie changed: nothing is signed in.
+        let mut plain = signed_in_journey();
+        plain.cookies = crate::trace::Cookies::default();
+        assert!(Known::of(&[plain]).signed.is_empty());
+    }
+
+    #[test]
+    fn cookies_go_to_their_own_origin_and_paths_only_and_debug_hides_them() {
+        let jar = Jar {
+            origin: Url::parse("http://portal.test/").unwrap().origin(),
+            cookies: vec![cookie("sid", "v1", "/"), cookie("area", "v2", "/members")],
+        };
+        let header = |u: &str| jar.header_for(&Url::parse(u).unwrap());
+        assert_eq!(header("http://portal.test/a").as_deref(), Some("sid=v1"));
+        assert_eq!(
+            header("http://portal.test/members/x").as_deref(),
+            Some("sid=v1; area=v2")
+        );
+        assert_eq!(
+            header("http://portal.test/membersonly").as_deref(),
+            Some("sid=v1")
+        );
+        for elsewhere in [
+            "https://portal.test/a",
+            "http://portal.test:8080/a",
+            "http://sub.portal.test/a",
+            "http://other.test/a",
+        ] {
+            assert_eq!(header(elsewhere), None, "{elsewhere}");
+        }
+        let t = signed_in_journey();
+        let shown = format!("{:?}", t.cookies);
+        assert!(
+            shown.contains("sid") && !shown.contains("s3cr3t"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn a_section_of_the_page_itself_is_looked_up_in_the_record() {
+        let known = Known::of(&[signed_in_journey()]);
+        let on_account = Origin {
+            page: "http://portal.test/account".into(),
+            via: Via::Link,
+        };
+        let Plan::Done(s) = plan(
+            "http://portal.test/account#main",
+            &[&on_account],
+            &engine(),
+            &known,
+        ) else {
+            panic!("fetched")
+        };
+        assert_eq!(s.verdict, LinkVerdict::Ok, "{s:?}");
+        // The page itself, without a section: shown to the journey.
+        assert!(matches!(
+            plan(
+                "http://portal.test/account",
+                &[&on_account],
+                &engine(),
+                &known
+            ),
+            Plan::Done(_)
+        ));
+        // A section the record lacks is asked for; another page of the own site with the
+        // journey's session.
+        assert!(matches!(
+            plan(
+                "http://portal.test/account#gone",
+                &[&on_account],
+                &engine(),
+                &known
+            ),
+            Plan::Fetch { .. }
+        ));
+        assert!(matches!(
+            plan(
+                "http://portal.test/orders",
+                &[&on_account],
+                &engine(),
+                &known
+            ),
+            Plan::Fetch {
+                session: Some(0),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn refusals_and_the_sign_in_page_need_the_session() {
+        let asked = Url::parse("http://portal.test/orders").unwrap();
+        let page = "http://portal.test/account";
+        for code in [401, 403] {
+            let s = needs_session(&fetched(code, None), &asked, page).expect("warned");
+            assert_eq!(
+                (s.verdict, &s.cause),
+                (LinkVerdict::Unverified, &Cause::NeedsSession)
+            );
+        }
+        let mut sent = fetched(200, None);
+        sent.redirected = true;
+        sent.final_url = "http://portal.test/users/sign_in?next=%2Forders".into();
+        let s = needs_session(&sent, &asked, page).expect("warned");
+        assert!(s.detail.contains("/users/sign_in"), "{}", s.detail);
+        // A page that answers, or a redirect elsewhere, is judged as usual; so is a link
+        // to the sign-in page, or any link on it.
+        assert_eq!(needs_session(&fetched(200, None), &asked, page), None);
+        assert_eq!(needs_session(&fetched(404, None), &asked, page), None);
+        let mut moved = sent.clone();
+        moved.final_url = "http://portal.test/orders/".into();
+        assert_eq!(needs_session(&moved, &asked, page), None);
+        let login = Url::parse("http://portal.test/login?next=/orders").unwrap();
+        assert_eq!(needs_session(&sent, &login, page), None);
+        assert_eq!(
+            needs_session(&sent, &asked, "http://portal.test/login"),
+            None
+        );
+    }
+
+    #[test]
+    fn sign_in_addresses_are_told_by_their_words() {
+        for yes in [
+            "http://w.test/index.php?title=Special:UserLogin&returnto=Main_Page",
+            "http://w.test/wp-login.php",
+            "http://w.test/accounts/login/?next=/",
+            "http://w.test/users/sign_in",
+            "http://w.test/log-in",
+            "http://w.test/signin",
+        ] {
+            assert!(sign_in_address(&Url::parse(yes).unwrap()), "{yes}");
+        }
+        for no in [
+            "http://w.test/catalogue",
+            "http://w.test/blog/index",
+            "http://w.test/orders",
+            "http://w.test/signature",
+        ] {
+            assert!(!sign_in_address(&Url::parse(no).unwrap()), "{no}");
+        }
     }
 
     #[test]

@@ -100,7 +100,7 @@ pub fn probe_all(traces: &[Trace], config: &Config, options: &ProbeOptions) -> P
     }
     let link_results = match &options.crawled {
         Some(session) => links::probe_urls_with(session, &targets),
-        None => links::probe_urls(&targets, &options.links),
+        None => links::probe_journeys(traces, &targets, &options.links),
     };
     let mut probes = Probes {
         links: link_results,

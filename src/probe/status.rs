@@ -76,6 +76,10 @@ pub enum Cause {
     /// It answers 404 or 410 but shows the site's normal working page (a form, content, no
     /// "not found"), unlike the site's own not-found page.
     WorkingPage,
+    /// Not verified: a link on a page the journey saw signed in, which the site refused
+    /// (401, 403) or sent to its sign-in page even with the journey's cookies (the session
+    /// ended, or is not held in cookies).
+    NeedsSession,
 }
 
 /// Why a link was not opened.

@@ -277,9 +277,17 @@ pub(super) fn run(
             } else {
                 CALL_TIMEOUT
             };
+            // A settled page's only: a stuck one is left to its short recording.
+            let cookies = result
+                .is_ok()
+                .then(|| super::ask_cookies(&j.page))
+                .flatten();
             match j.record(index, within) {
                 Ok((snap, shot)) => {
                     j.step_generation = j.generation;
+                    if let Some(c) = super::cookies_of(&j.page, cookies, &snap.page.url) {
+                        trace.cookies.note(index, &snap.page.url, c);
+                    }
                     st.page = Some(snap.page.clone());
                     st.screenshot = shot.clone();
                     j.last = Some(snap);
@@ -329,7 +337,11 @@ pub(super) fn run(
     trace.mails = std::mem::take(&mut j.mails);
     j.page.close();
     trace.duration_ms = began.elapsed().as_millis() as u64;
-    mask(trace, scenario, &j.secrets)
+    // Masking goes through JSON, which never holds the cookies: they are carried round it.
+    let cookies = std::mem::take(&mut trace.cookies);
+    let mut trace = mask(trace, scenario, &j.secrets);
+    trace.cookies = cookies;
+    trace
 }
 
 /// Masks every secret anywhere in the trace (a page may echo what the user typed). A

@@ -303,6 +303,56 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Asks the tab for the cookies of the page it shows, just before the page is recorded:
+/// the browser looks them up while nocall reads the page, so the step waits for no extra
+/// round trip. [`cookies_of`] reads the answer.
+fn ask_cookies(page: &Page) -> Option<cdp::Pending> {
+    page.send("Network.getCookies", serde_json::json!({})).ok()
+}
+
+/// The cookies the tab held for the page recorded at `url` (its site's, not its frames'),
+/// so that the prober checks the links of a signed-in page with the session the journey
+/// had (see `probe::links::Known`). The values go into [`crate::trace::Cookies`] and
+/// nowhere else. `None` for a page not on the web (`about:blank`) or when the call failed.
+fn cookies_of(
+    page: &Page,
+    asked: Option<cdp::Pending>,
+    url: &str,
+) -> Option<Vec<crate::trace::Cookie>> {
+    let host = url::Url::parse(url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))?
+        .host_str()?
+        .to_ascii_lowercase();
+    // Answered while the page was read; a browser this slow to answer is left alone.
+    let reply = page.reply(asked?, Duration::from_secs(1)).ok()?;
+    let text = |c: &serde_json::Value, key: &str| {
+        c.get(key)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    // Without `urls`, the page's frames' cookies come too: only the page's site's are kept.
+    let for_host = |c: &serde_json::Value| {
+        let domain = text(c, "domain").to_ascii_lowercase();
+        let domain = domain.trim_start_matches('.');
+        host == domain || host.ends_with(&format!(".{domain}"))
+    };
+    let cookies = reply.get("cookies")?.as_array()?;
+    Some(
+        cookies
+            .iter()
+            .filter(|c| for_host(c))
+            .map(|c| crate::trace::Cookie {
+                name: text(c, "name"),
+                value: text(c, "value"),
+                path: text(c, "path"),
+            })
+            .filter(|c| !c.name.is_empty())
+            .collect(),
+    )
+}
+
 /// True when no journey ran far enough to say anything about the portal.
 pub fn nothing_ran(traces: &[Trace]) -> bool {
     !traces.is_empty() && traces.iter().all(|t| t.status == JourneyStatus::Error)

@@ -142,6 +142,8 @@ pub(crate) struct Engine {
     hosts: Mutex<HashMap<String, Arc<HostGate>>>,
     /// By (URL, body wanted).
     cache: Mutex<HashMap<(String, bool), Cell>>,
+    /// A signed-in journey's cookies, sent only to the origin they came from.
+    jar: Option<Arc<super::Jar>>,
 }
 
 impl Engine {
@@ -189,7 +191,16 @@ impl Engine {
             exempt,
             hosts: Mutex::new(HashMap::new()),
             cache: Mutex::new(HashMap::new()),
+            jar: None,
         })
+    }
+
+    /// An engine with this one's options and a cache of its own that sends `jar`'s cookies
+    /// with every request to the jar's origin (and to no other).
+    pub(crate) fn signed_in(&self, jar: Arc<super::Jar>) -> Result<Engine, reqwest::Error> {
+        let mut engine = Engine::new(self.opts.clone(), self.own.clone())?;
+        engine.jar = Some(jar);
+        Ok(engine)
     }
 
     /// The URL is on one of the journeys' own hosts.
@@ -407,12 +418,11 @@ impl Engine {
             };
             tokio::time::sleep_until(start.into()).await;
         }
-        let resp = self
-            .client
-            .request(method.clone(), url.clone())
-            .send()
-            .await
-            .map_err(|e| self.failure(&e))?;
+        let mut request = self.client.request(method.clone(), url.clone());
+        if let Some(cookies) = self.jar.as_ref().and_then(|j| j.header_for(url)) {
+            request = request.header(reqwest::header::COOKIE, cookies);
+        }
+        let resp = request.send().await.map_err(|e| self.failure(&e))?;
         let status = resp.status().as_u16();
         let header = |name| {
             resp.headers()
