@@ -113,6 +113,139 @@ pub struct StepTrace {
     /// The share of the journey's users known to reach this step (a scenario's `reach`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reach: Option<f64>,
+    /// The page's record was cut at one of nocall's limits, or could not be made at all;
+    /// absent when the page was recorded whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording: Option<Recording>,
+}
+
+/// A page record that is not whole (issue 23): what a check reads of that step is partial.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Recording {
+    pub result: RecordResult,
+    /// Why it failed, or what was cut, in words.
+    pub reason: String,
+    /// Each limit reached (empty when the record failed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cuts: Vec<Cut>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RecordResult {
+    /// Recorded up to a limit: what lies beyond it was not read.
+    #[default]
+    Cut,
+    /// Nothing of the page could be recorded.
+    Failed,
+}
+
+/// One limit a page record reached: the first `kept` of at least `seen`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Cut {
+    pub limit: RecordLimit,
+    pub kept: usize,
+    pub seen: usize,
+}
+
+/// What one page record keeps at most; each is a `limits:` key of `nocall.yaml`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordLimit {
+    /// Elements walked.
+    DomNodes,
+    /// Characters of text kept.
+    TextChars,
+    /// Links taken.
+    LinksPerPage,
+    /// Fields and buttons taken.
+    ControlsPerPage,
+    /// Levels of nesting walked.
+    Depth,
+}
+
+impl RecordLimit {
+    /// The `nocall.yaml` key that changes it (`limits.dom_nodes`); `None` for a limit of
+    /// the browser's protocol that no key raises.
+    pub fn key(self) -> Option<&'static str> {
+        match self {
+            RecordLimit::DomNodes => Some("dom_nodes"),
+            RecordLimit::TextChars => Some("text_chars"),
+            RecordLimit::LinksPerPage => Some("links_per_page"),
+            RecordLimit::ControlsPerPage => Some("controls_per_page"),
+            RecordLimit::Depth => None,
+        }
+    }
+
+    /// What is counted, plural: "elements".
+    pub fn what(self) -> &'static str {
+        match self {
+            RecordLimit::DomNodes => "elements",
+            RecordLimit::TextChars => "characters of text",
+            RecordLimit::LinksPerPage => "links",
+            RecordLimit::ControlsPerPage => "fields and buttons",
+            RecordLimit::Depth => "levels of nested elements",
+        }
+    }
+}
+
+impl Cut {
+    /// "more than 20 000 elements (200 000); nocall read the first 20 000".
+    pub fn describe(&self) -> String {
+        let what = self.limit.what();
+        let seen = if self.seen > self.kept {
+            format!(" ({})", thousands(self.seen))
+        } else {
+            String::new()
+        };
+        format!(
+            "more than {} {what}{seen}; nocall read the first {}",
+            thousands(self.kept),
+            thousands(self.kept)
+        )
+    }
+}
+
+impl Recording {
+    /// The record of a page cut at `cuts`; `None` when nothing was cut.
+    pub fn cut(cuts: &[Cut]) -> Option<Recording> {
+        if cuts.is_empty() {
+            return None;
+        }
+        let reason = format!(
+            "the page has {}",
+            cuts.iter()
+                .map(Cut::describe)
+                .collect::<Vec<_>>()
+                .join("; it has ")
+        );
+        Some(Recording {
+            result: RecordResult::Cut,
+            reason,
+            cuts: cuts.to_vec(),
+        })
+    }
+
+    pub fn failed(reason: impl Into<String>) -> Recording {
+        Recording {
+            result: RecordResult::Failed,
+            reason: reason.into(),
+            cuts: Vec::new(),
+        }
+    }
+}
+
+/// `20 000`: thousands apart, as the report's sentences write counts.
+pub(crate) fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash)]
@@ -204,6 +337,9 @@ pub enum FailureKind {
     /// (`--allow-private` and `allowed_hosts` allow it): not the portal's fault as a user
     /// would meet it, and never priced.
     PrivateAddress,
+    /// The step was done but the page it left could not be recorded at all (the browser
+    /// gave no answer in time, or one nocall could not read): nothing can be judged of it.
+    NotRecorded,
     /// Written by a nocall that did not record why (or by a newer one, with a kind this
     /// one does not know).
     #[serde(other)]
@@ -225,7 +361,8 @@ impl FailureKind {
             | FailureKind::StillLoading
             | FailureKind::ScenarioMismatch
             | FailureKind::Detached
-            | FailureKind::PrivateAddress => JourneyStatus::Error,
+            | FailureKind::PrivateAddress
+            | FailureKind::NotRecorded => JourneyStatus::Error,
             _ => JourneyStatus::Blocked,
         }
     }

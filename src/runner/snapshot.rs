@@ -10,7 +10,11 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::trace::{Control, Field, Form, FrameInfo, Link, NameSource, OrphanLabel, PageState};
+use crate::config::Limits;
+use crate::trace::{
+    Control, Cut, Field, Form, FrameInfo, Link, NameSource, OrphanLabel, PageState, RecordLimit,
+    Recording,
+};
 
 /// Facts only the page's own script can tell.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -19,28 +23,252 @@ pub(super) struct PageInfo {
     pub url: String,
     pub title: String,
     pub lang: String,
+    /// The visible text, at most `limits.text_chars` of it.
     pub text: String,
     /// The browser's own navigation time for this document (load event end), ms.
     pub load_ms: f64,
     /// The document runs nocall's init script, so its change signal can be trusted.
     pub watched: bool,
+    /// How big the document is, measured in the page before anything is read of it.
+    pub gauge: Gauge,
 }
 
-/// The expression that produces [`PageInfo`]. It re-arms the page's change signal, so a
-/// change after this look marks the page as changed (see `inpage::INIT_JS`).
-pub(super) const PAGE_INFO_JS: &str = r#"(() => {
+/// The size of a document, counted by the page's own script (shadow roots and frames not
+/// counted): what decides whether it is read whole or walked up to the limits.
+#[derive(Debug, Clone, Copy, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct Gauge {
+    pub elements: usize,
+    /// Characters of visible text.
+    pub text: usize,
+    /// Characters of text in the document, scripts and hidden text included: what
+    /// `DOM.getDocument` would send.
+    pub raw_text: usize,
+    pub links: usize,
+    pub controls: usize,
+    /// Elements nest deeper than [`MAX_DEPTH`].
+    pub deep: bool,
+}
+
+/// Levels of nested elements walked. The browser's answers are parsed with serde_json's
+/// nesting limit (128: two levels an element), so a deeper tree could not be read at all;
+/// real pages nest 20 to 40 deep.
+pub(super) const MAX_DEPTH: usize = 48;
+
+/// A document whose text, scripts included, is this many times the visible-text limit is
+/// walked rather than read whole: a 50 MB answer must not come back as one 50 MB string.
+const RAW_TEXT_FACTOR: usize = 8;
+
+impl Gauge {
+    /// Whether the document is read through [`walk_js`] (capped in the page) instead of
+    /// `DOM.getDocument` and `Accessibility.getFullAXTree` (whole).
+    pub(super) fn too_big(&self, limits: &Limits) -> bool {
+        self.deep
+            || self.elements > limits.dom_nodes
+            || self.raw_text > limits.text_chars.saturating_mul(RAW_TEXT_FACTOR)
+    }
+}
+
+/// The expression that produces [`PageInfo`], its text cut at `text_chars`. It re-arms the
+/// page's change signal, so a change after this look marks the page as changed (see
+/// `inpage::INIT_JS`).
+pub(super) fn page_info_js(text_chars: usize) -> String {
+    format!("({PAGE_INFO_JS})({text_chars}, {MAX_DEPTH})")
+}
+
+const PAGE_INFO_JS: &str = r#"(maxText, maxDepth) => {
   const n = window.__nocall;
   if (n) n.arm();
   const nav = performance.getEntriesByType('navigation')[0];
+  const d = document;
+  let text = n ? n.text() : (d.body ? d.body.innerText : '');
+  const textLen = text.length;
+  if (text.length > maxText) {
+    let end = maxText;
+    const c = text.charCodeAt(end - 1);
+    if (c >= 0xd800 && c <= 0xdbff) end -= 1;
+    text = text.slice(0, end);
+  }
+  let deep = false;
+  try { deep = !!d.querySelector(':root' + ' > *'.repeat(maxDepth)); } catch (e) {}
   return {
     url: location.href,
-    title: document.title || '',
-    lang: (document.documentElement && document.documentElement.lang) || '',
-    text: n ? n.text() : (document.body ? document.body.innerText : ''),
+    title: (d.title || '').slice(0, 2000),
+    lang: ((d.documentElement && d.documentElement.lang) || '').slice(0, 100),
+    text,
     load_ms: nav ? Math.max(nav.loadEventEnd, nav.domContentLoadedEventEnd) - nav.startTime : 0,
     watched: !!n,
+    gauge: {
+      elements: d.getElementsByTagName('*').length,
+      text: textLen,
+      raw_text: d.documentElement ? (d.documentElement.textContent || '').length : 0,
+      links: d.querySelectorAll('a[href], area[href]').length,
+      controls: d.querySelectorAll('input:not([type=hidden]), select, textarea, button, [role=button]').length,
+      deep,
+    },
   };
-})()"#;
+}"#;
+
+/// Walks a document too big to read whole ([`Gauge::too_big`]) in the page itself, up to
+/// the limits, and answers `[json, picks]`: the walked tree as JSON text in the shape
+/// `DOM.getDocument` gives (so [`build`] reads it the same way), and the elements the runner
+/// acts on (links, fields, buttons), whose placeholder `backendNodeId` is `-(1 + index)`
+/// into `picks`. Open shadow roots are walked; frames, scripts and styles are not.
+/// Links and controls past their limits lose what makes them one (`href`, their tag), so
+/// nothing past a limit is recorded. Never changes the page.
+pub(super) fn walk_js(limits: &Limits) -> String {
+    format!(
+        "({WALK_JS})({{nodes: {}, text: {}, links: {}, controls: {}, depth: {MAX_DEPTH}}})",
+        limits.dom_nodes, limits.text_chars, limits.links_per_page, limits.controls_per_page
+    )
+}
+
+const WALK_JS: &str = r#"(lim) => {
+  let nodes = 0, text = 0, links = 0, controls = 0;
+  let cutNodes = false, cutText = false, cutDepth = false;
+  const picks = [];
+  const skip = new Set(['script', 'style', 'template', 'noscript']);
+  const isControl = e => ['input', 'select', 'textarea', 'button'].includes(e.localName) || e.getAttribute('role') === 'button';
+  const root = {nodeType: 9, documentURL: document.URL, baseURL: document.baseURI, children: []};
+  const stack = [];
+  if (document.documentElement) stack.push([document.documentElement, root.children, 1]);
+  const pushAll = (list, out, depth) => { for (let i = list.length - 1; i >= 0; i--) stack.push([list[i], out, depth]); };
+  while (stack.length) {
+    const [node, out, depth] = stack.pop();
+    if (node.nodeType === 3) {
+      if (text >= lim.text) { cutText = true; continue; }
+      let v = node.nodeValue || '';
+      if (v.length > lim.text - text) { v = v.slice(0, lim.text - text); cutText = true; }
+      text += v.length;
+      out.push({nodeType: 3, nodeValue: v});
+      continue;
+    }
+    if (node.nodeType !== 1) continue;
+    if (nodes >= lim.nodes) { cutNodes = true; break; }
+    nodes += 1;
+    let tag = node.localName;
+    const link = (tag === 'a' || tag === 'area') && node.hasAttribute('href');
+    const control = !link && isControl(node);
+    let pick = false, keep = true;
+    if (link) { if (links < lim.links) { links += 1; pick = true; } else keep = false; }
+    else if (control) { if (controls < lim.controls) { controls += 1; pick = true; } else keep = false; }
+    if (!keep && control) tag = 'span';
+    const attrs = [];
+    for (const a of node.attributes) {
+      if (!keep && (a.name === 'href' || a.name === 'role')) continue;
+      attrs.push(a.name, a.value.length > 2000 ? a.value.slice(0, 2000) : a.value);
+    }
+    const me = {nodeType: 1, localName: tag, attributes: attrs, children: []};
+    if (pick) { picks.push(node); me.backendNodeId = -picks.length; }
+    out.push(me);
+    if (skip.has(tag)) continue;
+    if (depth >= lim.depth) { cutDepth = true; continue; }
+    pushAll(node.childNodes, me.children, depth + 1);
+    const sr = node.shadowRoot;
+    if (sr) {
+      const r = {nodeType: 11, shadowRootType: 'open', children: []};
+      me.shadowRoots = [r];
+      pushAll(sr.childNodes, r.children, depth + 1);
+    }
+  }
+  return [JSON.stringify({root, nodes, text, links, controls, cutNodes, cutText, cutDepth}), picks];
+}"#;
+
+/// What [`walk_js`] answers, its first half.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(super) struct Walked {
+    pub root: Value,
+    pub nodes: usize,
+    pub text: usize,
+    pub links: usize,
+    pub controls: usize,
+    pub cut_nodes: bool,
+    pub cut_text: bool,
+    pub cut_depth: bool,
+}
+
+impl Walked {
+    /// The limits the walk reached, with the page's own counts.
+    pub(super) fn cuts(&self, gauge: &Gauge, limits: &Limits) -> Vec<Cut> {
+        let mut cuts = Vec::new();
+        if self.cut_nodes {
+            cuts.push(Cut {
+                limit: RecordLimit::DomNodes,
+                kept: self.nodes,
+                seen: gauge.elements.max(self.nodes + 1),
+            });
+        }
+        // Visible text past the limit is told from the gauge (see [`text_cut`]); text the
+        // walk left out beyond the visible text's limit is the same limit, reached in the
+        // document's hidden text or scripts.
+        if self.cut_text && gauge.text <= limits.text_chars {
+            cuts.push(Cut {
+                limit: RecordLimit::TextChars,
+                kept: self.text,
+                seen: gauge.raw_text.max(self.text + 1),
+            });
+        }
+        if self.cut_depth {
+            cuts.push(Cut {
+                limit: RecordLimit::Depth,
+                kept: MAX_DEPTH,
+                seen: MAX_DEPTH + 1,
+            });
+        }
+        if self.links >= limits.links_per_page && gauge.links > self.links {
+            cuts.push(Cut {
+                limit: RecordLimit::LinksPerPage,
+                kept: self.links,
+                seen: gauge.links,
+            });
+        }
+        if self.controls >= limits.controls_per_page && gauge.controls > self.controls {
+            cuts.push(Cut {
+                limit: RecordLimit::ControlsPerPage,
+                kept: self.controls,
+                seen: gauge.controls,
+            });
+        }
+        cuts
+    }
+}
+
+/// The visible text's cut, when the page shows more than `limits.text_chars`.
+pub(super) fn text_cut(gauge: &Gauge, limits: &Limits) -> Option<Cut> {
+    (gauge.text > limits.text_chars).then_some(Cut {
+        limit: RecordLimit::TextChars,
+        kept: limits.text_chars,
+        seen: gauge.text,
+    })
+}
+
+/// Gives the walked tree's picked elements the backend ids the browser gave them
+/// (`ids[k]` for placeholder `-(k + 1)`); a pick the browser could not name gets 0, which
+/// no action finds. Iterative: the tree is as deep as [`MAX_DEPTH`] allows.
+pub(super) fn place_ids(root: &mut Value, ids: &[i64]) {
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        if let Some(id) = node.get_mut("backendNodeId")
+            && let Some(k) = id.as_i64().filter(|k| *k < 0)
+        {
+            let real = usize::try_from(-k - 1)
+                .ok()
+                .and_then(|k| ids.get(k))
+                .copied()
+                .unwrap_or(0);
+            *id = Value::from(real);
+        }
+        let Value::Object(map) = node else { continue };
+        for (key, child) in map.iter_mut() {
+            if key == "children" || key == "shadowRoots" {
+                if let Value::Array(list) = child {
+                    stack.extend(list.iter_mut());
+                }
+            }
+        }
+    }
+}
 
 /// A page state plus the DOM nodes behind its fields, buttons and links, so the runner can
 /// act on what a check will later read about.
@@ -55,9 +283,61 @@ pub(super) struct Snapshot {
     pub field_sessions: Vec<Option<String>>,
     pub button_sessions: Vec<Option<String>>,
     pub link_sessions: Vec<Option<String>>,
+    /// The limits this record reached (see [`Snapshot::cap`]).
+    pub cuts: Vec<Cut>,
 }
 
 impl Snapshot {
+    /// What the step's trace says of this record: `None` when it is whole.
+    pub(super) fn recording(&self) -> Option<Recording> {
+        Recording::cut(&self.cuts)
+    }
+
+    /// Keeps the first `links_per_page` links and `controls_per_page` fields and buttons
+    /// (fields first), noting each limit reached. Field, button and link indexes of what is
+    /// kept stay as they were.
+    pub(super) fn cap(&mut self, limits: &Limits) {
+        let links = self.page.links.len();
+        if links > limits.links_per_page {
+            let keep = limits.links_per_page;
+            self.page.links.truncate(keep);
+            self.link_nodes.truncate(keep);
+            self.link_sessions.truncate(keep);
+            self.note(Cut {
+                limit: RecordLimit::LinksPerPage,
+                kept: keep,
+                seen: links,
+            });
+        }
+        let (fields, buttons) = (self.page.fields.len(), self.page.buttons.len());
+        if fields + buttons > limits.controls_per_page {
+            let keep_fields = fields.min(limits.controls_per_page);
+            let keep_buttons = limits.controls_per_page - keep_fields;
+            self.page.fields.truncate(keep_fields);
+            self.field_nodes.truncate(keep_fields);
+            self.field_sessions.truncate(keep_fields);
+            self.page.buttons.truncate(keep_buttons);
+            self.button_nodes.truncate(keep_buttons);
+            self.button_sessions.truncate(keep_buttons);
+            self.note(Cut {
+                limit: RecordLimit::ControlsPerPage,
+                kept: limits.controls_per_page,
+                seen: fields + buttons,
+            });
+        }
+    }
+
+    /// Adds a limit reached; one entry a limit, the largest count seen.
+    pub(super) fn note(&mut self, cut: Cut) {
+        match self.cuts.iter_mut().find(|c| c.limit == cut.limit) {
+            Some(c) => {
+                c.seen = c.seen.max(cut.seen);
+                c.kept = c.kept.max(cut.kept);
+            }
+            None => self.cuts.push(cut),
+        }
+    }
+
     /// Adds what a frame in a process of its own shows (its own snapshot) to the page's:
     /// its elements carry the frame's address, and act through its session.
     pub(super) fn add_frame(&mut self, frame: Snapshot, session: &str, top_url: &str) {
@@ -92,6 +372,9 @@ impl Snapshot {
         self.field_nodes.extend(frame.field_nodes);
         self.button_nodes.extend(frame.button_nodes);
         self.link_nodes.extend(frame.link_nodes);
+        for cut in frame.cuts {
+            self.note(cut);
+        }
         self.page.forms.extend(frame.page.forms);
         self.page.orphan_labels.extend(frame.page.orphan_labels);
         if !frame.page.text.trim().is_empty() {
