@@ -160,6 +160,8 @@ pub enum RecordLimit {
     LinksPerPage,
     /// Fields and buttons taken.
     ControlsPerPage,
+    /// Phone numbers read (by the phone check, of a page or a message).
+    PhonesPerPage,
     /// Levels of nesting walked.
     Depth,
 }
@@ -173,6 +175,7 @@ impl RecordLimit {
             RecordLimit::TextChars => Some("text_chars"),
             RecordLimit::LinksPerPage => Some("links_per_page"),
             RecordLimit::ControlsPerPage => Some("controls_per_page"),
+            RecordLimit::PhonesPerPage => Some("phones_per_page"),
             RecordLimit::Depth => None,
         }
     }
@@ -184,25 +187,22 @@ impl RecordLimit {
             RecordLimit::TextChars => "characters of text",
             RecordLimit::LinksPerPage => "links",
             RecordLimit::ControlsPerPage => "fields and buttons",
+            RecordLimit::PhonesPerPage => "phone numbers",
             RecordLimit::Depth => "levels of nested elements",
         }
     }
 }
 
 impl Cut {
-    /// "more than 20 000 elements (200 000); nocall read the first 20 000".
+    /// "200 006 elements (nocall read the first 20 000)".
     pub fn describe(&self) -> String {
         let what = self.limit.what();
-        let seen = if self.seen > self.kept {
-            format!(" ({})", thousands(self.seen))
+        let has = if self.seen > self.kept {
+            format!("{} {what}", thousands(self.seen))
         } else {
-            String::new()
+            format!("more than {} {what}", thousands(self.kept))
         };
-        format!(
-            "more than {} {what}{seen}; nocall read the first {}",
-            thousands(self.kept),
-            thousands(self.kept)
-        )
+        format!("{has} (nocall read the first {})", thousands(self.kept))
     }
 }
 
@@ -217,7 +217,7 @@ impl Recording {
             cuts.iter()
                 .map(Cut::describe)
                 .collect::<Vec<_>>()
-                .join("; it has ")
+                .join(", ")
         );
         Some(Recording {
             result: RecordResult::Cut,

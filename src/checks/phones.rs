@@ -25,7 +25,7 @@ use crate::finding::{Finding, Kind};
 use crate::phones::find::{fiction_range, own_part};
 use crate::phones::{FoundPhone, Place, locate, places};
 use crate::probe::status::{PhoneProbes, Reachability};
-use crate::trace::url_path;
+use crate::trace::{Cut, thousands, url_path};
 
 pub(super) struct Phones;
 
@@ -56,6 +56,9 @@ struct Shown<'p> {
 }
 
 fn check_place(place: &Place<'_>, probes: &PhoneProbes, lines: &SupportLines, out: &mut Findings) {
+    if let Some(cut) = &place.cut {
+        out.push(cut_warning(place, cut));
+    }
     let on_path = place
         .step
         .is_some_and(|s| place.subject.is_none() && blocked_on_page(place.trace, s, &place.url));
@@ -324,12 +327,41 @@ impl SupportLines {
     }
 }
 
+/// `limit-reached`: the place showed more numbers than `limits.phones_per_page`; only the
+/// first were read (a warning: it counts nothing).
+fn cut_warning(place: &Place<'_>, cut: &Cut) -> Finding {
+    let message = match (place.subject, place.step) {
+        (None, Some(step)) => crate::checks::limits::warning(step, &place.url, cut),
+        _ => format!(
+            "{} shows {} phone numbers, more than the {} nocall reads of a page or message: it \
+             read the first {} and checked nothing beyond them. `limits: {{phones_per_page: …}}` \
+             in nocall.yaml raises the limit.",
+            where_shown(place),
+            thousands(cut.seen),
+            thousands(cut.kept),
+            thousands(cut.kept)
+        ),
+    };
+    Finding::new(
+        Kind::LimitReached,
+        &place.url,
+        format!("the phone numbers{}", in_message(place)),
+        message,
+    )
+    .warning()
+    .at(place.trace, place.step)
+}
+
 fn where_shown(place: &Place<'_>) -> String {
     match place.subject {
         Some(subject) => format!("the message \"{}\"", clip(subject, 60)),
         None => url_path(&place.url),
     }
 }
+
+/// Bytes before a number read for its line's name: far more than the 60 characters a
+/// name is clipped to.
+const LABEL_WINDOW: usize = 240;
 
 /// Words that say nothing about which line a number is.
 const FILLER: [&str; 28] = [
@@ -368,7 +400,20 @@ const FILLER: [&str; 28] = [
 /// filler is left ("Call us:").
 fn line_label(text: &str, at: Range<usize>) -> Option<String> {
     let before = text.get(..at.start)?;
-    let line = before.rsplit('\n').next().unwrap_or_default();
+    // Only the words just before the number name its line: looking no further back than
+    // this keeps a page of thousands of numbers on one line linear (issue 23).
+    let mut from = before.len().saturating_sub(LABEL_WINDOW);
+    while !before.is_char_boundary(from) {
+        from += 1;
+    }
+    let window = &before[from..];
+    let mut line = window.rsplit('\n').next().unwrap_or_default();
+    // The window began inside this line: its first word may be cut.
+    if from > 0 && line.len() == window.len() {
+        line = line
+            .split_once(char::is_whitespace)
+            .map_or("", |(_, rest)| rest);
+    }
     let clause = line.rsplit(['·', '|', '•', ';']).next().unwrap_or_default();
     let words: Vec<String> = clause
         .split(|c: char| !c.is_alphanumeric())
