@@ -59,12 +59,20 @@ pub(super) const MAX_DEPTH: usize = 48;
 /// walked rather than read whole: a 50 MB answer must not come back as one 50 MB string.
 const RAW_TEXT_FACTOR: usize = 8;
 
+/// Elements above which a document is walked in the page even within the limits. Read
+/// whole, the browser's two trees cost nocall about 10 KB an element (the accessibility
+/// tree's text boxes most), so 20 000 elements read whole would be 200 MiB; walked, only the
+/// elements the runner acts on are asked about.
+const WALK_ABOVE: usize = 5_000;
+
 impl Gauge {
     /// Whether the document is read through [`walk_js`] (capped in the page) instead of
     /// `DOM.getDocument` and `Accessibility.getFullAXTree` (whole).
     pub(super) fn too_big(&self, limits: &Limits) -> bool {
         self.deep
-            || self.elements > limits.dom_nodes
+            || self.elements > limits.dom_nodes.min(WALK_ABOVE)
+            || self.links > limits.links_per_page
+            || self.controls > limits.controls_per_page
             || self.raw_text > limits.text_chars.saturating_mul(RAW_TEXT_FACTOR)
     }
 }
@@ -113,7 +121,8 @@ const PAGE_INFO_JS: &str = r#"(maxText, maxDepth) => {
 /// the limits, and answers `[json, picks]`: the walked tree as JSON text in the shape
 /// `DOM.getDocument` gives (so [`build`] reads it the same way), and the elements the runner
 /// acts on (links, fields, buttons), whose placeholder `backendNodeId` is `-(1 + index)`
-/// into `picks`. Open shadow roots are walked; frames, scripts and styles are not.
+/// into `picks`. Open shadow roots and frames of the page's origin are walked; scripts and
+/// styles are not, nor closed shadow roots (which only `DOM.getDocument` reaches).
 /// Links and controls past their limits lose what makes them one (`href`, their tag), so
 /// nothing past a limit is recorded. Never changes the page.
 pub(super) fn walk_js(limits: &Limits) -> String {
@@ -164,6 +173,16 @@ const WALK_JS: &str = r#"(lim) => {
     if (skip.has(tag)) continue;
     if (depth >= lim.depth) { cutDepth = true; continue; }
     pushAll(node.childNodes, me.children, depth + 1);
+    if (tag === 'iframe' || tag === 'frame') {
+      // A frame of the page's own origin is read as DOM.getDocument (pierce) gives it.
+      let cd = null;
+      try { cd = node.contentDocument; } catch (e) {}
+      if (cd && cd.documentElement) {
+        const doc = {nodeType: 9, documentURL: cd.URL, baseURL: cd.baseURI, children: []};
+        me.contentDocument = doc;
+        stack.push([cd.documentElement, doc.children, depth + 1]);
+      }
+    }
     const sr = node.shadowRoot;
     if (sr) {
       const r = {nodeType: 11, shadowRootType: 'open', children: []};
@@ -261,10 +280,10 @@ pub(super) fn place_ids(root: &mut Value, ids: &[i64]) {
         }
         let Value::Object(map) = node else { continue };
         for (key, child) in map.iter_mut() {
-            if key == "children" || key == "shadowRoots" {
-                if let Value::Array(list) = child {
-                    stack.extend(list.iter_mut());
-                }
+            match (key.as_str(), child) {
+                ("children" | "shadowRoots", Value::Array(list)) => stack.extend(list.iter_mut()),
+                ("contentDocument", doc) => stack.push(doc),
+                _ => {}
             }
         }
     }
