@@ -49,9 +49,11 @@ pub struct Limits {
     /// Characters of visible text kept per page record (`text_chars`): about 60 printed
     /// pages.
     pub text_chars: usize,
-    /// Links taken per page (`links_per_page`), and so probed from it.
+    /// Links taken per page (`links_per_page`), and so probed from it. On a page walked
+    /// in the browser (past 5 000 elements) each one kept costs the browser a few ms to
+    /// name, so the limit also bounds the time a step's record takes.
     pub links_per_page: usize,
-    /// Fields and buttons taken per page (`controls_per_page`).
+    /// Fields and buttons taken per page (`controls_per_page`); the same cost as links.
     pub controls_per_page: usize,
     /// Phone numbers (in the text, and `tel:` links) read per page or message
     /// (`phones_per_page`).
@@ -63,8 +65,8 @@ impl Default for Limits {
         Limits {
             dom_nodes: 20_000,
             text_chars: 200_000,
-            links_per_page: 2_000,
-            controls_per_page: 1_000,
+            links_per_page: 1_000,
+            controls_per_page: 500,
             phones_per_page: 200,
         }
     }

@@ -858,6 +858,7 @@ mod tests {
             FailureKind::ScenarioMismatch,
             FailureKind::Detached,
             FailureKind::PrivateAddress,
+            FailureKind::NotRecorded,
         ] {
             assert_eq!(kind.journey_status(), JourneyStatus::Error, "{kind:?}");
         }
@@ -878,5 +879,37 @@ mod tests {
         );
         assert_eq!(status_text(404), "404 Not Found");
         assert_eq!(status_text(599), "599");
+    }
+
+    #[test]
+    fn a_cut_record_says_what_was_cut_and_reads_back() {
+        assert_eq!(Recording::cut(&[]), None, "a whole record says nothing");
+        let rec = Recording::cut(&[
+            Cut {
+                limit: RecordLimit::DomNodes,
+                kept: 20_000,
+                seen: 200_006,
+            },
+            Cut {
+                limit: RecordLimit::Depth,
+                kept: 48,
+                seen: 48,
+            },
+        ])
+        .unwrap();
+        assert_eq!(
+            rec.reason,
+            "the page has 200 006 elements (nocall read the first 20 000), more than 48 levels \
+             of nested elements (nocall read the first 48)"
+        );
+        let json = serde_json::to_value(&rec).unwrap();
+        assert_eq!(json["result"], "cut");
+        assert_eq!(json["cuts"][0]["limit"], "dom_nodes");
+        let back: Recording = serde_json::from_value(json).unwrap();
+        assert_eq!(back, rec);
+        let failed = serde_json::to_value(Recording::failed("no answer")).unwrap();
+        assert_eq!(failed, serde_json::json!({"result": "failed", "reason": "no answer"}));
+        assert_eq!(thousands(1_234_567), "1 234 567");
+        assert_eq!(thousands(999), "999");
     }
 }

@@ -50,7 +50,8 @@ pub(super) struct Gauge {
     pub deep: bool,
 }
 
-/// Levels of nested elements walked. The browser's answers are parsed with serde_json's
+/// Levels of nested elements walked (a shadow root or a frame's document counts as two,
+/// as it nests twice in the answer). The browser's answers are parsed with serde_json's
 /// nesting limit (128: two levels an element), so a deeper tree could not be read at all;
 /// real pages nest 20 to 40 deep.
 pub(super) const MAX_DEPTH: usize = 48;
@@ -180,14 +181,14 @@ const WALK_JS: &str = r#"(lim) => {
       if (cd && cd.documentElement) {
         const doc = {nodeType: 9, documentURL: cd.URL, baseURL: cd.baseURI, children: []};
         me.contentDocument = doc;
-        stack.push([cd.documentElement, doc.children, depth + 1]);
+        stack.push([cd.documentElement, doc.children, depth + 2]);
       }
     }
     const sr = node.shadowRoot;
     if (sr) {
       const r = {nodeType: 11, shadowRootType: 'open', children: []};
       me.shadowRoots = [r];
-      pushAll(sr.childNodes, r.children, depth + 1);
+      pushAll(sr.childNodes, r.children, depth + 2);
     }
   }
   return [JSON.stringify({root, nodes, text, links, controls, cutNodes, cutText, cutDepth}), picks];
@@ -1399,6 +1400,132 @@ mod tests {
         let s = build(&doc, &json!([]), PageInfo::default(), None);
         assert!(!s.page.fields[0].visible);
         assert_eq!(s.page.fields[0].name_source, NameSource::None);
+    }
+
+    fn limits() -> Limits {
+        Limits {
+            dom_nodes: 100,
+            text_chars: 1_000,
+            links_per_page: 1,
+            controls_per_page: 2,
+            phones_per_page: 5,
+        }
+    }
+
+    #[test]
+    fn links_and_controls_past_their_limits_are_cut_and_said() {
+        let (doc, nodes) = login_page();
+        let mut s = build(&doc, &nodes, PageInfo::default(), None);
+        assert_eq!((s.page.links.len(), s.page.fields.len(), s.page.buttons.len()), (2, 2, 1));
+        s.cap(&limits());
+        assert_eq!(s.page.links.len(), 1);
+        assert_eq!(s.link_nodes, vec![5]);
+        assert_eq!(s.link_sessions.len(), 1);
+        assert_eq!(s.page.fields.len(), 2, "fields are kept first");
+        assert!(s.page.buttons.is_empty() && s.button_nodes.is_empty());
+        let limits: Vec<(RecordLimit, usize, usize)> =
+            s.cuts.iter().map(|c| (c.limit, c.kept, c.seen)).collect();
+        assert_eq!(
+            limits,
+            vec![
+                (RecordLimit::LinksPerPage, 1, 2),
+                (RecordLimit::ControlsPerPage, 2, 3)
+            ]
+        );
+        let rec = s.recording().unwrap();
+        assert!(rec.reason.contains("2 links (nocall read the first 1)"), "{}", rec.reason);
+        // A frame's cut joins the page's, once a limit.
+        let (doc, nodes) = shadow_page();
+        let mut frame = build(&doc, &nodes, PageInfo::default(), None);
+        frame.cuts = vec![Cut {
+            limit: RecordLimit::LinksPerPage,
+            kept: 1,
+            seen: 9,
+        }];
+        s.add_frame(frame, "S1", "http://h/");
+        assert_eq!(s.cuts.len(), 2);
+        assert_eq!(s.cuts[0].seen, 9);
+    }
+
+    #[test]
+    fn a_page_within_the_limits_is_read_whole_and_a_big_one_walked() {
+        let small = Gauge {
+            elements: 90,
+            text: 900,
+            raw_text: 5_000,
+            links: 1,
+            controls: 2,
+            deep: false,
+        };
+        assert!(!small.too_big(&limits()));
+        assert!(Gauge { elements: 101, ..small }.too_big(&limits()));
+        assert!(Gauge { links: 2, ..small }.too_big(&limits()));
+        assert!(Gauge { controls: 3, ..small }.too_big(&limits()));
+        assert!(Gauge { deep: true, ..small }.too_big(&limits()));
+        assert!(Gauge { raw_text: 8_001, ..small }.too_big(&limits()));
+        // Past 5 000 elements a page is walked, whatever the limits allow.
+        let roomy = Limits {
+            dom_nodes: 1_000_000,
+            ..limits()
+        };
+        assert!(Gauge { elements: 5_001, ..small }.too_big(&roomy));
+        assert_eq!(text_cut(&small, &limits()), None);
+        let long = Gauge { text: 1_500, ..small };
+        assert_eq!(
+            text_cut(&long, &limits()),
+            Some(Cut {
+                limit: RecordLimit::TextChars,
+                kept: 1_000,
+                seen: 1_500
+            })
+        );
+    }
+
+    #[test]
+    fn a_walked_tree_gets_its_backend_ids_and_tells_its_cuts() {
+        let mut frame = el(-3, "iframe", &[], vec![]);
+        frame["contentDocument"] = json!({"nodeType": 9, "children": [el(-2, "input", &[], vec![])]});
+        let mut host = el(7, "x-host", &[], vec![]);
+        host["shadowRoots"] = json!([{"nodeType": 11, "children": [el(-1, "a", &["href", "/x"], vec![])]}]);
+        let mut root = json!({"nodeType": 9, "children": [el(1, "body", &[], vec![host, frame, el(-9, "button", &[], vec![])])]});
+        place_ids(&mut root, &[11, 12, 13]);
+        let s = build(&root, &json!([]), PageInfo::default(), None);
+        assert_eq!(s.link_nodes, vec![11], "through a shadow root");
+        assert_eq!(s.field_nodes, vec![12], "through a frame's document");
+        assert_eq!(s.button_nodes, vec![0], "a pick the browser did not name acts on nothing");
+        let walked = Walked {
+            nodes: 100,
+            text: 1_000,
+            links: 1,
+            controls: 2,
+            cut_nodes: true,
+            cut_text: true,
+            cut_depth: true,
+            ..Walked::default()
+        };
+        let gauge = Gauge {
+            elements: 5_000,
+            text: 800,
+            raw_text: 90_000,
+            links: 40,
+            controls: 2,
+            deep: true,
+        };
+        let cuts: Vec<(RecordLimit, usize, usize)> = walked
+            .cuts(&gauge, &limits())
+            .iter()
+            .map(|c| (c.limit, c.kept, c.seen))
+            .collect();
+        assert_eq!(
+            cuts,
+            vec![
+                (RecordLimit::DomNodes, 100, 5_000),
+                (RecordLimit::TextChars, 1_000, 90_000),
+                (RecordLimit::Depth, MAX_DEPTH, MAX_DEPTH + 1),
+                (RecordLimit::LinksPerPage, 1, 40),
+            ],
+            "no control was left out: the page has just the two kept"
+        );
     }
 
     #[test]
