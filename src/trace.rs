@@ -908,7 +908,10 @@ mod tests {
         let back: Recording = serde_json::from_value(json).unwrap();
         assert_eq!(back, rec);
         let failed = serde_json::to_value(Recording::failed("no answer")).unwrap();
-        assert_eq!(failed, serde_json::json!({"result": "failed", "reason": "no answer"}));
+        assert_eq!(
+            failed,
+            serde_json::json!({"result": "failed", "reason": "no answer"})
+        );
         assert_eq!(thousands(1_234_567), "1 234 567");
         assert_eq!(thousands(999), "999");
     }

@@ -314,7 +314,11 @@ fn a_page_past_the_record_limits_is_read_up_to_them_and_each_limit_is_a_warning(
     )
     .unwrap();
     let step = &trace["steps"][0];
-    assert_eq!(step["recording"]["result"], "cut", "{:#}", step["recording"]);
+    assert_eq!(
+        step["recording"]["result"], "cut",
+        "{:#}",
+        step["recording"]
+    );
     let page = &step["page"];
     assert_eq!(page["links"].as_array().unwrap().len(), 25);
     let controls = page["fields"].as_array().map_or(0, Vec::len)
@@ -339,6 +343,9 @@ fn a_limit_that_is_not_one_is_refused_at_its_line() {
     let out = run_with_config(&config);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("nocall.yaml:2:") && err.contains("dom_nodes"), "{err}");
+    assert!(
+        err.contains("nocall.yaml:2:") && err.contains("dom_nodes"),
+        "{err}"
+    );
     assert!(err.contains("nocall.yaml:3:"), "{err}");
 }

@@ -28,17 +28,26 @@ impl Check for LimitReached {
                 if rec.result != RecordResult::Cut {
                     continue;
                 }
-                let url = step.page.as_ref().map(|p| p.url.as_str()).unwrap_or_default();
+                let url = step
+                    .page
+                    .as_ref()
+                    .map(|p| p.url.as_str())
+                    .unwrap_or_default();
                 for cut in &rec.cuts {
                     if !told.insert((url.to_string(), cut.limit)) {
                         continue;
                     }
                     let element = format!("the page's {}", cut.limit.what());
                     out.push(
-                        Finding::new(Kind::LimitReached, url, element, warning(step.index, url, cut))
-                            .warning()
-                            .at(trace, Some(step.index))
-                            .excerpt(rec.reason.clone()),
+                        Finding::new(
+                            Kind::LimitReached,
+                            url,
+                            element,
+                            warning(step.index, url, cut),
+                        )
+                        .warning()
+                        .at(trace, Some(step.index))
+                        .excerpt(rec.reason.clone()),
                     );
                 }
             }
@@ -120,6 +129,10 @@ mod tests {
              `limits: {dom_nodes: …}` in nocall.yaml raises the limit."
                 .replace("200 000 elements", "200 006 elements")
         );
-        assert!(found[1].message.contains("50 000 links"), "{}", found[1].message);
+        assert!(
+            found[1].message.contains("50 000 links"),
+            "{}",
+            found[1].message
+        );
     }
 }

@@ -880,7 +880,9 @@ impl Page {
             .cloned()
             .and_then(|v| serde_json::from_value(v).ok())
             .unwrap_or_default();
-        let mut cuts: Vec<Cut> = snapshot::text_cut(&info.gauge, limits).into_iter().collect();
+        let mut cuts: Vec<Cut> = snapshot::text_cut(&info.gauge, limits)
+            .into_iter()
+            .collect();
         if info.gauge.too_big(limits) {
             let (doc, ax, walked) = self.walk_document(session, left, limits, &info)?;
             cuts.extend(walked);
@@ -1038,9 +1040,11 @@ impl Page {
 
     /// Lets the page collect what a walk held on to.
     fn release(&self, session: Option<&str>, group: &str) {
-        self.browser
-            .conn
-            .fire(session, "Runtime.releaseObjectGroup", json!({"objectGroup": group}));
+        self.browser.conn.fire(
+            session,
+            "Runtime.releaseObjectGroup",
+            json!({"objectGroup": group}),
+        );
     }
 
     pub(super) fn close(self) {

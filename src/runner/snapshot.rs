@@ -1416,7 +1416,14 @@ mod tests {
     fn links_and_controls_past_their_limits_are_cut_and_said() {
         let (doc, nodes) = login_page();
         let mut s = build(&doc, &nodes, PageInfo::default(), None);
-        assert_eq!((s.page.links.len(), s.page.fields.len(), s.page.buttons.len()), (2, 2, 1));
+        assert_eq!(
+            (
+                s.page.links.len(),
+                s.page.fields.len(),
+                s.page.buttons.len()
+            ),
+            (2, 2, 1)
+        );
         s.cap(&limits());
         assert_eq!(s.page.links.len(), 1);
         assert_eq!(s.link_nodes, vec![5]);
@@ -1433,7 +1440,11 @@ mod tests {
             ]
         );
         let rec = s.recording().unwrap();
-        assert!(rec.reason.contains("2 links (nocall read the first 1)"), "{}", rec.reason);
+        assert!(
+            rec.reason.contains("2 links (nocall read the first 1)"),
+            "{}",
+            rec.reason
+        );
         // A frame's cut joins the page's, once a limit.
         let (doc, nodes) = shadow_page();
         let mut frame = build(&doc, &nodes, PageInfo::default(), None);
@@ -1458,19 +1469,52 @@ mod tests {
             deep: false,
         };
         assert!(!small.too_big(&limits()));
-        assert!(Gauge { elements: 101, ..small }.too_big(&limits()));
+        assert!(
+            Gauge {
+                elements: 101,
+                ..small
+            }
+            .too_big(&limits())
+        );
         assert!(Gauge { links: 2, ..small }.too_big(&limits()));
-        assert!(Gauge { controls: 3, ..small }.too_big(&limits()));
-        assert!(Gauge { deep: true, ..small }.too_big(&limits()));
-        assert!(Gauge { raw_text: 8_001, ..small }.too_big(&limits()));
+        assert!(
+            Gauge {
+                controls: 3,
+                ..small
+            }
+            .too_big(&limits())
+        );
+        assert!(
+            Gauge {
+                deep: true,
+                ..small
+            }
+            .too_big(&limits())
+        );
+        assert!(
+            Gauge {
+                raw_text: 8_001,
+                ..small
+            }
+            .too_big(&limits())
+        );
         // Past 5 000 elements a page is walked, whatever the limits allow.
         let roomy = Limits {
             dom_nodes: 1_000_000,
             ..limits()
         };
-        assert!(Gauge { elements: 5_001, ..small }.too_big(&roomy));
+        assert!(
+            Gauge {
+                elements: 5_001,
+                ..small
+            }
+            .too_big(&roomy)
+        );
         assert_eq!(text_cut(&small, &limits()), None);
-        let long = Gauge { text: 1_500, ..small };
+        let long = Gauge {
+            text: 1_500,
+            ..small
+        };
         assert_eq!(
             text_cut(&long, &limits()),
             Some(Cut {
@@ -1484,15 +1528,21 @@ mod tests {
     #[test]
     fn a_walked_tree_gets_its_backend_ids_and_tells_its_cuts() {
         let mut frame = el(-3, "iframe", &[], vec![]);
-        frame["contentDocument"] = json!({"nodeType": 9, "children": [el(-2, "input", &[], vec![])]});
+        frame["contentDocument"] =
+            json!({"nodeType": 9, "children": [el(-2, "input", &[], vec![])]});
         let mut host = el(7, "x-host", &[], vec![]);
-        host["shadowRoots"] = json!([{"nodeType": 11, "children": [el(-1, "a", &["href", "/x"], vec![])]}]);
+        host["shadowRoots"] =
+            json!([{"nodeType": 11, "children": [el(-1, "a", &["href", "/x"], vec![])]}]);
         let mut root = json!({"nodeType": 9, "children": [el(1, "body", &[], vec![host, frame, el(-9, "button", &[], vec![])])]});
         place_ids(&mut root, &[11, 12, 13]);
         let s = build(&root, &json!([]), PageInfo::default(), None);
         assert_eq!(s.link_nodes, vec![11], "through a shadow root");
         assert_eq!(s.field_nodes, vec![12], "through a frame's document");
-        assert_eq!(s.button_nodes, vec![0], "a pick the browser did not name acts on nothing");
+        assert_eq!(
+            s.button_nodes,
+            vec![0],
+            "a pick the browser did not name acts on nothing"
+        );
         let walked = Walked {
             nodes: 100,
             text: 1_000,
