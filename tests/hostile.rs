@@ -349,3 +349,71 @@ fn a_limit_that_is_not_one_is_refused_at_its_line() {
     );
     assert!(err.contains("nocall.yaml:3:"), "{err}");
 }
+
+#[test]
+fn a_page_that_cannot_be_recorded_ends_its_journey_as_error_and_the_others_run() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    // The page breaks what nocall's walk needs (past `dom_nodes`, the page is walked).
+    let cells = "<div>cell</div>".repeat(30);
+    let hostile = format!(
+        "<!doctype html><title>Broken</title><script>Element.prototype.getAttribute = () => {{ throw new Error('no'); }};</script>\
+         <main><h1>Welcome</h1>{cells}</main>"
+    );
+    let plain = "<!doctype html><title>Plain</title><main><h1>Welcome</h1></main>";
+    let router = Router::new()
+        .route(
+            "/broken",
+            axum::routing::get(move || {
+                let page = hostile.clone();
+                async move { ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page) }
+            }),
+        )
+        .fallback(move || async move {
+            ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], plain).into_response()
+        });
+    common::serve(listener, router);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("nocall.yaml"), "limits:\n  dom_nodes: 10\n").unwrap();
+    for (name, path) in [("broken", "/broken"), ("plain", "/")] {
+        std::fs::write(
+            dir.path().join(format!("{name}.yaml")),
+            format!("name: {name}\nstart: {base}/\nsteps:\n  - open: {path}\n  - expect: Welcome\n"),
+        )
+        .unwrap();
+    }
+    let out_dir = dir.path().join("out");
+    let out = nocall()
+        .arg("run")
+        .arg(dir.path().join("broken.yaml"))
+        .arg(dir.path().join("plain.yaml"))
+        .args(["--offline", "--fail-on", "none", "--out"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("report.json")).unwrap())
+            .unwrap();
+    let broken = common::scenario_result(&report, "broken");
+    assert_eq!(broken["status"], "error", "{broken:#}");
+    assert!(
+        broken["reason"]
+            .as_str()
+            .unwrap()
+            .contains("step 1 (open /broken): the page could not be recorded"),
+        "{broken:#}"
+    );
+    assert_eq!(common::scenario_result(&report, "plain")["status"], "completed");
+    assert_eq!(report["summary"]["est_calls_per_month"], 0.0, "never priced");
+    let trace: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out_dir.join("traces/01-broken.json")).unwrap(),
+    )
+    .unwrap();
+    let step = &trace["steps"][0];
+    assert_eq!(step["recording"]["result"], "failed", "{step:#}");
+    assert_eq!(step["outcome"]["kind"], "not-recorded", "{step:#}");
+    assert!(stdout.contains("could not be recorded"), "{stdout}");
+}

@@ -962,12 +962,16 @@ impl Page {
                     .find(|p| p.get("name").and_then(Value::as_str) == Some(name))
                     .and_then(|p| p.get("value"))
             };
-            let json = half("0")
-                .and_then(|v| v.get("value"))
-                .and_then(Value::as_str)
-                .ok_or_else(|| bad("no tree"))?;
-            let walked: snapshot::Walked =
-                serde_json::from_str(json).map_err(|e| bad(&e.to_string()))?;
+            let tree = read(
+                "Runtime.callFunctionOn",
+                json!({"objectId": id, "functionDeclaration": "function () { return this[0]; }",
+                       "returnByValue": true}),
+            )?;
+            let walked: snapshot::Walked = tree
+                .pointer("/result/value")
+                .cloned()
+                .ok_or_else(|| bad("no tree"))
+                .and_then(|v| serde_json::from_value(v).map_err(|e| bad(&e.to_string())))?;
             let picks_id = half("1")
                 .and_then(|v| v.get("objectId"))
                 .and_then(Value::as_str)

@@ -119,8 +119,9 @@ const PAGE_INFO_JS: &str = r#"(maxText, maxDepth) => {
 }"#;
 
 /// Walks a document too big to read whole ([`Gauge::too_big`]) in the page itself, up to
-/// the limits, and answers `[json, picks]`: the walked tree as JSON text in the shape
-/// `DOM.getDocument` gives (so [`build`] reads it the same way), and the elements the runner
+/// the limits, and answers `[walked, picks]`: the walked tree in the shape `DOM.getDocument`
+/// gives (so [`build`] reads it the same way; the browser serialises it, not the page's own
+/// `JSON`, which a page may have replaced), and the elements the runner
 /// acts on (links, fields, buttons), whose placeholder `backendNodeId` is `-(1 + index)`
 /// into `picks`. Open shadow roots and frames of the page's origin are walked; scripts and
 /// styles are not, nor closed shadow roots (which only `DOM.getDocument` reaches).
@@ -191,7 +192,7 @@ const WALK_JS: &str = r#"(lim) => {
       pushAll(sr.childNodes, r.children, depth + 2);
     }
   }
-  return [JSON.stringify({root, nodes, text, links, controls, cutNodes, cutText, cutDepth}), picks];
+  return [{root, nodes, text, links, controls, cutNodes, cutText, cutDepth}, picks];
 }"#;
 
 /// What [`walk_js`] answers, its first half.
