@@ -98,7 +98,7 @@ impl Kind {
             Kind::PhoneMismatch => "a tel: link dials a different number from the one displayed",
             Kind::PhoneUnreachable => "a phone number shown is listed as disconnected or not live",
             Kind::LimitReached => {
-                "nocall read a page only up to one of its limits: what lies beyond was not checked"
+                "a page past one of nocall's limits, read only up to it: what lies beyond was not checked"
             }
         }
     }

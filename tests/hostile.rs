@@ -378,7 +378,9 @@ fn a_page_that_cannot_be_recorded_ends_its_journey_as_error_and_the_others_run()
     for (name, path) in [("broken", "/broken"), ("plain", "/")] {
         std::fs::write(
             dir.path().join(format!("{name}.yaml")),
-            format!("name: {name}\nstart: {base}/\nsteps:\n  - open: {path}\n  - expect: Welcome\n"),
+            format!(
+                "name: {name}\nstart: {base}/\nsteps:\n  - open: {path}\n  - expect: Welcome\n"
+            ),
         )
         .unwrap();
     }
@@ -406,8 +408,14 @@ fn a_page_that_cannot_be_recorded_ends_its_journey_as_error_and_the_others_run()
             .contains("step 1 (open /broken): the page could not be recorded"),
         "{broken:#}"
     );
-    assert_eq!(common::scenario_result(&report, "plain")["status"], "completed");
-    assert_eq!(report["summary"]["est_calls_per_month"], 0.0, "never priced");
+    assert_eq!(
+        common::scenario_result(&report, "plain")["status"],
+        "completed"
+    );
+    assert_eq!(
+        report["summary"]["est_calls_per_month"], 0.0,
+        "never priced"
+    );
     let trace: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(out_dir.join("traces/01-broken.json")).unwrap(),
     )
