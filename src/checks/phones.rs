@@ -824,4 +824,26 @@ mod tests {
         let at = text.find("0800").unwrap();
         assert_eq!(line_label(text, at..at + 8), None);
     }
+
+    #[test]
+    fn a_line_is_named_by_the_words_just_before_its_number_however_long_the_line() {
+        // Ten thousand numbers on one line: each is named from a short window before it,
+        // not from the start of the line (which made the check quadratic).
+        let mut text = String::from("Call us ");
+        for i in 0..10_000 {
+            text.push_str(&format!("(415) 555-{i:04} "));
+        }
+        text.push_str("Billing désk (212) 736-1000");
+        let at = text.find("(212)").unwrap();
+        assert_eq!(
+            line_label(&text, at..at + 14).as_deref(),
+            Some("billing désk")
+        );
+        // A window starting inside a multi-byte character or a word does not split it.
+        let long = format!("{}é support line (212) 736-1000", "ab".repeat(150));
+        let at = long.find("(212)").unwrap();
+        let label = line_label(&long, at..at + 14).unwrap();
+        assert!(label.ends_with("support line"), "{label}");
+        assert!(!label.starts_with('b'), "a cut word is dropped: {label}");
+    }
 }
