@@ -769,6 +769,9 @@ pub(super) fn inner_frames(document: &Value) -> Vec<String> {
     out
 }
 
+/// Bytes of text kept on each element for its name (a label's, a link's, a legend's).
+const ELEMENT_TEXT: usize = 4096;
+
 /// A page nesting frames without end must not cost a read for each.
 const MAX_FRAMES: usize = 20;
 
@@ -787,11 +790,21 @@ fn flatten(
             .and_then(Value::as_str)
             .unwrap_or_default();
         // Text belongs to every element above it in its own document, for labels and
-        // link text.
+        // link text: the first ELEMENT_TEXT bytes of it, which is more than any name is
+        // read from. An element already full has ancestors as full, so the walk up stops
+        // there, and a page's text costs its length, not its length times its depth.
         let mut up = at.parent;
         while let Some(i) = up {
             if let Some(e) = out.get_mut(i).filter(|e| e.frame == at.frame) {
-                e.text.push_str(text);
+                let room = ELEMENT_TEXT.saturating_sub(e.text.len());
+                if room == 0 {
+                    break;
+                }
+                let mut end = text.len().min(room);
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                e.text.push_str(&text[..end]);
                 up = e.parent;
             } else {
                 break;
@@ -1524,6 +1537,43 @@ mod tests {
                 seen: 1_500
             })
         );
+    }
+
+    #[test]
+    fn each_element_keeps_a_bounded_share_of_the_text_under_it() {
+        let big = "é".repeat(10_000);
+        let doc = el(
+            1,
+            "body",
+            &[],
+            vec![el(
+                2,
+                "div",
+                &[],
+                vec![
+                    el(
+                        3,
+                        "label",
+                        &[],
+                        vec![text("Card number"), el(4, "input", &[], vec![])],
+                    ),
+                    el(5, "p", &[], vec![text(&big)]),
+                ],
+            )],
+        );
+        let mut elements = Vec::new();
+        let top = At {
+            parent: None,
+            scope: 0,
+            host: "",
+            frame: 0,
+        };
+        flatten(&doc, top, &mut 0, &mut Frames::default(), &mut elements);
+        assert!(elements.iter().all(|e| e.text.len() <= ELEMENT_TEXT));
+        assert!(elements[0].text.starts_with("Card numberé"));
+        assert_eq!(elements[2].text, "Card number");
+        let s = build(&doc, &json!([]), PageInfo::default(), None);
+        assert_eq!(s.page.fields[0].label_text, "Card number");
     }
 
     #[test]
