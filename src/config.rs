@@ -33,6 +33,43 @@ pub struct Config {
     /// `probe: {never, allow}`: URL patterns the link prober never requests, or may
     /// request although they look like action or one-time links.
     pub probe: crate::probe::policy::ProbeRules,
+    /// `limits:` how much one step's record keeps of a page (issue 23).
+    pub limits: Limits,
+}
+
+/// How much nocall records of one page, so a hostile or broken page costs bounded memory
+/// and time; each reached limit is a warning in the report, never silent. The defaults sit
+/// far above what a portal's page shows a person (a long account history is a few thousand
+/// elements, a busy page a few hundred links and a handful of phone numbers) and far below
+/// what costs nocall hundreds of MiB (about 7 KB of its memory per element recorded).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// Elements walked per page record (`dom_nodes`).
+    pub dom_nodes: usize,
+    /// Characters of visible text kept per page record (`text_chars`): about 60 printed
+    /// pages.
+    pub text_chars: usize,
+    /// Links taken per page (`links_per_page`), and so probed from it. On a page walked
+    /// in the browser (past 5 000 elements) each one kept costs the browser a few ms to
+    /// name, so the limit also bounds the time a step's record takes.
+    pub links_per_page: usize,
+    /// Fields and buttons taken per page (`controls_per_page`); the same cost as links.
+    pub controls_per_page: usize,
+    /// Phone numbers (in the text, and `tel:` links) read per page or message
+    /// (`phones_per_page`).
+    pub phones_per_page: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            dom_nodes: 20_000,
+            text_chars: 200_000,
+            links_per_page: 1_000,
+            controls_per_page: 500,
+            phones_per_page: 200,
+        }
+    }
 }
 
 impl Default for Config {
@@ -47,6 +84,7 @@ impl Default for Config {
             allowed_hosts: None,
             gates: Gates::default(),
             probe: crate::probe::policy::ProbeRules::default(),
+            limits: Limits::default(),
         }
     }
 }
@@ -95,7 +133,7 @@ pub enum FailOn {
 
 /// The names `Config::discover` looks for, in order.
 const FILE_NAMES: [&str; 2] = ["nocall.yaml", "nocall.yml"];
-const TOP_KEYS: [&str; 8] = [
+const TOP_KEYS: [&str; 9] = [
     "cost_per_call",
     "currency",
     "synonyms",
@@ -104,6 +142,14 @@ const TOP_KEYS: [&str; 8] = [
     "allowed_hosts",
     "gates",
     "probe",
+    "limits",
+];
+const LIMIT_KEYS: [&str; 5] = [
+    "dom_nodes",
+    "text_chars",
+    "links_per_page",
+    "controls_per_page",
+    "phones_per_page",
 ];
 const PROBE_KEYS: [&str; 2] = ["never", "allow"];
 const PHONE_KEYS: [&str; 3] = ["region", "directory", "lookup"];
@@ -166,6 +212,7 @@ impl Config {
                 "allowed_hosts" => config.allowed_hosts = allowed_hosts(value, &mut p),
                 "gates" => config.gates = gates(value, dir, &mut p),
                 "probe" => config.probe = probe_rules(value, &mut p),
+                "limits" => config.limits = limits(value, &mut p),
                 other => {
                     p.unknown_key(key_node, other, "in `nocall.yaml`", &TOP_KEYS);
                 }
@@ -632,6 +679,40 @@ fn gates(node: &Node<'_>, dir: &Path, p: &mut Problems<'_>) -> Gates {
         }
     }
     gates
+}
+
+/// `limits`: what one page record keeps at most; each a whole number above 0.
+fn limits(node: &Node<'_>, p: &mut Problems<'_>) -> Limits {
+    let mut limits = Limits::default();
+    let help = Some("e.g. `limits: {dom_nodes: 50000, links_per_page: 5000}`".to_string());
+    for (key, key_node, value) in
+        yaml::entries(node, "a map of limits", help, p).unwrap_or_default()
+    {
+        let slot = match key.as_str() {
+            "dom_nodes" => &mut limits.dom_nodes,
+            "text_chars" => &mut limits.text_chars,
+            "links_per_page" => &mut limits.links_per_page,
+            "controls_per_page" => &mut limits.controls_per_page,
+            "phones_per_page" => &mut limits.phones_per_page,
+            other => {
+                p.unknown_key(key_node, other, "in `limits`", &LIMIT_KEYS);
+                continue;
+            }
+        };
+        let what = format!("`{key}`");
+        if let Some(n) = yaml::number(value, &what, NumberRange::Positive, p) {
+            if n.fract() != 0.0 || n > 1e9 {
+                p.at(
+                    value,
+                    format!("expected a whole number of at most 1 000 000 000 for {what}"),
+                    None,
+                );
+            } else {
+                *slot = n as usize;
+            }
+        }
+    }
+    limits
 }
 
 #[cfg(test)]

@@ -28,10 +28,13 @@ pub enum Kind {
     PhoneInvalid,
     PhoneMismatch,
     PhoneUnreachable,
+    /// nocall stopped reading a page at one of its limits (issue 23): a warning, never
+    /// priced, never a gate.
+    LimitReached,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 15] = [
         Kind::LabelMismatch,
         Kind::LabelInconsistent,
         Kind::LabelMissing,
@@ -46,6 +49,7 @@ impl Kind {
         Kind::PhoneInvalid,
         Kind::PhoneMismatch,
         Kind::PhoneUnreachable,
+        Kind::LimitReached,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +68,7 @@ impl Kind {
             Kind::PhoneInvalid => "phone-invalid",
             Kind::PhoneMismatch => "phone-mismatch",
             Kind::PhoneUnreachable => "phone-unreachable",
+            Kind::LimitReached => "limit-reached",
         }
     }
 
@@ -92,6 +97,9 @@ impl Kind {
             Kind::PhoneInvalid => "a phone number shown is not a valid number for its region",
             Kind::PhoneMismatch => "a tel: link dials a different number from the one displayed",
             Kind::PhoneUnreachable => "a phone number shown is listed as disconnected or not live",
+            Kind::LimitReached => {
+                "a page past one of nocall's limits, read only up to it: what lies beyond was not checked"
+            }
         }
     }
 
@@ -132,6 +140,9 @@ impl Kind {
             Kind::PhoneMismatch => "a `tel:` link dials the number the page displays",
             Kind::PhoneUnreachable => {
                 "every phone number shown is a live line that support answers"
+            }
+            Kind::LimitReached => {
+                "a page shows what a person can take in; raise the limit in `nocall.yaml`'s `limits:` to read it all"
             }
         }
     }

@@ -205,6 +205,7 @@ pub fn prepare(loaded: &mut Loaded, request: &RunRequest) -> Result<Prepared, St
         offline: request.offline,
         allow_private: request.allow_private,
         allowed_hosts: loaded.config.allowed_hosts.clone(),
+        limits: loaded.config.limits,
     };
     let mailboxes = Mailboxes::new();
     mailboxes

@@ -29,6 +29,8 @@ pub(crate) const DEFAULT_CHANCES: &[(Kind, f64, f64, f64)] = &[
     (Kind::PhoneInvalid, 0.10, 0.10, 0.05),
     (Kind::PhoneMismatch, 0.10, 0.10, 0.05),
     (Kind::LabelMissing, 0.08, 0.08, 0.02),
+    // Only ever a warning (what nocall did not read), which counts nothing.
+    (Kind::LimitReached, 0.0, 0.0, 0.0),
 ];
 
 /// The uncertainty band around every estimate: low = calls × LOW, high = calls × HIGH.

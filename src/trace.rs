@@ -174,6 +174,139 @@ pub struct StepTrace {
     /// The share of the journey's users known to reach this step (a scenario's `reach`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reach: Option<f64>,
+    /// The page's record was cut at one of nocall's limits, or could not be made at all;
+    /// absent when the page was recorded whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording: Option<Recording>,
+}
+
+/// A page record that is not whole (issue 23): what a check reads of that step is partial.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Recording {
+    pub result: RecordResult,
+    /// Why it failed, or what was cut, in words.
+    pub reason: String,
+    /// Each limit reached (empty when the record failed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cuts: Vec<Cut>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RecordResult {
+    /// Recorded up to a limit: what lies beyond it was not read.
+    #[default]
+    Cut,
+    /// Nothing of the page could be recorded.
+    Failed,
+}
+
+/// One limit a page record reached: the first `kept` of at least `seen`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Cut {
+    pub limit: RecordLimit,
+    pub kept: usize,
+    pub seen: usize,
+}
+
+/// What one page record keeps at most; each is a `limits:` key of `nocall.yaml`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordLimit {
+    /// Elements walked.
+    DomNodes,
+    /// Characters of text kept.
+    TextChars,
+    /// Links taken.
+    LinksPerPage,
+    /// Fields and buttons taken.
+    ControlsPerPage,
+    /// Phone numbers read (by the phone check, of a page or a message).
+    PhonesPerPage,
+    /// Levels of nesting walked.
+    Depth,
+}
+
+impl RecordLimit {
+    /// The `nocall.yaml` key that changes it (`limits.dom_nodes`); `None` for a limit of
+    /// the browser's protocol that no key raises.
+    pub fn key(self) -> Option<&'static str> {
+        match self {
+            RecordLimit::DomNodes => Some("dom_nodes"),
+            RecordLimit::TextChars => Some("text_chars"),
+            RecordLimit::LinksPerPage => Some("links_per_page"),
+            RecordLimit::ControlsPerPage => Some("controls_per_page"),
+            RecordLimit::PhonesPerPage => Some("phones_per_page"),
+            RecordLimit::Depth => None,
+        }
+    }
+
+    /// What is counted, plural: "elements".
+    pub fn what(self) -> &'static str {
+        match self {
+            RecordLimit::DomNodes => "elements",
+            RecordLimit::TextChars => "characters of text",
+            RecordLimit::LinksPerPage => "links",
+            RecordLimit::ControlsPerPage => "fields and buttons",
+            RecordLimit::PhonesPerPage => "phone numbers",
+            RecordLimit::Depth => "levels of nested elements",
+        }
+    }
+}
+
+impl Cut {
+    /// "200 006 elements (nocall read the first 20 000)".
+    pub fn describe(&self) -> String {
+        let what = self.limit.what();
+        let has = if self.seen > self.kept {
+            format!("{} {what}", thousands(self.seen))
+        } else {
+            format!("more than {} {what}", thousands(self.kept))
+        };
+        format!("{has} (nocall read the first {})", thousands(self.kept))
+    }
+}
+
+impl Recording {
+    /// The record of a page cut at `cuts`; `None` when nothing was cut.
+    pub fn cut(cuts: &[Cut]) -> Option<Recording> {
+        if cuts.is_empty() {
+            return None;
+        }
+        let reason = format!(
+            "the page has {}",
+            cuts.iter()
+                .map(Cut::describe)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        Some(Recording {
+            result: RecordResult::Cut,
+            reason,
+            cuts: cuts.to_vec(),
+        })
+    }
+
+    pub fn failed(reason: impl Into<String>) -> Recording {
+        Recording {
+            result: RecordResult::Failed,
+            reason: reason.into(),
+            cuts: Vec::new(),
+        }
+    }
+}
+
+/// `20 000`: thousands apart, as the report's sentences write counts.
+pub(crate) fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash)]
@@ -265,6 +398,9 @@ pub enum FailureKind {
     /// (`--allow-private` and `allowed_hosts` allow it): not the portal's fault as a user
     /// would meet it, and never priced.
     PrivateAddress,
+    /// The step was done but the page it left could not be recorded at all (the browser
+    /// gave no answer in time, or one nocall could not read): nothing can be judged of it.
+    NotRecorded,
     /// Written by a nocall that did not record why (or by a newer one, with a kind this
     /// one does not know).
     #[serde(other)]
@@ -286,7 +422,8 @@ impl FailureKind {
             | FailureKind::StillLoading
             | FailureKind::ScenarioMismatch
             | FailureKind::Detached
-            | FailureKind::PrivateAddress => JourneyStatus::Error,
+            | FailureKind::PrivateAddress
+            | FailureKind::NotRecorded => JourneyStatus::Error,
             _ => JourneyStatus::Blocked,
         }
     }
@@ -782,6 +919,7 @@ mod tests {
             FailureKind::ScenarioMismatch,
             FailureKind::Detached,
             FailureKind::PrivateAddress,
+            FailureKind::NotRecorded,
         ] {
             assert_eq!(kind.journey_status(), JourneyStatus::Error, "{kind:?}");
         }
@@ -802,5 +940,40 @@ mod tests {
         );
         assert_eq!(status_text(404), "404 Not Found");
         assert_eq!(status_text(599), "599");
+    }
+
+    #[test]
+    fn a_cut_record_says_what_was_cut_and_reads_back() {
+        assert_eq!(Recording::cut(&[]), None, "a whole record says nothing");
+        let rec = Recording::cut(&[
+            Cut {
+                limit: RecordLimit::DomNodes,
+                kept: 20_000,
+                seen: 200_006,
+            },
+            Cut {
+                limit: RecordLimit::Depth,
+                kept: 48,
+                seen: 48,
+            },
+        ])
+        .unwrap();
+        assert_eq!(
+            rec.reason,
+            "the page has 200 006 elements (nocall read the first 20 000), more than 48 levels \
+             of nested elements (nocall read the first 48)"
+        );
+        let json = serde_json::to_value(&rec).unwrap();
+        assert_eq!(json["result"], "cut");
+        assert_eq!(json["cuts"][0]["limit"], "dom_nodes");
+        let back: Recording = serde_json::from_value(json).unwrap();
+        assert_eq!(back, rec);
+        let failed = serde_json::to_value(Recording::failed("no answer")).unwrap();
+        assert_eq!(
+            failed,
+            serde_json::json!({"result": "failed", "reason": "no answer"})
+        );
+        assert_eq!(thousands(1_234_567), "1 234 567");
+        assert_eq!(thousands(999), "999");
     }
 }

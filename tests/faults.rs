@@ -300,6 +300,7 @@ fn a_killed_browser_ends_one_journey_and_is_restarted_for_the_rest() {
         offline: true,
         allow_private: false,
         allowed_hosts: None,
+        limits: nocall::config::Limits::default(),
     };
     let observer = KillAfterFirstStep { pid_file };
     let mail = nocall::mail::Mailboxes::new();

@@ -215,3 +215,213 @@ fn an_oversized_mail_is_refused_and_the_smtp_dialogue_goes_on() {
         );
     }
 }
+
+/// A page past every record limit nocall.yaml sets: 60 links, 12 fields, 30 phone numbers
+/// and 1 500 more elements of text.
+fn crowded_page() -> String {
+    let mut body = String::from("<h1>Welcome</h1><nav>");
+    for i in 0..60 {
+        body.push_str(&format!("<a href=\"/p/{i}\">Link {i}</a> "));
+    }
+    body.push_str("</nav><form>");
+    for i in 0..12 {
+        body.push_str(&format!(
+            "<label for=\"f{i}\">Field {i}</label><input id=\"f{i}\" name=\"f{i}\">"
+        ));
+    }
+    body.push_str("</form>");
+    for i in 0..30 {
+        body.push_str(&format!("<p>Branch {i}: (212) 736-{:04}</p>", 1000 + i));
+    }
+    for _ in 0..1500 {
+        body.push_str("<div>cell</div>");
+    }
+    format!("<!doctype html><html lang=en><title>Crowded</title><main>{body}</main></html>")
+}
+
+#[test]
+fn a_page_past_the_record_limits_is_read_up_to_them_and_each_limit_is_a_warning() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let page = crowded_page();
+    let router = Router::new().fallback(move || {
+        let page = page.clone();
+        async move { ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response() }
+    });
+    common::serve(listener, router);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("nocall.yaml"),
+        "limits:\n  dom_nodes: 400\n  text_chars: 3000\n  links_per_page: 25\n  \
+         controls_per_page: 5\n  phones_per_page: 10\n",
+    )
+    .unwrap();
+    let file = dir.path().join("crowded.yaml");
+    std::fs::write(
+        &file,
+        format!("name: Crowded\nstart: {base}/\nsteps:\n  - open: /\n  - expect: Welcome\n"),
+    )
+    .unwrap();
+    let out_dir = dir.path().join("out");
+    // `--fail-on any`: the warnings are all there is, and they never fail a gate.
+    let out = nocall()
+        .arg("run")
+        .arg(&file)
+        .args(["--offline", "--fail-on", "any", "--out"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["summary"]["completed"], 1, "{report:#}");
+    let findings = report["findings"].as_array().unwrap();
+    for f in findings {
+        assert_eq!(f["kind"], "limit-reached", "{f:#}");
+        assert_eq!(f["severity"], "warning", "{f:#}");
+        assert_eq!(f["est_calls_per_month"], 0.0, "{f:#}");
+    }
+    let messages: Vec<&str> = findings
+        .iter()
+        .filter_map(|f| f["message"].as_str())
+        .collect();
+    for key in [
+        "dom_nodes",
+        "text_chars",
+        "links_per_page",
+        "controls_per_page",
+        "phones_per_page",
+    ] {
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains(&format!("limits: {{{key}: …}}"))
+                    && m.starts_with("The page at step 1")),
+            "no warning for {key}: {messages:#?}"
+        );
+    }
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("60 links, more than the 25 nocall reads")),
+        "{messages:#?}"
+    );
+    let trace: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out_dir.join("traces/01-crowded.json")).unwrap(),
+    )
+    .unwrap();
+    let step = &trace["steps"][0];
+    assert_eq!(
+        step["recording"]["result"], "cut",
+        "{:#}",
+        step["recording"]
+    );
+    let page = &step["page"];
+    assert_eq!(page["links"].as_array().unwrap().len(), 25);
+    let controls = page["fields"].as_array().map_or(0, Vec::len)
+        + page["buttons"].as_array().map_or(0, Vec::len);
+    assert_eq!(controls, 5);
+    assert!(
+        page["fields"][0]["visible"].as_bool().unwrap(),
+        "a walked field is named and seen by the browser: {:#}",
+        page["fields"][0]
+    );
+    assert_eq!(page["fields"][0]["name"], "Field 0");
+    assert!(page["text"].as_str().unwrap().chars().count() <= 3000);
+    // The expect step saw the same page, and says the same.
+    assert_eq!(trace["steps"][1]["recording"]["result"], "cut");
+}
+
+#[test]
+fn a_limit_that_is_not_one_is_refused_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("nocall.yaml");
+    std::fs::write(&config, "limits:\n  dom_node: 5\n  links_per_page: 0\n").unwrap();
+    let out = run_with_config(&config);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("nocall.yaml:2:") && err.contains("dom_nodes"),
+        "{err}"
+    );
+    assert!(err.contains("nocall.yaml:3:"), "{err}");
+}
+
+#[test]
+fn a_page_that_cannot_be_recorded_ends_its_journey_as_error_and_the_others_run() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    // The page breaks what nocall's walk needs (past `dom_nodes`, the page is walked).
+    let cells = "<div>cell</div>".repeat(30);
+    let hostile = format!(
+        "<!doctype html><title>Broken</title><script>Element.prototype.getAttribute = () => {{ throw new Error('no'); }};</script>\
+         <main><h1>Welcome</h1>{cells}</main>"
+    );
+    let plain = "<!doctype html><title>Plain</title><main><h1>Welcome</h1></main>";
+    let router = Router::new()
+        .route(
+            "/broken",
+            axum::routing::get(move || {
+                let page = hostile.clone();
+                async move { ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page) }
+            }),
+        )
+        .fallback(move || async move {
+            ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], plain).into_response()
+        });
+    common::serve(listener, router);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("nocall.yaml"), "limits:\n  dom_nodes: 10\n").unwrap();
+    for (name, path) in [("broken", "/broken"), ("plain", "/")] {
+        std::fs::write(
+            dir.path().join(format!("{name}.yaml")),
+            format!(
+                "name: {name}\nstart: {base}/\nsteps:\n  - open: {path}\n  - expect: Welcome\n"
+            ),
+        )
+        .unwrap();
+    }
+    let out_dir = dir.path().join("out");
+    let out = nocall()
+        .arg("run")
+        .arg(dir.path().join("broken.yaml"))
+        .arg(dir.path().join("plain.yaml"))
+        .args(["--offline", "--fail-on", "none", "--out"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("report.json")).unwrap())
+            .unwrap();
+    let broken = common::scenario_result(&report, "broken");
+    assert_eq!(broken["status"], "error", "{broken:#}");
+    assert!(
+        broken["reason"]
+            .as_str()
+            .unwrap()
+            .contains("step 1 (open /broken): the page could not be recorded"),
+        "{broken:#}"
+    );
+    assert_eq!(
+        common::scenario_result(&report, "plain")["status"],
+        "completed"
+    );
+    assert_eq!(
+        report["summary"]["est_calls_per_month"], 0.0,
+        "never priced"
+    );
+    let trace: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out_dir.join("traces/01-broken.json")).unwrap(),
+    )
+    .unwrap();
+    let step = &trace["steps"][0];
+    assert_eq!(step["recording"]["result"], "failed", "{step:#}");
+    assert_eq!(step["outcome"]["kind"], "not-recorded", "{step:#}");
+    assert!(stdout.contains("could not be recorded"), "{stdout}");
+}

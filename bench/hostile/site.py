@@ -1,5 +1,5 @@
 """Hostile pages for bench/hostile.sh, served on 127.0.0.1 (port from argv, 0 = any):
-huge documents, link and phone floods, a 50 MB answer, a reload loop, terminal escapes
+huge documents, link and phone floods, a 50 MB answer (one paragraph, or many), a reload loop, terminal escapes
 and a download. Each answer is generated, nothing is read from disk."""
 import http.server
 import sys
@@ -34,6 +34,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send(page("<h1>Call us</h1>" + "".join(f'<a href="tel:+1415555{i:04d}">(415) 555-{i:04d}</a> ' for i in range(n))))
         elif url.path == "/big":
             self.send(page("<h1>Big</h1><p>" + "word " * (n * 1024 * 1024 // 5) + "</p>"))
+        elif url.path == "/bigp":
+            # The same size in paragraphs, as a long log or table would be.
+            self.send(page("<h1>Big</h1>" + ("<p>" + "word " * 200 + "</p>") * (n * 1024 * 1024 // 1007)))
         elif url.path == "/refresh":
             self.send(page("<h1>Again</h1>", '<meta http-equiv="refresh" content="0">'))
         elif url.path == "/escapes":

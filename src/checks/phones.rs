@@ -25,7 +25,7 @@ use crate::finding::{Finding, Kind};
 use crate::phones::find::{fiction_range, own_part};
 use crate::phones::{FoundPhone, Place, locate, places};
 use crate::probe::status::{PhoneProbes, Reachability};
-use crate::trace::url_path;
+use crate::trace::{Cut, thousands, url_path};
 
 pub(super) struct Phones;
 
@@ -56,6 +56,9 @@ struct Shown<'p> {
 }
 
 fn check_place(place: &Place<'_>, probes: &PhoneProbes, lines: &SupportLines, out: &mut Findings) {
+    if let Some(cut) = &place.cut {
+        out.push(cut_warning(place, cut));
+    }
     let on_path = place
         .step
         .is_some_and(|s| place.subject.is_none() && blocked_on_page(place.trace, s, &place.url));
@@ -324,12 +327,41 @@ impl SupportLines {
     }
 }
 
+/// `limit-reached`: the place showed more numbers than `limits.phones_per_page`; only the
+/// first were read (a warning: it counts nothing).
+fn cut_warning(place: &Place<'_>, cut: &Cut) -> Finding {
+    let message = match (place.subject, place.step) {
+        (None, Some(step)) => crate::checks::limits::warning(step, &place.url, cut),
+        _ => format!(
+            "{} shows {} phone numbers, more than the {} nocall reads of a page or message: it \
+             read the first {} and checked nothing beyond them. `limits: {{phones_per_page: …}}` \
+             in nocall.yaml raises the limit.",
+            where_shown(place),
+            thousands(cut.seen),
+            thousands(cut.kept),
+            thousands(cut.kept)
+        ),
+    };
+    Finding::new(
+        Kind::LimitReached,
+        &place.url,
+        format!("the phone numbers{}", in_message(place)),
+        message,
+    )
+    .warning()
+    .at(place.trace, place.step)
+}
+
 fn where_shown(place: &Place<'_>) -> String {
     match place.subject {
         Some(subject) => format!("the message \"{}\"", clip(subject, 60)),
         None => url_path(&place.url),
     }
 }
+
+/// Bytes before a number read for its line's name: far more than the 60 characters a
+/// name is clipped to.
+const LABEL_WINDOW: usize = 240;
 
 /// Words that say nothing about which line a number is.
 const FILLER: [&str; 28] = [
@@ -368,7 +400,20 @@ const FILLER: [&str; 28] = [
 /// filler is left ("Call us:").
 fn line_label(text: &str, at: Range<usize>) -> Option<String> {
     let before = text.get(..at.start)?;
-    let line = before.rsplit('\n').next().unwrap_or_default();
+    // Only the words just before the number name its line: looking no further back than
+    // this keeps a page of thousands of numbers on one line linear (issue 23).
+    let mut from = before.len().saturating_sub(LABEL_WINDOW);
+    while !before.is_char_boundary(from) {
+        from += 1;
+    }
+    let window = &before[from..];
+    let mut line = window.rsplit('\n').next().unwrap_or_default();
+    // The window began inside this line: its first word may be cut.
+    if from > 0 && line.len() == window.len() {
+        line = line
+            .split_once(char::is_whitespace)
+            .map_or("", |(_, rest)| rest);
+    }
     let clause = line.rsplit(['·', '|', '•', ';']).next().unwrap_or_default();
     let words: Vec<String> = clause
         .split(|c: char| !c.is_alphanumeric())
@@ -778,5 +823,27 @@ mod tests {
         );
         let at = text.find("0800").unwrap();
         assert_eq!(line_label(text, at..at + 8), None);
+    }
+
+    #[test]
+    fn a_line_is_named_by_the_words_just_before_its_number_however_long_the_line() {
+        // Ten thousand numbers on one line: each is named from a short window before it,
+        // not from the start of the line (which made the check quadratic).
+        let mut text = String::from("Call us ");
+        for i in 0..10_000 {
+            text.push_str(&format!("(415) 555-{i:04} "));
+        }
+        text.push_str("Billing désk (212) 736-1000");
+        let at = text.find("(212)").unwrap();
+        assert_eq!(
+            line_label(&text, at..at + 14).as_deref(),
+            Some("billing désk")
+        );
+        // A window starting inside a multi-byte character or a word does not split it.
+        let long = format!("{}é support line (212) 736-1000", "ab".repeat(150));
+        let at = long.find("(212)").unwrap();
+        let label = line_label(&long, at..at + 14).unwrap();
+        assert!(label.ends_with("support line"), "{label}");
+        assert!(!label.starts_with('b'), "a cut word is dropped: {label}");
     }
 }

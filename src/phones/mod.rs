@@ -74,12 +74,16 @@ pub(crate) struct Place<'a> {
     /// Numbers in the text, each where it is written.
     pub numbers: Vec<FoundPhone>,
     pub tels: Vec<TelLink<'a>>,
+    /// `limits.phones_per_page` was reached: the numbers and `tel:` links read are the
+    /// first of more (issue 23).
+    pub cut: Option<crate::trace::Cut>,
 }
 
 /// Every page and message of every journey, with the numbers on it. A page seen again
 /// unchanged later in the same journey is listed once.
 pub(crate) fn places<'a>(traces: &'a [Trace], cfg: &Config) -> Vec<Place<'a>> {
     let configured = cfg.phones.region.as_deref();
+    let most = cfg.limits.phones_per_page;
     let mut out = Vec::new();
     for trace in traces {
         // A page that says nothing of its region is read like the rest of its site: the
@@ -115,7 +119,13 @@ pub(crate) fn places<'a>(traces: &'a [Trace], cfg: &Config) -> Vec<Place<'a>> {
                 .map(|l| (l.text.as_str(), l.href.as_str()))
                 .collect();
             let base = Place::new(trace, Some(step.index), page.url.clone(), None, &page.text);
-            out.push(base.read(&page.lang, links, configured, journey_region.as_deref()));
+            out.push(base.read(
+                &page.lang,
+                links,
+                configured,
+                journey_region.as_deref(),
+                most,
+            ));
         }
         // Messages carry no language of their own; the journey's pages say where it is.
         let lang = trace
@@ -139,7 +149,7 @@ pub(crate) fn places<'a>(traces: &'a [Trace], cfg: &Config) -> Vec<Place<'a>> {
                 .collect();
             let url = format!("mailto:{}", mail.to.first().map_or("", String::as_str));
             let base = Place::new(trace, step, url, Some(&mail.subject), &mail.text);
-            out.push(base.read(lang, links, configured, journey_region.as_deref()));
+            out.push(base.read(lang, links, configured, journey_region.as_deref(), most));
         }
     }
     out
@@ -162,23 +172,36 @@ impl<'a> Place<'a> {
             text,
             numbers: Vec::new(),
             tels: Vec::new(),
+            cut: None,
         }
     }
 
     /// Reads the numbers in the text and the `tel:` links, in the region the configuration,
-    /// `lang`, the links themselves or the rest of the journey say, else the default.
+    /// `lang`, the links themselves or the rest of the journey say, else the default; the
+    /// first `most` of each, so a page of ten thousand numbers costs what two hundred do.
     fn read(
         mut self,
         lang: &str,
-        links: Vec<(&'a str, &'a str)>,
+        mut links: Vec<(&'a str, &'a str)>,
         configured: Option<&str>,
         journey_region: Option<&str>,
+        most: usize,
     ) -> Self {
         self.region = region_hint(configured, lang)
             .or_else(|| tel_region(&links))
             .or_else(|| journey_region.map(str::to_string))
             .unwrap_or_else(|| find::DEFAULT_REGION.to_string());
         self.numbers = find_in_text(self.text, &self.region);
+        let seen = self.numbers.len().max(links.len());
+        if seen > most {
+            self.numbers.truncate(most);
+            links.truncate(most);
+            self.cut = Some(crate::trace::Cut {
+                limit: crate::trace::RecordLimit::PhonesPerPage,
+                kept: most,
+                seen,
+            });
+        }
         self.tels = links
             .into_iter()
             .map(|(text, href)| tel_link(text, href, &self.region))

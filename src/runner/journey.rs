@@ -21,7 +21,7 @@ use super::inpage::{self, Facts, Probe, Seen};
 use super::locate::{self, Miss, Target, Want};
 use super::page::{Page, Settle, WaitError};
 use super::scheduled;
-use super::snapshot::{self, PAGE_INFO_JS, PageInfo, Snapshot};
+use super::snapshot::{self, Snapshot};
 use super::{RunOptions, human_duration, journey_dir};
 use crate::mail::{self, MailSource};
 use crate::scenario::recorder::{self, Selector};
@@ -247,7 +247,7 @@ pub(super) fn run(
         st.timings.started_ms = t0.duration_since(began).as_millis() as u64;
         let waited_before = j.page.waited();
         j.page.mark();
-        let result = j.perform(step, &mut st).map_err(|e| j.reloading(e));
+        let mut result = j.perform(step, &mut st).map_err(|e| j.reloading(e));
         st.timings.action_ms = t0.elapsed().as_millis() as u64;
         let broken = result
             .as_ref()
@@ -260,6 +260,7 @@ pub(super) fn run(
             && j.unchanged();
         if unchanged && let Some(last) = &j.last {
             st.page = Some(last.page.clone());
+            st.recording = last.recording();
             st.screenshot = j.last_shot.clone();
         } else if !broken {
             let t1 = Instant::now();
@@ -289,6 +290,7 @@ pub(super) fn run(
                         trace.cookies.note(index, &snap.page.url, c);
                     }
                     st.page = Some(snap.page.clone());
+                    st.recording = snap.recording();
                     st.screenshot = shot.clone();
                     j.last = Some(snap);
                     j.last_shot = shot;
@@ -308,6 +310,17 @@ pub(super) fn run(
                         on_step(&st);
                         trace.steps.push(st);
                         break;
+                    }
+                    // Issue 23: a step whose page could not be recorded says so. A document
+                    // that went away under the read (the browser's own error) is a page on
+                    // the move, which the next step waits for; otherwise, or at the last
+                    // step, the journey would be judged on a page nobody read.
+                    let why = format!("the page could not be recorded: {e}");
+                    st.recording = Some(crate::trace::Recording::failed(why.clone()));
+                    let moving =
+                        matches!(e, CdpError::Remote { .. }) && index < scenario.steps.len();
+                    if result.is_ok() && !moving {
+                        result = Err(StepError::new(FailureKind::NotRecorded, why));
                     }
                 }
             }
@@ -1729,21 +1742,25 @@ impl Journey<'_> {
         // read: a change from here on marks the page dirty, so it is read again.
         self.page.clean();
         self.generation += 1;
-        let (info, doc, ax) = self.read_document(None, &left)?;
-        self.watched = info.watched;
-        self.last_load = info.load_ms.max(0.0) as u64;
+        let limits = &self.options.limits;
+        let read = self.page.read_document(None, &left, limits)?;
+        self.watched = read.info.watched;
+        self.last_load = read.info.load_ms.max(0.0) as u64;
         let status = self.page.document.as_ref().map(|(s, _)| *s);
-        let mut snap = snapshot::build(&doc, &ax, info, status);
+        let mut snap = snapshot::build(&read.doc, &read.ax, read.info, status);
+        snap.cuts = read.cuts;
         // Frames in processes of their own: read the same three ways, through their
         // sessions. A frame going away meanwhile is left out, not a failed record.
         for child in self.page.children.clone() {
-            let Ok((info, doc, ax)) = self.read_document(Some(&child.session), &left) else {
+            let Ok(read) = self.page.read_document(Some(&child.session), &left, limits) else {
                 continue;
             };
-            let frame = snapshot::build(&doc, &ax, info, None);
+            let mut frame = snapshot::build(&read.doc, &read.ax, read.info, None);
+            frame.cuts = read.cuts;
             let top = snap.page.url.clone();
             snap.add_frame(frame, &child.session, &top);
         }
+        snap.cap(limits);
         // A page showing a secret is photographed again with the secret covered, or not at
         // all (issue 17); the image taken meanwhile is dropped unread.
         let reply = match shot {
@@ -1824,42 +1841,6 @@ impl Journey<'_> {
             .collect();
         let after = eval(format!("({})({})", super::cover::COVER_JS, json!(picked)));
         matches!(after, Some(Value::String(t)) if !super::cover::holds_secret(&t, &self.secrets))
-    }
-
-    /// What one document shows (the tab's, or a frame's in a process of its own behind
-    /// `session`): the page facts, the DOM tree through shadow roots and the frames of its
-    /// own process, and the accessibility trees of that document and of each such frame.
-    fn read_document(
-        &self,
-        session: Option<&str>,
-        left: &dyn Fn() -> Duration,
-    ) -> Result<(PageInfo, Value, Value), CdpError> {
-        let read = |method: &str, params: Value| self.page.call_in(session, method, params, left());
-        let info = read(
-            "Runtime.evaluate",
-            json!({"expression": PAGE_INFO_JS, "returnByValue": true}),
-        )?;
-        let info: PageInfo = info
-            .pointer("/result/value")
-            .cloned()
-            .and_then(|v| serde_json::from_value(v).ok())
-            .unwrap_or_default();
-        let mut doc = read("DOM.getDocument", json!({"depth": -1, "pierce": true}))?;
-        let doc = doc.get_mut("root").map(Value::take).unwrap_or(Value::Null);
-        let mut ax = read("Accessibility.getFullAXTree", json!({}))?;
-        let mut nodes = match ax.get_mut("nodes").map(Value::take) {
-            Some(Value::Array(n)) => n,
-            _ => Vec::new(),
-        };
-        // A frame that went away meanwhile is only left out.
-        for frame in snapshot::inner_frames(&doc) {
-            if let Ok(mut more) = read("Accessibility.getFullAXTree", json!({"frameId": frame}))
-                && let Some(Value::Array(more)) = more.get_mut("nodes").map(Value::take)
-            {
-                nodes.extend(more);
-            }
-        }
-        Ok((info, doc, Value::Array(nodes)))
     }
 
     /// Writes a `Page.captureScreenshot` answer as the step's screenshot, through

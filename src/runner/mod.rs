@@ -52,6 +52,8 @@ pub struct RunOptions {
     pub allow_private: bool,
     /// `nocall.yaml`'s `allowed_hosts`: reachable by the tabs even on private addresses.
     pub allowed_hosts: Option<Vec<String>>,
+    /// `nocall.yaml`'s `limits`: how much one page record keeps.
+    pub limits: crate::config::Limits,
 }
 
 /// Told what happens while journeys run; the binary draws progress bars from it.

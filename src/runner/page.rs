@@ -19,6 +19,9 @@ use super::browser::{Browser, CALL_TIMEOUT};
 use super::cdp::{CdpError, Event, Pending};
 use super::fence::Fence;
 use super::inpage::{self, Facts};
+use super::snapshot::{self, PageInfo};
+use crate::config::Limits;
+use crate::trace::Cut;
 
 /// A request in flight longer than this no longer holds the page up: long polls and
 /// streaming requests would otherwise keep it loading for ever.
@@ -186,6 +189,17 @@ pub(super) struct Page {
     /// Time spent waiting for the browser (replies and events) since the tab opened; what
     /// is left of a step's time is nocall's own.
     waited: Cell<Duration>,
+}
+
+/// One document as [`Page::read_document`] read it.
+pub(super) struct DocumentRead {
+    pub info: PageInfo,
+    /// `DOM.getDocument`'s root, or the walk's tree in its shape.
+    pub doc: Value,
+    /// Accessibility nodes (`Accessibility.getFullAXTree`'s, or the walked elements').
+    pub ax: Value,
+    /// The limits the read reached.
+    pub cuts: Vec<Cut>,
 }
 
 /// Why a wait ended without the page settling.
@@ -839,6 +853,198 @@ impl Page {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string())
+    }
+
+    /// What one document shows (the tab's, or a frame's in a process of its own behind
+    /// `session`): the page facts, the DOM tree through shadow roots and the frames of its
+    /// own process, and the accessibility trees of that document and of each such frame.
+    /// A document past the `limits` ([`snapshot::Gauge::too_big`]) is walked in the page up
+    /// to them instead, so its whole tree is never built nor sent (issue 23).
+    pub(super) fn read_document(
+        &self,
+        session: Option<&str>,
+        left: &dyn Fn() -> Duration,
+        limits: &Limits,
+    ) -> Result<DocumentRead, CdpError> {
+        let read = |method: &str, params: Value| self.call_in(session, method, params, left());
+        let info = read(
+            "Runtime.evaluate",
+            json!({"expression": snapshot::page_info_js(limits.text_chars), "returnByValue": true}),
+        )?;
+        let info: PageInfo = info
+            .pointer("/result/value")
+            .cloned()
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default();
+        let mut cuts: Vec<Cut> = snapshot::text_cut(&info.gauge, limits)
+            .into_iter()
+            .collect();
+        if info.gauge.too_big(limits) {
+            let (doc, ax, walked) = self.walk_document(session, left, limits, &info)?;
+            cuts.extend(walked);
+            return Ok(DocumentRead {
+                info,
+                doc,
+                ax,
+                cuts,
+            });
+        }
+        let mut doc = read("DOM.getDocument", json!({"depth": -1, "pierce": true}))?;
+        let doc = doc.get_mut("root").map(Value::take).unwrap_or(Value::Null);
+        let mut ax = read("Accessibility.getFullAXTree", json!({}))?;
+        let mut nodes = match ax.get_mut("nodes").map(Value::take) {
+            Some(Value::Array(n)) => n,
+            _ => Vec::new(),
+        };
+        // A frame that went away meanwhile is only left out.
+        for frame in snapshot::inner_frames(&doc) {
+            if let Ok(mut more) = read("Accessibility.getFullAXTree", json!({"frameId": frame}))
+                && let Some(Value::Array(more)) = more.get_mut("nodes").map(Value::take)
+            {
+                nodes.extend(more);
+            }
+        }
+        Ok(DocumentRead {
+            info,
+            doc,
+            ax: Value::Array(nodes),
+            cuts,
+        })
+    }
+
+    /// Reads a document too big to read whole through [`snapshot::walk_js`]: the walked
+    /// tree, the accessibility node of each element the runner may act on (asked one by
+    /// one, all sent before any answer is awaited), and the limits reached.
+    fn walk_document(
+        &self,
+        session: Option<&str>,
+        left: &dyn Fn() -> Duration,
+        limits: &Limits,
+        info: &PageInfo,
+    ) -> Result<(Value, Value, Vec<Cut>), CdpError> {
+        const GROUP: &str = "nocall-walk";
+        let on = Some(session.unwrap_or(&self.session));
+        let read = |method: &str, params: Value| self.call_in(session, method, params, left());
+        let walked = read(
+            "Runtime.evaluate",
+            json!({"expression": snapshot::walk_js(limits), "returnByValue": false, "objectGroup": GROUP}),
+        )
+        .and_then(|reply| {
+            let bad = |detail: &str| CdpError::Decode {
+                method: "Runtime.evaluate".into(),
+                detail: detail.into(),
+            };
+            if reply.get("exceptionDetails").is_some() {
+                return Err(bad("the page walk threw"));
+            }
+            let id = reply
+                .pointer("/result/objectId")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad("no walk"))?;
+            let own = |id: &str| {
+                read(
+                    "Runtime.getProperties",
+                    json!({"objectId": id, "ownProperties": true}),
+                )
+                .map(|v| match v.get("result") {
+                    Some(Value::Array(props)) => props.clone(),
+                    _ => Vec::new(),
+                })
+            };
+            let halves = own(id)?;
+            let half = |name: &str| {
+                halves
+                    .iter()
+                    .find(|p| p.get("name").and_then(Value::as_str) == Some(name))
+                    .and_then(|p| p.get("value"))
+            };
+            let tree = read(
+                "Runtime.callFunctionOn",
+                json!({"objectId": id, "functionDeclaration": "function () { return this[0]; }",
+                       "returnByValue": true}),
+            )?;
+            let walked: snapshot::Walked = tree
+                .pointer("/result/value")
+                .cloned()
+                .ok_or_else(|| bad("no tree"))
+                .and_then(|v| serde_json::from_value(v).map_err(|e| bad(&e.to_string())))?;
+            let picks_id = half("1")
+                .and_then(|v| v.get("objectId"))
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad("no elements"))?;
+            let mut picks: Vec<(usize, String)> = own(picks_id)?
+                .iter()
+                .filter_map(|p| {
+                    let k = p.get("name")?.as_str()?.parse::<usize>().ok()?;
+                    let id = p.pointer("/value/objectId")?.as_str()?;
+                    Some((k, id.to_string()))
+                })
+                .collect();
+            picks.sort();
+            Ok((walked, picks))
+        });
+        let (mut walked, picks) = match walked {
+            Ok(w) => w,
+            Err(e) => {
+                self.release(on, GROUP);
+                return Err(e);
+            }
+        };
+        // Each element's backend id, then its accessibility node: every request is sent
+        // before any answer is awaited, so a thousand elements cost one round trip each way.
+        let conn = &self.browser.conn;
+        let described: Vec<_> = picks
+            .iter()
+            .map(|(_, id)| conn.send_raw(on, "DOM.describeNode", json!({"objectId": id})))
+            .collect();
+        let ids: Vec<i64> = described
+            .into_iter()
+            .map(|p| {
+                p.and_then(|p| self.reply(p, left()))
+                    .ok()
+                    .and_then(|v| v.pointer("/node/backendNodeId").and_then(Value::as_i64))
+                    .unwrap_or(0)
+            })
+            .collect();
+        self.release(on, GROUP);
+        let asked: Vec<_> = ids
+            .iter()
+            .filter(|&&id| id > 0)
+            .map(|&id| {
+                (
+                    id,
+                    conn.send_raw(
+                        on,
+                        "Accessibility.getPartialAXTree",
+                        json!({"backendNodeId": id, "fetchRelatives": false}),
+                    ),
+                )
+            })
+            .collect();
+        let mut nodes = Vec::new();
+        for (id, pending) in asked {
+            let Ok(mut v) = pending.and_then(|p| self.reply(p, left())) else {
+                continue;
+            };
+            if let Some(Value::Array(list)) = v.get_mut("nodes").map(Value::take) {
+                nodes.extend(
+                    list.into_iter()
+                        .filter(|n| n.get("backendDOMNodeId").and_then(Value::as_i64) == Some(id)),
+                );
+            }
+        }
+        snapshot::place_ids(&mut walked.root, &ids);
+        let cuts = walked.cuts(&info.gauge, limits);
+        Ok((walked.root.take(), Value::Array(nodes), cuts))
+    }
+
+    /// Lets the page collect what a walk held on to.
+    fn release(&self, session: Option<&str>, group: &str) {
+        self.browser.conn.fire(
+            session,
+            "Runtime.releaseObjectGroup",
+            json!({"objectGroup": group}),
+        );
     }
 
     pub(super) fn close(self) {

@@ -10,7 +10,11 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::trace::{Control, Field, Form, FrameInfo, Link, NameSource, OrphanLabel, PageState};
+use crate::config::Limits;
+use crate::trace::{
+    Control, Cut, Field, Form, FrameInfo, Link, NameSource, OrphanLabel, PageState, RecordLimit,
+    Recording,
+};
 
 /// Facts only the page's own script can tell.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -19,28 +23,273 @@ pub(super) struct PageInfo {
     pub url: String,
     pub title: String,
     pub lang: String,
+    /// The visible text, at most `limits.text_chars` of it.
     pub text: String,
     /// The browser's own navigation time for this document (load event end), ms.
     pub load_ms: f64,
     /// The document runs nocall's init script, so its change signal can be trusted.
     pub watched: bool,
+    /// How big the document is, measured in the page before anything is read of it.
+    pub gauge: Gauge,
 }
 
-/// The expression that produces [`PageInfo`]. It re-arms the page's change signal, so a
-/// change after this look marks the page as changed (see `inpage::INIT_JS`).
-pub(super) const PAGE_INFO_JS: &str = r#"(() => {
+/// The size of a document, counted by the page's own script (shadow roots and frames not
+/// counted): what decides whether it is read whole or walked up to the limits.
+#[derive(Debug, Clone, Copy, Default, serde::Deserialize)]
+#[serde(default)]
+pub(super) struct Gauge {
+    pub elements: usize,
+    /// Characters of visible text.
+    pub text: usize,
+    /// Characters of text in the document, scripts and hidden text included: what
+    /// `DOM.getDocument` would send.
+    pub raw_text: usize,
+    pub links: usize,
+    pub controls: usize,
+    /// Elements nest deeper than [`MAX_DEPTH`].
+    pub deep: bool,
+}
+
+/// Levels of nested elements walked (a shadow root or a frame's document counts as two,
+/// as it nests twice in the answer). The browser's answers are parsed with serde_json's
+/// nesting limit (128: two levels an element), so a deeper tree could not be read at all;
+/// real pages nest 20 to 40 deep.
+pub(super) const MAX_DEPTH: usize = 48;
+
+/// A document whose text, scripts included, is this many times the visible-text limit is
+/// walked rather than read whole: a 50 MB answer must not come back as one 50 MB string.
+const RAW_TEXT_FACTOR: usize = 8;
+
+/// Elements above which a document is walked in the page even within the limits. Read
+/// whole, the browser's two trees cost nocall about 10 KB an element (the accessibility
+/// tree's text boxes most), so 20 000 elements read whole would be 200 MiB; walked, only the
+/// elements the runner acts on are asked about.
+const WALK_ABOVE: usize = 5_000;
+
+impl Gauge {
+    /// Whether the document is read through [`walk_js`] (capped in the page) instead of
+    /// `DOM.getDocument` and `Accessibility.getFullAXTree` (whole).
+    pub(super) fn too_big(&self, limits: &Limits) -> bool {
+        self.deep
+            || self.elements > limits.dom_nodes.min(WALK_ABOVE)
+            || self.links > limits.links_per_page
+            || self.controls > limits.controls_per_page
+            || self.raw_text > limits.text_chars.saturating_mul(RAW_TEXT_FACTOR)
+    }
+}
+
+/// The expression that produces [`PageInfo`], its text cut at `text_chars`. It re-arms the
+/// page's change signal, so a change after this look marks the page as changed (see
+/// `inpage::INIT_JS`).
+pub(super) fn page_info_js(text_chars: usize) -> String {
+    format!("({PAGE_INFO_JS})({text_chars}, {MAX_DEPTH})")
+}
+
+const PAGE_INFO_JS: &str = r#"(maxText, maxDepth) => {
   const n = window.__nocall;
   if (n) n.arm();
   const nav = performance.getEntriesByType('navigation')[0];
+  const d = document;
+  let text = n ? n.text() : (d.body ? d.body.innerText : '');
+  const textLen = text.length;
+  if (text.length > maxText) {
+    let end = maxText;
+    const c = text.charCodeAt(end - 1);
+    if (c >= 0xd800 && c <= 0xdbff) end -= 1;
+    text = text.slice(0, end);
+  }
+  let deep = false;
+  try { deep = !!d.querySelector(':root' + ' > *'.repeat(maxDepth)); } catch (e) {}
   return {
     url: location.href,
-    title: document.title || '',
-    lang: (document.documentElement && document.documentElement.lang) || '',
-    text: n ? n.text() : (document.body ? document.body.innerText : ''),
+    title: (d.title || '').slice(0, 2000),
+    lang: ((d.documentElement && d.documentElement.lang) || '').slice(0, 100),
+    text,
     load_ms: nav ? Math.max(nav.loadEventEnd, nav.domContentLoadedEventEnd) - nav.startTime : 0,
     watched: !!n,
+    gauge: {
+      elements: d.getElementsByTagName('*').length,
+      text: textLen,
+      raw_text: d.documentElement ? (d.documentElement.textContent || '').length : 0,
+      links: d.querySelectorAll('a[href], area[href]').length,
+      controls: d.querySelectorAll('input:not([type=hidden]), select, textarea, button, [role=button]').length,
+      deep,
+    },
   };
-})()"#;
+}"#;
+
+/// Walks a document too big to read whole ([`Gauge::too_big`]) in the page itself, up to
+/// the limits, and answers `[walked, picks]`: the walked tree in the shape `DOM.getDocument`
+/// gives (so [`build`] reads it the same way; the browser serialises it, not the page's own
+/// `JSON`, which a page may have replaced), and the elements the runner
+/// acts on (links, fields, buttons), whose placeholder `backendNodeId` is `-(1 + index)`
+/// into `picks`. Open shadow roots and frames of the page's origin are walked; scripts and
+/// styles are not, nor closed shadow roots (which only `DOM.getDocument` reaches).
+/// Links and controls past their limits lose what makes them one (`href`, their tag), so
+/// nothing past a limit is recorded. Never changes the page.
+pub(super) fn walk_js(limits: &Limits) -> String {
+    format!(
+        "({WALK_JS})({{nodes: {}, text: {}, links: {}, controls: {}, depth: {MAX_DEPTH}}})",
+        limits.dom_nodes, limits.text_chars, limits.links_per_page, limits.controls_per_page
+    )
+}
+
+const WALK_JS: &str = r#"(lim) => {
+  let nodes = 0, text = 0, links = 0, controls = 0;
+  let cutNodes = false, cutText = false, cutDepth = false;
+  const picks = [];
+  const skip = new Set(['script', 'style', 'template', 'noscript']);
+  const isControl = e => ['input', 'select', 'textarea', 'button'].includes(e.localName) || e.getAttribute('role') === 'button';
+  const root = {nodeType: 9, documentURL: document.URL, baseURL: document.baseURI, children: []};
+  const stack = [];
+  if (document.documentElement) stack.push([document.documentElement, root.children, 1]);
+  const pushAll = (list, out, depth) => { for (let i = list.length - 1; i >= 0; i--) stack.push([list[i], out, depth]); };
+  while (stack.length) {
+    const [node, out, depth] = stack.pop();
+    if (node.nodeType === 3) {
+      if (text >= lim.text) { cutText = true; continue; }
+      let v = node.nodeValue || '';
+      if (v.length > lim.text - text) { v = v.slice(0, lim.text - text); cutText = true; }
+      text += v.length;
+      out.push({nodeType: 3, nodeValue: v});
+      continue;
+    }
+    if (node.nodeType !== 1) continue;
+    if (nodes >= lim.nodes) { cutNodes = true; break; }
+    nodes += 1;
+    let tag = node.localName;
+    const link = (tag === 'a' || tag === 'area') && node.hasAttribute('href');
+    const control = !link && isControl(node);
+    let pick = false, keep = true;
+    if (link) { if (links < lim.links) { links += 1; pick = true; } else keep = false; }
+    else if (control) { if (controls < lim.controls) { controls += 1; pick = true; } else keep = false; }
+    if (!keep && control) tag = 'span';
+    const attrs = [];
+    for (const a of node.attributes) {
+      if (!keep && (a.name === 'href' || a.name === 'role')) continue;
+      attrs.push(a.name, a.value.length > 2000 ? a.value.slice(0, 2000) : a.value);
+    }
+    const me = {nodeType: 1, localName: tag, attributes: attrs, children: []};
+    if (pick) { picks.push(node); me.backendNodeId = -picks.length; }
+    out.push(me);
+    if (skip.has(tag)) continue;
+    if (depth >= lim.depth) { cutDepth = true; continue; }
+    pushAll(node.childNodes, me.children, depth + 1);
+    if (tag === 'iframe' || tag === 'frame') {
+      // A frame of the page's own origin is read as DOM.getDocument (pierce) gives it.
+      let cd = null;
+      try { cd = node.contentDocument; } catch (e) {}
+      if (cd && cd.documentElement) {
+        const doc = {nodeType: 9, documentURL: cd.URL, baseURL: cd.baseURI, children: []};
+        me.contentDocument = doc;
+        stack.push([cd.documentElement, doc.children, depth + 2]);
+      }
+    }
+    const sr = node.shadowRoot;
+    if (sr) {
+      const r = {nodeType: 11, shadowRootType: 'open', children: []};
+      me.shadowRoots = [r];
+      pushAll(sr.childNodes, r.children, depth + 2);
+    }
+  }
+  return [{root, nodes, text, links, controls, cutNodes, cutText, cutDepth}, picks];
+}"#;
+
+/// What [`walk_js`] answers, its first half.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(super) struct Walked {
+    pub root: Value,
+    pub nodes: usize,
+    pub text: usize,
+    pub links: usize,
+    pub controls: usize,
+    pub cut_nodes: bool,
+    pub cut_text: bool,
+    pub cut_depth: bool,
+}
+
+impl Walked {
+    /// The limits the walk reached, with the page's own counts.
+    pub(super) fn cuts(&self, gauge: &Gauge, limits: &Limits) -> Vec<Cut> {
+        let mut cuts = Vec::new();
+        if self.cut_nodes {
+            cuts.push(Cut {
+                limit: RecordLimit::DomNodes,
+                kept: self.nodes,
+                seen: gauge.elements.max(self.nodes + 1),
+            });
+        }
+        // Visible text past the limit is told from the gauge (see [`text_cut`]); text the
+        // walk left out beyond the visible text's limit is the same limit, reached in the
+        // document's hidden text or scripts.
+        if self.cut_text && gauge.text <= limits.text_chars {
+            cuts.push(Cut {
+                limit: RecordLimit::TextChars,
+                kept: self.text,
+                seen: gauge.raw_text.max(self.text + 1),
+            });
+        }
+        if self.cut_depth {
+            cuts.push(Cut {
+                limit: RecordLimit::Depth,
+                kept: MAX_DEPTH,
+                seen: MAX_DEPTH + 1,
+            });
+        }
+        if self.links >= limits.links_per_page && gauge.links > self.links {
+            cuts.push(Cut {
+                limit: RecordLimit::LinksPerPage,
+                kept: self.links,
+                seen: gauge.links,
+            });
+        }
+        if self.controls >= limits.controls_per_page && gauge.controls > self.controls {
+            cuts.push(Cut {
+                limit: RecordLimit::ControlsPerPage,
+                kept: self.controls,
+                seen: gauge.controls,
+            });
+        }
+        cuts
+    }
+}
+
+/// The visible text's cut, when the page shows more than `limits.text_chars`.
+pub(super) fn text_cut(gauge: &Gauge, limits: &Limits) -> Option<Cut> {
+    (gauge.text > limits.text_chars).then_some(Cut {
+        limit: RecordLimit::TextChars,
+        kept: limits.text_chars,
+        seen: gauge.text,
+    })
+}
+
+/// Gives the walked tree's picked elements the backend ids the browser gave them
+/// (`ids[k]` for placeholder `-(k + 1)`); a pick the browser could not name gets 0, which
+/// no action finds. Iterative: the tree is as deep as [`MAX_DEPTH`] allows.
+pub(super) fn place_ids(root: &mut Value, ids: &[i64]) {
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        if let Some(id) = node.get_mut("backendNodeId")
+            && let Some(k) = id.as_i64().filter(|k| *k < 0)
+        {
+            let real = usize::try_from(-k - 1)
+                .ok()
+                .and_then(|k| ids.get(k))
+                .copied()
+                .unwrap_or(0);
+            *id = Value::from(real);
+        }
+        let Value::Object(map) = node else { continue };
+        for (key, child) in map.iter_mut() {
+            match (key.as_str(), child) {
+                ("children" | "shadowRoots", Value::Array(list)) => stack.extend(list.iter_mut()),
+                ("contentDocument", doc) => stack.push(doc),
+                _ => {}
+            }
+        }
+    }
+}
 
 /// A page state plus the DOM nodes behind its fields, buttons and links, so the runner can
 /// act on what a check will later read about.
@@ -55,9 +304,61 @@ pub(super) struct Snapshot {
     pub field_sessions: Vec<Option<String>>,
     pub button_sessions: Vec<Option<String>>,
     pub link_sessions: Vec<Option<String>>,
+    /// The limits this record reached (see [`Snapshot::cap`]).
+    pub cuts: Vec<Cut>,
 }
 
 impl Snapshot {
+    /// What the step's trace says of this record: `None` when it is whole.
+    pub(super) fn recording(&self) -> Option<Recording> {
+        Recording::cut(&self.cuts)
+    }
+
+    /// Keeps the first `links_per_page` links and `controls_per_page` fields and buttons
+    /// (fields first), noting each limit reached. Field, button and link indexes of what is
+    /// kept stay as they were.
+    pub(super) fn cap(&mut self, limits: &Limits) {
+        let links = self.page.links.len();
+        if links > limits.links_per_page {
+            let keep = limits.links_per_page;
+            self.page.links.truncate(keep);
+            self.link_nodes.truncate(keep);
+            self.link_sessions.truncate(keep);
+            self.note(Cut {
+                limit: RecordLimit::LinksPerPage,
+                kept: keep,
+                seen: links,
+            });
+        }
+        let (fields, buttons) = (self.page.fields.len(), self.page.buttons.len());
+        if fields + buttons > limits.controls_per_page {
+            let keep_fields = fields.min(limits.controls_per_page);
+            let keep_buttons = limits.controls_per_page - keep_fields;
+            self.page.fields.truncate(keep_fields);
+            self.field_nodes.truncate(keep_fields);
+            self.field_sessions.truncate(keep_fields);
+            self.page.buttons.truncate(keep_buttons);
+            self.button_nodes.truncate(keep_buttons);
+            self.button_sessions.truncate(keep_buttons);
+            self.note(Cut {
+                limit: RecordLimit::ControlsPerPage,
+                kept: limits.controls_per_page,
+                seen: fields + buttons,
+            });
+        }
+    }
+
+    /// Adds a limit reached; one entry a limit, the largest count seen.
+    pub(super) fn note(&mut self, cut: Cut) {
+        match self.cuts.iter_mut().find(|c| c.limit == cut.limit) {
+            Some(c) => {
+                c.seen = c.seen.max(cut.seen);
+                c.kept = c.kept.max(cut.kept);
+            }
+            None => self.cuts.push(cut),
+        }
+    }
+
     /// Adds what a frame in a process of its own shows (its own snapshot) to the page's:
     /// its elements carry the frame's address, and act through its session.
     pub(super) fn add_frame(&mut self, frame: Snapshot, session: &str, top_url: &str) {
@@ -92,6 +393,9 @@ impl Snapshot {
         self.field_nodes.extend(frame.field_nodes);
         self.button_nodes.extend(frame.button_nodes);
         self.link_nodes.extend(frame.link_nodes);
+        for cut in frame.cuts {
+            self.note(cut);
+        }
         self.page.forms.extend(frame.page.forms);
         self.page.orphan_labels.extend(frame.page.orphan_labels);
         if !frame.page.text.trim().is_empty() {
@@ -465,6 +769,9 @@ pub(super) fn inner_frames(document: &Value) -> Vec<String> {
     out
 }
 
+/// Bytes of text kept on each element for its name (a label's, a link's, a legend's).
+const ELEMENT_TEXT: usize = 4096;
+
 /// A page nesting frames without end must not cost a read for each.
 const MAX_FRAMES: usize = 20;
 
@@ -483,11 +790,21 @@ fn flatten(
             .and_then(Value::as_str)
             .unwrap_or_default();
         // Text belongs to every element above it in its own document, for labels and
-        // link text.
+        // link text: the first ELEMENT_TEXT bytes of it, which is more than any name is
+        // read from. An element already full has ancestors as full, so the walk up stops
+        // there, and a page's text costs its length, not its length times its depth.
         let mut up = at.parent;
         while let Some(i) = up {
             if let Some(e) = out.get_mut(i).filter(|e| e.frame == at.frame) {
-                e.text.push_str(text);
+                let room = ELEMENT_TEXT.saturating_sub(e.text.len());
+                if room == 0 {
+                    break;
+                }
+                let mut end = text.len().min(room);
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                e.text.push_str(&text[..end]);
                 up = e.parent;
             } else {
                 break;
@@ -1097,6 +1414,219 @@ mod tests {
         let s = build(&doc, &json!([]), PageInfo::default(), None);
         assert!(!s.page.fields[0].visible);
         assert_eq!(s.page.fields[0].name_source, NameSource::None);
+    }
+
+    fn limits() -> Limits {
+        Limits {
+            dom_nodes: 100,
+            text_chars: 1_000,
+            links_per_page: 1,
+            controls_per_page: 2,
+            phones_per_page: 5,
+        }
+    }
+
+    #[test]
+    fn links_and_controls_past_their_limits_are_cut_and_said() {
+        let (doc, nodes) = login_page();
+        let mut s = build(&doc, &nodes, PageInfo::default(), None);
+        assert_eq!(
+            (
+                s.page.links.len(),
+                s.page.fields.len(),
+                s.page.buttons.len()
+            ),
+            (2, 2, 1)
+        );
+        s.cap(&limits());
+        assert_eq!(s.page.links.len(), 1);
+        assert_eq!(s.link_nodes, vec![5]);
+        assert_eq!(s.link_sessions.len(), 1);
+        assert_eq!(s.page.fields.len(), 2, "fields are kept first");
+        assert!(s.page.buttons.is_empty() && s.button_nodes.is_empty());
+        let limits: Vec<(RecordLimit, usize, usize)> =
+            s.cuts.iter().map(|c| (c.limit, c.kept, c.seen)).collect();
+        assert_eq!(
+            limits,
+            vec![
+                (RecordLimit::LinksPerPage, 1, 2),
+                (RecordLimit::ControlsPerPage, 2, 3)
+            ]
+        );
+        let rec = s.recording().unwrap();
+        assert!(
+            rec.reason.contains("2 links (nocall read the first 1)"),
+            "{}",
+            rec.reason
+        );
+        // A frame's cut joins the page's, once a limit.
+        let (doc, nodes) = shadow_page();
+        let mut frame = build(&doc, &nodes, PageInfo::default(), None);
+        frame.cuts = vec![Cut {
+            limit: RecordLimit::LinksPerPage,
+            kept: 1,
+            seen: 9,
+        }];
+        s.add_frame(frame, "S1", "http://h/");
+        assert_eq!(s.cuts.len(), 2);
+        assert_eq!(s.cuts[0].seen, 9);
+    }
+
+    #[test]
+    fn a_page_within_the_limits_is_read_whole_and_a_big_one_walked() {
+        let small = Gauge {
+            elements: 90,
+            text: 900,
+            raw_text: 5_000,
+            links: 1,
+            controls: 2,
+            deep: false,
+        };
+        assert!(!small.too_big(&limits()));
+        assert!(
+            Gauge {
+                elements: 101,
+                ..small
+            }
+            .too_big(&limits())
+        );
+        assert!(Gauge { links: 2, ..small }.too_big(&limits()));
+        assert!(
+            Gauge {
+                controls: 3,
+                ..small
+            }
+            .too_big(&limits())
+        );
+        assert!(
+            Gauge {
+                deep: true,
+                ..small
+            }
+            .too_big(&limits())
+        );
+        assert!(
+            Gauge {
+                raw_text: 8_001,
+                ..small
+            }
+            .too_big(&limits())
+        );
+        // Past 5 000 elements a page is walked, whatever the limits allow.
+        let roomy = Limits {
+            dom_nodes: 1_000_000,
+            ..limits()
+        };
+        assert!(
+            Gauge {
+                elements: 5_001,
+                ..small
+            }
+            .too_big(&roomy)
+        );
+        assert_eq!(text_cut(&small, &limits()), None);
+        let long = Gauge {
+            text: 1_500,
+            ..small
+        };
+        assert_eq!(
+            text_cut(&long, &limits()),
+            Some(Cut {
+                limit: RecordLimit::TextChars,
+                kept: 1_000,
+                seen: 1_500
+            })
+        );
+    }
+
+    #[test]
+    fn each_element_keeps_a_bounded_share_of_the_text_under_it() {
+        let big = "é".repeat(10_000);
+        let doc = el(
+            1,
+            "body",
+            &[],
+            vec![el(
+                2,
+                "div",
+                &[],
+                vec![
+                    el(
+                        3,
+                        "label",
+                        &[],
+                        vec![text("Card number"), el(4, "input", &[], vec![])],
+                    ),
+                    el(5, "p", &[], vec![text(&big)]),
+                ],
+            )],
+        );
+        let mut elements = Vec::new();
+        let top = At {
+            parent: None,
+            scope: 0,
+            host: "",
+            frame: 0,
+        };
+        flatten(&doc, top, &mut 0, &mut Frames::default(), &mut elements);
+        assert!(elements.iter().all(|e| e.text.len() <= ELEMENT_TEXT));
+        assert!(elements[0].text.starts_with("Card numberé"));
+        assert_eq!(elements[2].text, "Card number");
+        let s = build(&doc, &json!([]), PageInfo::default(), None);
+        assert_eq!(s.page.fields[0].label_text, "Card number");
+    }
+
+    #[test]
+    fn a_walked_tree_gets_its_backend_ids_and_tells_its_cuts() {
+        let mut frame = el(-3, "iframe", &[], vec![]);
+        frame["contentDocument"] =
+            json!({"nodeType": 9, "children": [el(-2, "input", &[], vec![])]});
+        let mut host = el(7, "x-host", &[], vec![]);
+        host["shadowRoots"] =
+            json!([{"nodeType": 11, "children": [el(-1, "a", &["href", "/x"], vec![])]}]);
+        let mut root = json!({"nodeType": 9, "children": [el(1, "body", &[], vec![host, frame, el(-9, "button", &[], vec![])])]});
+        place_ids(&mut root, &[11, 12, 13]);
+        let s = build(&root, &json!([]), PageInfo::default(), None);
+        assert_eq!(s.link_nodes, vec![11], "through a shadow root");
+        assert_eq!(s.field_nodes, vec![12], "through a frame's document");
+        assert_eq!(
+            s.button_nodes,
+            vec![0],
+            "a pick the browser did not name acts on nothing"
+        );
+        let walked = Walked {
+            nodes: 100,
+            text: 1_000,
+            links: 1,
+            controls: 2,
+            cut_nodes: true,
+            cut_text: true,
+            cut_depth: true,
+            ..Walked::default()
+        };
+        let gauge = Gauge {
+            elements: 5_000,
+            text: 800,
+            raw_text: 90_000,
+            links: 40,
+            controls: 2,
+            deep: true,
+        };
+        let cuts: Vec<(RecordLimit, usize, usize)> = walked
+            .cuts(&gauge, &limits())
+            .iter()
+            .map(|c| (c.limit, c.kept, c.seen))
+            .collect();
+        assert_eq!(
+            cuts,
+            vec![
+                (RecordLimit::DomNodes, 100, 5_000),
+                (RecordLimit::TextChars, 1_000, 90_000),
+                (RecordLimit::Depth, MAX_DEPTH, MAX_DEPTH + 1),
+                (RecordLimit::LinksPerPage, 1, 40),
+            ],
+            "no control was left out: the page has just the two kept"
+        );
     }
 
     #[test]

@@ -1,0 +1,138 @@
+//! `limit-reached`: a step's page was recorded only up to one of nocall's limits (issue 23),
+//! so what lies beyond it was not checked. Always a warning: it counts no calls and fails
+//! no gate, since it says what nocall did not read, not what the user met. It must never
+//! claim anything about the portal beyond the counts the trace gives.
+
+use std::collections::BTreeSet;
+
+use super::{Audit, Check};
+use crate::finding::{Finding, Kind};
+use crate::trace::{Cut, RecordResult, thousands, url_path};
+
+pub(super) struct LimitReached;
+
+impl Check for LimitReached {
+    fn name(&self) -> &'static str {
+        "limit-reached"
+    }
+
+    fn run(&self, audit: &Audit<'_>) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for trace in audit.traces {
+            // One warning a page and limit in a journey: the step that first met it.
+            let mut told = BTreeSet::new();
+            for step in &trace.steps {
+                let Some(rec) = step.recording.as_ref() else {
+                    continue;
+                };
+                if rec.result != RecordResult::Cut {
+                    continue;
+                }
+                let url = step
+                    .page
+                    .as_ref()
+                    .map(|p| p.url.as_str())
+                    .unwrap_or_default();
+                for cut in &rec.cuts {
+                    if !told.insert((url.to_string(), cut.limit)) {
+                        continue;
+                    }
+                    let element = format!("the page's {}", cut.limit.what());
+                    out.push(
+                        Finding::new(
+                            Kind::LimitReached,
+                            url,
+                            element,
+                            warning(step.index, url, cut),
+                        )
+                        .warning()
+                        .at(trace, Some(step.index))
+                        .excerpt(rec.reason.clone()),
+                    );
+                }
+            }
+        }
+        out
+    }
+}
+
+/// "The page at step 3 (/dom) has 200 006 elements, more than the 20 000 nocall reads of a
+/// page: it read the first 20 000 and checked nothing beyond them. `limits: {dom_nodes: …}`
+/// in nocall.yaml raises the limit."
+pub(crate) fn warning(step: usize, url: &str, cut: &Cut) -> String {
+    let what = cut.limit.what();
+    let at = if url.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", url_path(url))
+    };
+    let has = if cut.seen > cut.kept {
+        format!("{} {what}", thousands(cut.seen))
+    } else {
+        format!("more {what}")
+    };
+    let raise = match cut.limit.key() {
+        Some(key) => format!(" `limits: {{{key}: …}}` in nocall.yaml raises the limit."),
+        None => String::new(),
+    };
+    format!(
+        "The page at step {step}{at} has {has}, more than the {} nocall reads of a page: it \
+         read the first {} and checked nothing beyond them.{raise}",
+        thousands(cut.kept),
+        thousands(cut.kept)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testkit::{open, page, trace};
+    use crate::config::Config;
+    use crate::finding::Severity;
+    use crate::probe::status::Probes;
+    use crate::trace::{RecordLimit, Recording};
+
+    #[test]
+    fn a_cut_record_is_one_warning_a_limit_that_counts_nothing() {
+        let cuts = [
+            Cut {
+                limit: RecordLimit::DomNodes,
+                kept: 20_000,
+                seen: 200_006,
+            },
+            Cut {
+                limit: RecordLimit::LinksPerPage,
+                kept: 2_000,
+                seen: 50_000,
+            },
+        ];
+        let mut first = open(1, page("/dom", "Nodes", "cell"));
+        first.recording = Recording::cut(&cuts);
+        // The same page again on the next step is not told twice.
+        let mut again = open(2, page("/dom", "Nodes", "cell"));
+        again.recording = Recording::cut(&cuts[..1]);
+        let mut failed = open(3, page("/other", "Other", ""));
+        failed.recording = Some(Recording::failed("the browser did not answer"));
+        let traces = [trace("big", &[], vec![first, again, failed])];
+        let found = LimitReached.run(&Audit {
+            traces: &traces,
+            config: &Config::default(),
+            probes: &Probes::default(),
+        });
+        assert_eq!(found.len(), 2, "{found:#?}");
+        assert!(found.iter().all(|f| f.severity == Severity::Warning));
+        assert!(found.iter().all(|f| f.kind == Kind::LimitReached));
+        assert_eq!(
+            found[0].message,
+            "The page at step 1 (/dom) has 200 000 elements, more than the 20 000 nocall reads \
+             of a page: it read the first 20 000 and checked nothing beyond them. \
+             `limits: {dom_nodes: …}` in nocall.yaml raises the limit."
+                .replace("200 000 elements", "200 006 elements")
+        );
+        assert!(
+            found[1].message.contains("50 000 links"),
+            "{}",
+            found[1].message
+        );
+    }
+}
