@@ -33,6 +33,8 @@ pub struct Config {
     /// `probe: {never, allow}`: URL patterns the link prober never requests, or may
     /// request although they look like action or one-time links.
     pub probe: crate::probe::policy::ProbeRules,
+    /// `limits`: how much of a hostile site or mailbox one run takes in.
+    pub limits: Limits,
 }
 
 impl Default for Config {
@@ -47,6 +49,34 @@ impl Default for Config {
             allowed_hosts: None,
             gates: Gates::default(),
             probe: crate::probe::policy::ProbeRules::default(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// `limits`: what one run takes in at most, so a site with 50 000 links or a mailbox
+/// flooded with huge messages costs bounded memory and time. Reaching one is a warning in
+/// the report saying what was cut, never a finding about the portal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Distinct web addresses the link prober requests in one run (`targets_per_run`);
+    /// the rest, in the order the journeys met them, are left unverified.
+    pub targets_per_run: usize,
+    /// Messages each mail source keeps in memory (`mails_per_run`).
+    pub mails_per_run: usize,
+    /// Bytes of messages each mail source keeps in memory (`mail_mib_per_run`, in MiB).
+    pub mail_bytes_per_run: u64,
+}
+
+impl Default for Limits {
+    /// A portal's pages link to hundreds of addresses and a journey waits for a handful of
+    /// messages: these are ten times what a real run was seen to need, and small enough
+    /// that nocall stays within a CI runner's memory.
+    fn default() -> Self {
+        Limits {
+            targets_per_run: 5_000,
+            mails_per_run: 200,
+            mail_bytes_per_run: 64 << 20,
         }
     }
 }
@@ -95,7 +125,7 @@ pub enum FailOn {
 
 /// The names `Config::discover` looks for, in order.
 const FILE_NAMES: [&str; 2] = ["nocall.yaml", "nocall.yml"];
-const TOP_KEYS: [&str; 8] = [
+const TOP_KEYS: [&str; 9] = [
     "cost_per_call",
     "currency",
     "synonyms",
@@ -104,7 +134,9 @@ const TOP_KEYS: [&str; 8] = [
     "allowed_hosts",
     "gates",
     "probe",
+    "limits",
 ];
+const LIMIT_KEYS: [&str; 3] = ["targets_per_run", "mails_per_run", "mail_mib_per_run"];
 const PROBE_KEYS: [&str; 2] = ["never", "allow"];
 const PHONE_KEYS: [&str; 3] = ["region", "directory", "lookup"];
 const LOOKUP_KEYS: [&str; 3] = ["url", "user_env", "password_env"];
@@ -166,6 +198,7 @@ impl Config {
                 "allowed_hosts" => config.allowed_hosts = allowed_hosts(value, &mut p),
                 "gates" => config.gates = gates(value, dir, &mut p),
                 "probe" => config.probe = probe_rules(value, &mut p),
+                "limits" => config.limits = limits(value, &mut p),
                 other => {
                     p.unknown_key(key_node, other, "in `nocall.yaml`", &TOP_KEYS);
                 }
@@ -254,6 +287,40 @@ fn synonyms(node: &Node<'_>, p: &mut Problems<'_>) -> Vec<Vec<String>> {
         out.push(labels);
     }
     out
+}
+
+/// `limits`: whole numbers, each more than 0; what is not given keeps its default.
+fn limits(node: &Node<'_>, p: &mut Problems<'_>) -> Limits {
+    let mut limits = Limits::default();
+    let help = Some("e.g. `limits: {targets_per_run: 5000, mails_per_run: 200}`".to_string());
+    for (key, key_node, value) in
+        yaml::entries(node, "a map of limits", help, p).unwrap_or_default()
+    {
+        if !LIMIT_KEYS.contains(&key.as_str()) {
+            p.unknown_key(key_node, &key, "in `limits`", &LIMIT_KEYS);
+            continue;
+        }
+        let what = format!("`limits.{key}`");
+        let Some(n) = yaml::number(value, &what, NumberRange::Positive, p) else {
+            continue;
+        };
+        if n.fract() != 0.0 || n > 1e12 {
+            p.at(
+                value,
+                format!("{what} is a whole number, found `{n}`"),
+                Some("e.g. `5000`".to_string()),
+            );
+            continue;
+        }
+        // Checked whole and below 10^12 just above: the conversion is exact.
+        let whole = n as u64;
+        match key.as_str() {
+            "targets_per_run" => limits.targets_per_run = usize::try_from(whole).unwrap_or(usize::MAX),
+            "mails_per_run" => limits.mails_per_run = usize::try_from(whole).unwrap_or(usize::MAX),
+            _ => limits.mail_bytes_per_run = whole.saturating_mul(1 << 20),
+        }
+    }
+    limits
 }
 
 /// `phones`: `region`, `directory`, `lookup`.

@@ -206,7 +206,7 @@ pub fn prepare(loaded: &mut Loaded, request: &RunRequest) -> Result<Prepared, St
         allow_private: request.allow_private,
         allowed_hosts: loaded.config.allowed_hosts.clone(),
     };
-    let mailboxes = Mailboxes::new();
+    let mailboxes = Mailboxes::with_limits(crate::mail::MailLimits::of(&loaded.config.limits));
     mailboxes
         .open_all(&loaded.scenarios)
         .map_err(|e| CouldNotRun(format!("cannot receive mail for {e}")))?;
@@ -289,8 +289,13 @@ pub fn run(
     probe_options.links.allow_private = loaded.allow_private;
     // Script-drawn pages are rendered in the journeys' browser, not a second one.
     probe::render::lend(closing.lend());
-    let probes = probe::probe_all(&traces, &loaded.config, &probe_options);
+    let mut probes = probe::probe_all(&traces, &loaded.config, &probe_options);
     probe::render::reclaim();
+    // What the mail sources dropped or refused for the run's limits is said in the report.
+    probes.cut.extend(mail.cut().into_iter().map(|message| probe::status::Cut {
+        of: probe::status::CutOf::Mail,
+        message,
+    }));
     phase.done("links and phones probed");
     let findings = audit(&traces, &loaded.config, &probes, &loaded.secrets);
     let mut report = Report::new(&traces, &trace_files, findings, &loaded.config.currency);

@@ -14,6 +14,7 @@ mod blocked;
 mod common;
 mod instructions;
 mod labels;
+mod limits;
 mod links;
 mod phones;
 mod recovery;
@@ -55,6 +56,7 @@ pub fn all() -> Vec<Box<dyn Check>> {
         Box::new(phones::Phones),
         Box::new(recovery::Recovery),
         Box::new(links::DeadLinks),
+        Box::new(limits::Limits),
     ]
 }
 

@@ -1,0 +1,79 @@
+//! What a run left out because it reached one of its `limits` (link targets not probed,
+//! messages a mail source dropped or refused): one warning each, so a cut is never silent.
+//!
+//! Pure: the cuts arrive in [`crate::probe::status::Probes::cut`]. A warning is never
+//! priced and never fails a gate: it is about what nocall did not look at, not about the
+//! portal.
+
+use super::{Audit, Check};
+use crate::finding::{Finding, Kind};
+use crate::probe::status::CutOf;
+
+pub(super) struct Limits;
+
+impl Check for Limits {
+    fn name(&self) -> &'static str {
+        "limits"
+    }
+
+    fn run(&self, audit: &Audit<'_>) -> Vec<Finding> {
+        audit
+            .probes
+            .cut
+            .iter()
+            .map(|cut| {
+                // Filed with the family whose findings the cut may hide.
+                let (kind, element) = match cut.of {
+                    CutOf::Links => (Kind::DeadLink, "links not checked"),
+                    CutOf::Mail => (Kind::EmailMissing, "messages not kept"),
+                };
+                let page = audit
+                    .traces
+                    .first()
+                    .map(|t| t.start_url.as_str())
+                    .unwrap_or_default();
+                let mut f = Finding::new(kind, page, element, cut.message.clone()).warning();
+                if let Some(t) = audit.traces.first() {
+                    f = f.at(t, None);
+                }
+                f
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::finding::Severity;
+    use crate::probe::status::{Cut, Probes};
+
+    #[test]
+    fn each_cut_is_one_unpriced_warning() {
+        let probes = Probes {
+            cut: vec![
+                Cut {
+                    of: CutOf::Links,
+                    message: "left 3 unverified".into(),
+                },
+                Cut {
+                    of: CutOf::Mail,
+                    message: "dropped 2 messages".into(),
+                },
+            ],
+            ..Probes::default()
+        };
+        let config = Config::default();
+        let found = Limits.run(&Audit {
+            traces: &[],
+            config: &config,
+            probes: &probes,
+        });
+        assert_eq!(found.len(), 2);
+        assert!(found.iter().all(|f| f.severity == Severity::Warning));
+        assert_eq!(found[0].kind, Kind::DeadLink);
+        assert_eq!(found[1].kind, Kind::EmailMissing);
+        assert_eq!(found[1].message, "dropped 2 messages");
+    }
+}
