@@ -68,10 +68,10 @@ pub(crate) fn to_drop(held: &[(u64, bool)], limits: &MailLimits) -> Vec<usize> {
     let over = |count: usize, bytes: u64| count > limits.messages || bytes > limits.bytes;
     let mut out = Vec::new();
     let newest = held.len().saturating_sub(1);
-    for taken_too in [false, true] {
+    'drop: for taken_too in [false, true] {
         for (i, (size, taken)) in held.iter().enumerate() {
             if !over(count, bytes) {
-                return out;
+                break 'drop;
             }
             if i == newest || *taken != taken_too {
                 continue;
