@@ -315,7 +315,9 @@ fn limits(node: &Node<'_>, p: &mut Problems<'_>) -> Limits {
         // Checked whole and below 10^12 just above: the conversion is exact.
         let whole = n as u64;
         match key.as_str() {
-            "targets_per_run" => limits.targets_per_run = usize::try_from(whole).unwrap_or(usize::MAX),
+            "targets_per_run" => {
+                limits.targets_per_run = usize::try_from(whole).unwrap_or(usize::MAX)
+            }
             "mails_per_run" => limits.mails_per_run = usize::try_from(whole).unwrap_or(usize::MAX),
             _ => limits.mail_bytes_per_run = whole.saturating_mul(1 << 20),
         }

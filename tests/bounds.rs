@@ -104,7 +104,14 @@ fn the_link_prober_checks_the_first_targets_met_and_says_how_many_it_left() {
     // `nocall links` keeps to the same limit.
     let (report, stderr) = run(
         dir.path(),
-        &["links", &format!("{base}/"), "--depth", "0", "--config", "nocall.yaml"],
+        &[
+            "links",
+            &format!("{base}/"),
+            "--depth",
+            "0",
+            "--config",
+            "nocall.yaml",
+        ],
     );
     let cut = warnings(&report, "dead-link");
     assert!(
@@ -114,12 +121,7 @@ fn the_link_prober_checks_the_first_targets_met_and_says_how_many_it_left() {
 }
 
 /// Sends one message over SMTP on an open connection; the code at the end of DATA.
-fn send(
-    reader: &mut BufReader<TcpStream>,
-    writer: &mut TcpStream,
-    to: &str,
-    body: &str,
-) -> String {
+fn send(reader: &mut BufReader<TcpStream>, writer: &mut TcpStream, to: &str, body: &str) -> String {
     let mut reply = || {
         let mut all = String::new();
         loop {
@@ -138,13 +140,17 @@ fn send(
         format!("RCPT TO:<{to}>"),
         "DATA".to_string(),
     ] {
-        writer.write_all(format!("{command}\r\n").as_bytes()).unwrap();
+        writer
+            .write_all(format!("{command}\r\n").as_bytes())
+            .unwrap();
         let got = reply();
-        assert!(got.starts_with('2') || got.starts_with('3'), "{command}: {got}");
+        assert!(
+            got.starts_with('2') || got.starts_with('3'),
+            "{command}: {got}"
+        );
     }
-    let message = format!(
-        "From: portal@portal.test\r\nTo: {to}\r\nSubject: For {to}\r\n\r\n{body}\r\n.\r\n"
-    );
+    let message =
+        format!("From: portal@portal.test\r\nTo: {to}\r\nSubject: For {to}\r\n\r\n{body}\r\n.\r\n");
     writer.write_all(message.as_bytes()).unwrap();
     reply()
 }
@@ -159,7 +165,9 @@ fn connect(addr: SocketAddr) -> (BufReader<TcpStream>, TcpStream) {
             })
         })
         .expect("nocall's SMTP listener opens");
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
     let mut writer = stream.try_clone().unwrap();
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
@@ -281,7 +289,12 @@ fn a_maildir_reads_only_the_newest_messages_that_fit_and_never_an_oversized_one(
     .unwrap();
     let later = SystemTime::now() + Duration::from_secs(5);
     for (i, name) in ["first", "second", "third", "fourth"].iter().enumerate() {
-        write_message(dir.path(), name, "hello", later + Duration::from_secs(i as u64));
+        write_message(
+            dir.path(),
+            name,
+            "hello",
+            later + Duration::from_secs(i as u64),
+        );
     }
     let big = "y".repeat(2 << 20);
     write_message(dir.path(), "huge", &big, later + Duration::from_secs(9));
@@ -295,7 +308,8 @@ fn a_maildir_reads_only_the_newest_messages_that_fit_and_never_an_oversized_one(
     );
 }
 
-/// A start page linking to a body that never ends and to an answer with a 1 MiB header.
+/// A start page linking to a body that never ends, an answer with a 1 MiB header and one
+/// with 500 headers.
 fn hostile_answers() -> String {
     let endless = || async {
         let chunk = axum::body::Bytes::from(format!("<p>{}</p>\n", "more ".repeat(2000)));
@@ -321,11 +335,26 @@ fn hostile_answers() -> String {
                 Html(
                     "<!doctype html><title>Hostile</title><main><h1>Welcome</h1>\
                      <a href=\"/endless#part\">Part</a> <a href=\"/endless\">All</a> \
-                     <a href=\"/bighead\">Headers</a></main>",
+                     <a href=\"/bighead\">Headers</a> <a href=\"/many\">Many</a></main>",
                 )
             }),
         )
         .route("/endless", get(endless))
+        .route(
+            "/many",
+            get(|| async {
+                let mut headers = axum::http::HeaderMap::new();
+                for i in 0..500 {
+                    if let Ok(name) = header::HeaderName::from_bytes(format!("x-h{i}").as_bytes()) {
+                        headers.insert(name, header::HeaderValue::from_static("v"));
+                    }
+                }
+                (
+                    headers,
+                    Html("<!doctype html><title>Many</title><main><h1>Many</h1></main>"),
+                )
+            }),
+        )
         .route(
             "/bighead",
             get(|| async {
@@ -342,7 +371,7 @@ fn hostile_answers() -> String {
 }
 
 #[test]
-fn a_body_that_never_ends_costs_bounded_memory_and_is_not_a_dead_link() {
+fn a_body_that_never_ends_or_huge_headers_cost_bounded_memory_and_are_not_dead_links() {
     let base = hostile_answers();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -353,7 +382,15 @@ fn a_body_that_never_ends_costs_bounded_memory_and_is_not_a_dead_link() {
     let output = nocall()
         .current_dir(dir.path())
         .env("NOCALL_PEAK_RSS", "1")
-        .args(["run", "h.yaml", "--format", "json", "--fail-on", "none", "--out"])
+        .args([
+            "run",
+            "h.yaml",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+            "--out",
+        ])
         .arg(dir.path().join("out"))
         .timeout(Duration::from_secs(120))
         .output()
@@ -367,8 +404,17 @@ fn a_body_that_never_ends_costs_bounded_memory_and_is_not_a_dead_link() {
         .map(|f| format!("{} {}", f["element"], f["message"]))
         .collect();
     assert!(
-        !dead.iter().any(|d| d.contains("/endless")),
-        "a body cut at the limit is not a dead link: {dead:?}"
+        dead.is_empty(),
+        "a body cut at the limit, or headers too large to read, are not dead links: {dead:?}"
+    );
+    let unread = warnings(&report, "dead-link");
+    assert!(
+        unread
+            .iter()
+            .filter(|w| w.contains("headers are larger than nocall reads"))
+            .count()
+            == 2,
+        "{unread:?}"
     );
     let kb: u64 = stderr
         .split("peak RSS ")

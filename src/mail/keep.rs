@@ -163,8 +163,14 @@ mod tests {
         }
         .sentence(&l, "SMTP 127.0.0.1:2525")
         .unwrap_or_default();
-        assert!(s.starts_with("SMTP 127.0.0.1:2525: nocall dropped the 3 oldest"), "{s}");
-        assert!(s.contains("70.0 MiB") && s.contains("64 MiB") && s.contains("mails_per_run"), "{s}");
+        assert!(
+            s.starts_with("SMTP 127.0.0.1:2525: nocall dropped the 3 oldest"),
+            "{s}"
+        );
+        assert!(
+            s.contains("70.0 MiB") && s.contains("64 MiB") && s.contains("mails_per_run"),
+            "{s}"
+        );
         assert!(s.contains("refused 1 message larger than 25 MiB"), "{s}");
         assert_eq!(l.per_message(), 25 << 20);
         assert_eq!(limits(5, 1 << 20).per_message(), 1 << 20);

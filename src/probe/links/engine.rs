@@ -86,9 +86,19 @@ pub(crate) enum Failure {
     /// The host is on a private address and not exempt (see `guard`).
     #[error("{0} is a private address")]
     PrivateAddress(String),
+    /// The answer's status line and headers are more than the HTTP client reads (about
+    /// 400 KiB, or more than 100 headers): bounded memory, but no status to judge by. A
+    /// browser reads more (256 KiB and any number), so the link is not called dead.
+    #[error("its headers are larger than nocall reads (more than 100 headers or about 400 KiB)")]
+    HeadTooLarge,
 }
 
 impl Failure {
+    /// Nocall could not read the answer, which says nothing of whether a person can.
+    pub(crate) fn unverifiable(&self) -> bool {
+        matches!(self, Failure::HeadTooLarge)
+    }
+
     pub(crate) fn cause(&self) -> Cause {
         match self {
             Failure::Timeout(_) => Cause::Timeout,
@@ -492,7 +502,9 @@ impl Engine {
         }
         // hyper and the resolver say these only in words.
         let lower = chain.to_ascii_lowercase();
-        if lower.contains("connection closed before message completed")
+        if lower.contains("message head is too large") {
+            Failure::HeadTooLarge
+        } else if lower.contains("connection closed before message completed")
             || lower.contains("incomplete")
         {
             Failure::Reset
