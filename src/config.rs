@@ -723,6 +723,31 @@ mod tests {
     }
 
     #[test]
+    fn limits_take_whole_positive_numbers_and_keep_their_defaults_otherwise() {
+        let c = load("limits:\n  targets_per_run: 50\n  mail_mib_per_run: 2\n").unwrap();
+        assert_eq!(c.limits.targets_per_run, 50);
+        assert_eq!(c.limits.mails_per_run, Limits::default().mails_per_run);
+        assert_eq!(c.limits.mail_bytes_per_run, 2 << 20);
+        assert!(
+            first_error("limits: {targets_per_run: 0}\n")
+                .message
+                .contains("limits.targets_per_run")
+        );
+        assert!(
+            first_error("limits: {mails_per_run: 2.5}\n")
+                .message
+                .contains("whole number")
+        );
+        let typo = first_error("limits: {target_per_run: 10}\n");
+        assert!(
+            typo.help
+                .as_deref()
+                .is_some_and(|h| h.contains("targets_per_run")),
+            "{typo:?}"
+        );
+    }
+
+    #[test]
     fn empty_file_gives_defaults() {
         let c = load("# nothing yet\n").unwrap();
         assert_eq!(c.file.as_deref(), Some(Path::new("proj/nocall.yaml")));

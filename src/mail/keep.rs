@@ -92,6 +92,9 @@ pub(crate) struct Kept {
     pub dropped_bytes: u64,
     /// Messages refused (or skipped unread) for being larger than the per-message limit.
     pub refused: usize,
+    /// Messages the SMTP listener asked to be sent again later (452) while the messages
+    /// being received at once filled the budget.
+    pub deferred: usize,
 }
 
 impl Kept {
@@ -119,6 +122,14 @@ impl Kept {
                     "messages"
                 },
                 human_bytes(limits.per_message())
+            ));
+        }
+        if self.deferred > 0 {
+            parts.push(format!(
+                "deferred {} (452, to be sent again) while the messages being received at once \
+                 filled {}",
+                self.deferred,
+                human_bytes(limits.bytes)
             ));
         }
         (!parts.is_empty()).then(|| format!("{source}: nocall {}", parts.join("; and ")))
@@ -160,6 +171,7 @@ mod tests {
             dropped: 3,
             dropped_bytes: 70 << 20,
             refused: 1,
+            deferred: 0,
         }
         .sentence(&l, "SMTP 127.0.0.1:2525")
         .unwrap_or_default();

@@ -252,6 +252,7 @@ impl MailSource for MaildirSource {
             dropped: skipped.beyond.len(),
             dropped_bytes: skipped.beyond.values().sum(),
             refused: skipped.too_large.len(),
+            deferred: 0,
         }
         .sentence(&self.limits, &self.describe())
     }

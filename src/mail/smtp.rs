@@ -42,6 +42,8 @@ struct Running {
 struct Inbox {
     started: Instant,
     limits: MailLimits,
+    /// Bytes buffered by the messages being received now, over all connections.
+    receiving: Mutex<u64>,
     state: Mutex<Received>,
     arrived: Condvar,
 }
@@ -96,6 +98,17 @@ impl Inbox {
         state.drop_over(&self.limits);
         drop(state);
         self.arrived.notify_all();
+    }
+
+    /// A message deferred (452) while others filled the budget: counted for the warning.
+    fn defer(&self, to: &[String]) {
+        let mut state = self.lock();
+        state.kept.deferred += 1;
+        state.problems.push(format!(
+            "a message to {} was deferred (452): the messages being received at once filled {}",
+            to.join(", "),
+            crate::limits::human_bytes(self.limits.bytes)
+        ));
     }
 
     /// A message refused for its size: counted for the report's warning.
@@ -192,6 +205,7 @@ impl MailSink {
         let inbox = Arc::new(Inbox {
             started: Instant::now(),
             limits,
+            receiving: Mutex::new(0),
             state: Mutex::new(Received::default()),
             arrived: Condvar::new(),
         });
@@ -347,32 +361,75 @@ struct Session {
     envelope_to: Vec<String>,
     data: Vec<u8>,
     too_big: bool,
+    /// The messages being received at once (on all connections) hold the run's whole
+    /// budget: this one is deferred (452) for the sender to try again.
+    busy: bool,
+    /// Bytes of `data` counted in [`Inbox::receiving`].
+    reserved: u64,
     /// A message was just refused: the next end of DATA is the one [`serve`] sends to move
     /// mailin's state machine on, and delivers nothing.
     refused: bool,
 }
 
+impl Session {
+    /// Frees what this session buffered and gives its share of the budget back.
+    fn release(&mut self) {
+        self.data = Vec::new();
+        let mut receiving = self
+            .inbox
+            .receiving
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        *receiving = receiving.saturating_sub(std::mem::take(&mut self.reserved));
+    }
+}
+
+impl Drop for Session {
+    /// A connection that broke off halfway gives its share back too.
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
 impl Handler for Session {
     fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, to: &[String]) -> Response {
         self.envelope_to = to.iter().map(|t| parse::bare_address(t)).collect();
-        self.data.clear();
+        self.release();
         self.too_big = false;
+        self.busy = false;
         response::OK
     }
 
     fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
         // Keep reading to the end of DATA even when over the limit, so the reply comes at
         // the right point of the dialogue; but keep nothing more, and free what was kept.
-        if self.too_big {
+        if self.too_big || self.busy {
             return Ok(());
         }
         let limit = usize::try_from(self.inbox.limits.per_message()).unwrap_or(usize::MAX);
         if self.data.len().saturating_add(buf.len()) > limit {
             self.too_big = true;
-            self.data = Vec::new();
-        } else {
-            self.data.extend_from_slice(buf);
+            self.release();
+            return Ok(());
         }
+        // Many connections at once may not buffer more together than the run keeps.
+        let more = u64::try_from(buf.len()).unwrap_or(u64::MAX);
+        {
+            let mut receiving = self
+                .inbox
+                .receiving
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if receiving.saturating_add(more) > self.inbox.limits.bytes {
+                drop(receiving);
+                self.busy = true;
+                self.release();
+                return Ok(());
+            }
+            *receiving += more;
+        }
+        self.reserved += more;
+        self.data.extend_from_slice(buf);
         Ok(())
     }
 
@@ -384,8 +441,15 @@ impl Handler for Session {
             self.too_big = false;
             self.refused = true;
             self.inbox.refuse(&self.envelope_to);
-            self.data = Vec::new();
+            self.release();
             return response::NO_STORAGE;
+        }
+        if self.busy {
+            self.busy = false;
+            self.refused = true;
+            self.inbox.defer(&self.envelope_to);
+            self.release();
+            return response::OUT_OF_SPACE;
         }
         let at = Instant::now();
         let parsed = parse::parse_checked(&self.data, millis_between(self.inbox.started, at));
@@ -395,7 +459,7 @@ impl Handler for Session {
             parse::push_unique(&mut mail.to, to);
         }
         // The raw message is not needed once parsed: free it before the next one.
-        self.data = Vec::new();
+        self.release();
         self.inbox.deliver(at, mail, parsed.problems);
         response::OK
     }
@@ -420,6 +484,8 @@ fn serve(stream: TcpStream, inbox: Arc<Inbox>) {
         envelope_to: Vec::new(),
         data: Vec::new(),
         too_big: false,
+        busy: false,
+        reserved: 0,
         refused: false,
     };
     let mut session = SessionBuilder::new("nocall").build(peer, handler);
@@ -451,7 +517,7 @@ fn serve(stream: TcpStream, inbox: Arc<Inbox>) {
         // mailin stays in DATA after refusing a message, so RSET, MAIL and QUIT would be
         // taken as message text and never answered (RFC 5321 ends the transaction at the
         // final dot whatever the reply). A second, silent end of DATA moves it on.
-        if ends_data && reply.code == 552 {
+        if ends_data && matches!(reply.code, 452 | 552) {
             let _ = session.process(b".\r\n");
         }
         match reply.action {
