@@ -409,11 +409,13 @@ pub fn crawl_run(
     };
     let crawled = crawl::crawl(&request.start, &options, progress)?;
     let traces = crawled.traces;
+    let cut = crawled.cut;
     let probe_options = ProbeOptions {
         links: options.link,
         crawled: Some(crawled.session),
     };
-    let probes = probe::probe_all(&traces, config, &probe_options);
+    let mut probes = probe::probe_all(&traces, config, &probe_options);
+    probes.cut.extend(cut);
     let findings = audit(&traces, config, &probes, &Secrets::new());
     let mut report = Report::new(&traces, &[], findings, &config.currency);
     report.scenarios.iter_mut().for_each(|s| s.trace = None);
