@@ -3,7 +3,8 @@
 # processes not counted), wall time, exit code and the last line it printed. The cases are
 # issue 23's: huge documents, link and phone floods, a 50 MB answer, a reload loop, terminal
 # escapes, a download, an endless settings file, a 20 MB one-line scenario, 60 mails of
-# 23 MB to the SMTP listener (`FLOOD_MAILS`, `FLOOD_MB`) and `nocall links` on 50 000 links.
+# 23 MB to the SMTP listener (`FLOOD_MAILS`, `FLOOD_MB`), `nocall links` on 50 000 links and on a
+# site whose every page links to 20 000 others.
 # `CASES=mail-flood,links-crawl` runs only the cases whose names start so.
 #
 #   bench/hostile.sh                 # NOCALL defaults to target/release/nocall
@@ -76,4 +77,10 @@ YAML
 measure "mail-flood-60x23MB" run "$work/mail-flood.yaml" --fail-on none --offline --out "$work/out-flood"
 # `nocall links` on one page of 50 000 links.
 measure "links-crawl-50k" links "$base/links?n=50000" --offline --fail-on none --out "$work/out-crawl"
+# `nocall links` on a site whose every page links to 20 000 others (100 pages, depth 1).
+python3 bench/hostile/mesh.py > "$work/mesh.txt" 2>/dev/null &
+mesh=$!
+trap 'kill $site $mesh 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 50); do grep -q http "$work/mesh.txt" 2>/dev/null && break; sleep 0.1; done
+measure "links-crawl-mesh" links "$(head -1 "$work/mesh.txt")/m" --depth 1 --max-pages 100 --offline --fail-on none --out "$work/out-mesh"
 if [ -d "$HOME/Downloads" ]; then echo "note: $HOME/Downloads exists (made before this run?)"; fi

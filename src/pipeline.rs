@@ -292,12 +292,15 @@ pub fn run(
     let mut probes = probe::probe_all(&traces, &loaded.config, &probe_options);
     probe::render::reclaim();
     // What the mail sources dropped or refused for the run's limits is said in the report.
-    probes
-        .cut
-        .extend(mail.cut().into_iter().map(|message| probe::status::Cut {
-            of: probe::status::CutOf::Mail,
-            message,
-        }));
+    probes.cut.extend(
+        mail.cut()
+            .into_iter()
+            .map(|(kind, message)| probe::status::Cut {
+                of: probe::status::CutOf::Mail,
+                what: format!("{kind} messages past the run's limits"),
+                message,
+            }),
+    );
     phase.done("links and phones probed");
     let findings = audit(&traces, &loaded.config, &probes, &loaded.secrets);
     let mut report = Report::new(&traces, &trace_files, findings, &loaded.config.currency);

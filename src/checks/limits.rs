@@ -23,10 +23,11 @@ impl Check for Limits {
             .iter()
             .map(|cut| {
                 // Filed with the family whose findings the cut may hide.
-                let (kind, element) = match cut.of {
-                    CutOf::Links => (Kind::DeadLink, "links not checked"),
-                    CutOf::Mail => (Kind::EmailMissing, "messages not kept"),
+                let kind = match cut.of {
+                    CutOf::Links => Kind::DeadLink,
+                    CutOf::Mail => Kind::EmailMissing,
                 };
+                let element = cut.what.as_str();
                 let page = audit
                     .traces
                     .first()
@@ -55,10 +56,17 @@ mod tests {
             cut: vec![
                 Cut {
                     of: CutOf::Links,
+                    what: "link targets".into(),
                     message: "left 3 unverified".into(),
                 },
                 Cut {
+                    of: CutOf::Links,
+                    what: "links of a page".into(),
+                    message: "left 5 unread".into(),
+                },
+                Cut {
                     of: CutOf::Mail,
+                    what: "SMTP messages".into(),
                     message: "dropped 2 messages".into(),
                 },
             ],
@@ -70,10 +78,11 @@ mod tests {
             config: &config,
             probes: &probes,
         });
-        assert_eq!(found.len(), 2);
+        assert_eq!(found.len(), 3);
         assert!(found.iter().all(|f| f.severity == Severity::Warning));
         assert_eq!(found[0].kind, Kind::DeadLink);
-        assert_eq!(found[1].kind, Kind::EmailMissing);
-        assert_eq!(found[1].message, "dropped 2 messages");
+        assert_ne!(found[0].id, found[1].id, "two cuts are two warnings");
+        assert_eq!(found[2].kind, Kind::EmailMissing);
+        assert_eq!(found[2].message, "dropped 2 messages");
     }
 }

@@ -285,10 +285,16 @@ impl Mailboxes {
         }
     }
 
-    /// What the sources opened so far dropped or refused, one sentence each.
-    pub fn cut(&self) -> Vec<String> {
+    /// What the sources opened so far dropped or refused: the kind of source (`SMTP`,
+    /// `maildir`, `IMAP`) and one sentence, for each that cut anything.
+    pub fn cut(&self) -> Vec<(String, String)> {
         let open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
-        open.iter().filter_map(|(_, s)| s.cut()).collect()
+        open.iter()
+            .filter_map(|(_, s)| {
+                let kind = s.describe().split(' ').next().unwrap_or("mail").to_string();
+                s.cut().map(|c| (kind, c))
+            })
+            .collect()
     }
 
     /// The source a scenario's `mail` key names, opening it on first use. The error names

@@ -42,6 +42,7 @@ pub(crate) fn within(
     }
     let cut = (!left_addresses.is_empty()).then(|| Cut {
         of: CutOf::Links,
+        what: "link targets past limits.targets_per_run".to_string(),
         message: format!(
             "the pages link to {} web addresses; nocall checked the first {} the journeys met \
              and left {} unverified (`limits.targets_per_run` in nocall.yaml raises the limit)",

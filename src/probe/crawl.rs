@@ -115,6 +115,7 @@ pub fn crawl(
     let cut = (cut_pages > 0)
         .then(|| super::status::Cut {
             of: super::status::CutOf::Links,
+            what: format!("links past {MAX_LINKS_PER_PAGE} a page"),
             message: format!(
                 "{cut_pages} {} more than {MAX_LINKS_PER_PAGE} links: the crawl read the first \
                  {MAX_LINKS_PER_PAGE} of each and left {links_left} unread",

@@ -35,6 +35,9 @@ pub struct Probes {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cut {
     pub of: CutOf,
+    /// What was cut, in a few words that stay the same from run to run (the warning's
+    /// element, and so its id).
+    pub what: String,
     /// What was left out and the setting that raises the limit.
     pub message: String,
 }
