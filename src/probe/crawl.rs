@@ -41,10 +41,11 @@ pub struct CrawlOptions {
     pub link: LinkOptions,
 }
 
-/// Links read from one page at most: a portal's page has dozens to hundreds; an index or
-/// sitemap page a few thousand. A page of 50 000 costs no more than this many, and the
-/// crawl's queue never holds more addresses than it has pages left to visit.
-const MAX_LINKS_PER_PAGE: usize = 2_000;
+/// Links read from one page at most, as a journey's page record keeps (`links_per_page`'s
+/// default): a portal's page has dozens to hundreds. A page of 50 000 costs no more than
+/// this many, and the crawl's queue never holds more addresses than it has pages left to
+/// visit.
+const MAX_LINKS_PER_PAGE: usize = 1_000;
 
 /// What a crawl step's action ends with when its page was rendered in Chromium.
 const RENDERED: &str = " (rendered in Chromium)";
