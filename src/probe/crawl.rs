@@ -498,7 +498,7 @@ fn read_page(url: &Url, status: u16, html: &str) -> (PageState, Look, usize) {
     }
     page.anchors = links::html::anchors(&doc).into_iter().collect();
     page.anchors.sort();
-    let look = Look::of_html(&doc, Some(status), &page.text);
+    let look = Look::of_html(&doc, Some(status), links::html::look_text(&page.text));
     (page, look, links_left)
 }
 
