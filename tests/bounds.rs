@@ -45,6 +45,15 @@ fn warnings(report: &serde_json::Value, kind: &str) -> Vec<String> {
         .collect()
 }
 
+/// `nocall links` on `base`'s start page alone, with `dir`'s nocall.yaml: its warnings
+/// about links, and standard error.
+fn crawl_warnings(dir: &Path, base: &str) -> (Vec<String>, String) {
+    let start = format!("{base}/");
+    let args = ["links", &start, "--depth", "0", "--config", "nocall.yaml"];
+    let (report, stderr) = run(dir, &args);
+    (warnings(&report, "dead-link"), stderr)
+}
+
 /// A site whose start page links to `/x/0` … `/x/{n-1}`; what of `/x/` was asked is noted.
 fn link_site(n: usize) -> (String, Arc<Mutex<BTreeSet<String>>>) {
     let asked = Arc::new(Mutex::new(BTreeSet::new()));
@@ -102,18 +111,7 @@ fn the_link_prober_checks_the_first_targets_met_and_says_how_many_it_left() {
     assert_eq!(asked, first.into_iter().collect::<Vec<_>>());
 
     // `nocall links` keeps to the same limit.
-    let (report, stderr) = run(
-        dir.path(),
-        &[
-            "links",
-            &format!("{base}/"),
-            "--depth",
-            "0",
-            "--config",
-            "nocall.yaml",
-        ],
-    );
-    let cut = warnings(&report, "dead-link");
+    let (cut, stderr) = crawl_warnings(dir.path(), &base);
     assert!(
         cut.len() == 1 && cut[0].contains("left 20 unverified"),
         "{cut:?}\n{stderr}"
@@ -434,18 +432,7 @@ fn a_crawled_page_with_thousands_of_links_is_read_up_to_its_limit_and_says_so() 
         "limits: {targets_per_run: 10}\n",
     )
     .unwrap();
-    let (report, stderr) = run(
-        dir.path(),
-        &[
-            "links",
-            &format!("{base}/"),
-            "--depth",
-            "0",
-            "--config",
-            "nocall.yaml",
-        ],
-    );
-    let cut = warnings(&report, "dead-link");
+    let (cut, stderr) = crawl_warnings(dir.path(), &base);
     assert_eq!(cut.len(), 2, "{cut:?}\n{stderr}");
     assert!(
         cut.iter().any(|w| w.contains("1 page has more than 1000 links")
