@@ -2,7 +2,10 @@
 # Hostile input, one case at a time: nocall's own peak memory (NOCALL_PEAK_RSS, Chromium's
 # processes not counted), wall time, exit code and the last line it printed. The cases are
 # issue 23's: huge documents, link and phone floods, a 50 MB answer, a reload loop, terminal
-# escapes, a download, an endless settings file and a 20 MB one-line scenario.
+# escapes, a download, an endless settings file, a 20 MB one-line scenario, 60 mails of
+# 23 MB to the SMTP listener (`FLOOD_MAILS`, `FLOOD_MB`), `nocall links` on 50 000 links and on a
+# site whose every page links to 20 000 others.
+# `CASES=mail-flood,links-crawl` runs only the cases whose names start so.
 #
 #   bench/hostile.sh                 # NOCALL defaults to target/release/nocall
 set -euo pipefail
@@ -30,6 +33,11 @@ YAML
 printf '%-22s %10s %9s %5s  %s\n' case "peak RSS" wall exit "last line"
 measure() { # name, then the nocall arguments
   local name="$1"; shift
+  if [ -n "${CASES:-}" ]; then
+    local keep=0 c
+    for c in ${CASES//,/ }; do [[ "$name" == "$c"* ]] && keep=1; done
+    [ "$keep" = 1 ] || return 0
+  fi
   local t0; t0=$(date +%s%N)
   set +e
   NOCALL_PEAK_RSS=1 "$NOCALL" "$@" > "$work/$name.out" 2> "$work/$name.err"
@@ -59,4 +67,24 @@ journey plain /
 measure "config-dev-zero" run "$work/plain.yaml" --config /dev/zero --out "$work/out-zero"
 python3 -c "print('name: x\nsteps: [' + 'y' * 20_000_000 + ']')" > "$work/huge.yaml"
 measure "scenario-20MB-line" check "$work/huge.yaml"
+# 60 mails of 23 MB to nocall's SMTP listener while a journey waits for another message.
+smtp_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat > "$work/mail-flood.yaml" <<YAML
+name: mail-flood
+start: $base/
+mail: {smtp: "127.0.0.1:$smtp_port"}
+steps:
+  - open: /
+  - email: {to: pat@example.test, within: 600s}
+YAML
+[ -z "${CASES:-}" ] || [[ ",$CASES," == *",mail"* ]] && python3 bench/hostile/flood.py "$smtp_port" "${FLOOD_MAILS:-60}" "${FLOOD_MB:-23}" 2> "$work/flood.err" &
+measure "mail-flood-60x23MB" run "$work/mail-flood.yaml" --fail-on none --offline --out "$work/out-flood"
+# `nocall links` on one page of 50 000 links.
+measure "links-crawl-50k" links "$base/links?n=50000" --offline --fail-on none --out "$work/out-crawl"
+# `nocall links` on a site whose every page links to 20 000 others (100 pages, depth 1).
+python3 bench/hostile/mesh.py > "$work/mesh.txt" 2>/dev/null &
+mesh=$!
+trap 'kill $site $mesh 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 50); do grep -q http "$work/mesh.txt" 2>/dev/null && break; sleep 0.1; done
+measure "links-crawl-mesh" links "$(head -1 "$work/mesh.txt")/m" --depth 1 --max-pages 100 --offline --fail-on none --out "$work/out-mesh"
 if [ -d "$HOME/Downloads" ]; then echo "note: $HOME/Downloads exists (made before this run?)"; fi

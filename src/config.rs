@@ -33,7 +33,7 @@ pub struct Config {
     /// `probe: {never, allow}`: URL patterns the link prober never requests, or may
     /// request although they look like action or one-time links.
     pub probe: crate::probe::policy::ProbeRules,
-    /// `limits:` how much one step's record keeps of a page (issue 23).
+    /// `limits:` how much of a hostile page, site or mailbox one run takes in (issue 23).
     pub limits: Limits,
 }
 
@@ -58,9 +58,18 @@ pub struct Limits {
     /// Phone numbers (in the text, and `tel:` links) read per page or message
     /// (`phones_per_page`).
     pub phones_per_page: usize,
+    /// Distinct web addresses the link prober requests in one run (`targets_per_run`);
+    /// the rest, in the order the journeys met them, are left unverified.
+    pub targets_per_run: usize,
+    /// Messages each mail source keeps in memory (`mails_per_run`).
+    pub mails_per_run: usize,
+    /// Bytes of messages each mail source keeps in memory (`mail_mib_per_run`, in MiB).
+    pub mail_bytes_per_run: u64,
 }
 
 impl Default for Limits {
+    /// A run's addresses and messages: ten times what a real run was seen to need, and
+    /// small enough that nocall stays within a CI runner's memory.
     fn default() -> Self {
         Limits {
             dom_nodes: 20_000,
@@ -68,6 +77,9 @@ impl Default for Limits {
             links_per_page: 1_000,
             controls_per_page: 500,
             phones_per_page: 200,
+            targets_per_run: 5_000,
+            mails_per_run: 200,
+            mail_bytes_per_run: 64 << 20,
         }
     }
 }
@@ -144,12 +156,15 @@ const TOP_KEYS: [&str; 9] = [
     "probe",
     "limits",
 ];
-const LIMIT_KEYS: [&str; 5] = [
+const LIMIT_KEYS: [&str; 8] = [
     "dom_nodes",
     "text_chars",
     "links_per_page",
     "controls_per_page",
     "phones_per_page",
+    "targets_per_run",
+    "mails_per_run",
+    "mail_mib_per_run",
 ];
 const PROBE_KEYS: [&str; 2] = ["never", "allow"];
 const PHONE_KEYS: [&str; 3] = ["region", "directory", "lookup"];
@@ -681,35 +696,41 @@ fn gates(node: &Node<'_>, dir: &Path, p: &mut Problems<'_>) -> Gates {
     gates
 }
 
-/// `limits`: what one page record keeps at most; each a whole number above 0.
+/// `limits`: what one run takes in at most; each a whole number above 0. What is not given
+/// keeps its default.
 fn limits(node: &Node<'_>, p: &mut Problems<'_>) -> Limits {
     let mut limits = Limits::default();
-    let help = Some("e.g. `limits: {dom_nodes: 50000, links_per_page: 5000}`".to_string());
+    let help = Some("e.g. `limits: {dom_nodes: 50000, targets_per_run: 5000}`".to_string());
     for (key, key_node, value) in
         yaml::entries(node, "a map of limits", help, p).unwrap_or_default()
     {
-        let slot = match key.as_str() {
-            "dom_nodes" => &mut limits.dom_nodes,
-            "text_chars" => &mut limits.text_chars,
-            "links_per_page" => &mut limits.links_per_page,
-            "controls_per_page" => &mut limits.controls_per_page,
-            "phones_per_page" => &mut limits.phones_per_page,
-            other => {
-                p.unknown_key(key_node, other, "in `limits`", &LIMIT_KEYS);
-                continue;
-            }
+        if !LIMIT_KEYS.contains(&key.as_str()) {
+            p.unknown_key(key_node, &key, "in `limits`", &LIMIT_KEYS);
+            continue;
+        }
+        let what = format!("`limits.{key}`");
+        let Some(n) = yaml::number(value, &what, NumberRange::Positive, p) else {
+            continue;
         };
-        let what = format!("`{key}`");
-        if let Some(n) = yaml::number(value, &what, NumberRange::Positive, p) {
-            if n.fract() != 0.0 || n > 1e9 {
-                p.at(
-                    value,
-                    format!("expected a whole number of at most 1 000 000 000 for {what}"),
-                    None,
-                );
-            } else {
-                *slot = n as usize;
-            }
+        if n.fract() != 0.0 || n > 1e9 {
+            p.at(
+                value,
+                format!("{what} is a whole number of at most 1 000 000 000, found `{n}`"),
+                Some("e.g. `5000`".to_string()),
+            );
+            continue;
+        }
+        // Checked whole and at most 10^9 just above: the conversion is exact.
+        let whole = n as usize;
+        match key.as_str() {
+            "dom_nodes" => limits.dom_nodes = whole,
+            "text_chars" => limits.text_chars = whole,
+            "links_per_page" => limits.links_per_page = whole,
+            "controls_per_page" => limits.controls_per_page = whole,
+            "phones_per_page" => limits.phones_per_page = whole,
+            "targets_per_run" => limits.targets_per_run = whole,
+            "mails_per_run" => limits.mails_per_run = whole,
+            _ => limits.mail_bytes_per_run = (whole as u64).saturating_mul(1 << 20),
         }
     }
     limits
@@ -732,6 +753,31 @@ mod tests {
             Ok(c) => panic!("expected a problem, got {c:?}"),
             Err(mut e) => e.remove(0),
         }
+    }
+
+    #[test]
+    fn limits_take_whole_positive_numbers_and_keep_their_defaults_otherwise() {
+        let c = load("limits:\n  targets_per_run: 50\n  mail_mib_per_run: 2\n").unwrap();
+        assert_eq!(c.limits.targets_per_run, 50);
+        assert_eq!(c.limits.mails_per_run, Limits::default().mails_per_run);
+        assert_eq!(c.limits.mail_bytes_per_run, 2 << 20);
+        assert!(
+            first_error("limits: {targets_per_run: 0}\n")
+                .message
+                .contains("limits.targets_per_run")
+        );
+        assert!(
+            first_error("limits: {mails_per_run: 2.5}\n")
+                .message
+                .contains("whole number")
+        );
+        let typo = first_error("limits: {target_per_run: 10}\n");
+        assert!(
+            typo.help
+                .as_deref()
+                .is_some_and(|h| h.contains("targets_per_run")),
+            "{typo:?}"
+        );
     }
 
     #[test]

@@ -207,7 +207,7 @@ pub fn prepare(loaded: &mut Loaded, request: &RunRequest) -> Result<Prepared, St
         allowed_hosts: loaded.config.allowed_hosts.clone(),
         limits: loaded.config.limits,
     };
-    let mailboxes = Mailboxes::new();
+    let mailboxes = Mailboxes::with_limits(crate::mail::MailLimits::of(&loaded.config.limits));
     mailboxes
         .open_all(&loaded.scenarios)
         .map_err(|e| CouldNotRun(format!("cannot receive mail for {e}")))?;
@@ -290,8 +290,18 @@ pub fn run(
     probe_options.links.allow_private = loaded.allow_private;
     // Script-drawn pages are rendered in the journeys' browser, not a second one.
     probe::render::lend(closing.lend());
-    let probes = probe::probe_all(&traces, &loaded.config, &probe_options);
+    let mut probes = probe::probe_all(&traces, &loaded.config, &probe_options);
     probe::render::reclaim();
+    // What the mail sources dropped or refused for the run's limits is said in the report.
+    probes.cut.extend(
+        mail.cut()
+            .into_iter()
+            .map(|(kind, message)| probe::status::Cut {
+                of: probe::status::CutOf::Mail,
+                what: format!("{kind} messages past the run's limits"),
+                message,
+            }),
+    );
     phase.done("links and phones probed");
     let findings = audit(&traces, &loaded.config, &probes, &loaded.secrets);
     let mut report = Report::new(&traces, &trace_files, findings, &loaded.config.currency);
@@ -403,11 +413,13 @@ pub fn crawl_run(
     };
     let crawled = crawl::crawl(&request.start, &options, progress)?;
     let traces = crawled.traces;
+    let cut = crawled.cut;
     let probe_options = ProbeOptions {
         links: options.link,
         crawled: Some(crawled.session),
     };
-    let probes = probe::probe_all(&traces, config, &probe_options);
+    let mut probes = probe::probe_all(&traces, config, &probe_options);
+    probes.cut.extend(cut);
     let findings = audit(&traces, config, &probes, &Secrets::new());
     let mut report = Report::new(&traces, &[], findings, &config.currency);
     report.scenarios.iter_mut().for_each(|s| s.trace = None);

@@ -435,3 +435,50 @@ fn imaps_with_a_self_signed_certificate_is_refused_without_tls_insecure() {
     );
     assert!(!stderr.contains("not-the-password-77"), "{stderr}");
 }
+
+#[test]
+fn an_oversized_message_is_never_fetched_and_the_oldest_are_dropped_past_the_limits() {
+    use nocall::mail::{ImapSource, MailLimits, MailSource};
+    let Some(dovecot) = dovecot() else { return };
+    let account = nocall::scenario::ImapAccount {
+        url: url::Url::parse(&format!("imap://127.0.0.1:{}/INBOX", dovecot.imap)).expect("url"),
+        user: USER.into(),
+        password: PASSWORD.into(),
+        tls_insecure: false,
+    };
+    let source = ImapSource::open_with(
+        &account,
+        MailLimits {
+            messages: 2,
+            bytes: 1 << 20,
+        },
+    )
+    .expect("the mailbox opens");
+    let journey = Instant::now();
+    let big = format!("{}\r\n", "x".repeat(998)).repeat(2 * 1024);
+    dovecot.deliver(
+        format!("From: p@portal.test\r\nTo: other@example.test\r\nSubject: Huge\r\n\r\n{big}")
+            .as_bytes(),
+    );
+    for i in 0..3 {
+        dovecot.deliver(
+            format!(
+                "From: p@portal.test\r\nTo: other@example.test\r\nSubject: Bulk {i}\r\n\r\nbulk\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    dovecot.deliver(
+        b"From: p@portal.test\r\nTo: pat@example.test\r\nSubject: Welcome\r\n\r\nhttp://127.0.0.1:1/welcome\r\n",
+    );
+    let got = source.wait_for("pat@example.test", None, journey, Duration::from_secs(20));
+    assert!(got.is_some_and(|m| m.subject == "Welcome"));
+    let subjects: Vec<String> = source.messages().into_iter().map(|m| m.subject).collect();
+    assert_eq!(subjects, ["Bulk 2", "Welcome"]);
+    let cut = source.cut().unwrap_or_default();
+    assert!(
+        cut.contains("dropped the 2 oldest messages")
+            && cut.contains("refused 1 message larger than 1 MiB"),
+        "{cut}"
+    );
+}

@@ -1,7 +1,9 @@
-//! `limit-reached`: a step's page was recorded only up to one of nocall's limits (issue 23),
+//! `limit-reached`: a run reached one of nocall's limits (issue 23) — a step's page recorded
+//! only up to one, link targets left unprobed, messages a mail source dropped or refused —
 //! so what lies beyond it was not checked. Always a warning: it counts no calls and fails
 //! no gate, since it says what nocall did not read, not what the user met. It must never
-//! claim anything about the portal beyond the counts the trace gives.
+//! claim anything about the portal beyond the counts it was given (the trace's, and the
+//! cuts in [`crate::probe::status::Probes::cut`]).
 
 use std::collections::BTreeSet;
 
@@ -52,6 +54,20 @@ impl Check for LimitReached {
                 }
             }
         }
+        // What the run cut outside the pages: filed on the first journey, if any.
+        let page = audit
+            .traces
+            .first()
+            .map(|t| t.start_url.as_str())
+            .unwrap_or_default();
+        for cut in &audit.probes.cut {
+            let mut f = Finding::new(Kind::LimitReached, page, cut.what.as_str(), cut.message.clone())
+                .warning();
+            if let Some(t) = audit.traces.first() {
+                f = f.at(t, None);
+            }
+            out.push(f);
+        }
         out
     }
 }
@@ -89,8 +105,42 @@ mod tests {
     use crate::checks::testkit::{open, page, trace};
     use crate::config::Config;
     use crate::finding::Severity;
-    use crate::probe::status::Probes;
+    use crate::probe::status::{CutOf, Probes};
     use crate::trace::{RecordLimit, Recording};
+
+    #[test]
+    fn each_run_cut_is_one_unpriced_warning() {
+        let probes = Probes {
+            cut: vec![
+                crate::probe::status::Cut {
+                    of: CutOf::Links,
+                    what: "link targets".into(),
+                    message: "left 3 unverified".into(),
+                },
+                crate::probe::status::Cut {
+                    of: CutOf::Links,
+                    what: "links of a page".into(),
+                    message: "left 5 unread".into(),
+                },
+                crate::probe::status::Cut {
+                    of: CutOf::Mail,
+                    what: "SMTP messages".into(),
+                    message: "dropped 2 messages".into(),
+                },
+            ],
+            ..Probes::default()
+        };
+        let found = LimitReached.run(&Audit {
+            traces: &[],
+            config: &Config::default(),
+            probes: &probes,
+        });
+        assert_eq!(found.len(), 3);
+        assert!(found.iter().all(|f| f.severity == Severity::Warning));
+        assert!(found.iter().all(|f| f.kind == Kind::LimitReached));
+        assert_ne!(found[0].id, found[1].id, "two cuts are two warnings");
+        assert_eq!(found[2].message, "dropped 2 messages");
+    }
 
     #[test]
     fn a_cut_record_is_one_warning_a_limit_that_counts_nothing() {

@@ -27,6 +27,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::Notify;
 use tokio_rustls::rustls;
 
+use super::keep::{self, Kept, MailLimits};
 use super::{MailSource, deadline, matches, millis_between, parse};
 use crate::scenario::ImapAccount;
 use crate::trace::Mail;
@@ -37,8 +38,6 @@ const POLL: Duration = Duration::from_secs(1);
 const IDLE_RENEW: Duration = Duration::from_secs(5 * 60);
 /// Connecting, the TLS handshake, login and SELECT together.
 const CONNECT_WITHIN: Duration = Duration::from_secs(20);
-/// Larger messages are not mail a portal sends; they are skipped.
-const MAX_MESSAGE_BYTES: usize = 25 * 1024 * 1024;
 
 /// The connection: plain TCP or TLS over it.
 trait Io: AsyncRead + AsyncWrite + Unpin + Send + fmt::Debug {}
@@ -61,6 +60,7 @@ struct Shared {
     wake: Notify,
     stop: AtomicBool,
     opened: Instant,
+    limits: MailLimits,
 }
 
 #[derive(Default)]
@@ -71,6 +71,7 @@ struct State {
     taken: HashMap<(Instant, String), HashSet<u32>>,
     /// UIDs a journey used, still to be marked \Seen.
     to_mark: Vec<u32>,
+    kept: Kept,
 }
 
 struct Held {
@@ -84,6 +85,12 @@ impl ImapSource {
     /// stops the run before any journey starts. The error names the mailbox and the user,
     /// never the password.
     pub fn open(account: &ImapAccount) -> std::io::Result<ImapSource> {
+        ImapSource::open_with(account, MailLimits::default())
+    }
+
+    /// [`Self::open`], keeping at most what `limits` allows; a message larger than one may
+    /// be is never fetched (its size is asked first).
+    pub fn open_with(account: &ImapAccount, limits: MailLimits) -> std::io::Result<ImapSource> {
         let label = describe(account);
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
@@ -91,6 +98,7 @@ impl ImapSource {
             wake: Notify::new(),
             stop: AtomicBool::new(false),
             opened: Instant::now(),
+            limits,
         });
         let (tx, rx) = std::sync::mpsc::channel();
         let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
@@ -240,6 +248,11 @@ impl MailSource for ImapSource {
     fn problems(&self) -> Vec<String> {
         self.state().problems.clone()
     }
+
+    fn cut(&self) -> Option<String> {
+        let kept = self.state().kept;
+        kept.sentence(&self.shared.limits, &self.label)
+    }
 }
 
 /// A session ready to read, with what is known of the mailbox.
@@ -287,6 +300,10 @@ async fn serve(mut conn: Conn, account: &ImapAccount, shared: &Shared) {
     }
 }
 
+fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, State> {
+    shared.state.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 fn note(shared: &Shared, problem: String) {
     let mut state = shared.state.lock().unwrap_or_else(PoisonError::into_inner);
     if state.problems.len() < 20 && !state.problems.contains(&problem) {
@@ -296,9 +313,8 @@ fn note(shared: &Shared, problem: String) {
 
 /// One turn: fetch, mark, then wait for news. On failure, the error and the UID reached.
 async fn round(mut conn: Conn, shared: &Shared) -> Result<Conn, (String, u32)> {
-    let next = conn.next_uid;
     if let Err(e) = fetch_new(&mut conn, shared).await {
-        return Err((e, next));
+        return Err((e, conn.next_uid));
     }
     if let Err(e) = mark_seen(&mut conn.session, shared).await {
         return Err((e, conn.next_uid));
@@ -339,46 +355,97 @@ async fn round(mut conn: Conn, shared: &Shared) -> Result<Conn, (String, u32)> {
     })
 }
 
-/// Fetches every message from `next_uid` on and hands it to waiting journeys.
+/// Fetches every message from `next_uid` on and hands it to waiting journeys: sizes
+/// first, then the body of each message no larger than the limit, one at a time (a
+/// mailbox flooded with huge messages is never held whole).
 async fn fetch_new(conn: &mut Conn, shared: &Shared) -> Result<(), String> {
-    let fetches: Vec<_> = conn
+    let sizes: Vec<_> = conn
         .session
-        .uid_fetch(
-            format!("{}:*", conn.next_uid),
-            "(UID RFC822.SIZE BODY.PEEK[])",
-        )
+        .uid_fetch(format!("{}:*", conn.next_uid), "(UID RFC822.SIZE)")
         .await
         .map_err(|e| e.to_string())?
         .try_collect()
         .await
         .map_err(|e| e.to_string())?;
-    let mut new = Vec::new();
-    for f in &fetches {
+    let limit = shared.limits.per_message();
+    // In UID order, `next_uid` moving past each message once it is handled: a connection
+    // that breaks halfway reads on from the first message not handled.
+    let mut listed: Vec<(u32, Option<u32>)> = sizes
+        .iter()
         // `N:*` returns the newest message even when its UID is below N.
-        let Some(uid) = f.uid.filter(|u| *u >= conn.next_uid) else {
+        .filter_map(|f| f.uid.filter(|u| *u >= conn.next_uid).map(|u| (u, f.size)))
+        .collect();
+    listed.sort_unstable();
+    drop(sizes);
+    for (uid, size) in listed {
+        if size.is_some_and(|s| u64::from(s) > limit) {
+            lock(shared).kept.refused += 1;
+            conn.next_uid = conn.next_uid.max(uid.saturating_add(1));
             continue;
-        };
+        }
+        let fetched: Vec<_> = conn
+            .session
+            .uid_fetch(uid.to_string(), "(UID BODY.PEEK[])")
+            .await
+            .map_err(|e| e.to_string())?
+            .try_collect()
+            .await
+            .map_err(|e| e.to_string())?;
         conn.next_uid = conn.next_uid.max(uid.saturating_add(1));
-        let Some(raw) = f.body().filter(|b| b.len() <= MAX_MESSAGE_BYTES) else {
+        // A server that did not say the size is held to the limit here.
+        let Some(raw) = fetched
+            .iter()
+            .filter(|f| f.uid == Some(uid))
+            .find_map(|f| f.body())
+            .filter(|b| u64::try_from(b.len()).is_ok_and(|n| n <= limit))
+        else {
             continue;
         };
         let parsed = parse::parse_checked(raw, 0);
+        drop(fetched);
         for p in parsed.problems {
             note(shared, format!("message UID {uid}: {p}"));
         }
-        new.push(Held {
+        let mut state = lock(shared);
+        state.messages.push(Held {
             uid,
             at: Instant::now(),
             mail: parsed.mail,
         });
-    }
-    if !new.is_empty() {
-        let mut state = shared.state.lock().unwrap_or_else(PoisonError::into_inner);
-        state.messages.extend(new);
+        state.drop_over(&shared.limits);
         drop(state);
         shared.arrived.notify_all();
     }
     Ok(())
+}
+
+impl State {
+    /// Drops the oldest messages no journey took until the rest fit `limits`.
+    fn drop_over(&mut self, limits: &MailLimits) {
+        let taken: HashSet<u32> = self.taken.values().flatten().copied().collect();
+        let sizes: Vec<(u64, bool)> = self
+            .messages
+            .iter()
+            .map(|h| (keep::size_of(&h.mail), taken.contains(&h.uid)))
+            .collect();
+        let gone = keep::to_drop(&sizes, limits);
+        if gone.is_empty() {
+            return;
+        }
+        for &i in &gone {
+            if let Some((bytes, _)) = sizes.get(i) {
+                self.kept.dropped += 1;
+                self.kept.dropped_bytes = self.kept.dropped_bytes.saturating_add(*bytes);
+            }
+        }
+        let gone: HashSet<usize> = gone.into_iter().collect();
+        let mut index = 0;
+        self.messages.retain(|_| {
+            let keep = !gone.contains(&index);
+            index += 1;
+            keep
+        });
+    }
 }
 
 /// Marks \Seen the messages journeys used, as a person who opened them would leave them.

@@ -15,13 +15,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
+use super::keep::{Kept, MailLimits};
 use super::{MailSource, deadline, matches, parse};
 use crate::trace::Mail;
 
 /// How often the folder is read while waiting.
 pub(super) const POLL: Duration = Duration::from_millis(100);
-/// Larger files are not mail a portal sends; they are skipped.
-const MAX_FILE_BYTES: u64 = 25 * 1024 * 1024;
 
 /// A maildir folder, read on demand.
 pub struct MaildirSource {
@@ -32,6 +31,17 @@ pub struct MaildirSource {
     /// it moves a file to cur/), by the `since` (journey) and recipient they were handed
     /// out for.
     taken: Mutex<HashMap<(Instant, String), HashSet<String>>>,
+    limits: MailLimits,
+    /// Messages of this run (arrived since the folder was opened) left unread: too large,
+    /// or beyond the limits as the newest messages came.
+    skipped: Mutex<Skipped>,
+}
+
+#[derive(Default)]
+struct Skipped {
+    too_large: HashSet<String>,
+    /// By message name, with its size.
+    beyond: HashMap<String, u64>,
 }
 
 struct Seen {
@@ -45,6 +55,11 @@ impl MaildirSource {
     /// Opens the folder `path` (the one holding `new/` and `cur/`). The error names the
     /// folder: a mistyped path would otherwise only show as mail that never comes.
     pub fn open(path: &Path) -> std::io::Result<MaildirSource> {
+        MaildirSource::open_with(path, MailLimits::default())
+    }
+
+    /// [`Self::open`], reading at most what `limits` allows: the newest messages first.
+    pub fn open_with(path: &Path, limits: MailLimits) -> std::io::Result<MaildirSource> {
         let meta = fs::metadata(path).map_err(|e| {
             std::io::Error::new(
                 e.kind(),
@@ -62,6 +77,8 @@ impl MaildirSource {
             opened: SystemTime::now(),
             seen: Mutex::new(BTreeMap::new()),
             taken: Mutex::new(HashMap::new()),
+            limits,
+            skipped: Mutex::new(Skipped::default()),
         })
     }
 
@@ -78,9 +95,13 @@ impl MaildirSource {
     }
 
     /// [`Self::scan`], with each message's name (its file name up to the `:2,` flags).
+    /// Only the newest messages that fit the limits are read (by their file sizes); a
+    /// file larger than one message may be is never opened.
     fn scan_named(&self) -> Vec<(SystemTime, String, Mail)> {
         let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
         let mut present = BTreeMap::new();
+        let mut files: Vec<(SystemTime, PathBuf, u64)> = Vec::new();
+        let mut skipped = Skipped::default();
         for sub in ["new", "cur"] {
             let Ok(entries) = fs::read_dir(self.root.join(sub)) else {
                 // A mailer creates them on first delivery.
@@ -92,29 +113,53 @@ impl MaildirSource {
                     continue;
                 }
                 let Ok(meta) = entry.metadata() else { continue };
-                if !meta.is_file() || meta.len() > MAX_FILE_BYTES {
+                if !meta.is_file() {
                     continue;
                 }
                 let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
                 let path = entry.path();
-                let entry = match seen.remove(&path) {
-                    Some(s) if s.modified == modified && s.len == meta.len() => s,
-                    _ => match read(&path) {
-                        Some(raw) => {
-                            let parsed = parse::parse_checked(&raw, 0);
-                            Seen {
-                                modified,
-                                len: meta.len(),
-                                mail: parsed.mail,
-                                problems: parsed.problems,
-                            }
-                        }
-                        None => continue,
-                    },
-                };
-                present.insert(path, entry);
+                if meta.len() > self.limits.per_message() {
+                    if arrived_since(modified, self.opened) {
+                        skipped.too_large.insert(message_name(&path));
+                    }
+                    continue;
+                }
+                files.push((modified, path, meta.len()));
             }
         }
+        // Newest first (then by name, so equal times read the same every time).
+        files.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        let mut bytes = 0u64;
+        for (index, (modified, path, len)) in files.into_iter().enumerate() {
+            bytes = bytes.saturating_add(len);
+            if index >= self.limits.messages || bytes > self.limits.bytes {
+                if arrived_since(modified, self.opened) {
+                    skipped.beyond.insert(message_name(&path), len);
+                }
+                continue;
+            }
+            let entry = match seen.remove(&path) {
+                Some(s) if s.modified == modified && s.len == len => s,
+                _ => match read(&path, self.limits.per_message()) {
+                    Some(raw) => {
+                        let parsed = parse::parse_checked(&raw, 0);
+                        Seen {
+                            modified,
+                            len,
+                            mail: parsed.mail,
+                            problems: parsed.problems,
+                        }
+                    }
+                    None => continue,
+                },
+            };
+            present.insert(path, entry);
+        }
+        // Kept for the whole run: a message read once and later pushed out still counts.
+        let mut all = self.skipped.lock().unwrap_or_else(PoisonError::into_inner);
+        all.too_large.extend(skipped.too_large);
+        all.beyond.extend(skipped.beyond);
+        drop(all);
         // Files gone since the last read (a mailer moving new/ to cur/) are forgotten.
         *seen = present;
         let mut out: Vec<(SystemTime, String, Mail)> = seen
@@ -201,6 +246,17 @@ impl MailSource for MaildirSource {
         format!("maildir {}", self.root.display())
     }
 
+    fn cut(&self) -> Option<String> {
+        let skipped = self.skipped.lock().unwrap_or_else(PoisonError::into_inner);
+        Kept {
+            dropped: skipped.beyond.len(),
+            dropped_bytes: skipped.beyond.values().sum(),
+            refused: skipped.too_large.len(),
+            deferred: 0,
+        }
+        .sentence(&self.limits, &self.describe())
+    }
+
     /// Files in the folder that could not be read or parsed cleanly.
     fn problems(&self) -> Vec<String> {
         self.scan();
@@ -215,14 +271,15 @@ impl MailSource for MaildirSource {
     }
 }
 
-fn read(path: &Path) -> Option<Vec<u8>> {
+/// The file, when it is no larger than `limit` (it may have grown since it was listed).
+fn read(path: &Path, limit: u64) -> Option<Vec<u8>> {
     let mut raw = Vec::new();
     fs::File::open(path)
         .ok()?
-        .take(MAX_FILE_BYTES)
+        .take(limit.saturating_add(1))
         .read_to_end(&mut raw)
         .ok()?;
-    Some(raw)
+    (raw.len() as u64 <= limit).then_some(raw)
 }
 
 /// A message's name in the folder: its file name without the flags (`:2,S`) a mail reader

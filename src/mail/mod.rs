@@ -16,12 +16,14 @@ use crate::secrets::Secrets;
 use crate::trace::{Mail, MailLink};
 
 mod imap;
+mod keep;
 mod maildir;
 pub(crate) mod onetime;
 mod parse;
 mod smtp;
 
 pub use imap::ImapSource;
+pub use keep::MailLimits;
 pub use maildir::MaildirSource;
 pub use parse::parse;
 pub use smtp::MailSink;
@@ -77,6 +79,12 @@ pub trait MailSource: Send + Sync {
     /// session cut off), one sentence each. Never fatal: a portal's broken mail is evidence.
     fn problems(&self) -> Vec<String>;
 
+    /// What this source dropped or refused for its [`MailLimits`], in one sentence naming
+    /// the source; `None` when nothing was.
+    fn cut(&self) -> Option<String> {
+        None
+    }
+
     /// The address an SMTP sink listens on (so a portal can be pointed at it).
     fn smtp_addr(&self) -> Option<std::net::SocketAddr> {
         None
@@ -95,8 +103,12 @@ pub fn missing_reason(
         Some(s) => format!(" with \"{s}\" in the subject"),
         None => String::new(),
     };
+    let cut = source
+        .cut()
+        .map(|c| format!("; it may be among what was not kept: {c}"))
+        .unwrap_or_default();
     format!(
-        "no message to {to}{about} arrived within {} (reading {})",
+        "no message to {to}{about} arrived within {} (reading {}){cut}",
         human_duration(within),
         source.describe()
     )
@@ -259,11 +271,32 @@ pub fn masked(mail: &Mail, secrets: &Secrets) -> Mail {
 #[derive(Default)]
 pub struct Mailboxes {
     open: Mutex<Vec<(crate::scenario::MailSource, Arc<dyn MailSource>)>>,
+    limits: MailLimits,
 }
 
 impl Mailboxes {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Sources that each keep at most what `limits` allows.
+    pub fn with_limits(limits: MailLimits) -> Self {
+        Mailboxes {
+            limits,
+            ..Self::default()
+        }
+    }
+
+    /// What the sources opened so far dropped or refused: the kind of source (`SMTP`,
+    /// `maildir`, `IMAP`) and one sentence, for each that cut anything.
+    pub fn cut(&self) -> Vec<(String, String)> {
+        let open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        open.iter()
+            .filter_map(|(_, s)| {
+                let kind = s.describe().split(' ').next().unwrap_or("mail").to_string();
+                s.cut().map(|c| (kind, c))
+            })
+            .collect()
     }
 
     /// The source a scenario's `mail` key names, opening it on first use. The error names
@@ -277,9 +310,15 @@ impl Mailboxes {
             return Ok(Arc::clone(s));
         }
         let opened: Arc<dyn MailSource> = match source {
-            crate::scenario::MailSource::Smtp(addr) => Arc::new(MailSink::start(addr)?),
-            crate::scenario::MailSource::Maildir(path) => Arc::new(MaildirSource::open(path)?),
-            crate::scenario::MailSource::Imap(account) => Arc::new(ImapSource::open(account)?),
+            crate::scenario::MailSource::Smtp(addr) => {
+                Arc::new(MailSink::start_with(addr, self.limits)?)
+            }
+            crate::scenario::MailSource::Maildir(path) => {
+                Arc::new(MaildirSource::open_with(path, self.limits)?)
+            }
+            crate::scenario::MailSource::Imap(account) => {
+                Arc::new(ImapSource::open_with(account, self.limits)?)
+            }
         };
         open.push((source.clone(), Arc::clone(&opened)));
         Ok(opened)

@@ -16,11 +16,9 @@ use std::time::{Duration, Instant};
 
 use mailin::{Action, Handler, Response, SessionBuilder, response};
 
+use super::keep::{self, Kept, MailLimits};
 use super::{MailSource, matches, millis_between, parse};
 use crate::trace::Mail;
-
-/// Larger messages are refused (552) rather than kept: no portal mail is this big.
-const MAX_MESSAGE_BYTES: usize = 25 * 1024 * 1024;
 /// A line longer than this is handed on in pieces, so a client cannot make us buffer without end.
 const MAX_LINE_BYTES: u64 = 64 * 1024;
 /// A client silent this long is dropped; long enough for a slow portal, short enough not to
@@ -43,13 +41,23 @@ struct Running {
 /// What has arrived, and a condition variable that wakes waiters when more does.
 struct Inbox {
     started: Instant,
+    limits: MailLimits,
+    /// Bytes buffered by the messages being received now, over all connections.
+    receiving: Mutex<u64>,
     state: Mutex<Received>,
     arrived: Condvar,
 }
 
 #[derive(Default)]
 struct Received {
-    messages: Vec<(Instant, Mail)>,
+    /// Every message in arrival order; `None` once dropped for the limits (its index stays,
+    /// so `by_recipient` and `taken` need no renumbering).
+    messages: Vec<(Instant, Option<Mail>)>,
+    /// The indices of the messages still held, oldest first.
+    live: std::collections::BTreeSet<usize>,
+    /// Bytes of the messages still held.
+    held: u64,
+    kept: Kept,
     /// Lower-cased recipient → indices into `messages`.
     by_recipient: BTreeMap<String, Vec<usize>>,
     problems: Vec<String>,
@@ -84,9 +92,34 @@ impl Inbox {
                 .problems
                 .push(format!("{what} to {}: {p}", mail.to.join(", ")));
         }
-        state.messages.push((at, mail));
+        state.held = state.held.saturating_add(keep::size_of(&mail));
+        state.messages.push((at, Some(mail)));
+        state.live.insert(index);
+        state.drop_over(&self.limits);
         drop(state);
         self.arrived.notify_all();
+    }
+
+    /// A message deferred (452) while others filled the budget: counted for the warning.
+    fn defer(&self, to: &[String]) {
+        let mut state = self.lock();
+        state.kept.deferred += 1;
+        state.problems.push(format!(
+            "a message to {} was deferred (452): the messages being received at once filled {}",
+            to.join(", "),
+            crate::limits::human_bytes(self.limits.bytes)
+        ));
+    }
+
+    /// A message refused for its size: counted for the report's warning.
+    fn refuse(&self, to: &[String]) {
+        let mut state = self.lock();
+        state.kept.refused += 1;
+        state.problems.push(format!(
+            "a message to {} was refused: larger than {}",
+            to.join(", "),
+            crate::limits::human_bytes(self.limits.per_message())
+        ));
     }
 
     fn note(&self, problem: String) {
@@ -95,6 +128,35 @@ impl Inbox {
 }
 
 impl Received {
+    /// Drops the oldest messages no journey took until the rest fit `limits`.
+    fn drop_over(&mut self, limits: &MailLimits) {
+        if self.live.len() <= limits.messages && self.held <= limits.bytes {
+            return;
+        }
+        let taken: HashSet<usize> = self.taken.values().flatten().copied().collect();
+        let live: Vec<(usize, u64, bool)> = self
+            .live
+            .iter()
+            .filter_map(|&i| match self.messages.get(i) {
+                Some((_, Some(m))) => Some((i, keep::size_of(m), taken.contains(&i))),
+                _ => None,
+            })
+            .collect();
+        let sizes: Vec<(u64, bool)> = live.iter().map(|&(_, b, t)| (b, t)).collect();
+        for at in keep::to_drop(&sizes, limits) {
+            let Some(&(index, bytes, _)) = live.get(at) else {
+                continue;
+            };
+            if let Some((_, slot)) = self.messages.get_mut(index) {
+                *slot = None;
+                self.live.remove(&index);
+                self.held = self.held.saturating_sub(bytes);
+                self.kept.dropped += 1;
+                self.kept.dropped_bytes = self.kept.dropped_bytes.saturating_add(bytes);
+            }
+        }
+    }
+
     /// The newest message to `to` (and about `subject`) that arrived at or after `since`.
     /// Not one already handed out for this `since`.
     fn newest(
@@ -111,9 +173,11 @@ impl Received {
             .iter()
             .rev()
             .filter(|i| !taken.is_some_and(|t| t.contains(i)))
-            .filter_map(|&i| self.messages.get(i).map(|m| (i, m)))
-            .find(|(_, (at, m))| *at >= since && *at >= after && matches(m, to, subject))
-            .map(|(i, (at, m))| (i, *at, m))
+            .filter_map(|&i| match self.messages.get(i) {
+                Some((at, Some(m))) => Some((i, *at, m)),
+                _ => None,
+            })
+            .find(|(_, at, m)| *at >= since && *at >= after && matches(m, to, subject))
     }
 }
 
@@ -121,6 +185,11 @@ impl MailSink {
     /// Listens on `addr` (`127.0.0.1:2525`; port 0 picks a free one). The error names the
     /// address, and says what to do when the port is taken.
     pub fn start(addr: &str) -> std::io::Result<MailSink> {
+        MailSink::start_with(addr, MailLimits::default())
+    }
+
+    /// [`Self::start`], keeping at most what `limits` allows.
+    pub fn start_with(addr: &str, limits: MailLimits) -> std::io::Result<MailSink> {
         let listener = TcpListener::bind(addr).map_err(|e| {
             let hint = match e.kind() {
                 std::io::ErrorKind::AddrInUse => {
@@ -135,6 +204,8 @@ impl MailSink {
         let local = listener.local_addr()?;
         let inbox = Arc::new(Inbox {
             started: Instant::now(),
+            limits,
+            receiving: Mutex::new(0),
             state: Mutex::new(Received::default()),
             arrived: Condvar::new(),
         });
@@ -204,9 +275,11 @@ impl MailSource for MailSink {
             .lock()
             .messages
             .iter()
-            .map(|(at, m)| Mail {
-                received_ms: millis_between(inbox.started, *at),
-                ..m.clone()
+            .filter_map(|(at, m)| {
+                m.as_ref().map(|m| Mail {
+                    received_ms: millis_between(inbox.started, *at),
+                    ..m.clone()
+                })
             })
             .collect()
     }
@@ -218,15 +291,23 @@ impl MailSource for MailSink {
             .messages
             .iter()
             .filter(|(at, _)| *at >= since)
-            .map(|(at, m)| Mail {
-                received_ms: millis_between(since, *at),
-                ..m.clone()
+            .filter_map(|(at, m)| {
+                m.as_ref().map(|m| Mail {
+                    received_ms: millis_between(since, *at),
+                    ..m.clone()
+                })
             })
             .collect()
     }
 
     fn describe(&self) -> String {
         format!("SMTP {}", self.inner.addr)
+    }
+
+    fn cut(&self) -> Option<String> {
+        let inbox = &self.inner.inbox;
+        let kept = inbox.lock().kept;
+        kept.sentence(&inbox.limits, &self.describe())
     }
 
     /// What went wrong receiving mail: messages nobody could parse, sessions that broke off,
@@ -280,27 +361,75 @@ struct Session {
     envelope_to: Vec<String>,
     data: Vec<u8>,
     too_big: bool,
+    /// The messages being received at once (on all connections) hold the run's whole
+    /// budget: this one is deferred (452) for the sender to try again.
+    busy: bool,
+    /// Bytes of `data` counted in [`Inbox::receiving`].
+    reserved: u64,
     /// A message was just refused: the next end of DATA is the one [`serve`] sends to move
     /// mailin's state machine on, and delivers nothing.
     refused: bool,
 }
 
+impl Session {
+    /// Frees what this session buffered and gives its share of the budget back.
+    fn release(&mut self) {
+        self.data = Vec::new();
+        let mut receiving = self
+            .inbox
+            .receiving
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        *receiving = receiving.saturating_sub(std::mem::take(&mut self.reserved));
+    }
+}
+
+impl Drop for Session {
+    /// A connection that broke off halfway gives its share back too.
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
 impl Handler for Session {
     fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, to: &[String]) -> Response {
         self.envelope_to = to.iter().map(|t| parse::bare_address(t)).collect();
-        self.data.clear();
+        self.release();
         self.too_big = false;
+        self.busy = false;
         response::OK
     }
 
     fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
         // Keep reading to the end of DATA even when over the limit, so the reply comes at
-        // the right point of the dialogue.
-        if self.data.len() + buf.len() > MAX_MESSAGE_BYTES {
-            self.too_big = true;
-        } else if !self.too_big {
-            self.data.extend_from_slice(buf);
+        // the right point of the dialogue; but keep nothing more, and free what was kept.
+        if self.too_big || self.busy {
+            return Ok(());
         }
+        let limit = usize::try_from(self.inbox.limits.per_message()).unwrap_or(usize::MAX);
+        if self.data.len().saturating_add(buf.len()) > limit {
+            self.too_big = true;
+            self.release();
+            return Ok(());
+        }
+        // Many connections at once may not buffer more together than the run keeps.
+        let more = u64::try_from(buf.len()).unwrap_or(u64::MAX);
+        {
+            let mut receiving = self
+                .inbox
+                .receiving
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if receiving.saturating_add(more) > self.inbox.limits.bytes {
+                drop(receiving);
+                self.busy = true;
+                self.release();
+                return Ok(());
+            }
+            *receiving += more;
+        }
+        self.reserved += more;
+        self.data.extend_from_slice(buf);
         Ok(())
     }
 
@@ -311,13 +440,16 @@ impl Handler for Session {
         if self.too_big {
             self.too_big = false;
             self.refused = true;
-            self.inbox.note(format!(
-                "a message to {} was refused: larger than {} MB",
-                self.envelope_to.join(", "),
-                MAX_MESSAGE_BYTES / (1024 * 1024)
-            ));
-            self.data.clear();
+            self.inbox.refuse(&self.envelope_to);
+            self.release();
             return response::NO_STORAGE;
+        }
+        if self.busy {
+            self.busy = false;
+            self.refused = true;
+            self.inbox.defer(&self.envelope_to);
+            self.release();
+            return response::OUT_OF_SPACE;
         }
         let at = Instant::now();
         let parsed = parse::parse_checked(&self.data, millis_between(self.inbox.started, at));
@@ -326,8 +458,9 @@ impl Handler for Session {
         for to in std::mem::take(&mut self.envelope_to) {
             parse::push_unique(&mut mail.to, to);
         }
+        // The raw message is not needed once parsed: free it before the next one.
+        self.release();
         self.inbox.deliver(at, mail, parsed.problems);
-        self.data.clear();
         response::OK
     }
 }
@@ -351,6 +484,8 @@ fn serve(stream: TcpStream, inbox: Arc<Inbox>) {
         envelope_to: Vec::new(),
         data: Vec::new(),
         too_big: false,
+        busy: false,
+        reserved: 0,
         refused: false,
     };
     let mut session = SessionBuilder::new("nocall").build(peer, handler);
@@ -382,7 +517,7 @@ fn serve(stream: TcpStream, inbox: Arc<Inbox>) {
         // mailin stays in DATA after refusing a message, so RSET, MAIL and QUIT would be
         // taken as message text and never answered (RFC 5321 ends the transaction at the
         // final dot whatever the reply). A second, silent end of DATA moves it on.
-        if ends_data && reply.code == 552 {
+        if ends_data && matches!(reply.code, 452 | 552) {
             let _ = session.process(b".\r\n");
         }
         match reply.action {

@@ -41,6 +41,12 @@ pub struct CrawlOptions {
     pub link: LinkOptions,
 }
 
+/// Links read from one page at most, as a journey's page record keeps (`links_per_page`'s
+/// default): a portal's page has dozens to hundreds. A page of 50 000 costs no more than
+/// this many, and the crawl's queue never holds more addresses than it has pages left to
+/// visit.
+const MAX_LINKS_PER_PAGE: usize = 1_000;
+
 /// What a crawl step's action ends with when its page was rendered in Chromium.
 const RENDERED: &str = " (rendered in Chromium)";
 
@@ -83,6 +89,8 @@ pub struct Crawl {
     pub traces: Vec<Trace>,
     /// For [`super::ProbeOptions::crawled`], so the probe asks no page again.
     pub session: Session,
+    /// Pages whose links were read only up to [`MAX_LINKS_PER_PAGE`], said as a warning.
+    pub cut: Vec<super::status::Cut>,
 }
 
 /// Crawls the site at `start`. `progress` is told (pages recorded, pages waiting) as pages
@@ -101,11 +109,31 @@ pub fn crawl(
     let engine = Arc::new(engine);
     let runtime = links::runtime().map_err(|e| CrawlError::Client(e.to_string()))?;
     let pages = runtime.block_on(pages(&engine, start, opts, progress))?;
+    let (cut_pages, links_left) = pages
+        .iter()
+        .filter(|(_, _, left)| *left > 0)
+        .fold((0, 0), |(p, l), (_, _, left)| (p + 1, l + left));
+    let cut = (cut_pages > 0)
+        .then(|| super::status::Cut {
+            of: super::status::CutOf::Links,
+            what: format!("links past {MAX_LINKS_PER_PAGE} a page"),
+            message: format!(
+                "{cut_pages} {} more than {MAX_LINKS_PER_PAGE} links: the crawl read the first \
+                 {MAX_LINKS_PER_PAGE} of each and left {links_left} unread",
+                if cut_pages == 1 {
+                    "page has"
+                } else {
+                    "pages have"
+                }
+            ),
+        })
+        .into_iter()
+        .collect();
     let host = start.host_str().unwrap_or_default();
     let steps = pages
         .into_iter()
         .enumerate()
-        .map(|(i, (page, rendered))| StepTrace {
+        .map(|(i, (page, rendered, _))| StepTrace {
             index: i + 1,
             action: format!("open {}{}", page.url, if rendered { RENDERED } else { "" }),
             kind: StepKind::Open,
@@ -125,6 +153,7 @@ pub fn crawl(
     Ok(Crawl {
         traces: vec![trace],
         session: Session { engine, runtime },
+        cut,
     })
 }
 
@@ -137,6 +166,8 @@ struct Visit {
     /// The page was rendered in Chromium.
     rendered: bool,
     failure: Option<String>,
+    /// Links of the page past [`MAX_LINKS_PER_PAGE`], not read.
+    links_left: usize,
 }
 
 /// The crawl's renderer, started when the first page needs it.
@@ -177,7 +208,7 @@ async fn pages(
     start: &Url,
     opts: &CrawlOptions,
     progress: &dyn Fn(usize, usize),
-) -> Result<Vec<(PageState, bool)>, CrawlError> {
+) -> Result<Vec<(PageState, bool, usize)>, CrawlError> {
     let renderers = Arc::new(Renderers {
         mode: opts.link.render,
         tabs: RENDER_TABS.min(opts.link.concurrency.max(1)),
@@ -189,7 +220,7 @@ async fn pages(
     let mut seen = HashSet::from([start.to_string()]);
     let mut recorded = HashSet::new();
     let mut queue = VecDeque::from([(start.clone(), 0usize)]);
-    let mut pages: Vec<(PageState, bool)> = Vec::new();
+    let mut pages: Vec<(PageState, bool, usize)> = Vec::new();
     let mut tasks = JoinSet::new();
     // Visits finish in any order but are taken in the order they were queued (breadth
     // first, each page's links in document order): which pages a crawl records, and so
@@ -230,6 +261,7 @@ async fn pages(
                     page: None,
                     rendered: false,
                     failure: Some("the visit stopped unexpectedly".to_string()),
+                    links_left: 0,
                 }
             }
         };
@@ -258,12 +290,18 @@ async fn pages(
                         policy::decide(&next, Source::PageLink, &engine.opts.rules),
                         Decision::Open
                     );
-                    if safe && next.origin() == start.origin() && seen.insert(next.to_string()) {
+                    // Breadth first, the queue past the pages still to visit is never reached.
+                    let room = queue.len() < opts.max_pages;
+                    if room
+                        && safe
+                        && next.origin() == start.origin()
+                        && seen.insert(next.to_string())
+                    {
                         queue.push_back((next, visit.depth + 1));
                     }
                 }
             }
-            pages.push((page, visit.rendered));
+            pages.push((page, visit.rendered, visit.links_left));
         }
         progress(pages.len(), queue.len() + tasks.len());
     }
@@ -287,6 +325,7 @@ async fn visit(
         page: None,
         rendered: false,
         failure: None,
+        links_left: 0,
     };
     let mut cached = fetched.fetched.clone();
     let status = match &fetched.fetched.result {
@@ -300,7 +339,8 @@ async fn visit(
     let final_url = Url::parse(&fetched.fetched.final_url).unwrap_or_else(|_| url.clone());
     match fetched.body {
         Some(body) if (200..300).contains(&status) && fetched.fetched.unfollowed.is_none() => {
-            let (mut page, mut look) = read_page(&final_url, status, &body);
+            let (mut page, mut look, left) = read_page(&final_url, status, &body);
+            visit.links_left = left;
             let wanted = match renderers.mode {
                 Render::Never => false,
                 Render::Always => true,
@@ -358,8 +398,9 @@ fn page_state(url: &Url, status: u16, html: &str) -> PageState {
     read_page(url, status, html).0
 }
 
-/// The page as [`page_state`] reads it, and what it shows for judging it.
-fn read_page(url: &Url, status: u16, html: &str) -> (PageState, Look) {
+/// The page as [`page_state`] reads it, what it shows for judging it, and how many links
+/// past [`MAX_LINKS_PER_PAGE`] were left unread.
+fn read_page(url: &Url, status: u16, html: &str) -> (PageState, Look, usize) {
     let doc = Html::parse_document(html);
     let base = select(&doc, "base[href]")
         .next()
@@ -410,7 +451,12 @@ fn read_page(url: &Url, status: u16, html: &str) -> (PageState, Look) {
             .find(|a| a.value().name() == "form")?;
         forms.iter().position(|f| f.id() == form.id())
     };
+    let mut links_left = 0;
     for a in select(&doc, "a[href], area[href]") {
+        if page.links.len() >= MAX_LINKS_PER_PAGE {
+            links_left += 1;
+            continue;
+        }
         let v = a.value();
         page.links.push(Link {
             text: name_of(&a),
@@ -452,8 +498,8 @@ fn read_page(url: &Url, status: u16, html: &str) -> (PageState, Look) {
     }
     page.anchors = links::html::anchors(&doc).into_iter().collect();
     page.anchors.sort();
-    let look = Look::of_html(&doc, Some(status), &page.text);
-    (page, look)
+    let look = Look::of_html(&doc, Some(status), links::html::look_text(&page.text));
+    (page, look, links_left)
 }
 
 fn select<'a>(doc: &'a Html, css: &str) -> impl Iterator<Item = ElementRef<'a>> + 'a {
@@ -592,6 +638,18 @@ mod tests {
         assert_eq!(p.buttons[1].target.as_deref(), Some("http://h:8080/find"));
         assert_eq!(p.buttons[1].form, Some(0));
         assert_eq!(p.anchors, ["legacy", "s", "top-articles"]);
+    }
+
+    #[test]
+    fn a_page_gives_its_first_links_up_to_the_limit_and_counts_the_rest() {
+        let html: String = (0..MAX_LINKS_PER_PAGE + 7)
+            .map(|i| format!("<a href=\"/p/{i}\">p{i}</a>"))
+            .collect();
+        let url = Url::parse("http://site.test/").unwrap();
+        let (page, _, left) = read_page(&url, 200, &html);
+        assert_eq!(page.links.len(), MAX_LINKS_PER_PAGE);
+        assert_eq!(left, 7);
+        assert_eq!(page.links[0].href, "http://site.test/p/0");
     }
 
     #[test]

@@ -1081,6 +1081,11 @@ fn link_status(
                 "{failure}; not confirmed with GET: a link in an e-mail may act on the account"
             ),
         ),
+        Err(failure) if failure.unverifiable() => LinkStatus::new(
+            LinkVerdict::Unverified,
+            failure.cause(),
+            failure.to_string(),
+        ),
         Err(failure) => LinkStatus::new(LinkVerdict::Dead, failure.cause(), failure.to_string()),
         Ok(code) => match (judge, &f.look) {
             (Some(j), Some(look)) if f.unfollowed.is_none() => judge_look(*code, look, j)

@@ -7,6 +7,7 @@
 //! hands its answers to the checks as plain data ([`status`]), the one part of this module
 //! the checks may read. Nothing here decides what an answer costs users.
 
+mod budget;
 pub mod crawl;
 pub(crate) mod devtools;
 pub(crate) mod guard;
@@ -98,6 +99,8 @@ pub fn probe_all(traces: &[Trace], config: &Config, options: &ProbeOptions) -> P
             }
         }
     }
+    // The first targets met, up to the run's limit: which ones never depends on timing.
+    let (targets, cut) = budget::within(targets, config.limits.targets_per_run);
     let link_results = match &options.crawled {
         Some(session) => links::probe_urls_with(session, &targets),
         None => links::probe_journeys(traces, &targets, &options.links),
@@ -105,6 +108,7 @@ pub fn probe_all(traces: &[Trace], config: &Config, options: &ProbeOptions) -> P
     let mut probes = Probes {
         links: link_results,
         phones: lookup::lookup_all(&numbers, &config.phones, &scenario::process_env),
+        cut: cut.into_iter().collect(),
         ..Probes::default()
     };
     for href in mailed {

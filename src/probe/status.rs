@@ -26,6 +26,29 @@ pub struct Probes {
     pub phones: PhoneProbes,
     /// The links found in captured messages, by URL (`href` exactly as in the message).
     pub mail_links: BTreeMap<String, MailLinkStatus>,
+    /// What a run left out because it reached one of its `limits`, one sentence each:
+    /// shown as warnings, never priced.
+    pub cut: Vec<Cut>,
+}
+
+/// One limit reached: which side of nocall cut, and what it left out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cut {
+    pub of: CutOf,
+    /// What was cut, in a few words that stay the same from run to run (the warning's
+    /// element, and so its id).
+    pub what: String,
+    /// What was left out and the setting that raises the limit.
+    pub message: String,
+}
+
+/// The part of a run a [`Cut`] belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CutOf {
+    /// Link targets left unprobed.
+    Links,
+    /// Messages a mail source dropped or refused.
+    Mail,
 }
 
 /// What the link prober concluded about one target.

@@ -1423,6 +1423,7 @@ mod tests {
             links_per_page: 1,
             controls_per_page: 2,
             phones_per_page: 5,
+            ..Limits::default()
         }
     }
 

@@ -86,9 +86,19 @@ pub(crate) enum Failure {
     /// The host is on a private address and not exempt (see `guard`).
     #[error("{0} is a private address")]
     PrivateAddress(String),
+    /// The answer's status line and headers are more than the HTTP client reads (about
+    /// 400 KiB, or more than 100 headers): bounded memory, but no status to judge by. A
+    /// browser reads more (256 KiB and any number), so the link is not called dead.
+    #[error("its headers are larger than nocall reads (more than 100 headers or about 400 KiB)")]
+    HeadTooLarge,
 }
 
 impl Failure {
+    /// Nocall could not read the answer, which says nothing of whether a person can.
+    pub(crate) fn unverifiable(&self) -> bool {
+        matches!(self, Failure::HeadTooLarge)
+    }
+
     pub(crate) fn cause(&self) -> Cause {
         match self {
             Failure::Timeout(_) => Cause::Timeout,
@@ -446,7 +456,9 @@ impl Engine {
         let readable = StatusCode::from_u16(status)
             .is_ok_and(|s| s.is_success() || s.is_client_error() || s.is_server_error());
         if body && html && readable && *method == Method::GET {
-            let (text, truncated) = read_capped(resp).await.map_err(|e| self.failure(&e))?;
+            // The status is the answer: a body cut off (the time limit reached while it
+            // streams on, the connection dropped halfway) is read as far as it came.
+            let (text, truncated) = read_capped(resp).await;
             answer.body = Some(text);
             answer.truncated = truncated;
         }
@@ -500,7 +512,9 @@ impl Engine {
         }
         // hyper and the resolver say these only in words.
         let lower = chain.to_ascii_lowercase();
-        if lower.contains("connection closed before message completed")
+        if lower.contains("message head is too large") {
+            Failure::HeadTooLarge
+        } else if lower.contains("connection closed before message completed")
             || lower.contains("incomplete")
         {
             Failure::Reset
@@ -537,20 +551,26 @@ fn retry_after(value: &str) -> Option<Duration> {
     )
 }
 
-/// The body, up to [`MAX_BODY`] bytes; whether more was left unread.
-async fn read_capped(mut resp: reqwest::Response) -> Result<(String, bool), reqwest::Error> {
+/// The body, up to [`MAX_BODY`] bytes; whether it was cut (more was left unread, or the
+/// body broke off or ran out of time before its end). A body that never ends (a chunked
+/// stream) costs [`MAX_BODY`] at most: the connection is dropped there.
+async fn read_capped(mut resp: reqwest::Response) -> (String, bool) {
     let mut buf = Vec::new();
-    while let Some(chunk) = resp.chunk().await? {
+    loop {
+        let chunk = match resp.chunk().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => return (String::from_utf8_lossy(&buf).into_owned(), false),
+            Err(_) => return (String::from_utf8_lossy(&buf).into_owned(), true),
+        };
         let room = MAX_BODY - buf.len();
         if chunk.len() >= room {
             buf.extend_from_slice(chunk.get(..room).unwrap_or_default());
             // Anything beyond exactly MAX_BODY bytes is past the cap.
-            let more = chunk.len() > room || resp.chunk().await.ok().flatten().is_some();
-            return Ok((String::from_utf8_lossy(&buf).into_owned(), more));
+            let more = chunk.len() > room || !matches!(resp.chunk().await, Ok(None));
+            return (String::from_utf8_lossy(&buf).into_owned(), more);
         }
         buf.extend_from_slice(&chunk);
     }
-    Ok((String::from_utf8_lossy(&buf).into_owned(), false))
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
