@@ -51,7 +51,7 @@ fn crawl_warnings(dir: &Path, base: &str) -> (Vec<String>, String) {
     let start = format!("{base}/");
     let args = ["links", &start, "--depth", "0", "--config", "nocall.yaml"];
     let (report, stderr) = run(dir, &args);
-    (warnings(&report, "dead-link"), stderr)
+    (warnings(&report, "limit-reached"), stderr)
 }
 
 /// A site whose start page links to `/x/0` … `/x/{n-1}`; what of `/x/` was asked is noted.
@@ -95,7 +95,7 @@ fn the_link_prober_checks_the_first_targets_met_and_says_how_many_it_left() {
     .unwrap();
     let (report, stderr) = run(dir.path(), &["run", "links.yaml"]);
     assert_eq!(report["scenarios"][0]["status"], "completed", "{stderr}");
-    let cut = warnings(&report, "dead-link");
+    let cut = warnings(&report, "limit-reached");
     assert_eq!(cut.len(), 1, "{cut:?}");
     assert!(
         cut[0].contains("30 web addresses")
@@ -245,7 +245,7 @@ fn the_smtp_listener_keeps_its_limits_and_the_report_says_what_it_dropped() {
         "{}\n{stderr}",
         report["scenarios"][0]
     );
-    let cut = warnings(&report, "email-missing");
+    let cut = warnings(&report, "limit-reached");
     assert_eq!(cut.len(), 1, "{cut:?}");
     assert!(
         cut[0].contains(&format!("SMTP 127.0.0.1:{port}"))
