@@ -61,8 +61,13 @@ impl Check for LimitReached {
             .map(|t| t.start_url.as_str())
             .unwrap_or_default();
         for cut in &audit.probes.cut {
-            let mut f = Finding::new(Kind::LimitReached, page, cut.what.as_str(), cut.message.clone())
-                .warning();
+            let mut f = Finding::new(
+                Kind::LimitReached,
+                page,
+                cut.what.as_str(),
+                cut.message.clone(),
+            )
+            .warning();
             if let Some(t) = audit.traces.first() {
                 f = f.at(t, None);
             }

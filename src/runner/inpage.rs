@@ -158,7 +158,9 @@ pub(super) const FACTS_JS: &str = "(() => { const n = window.__nocall; if (!n) r
 
 /// Looks for text in the page (shadow roots included) and reports the page's facts, then
 /// re-arms the change signal, all in one task.
-pub(super) const EXPECT_JS: &str = r#"(text, absent) => {
+/// The page's whole text comes back only `withAll` (the runner joins it with its
+/// out-of-process frames' text): a huge page is not sent again at every unmet look.
+pub(super) const EXPECT_JS: &str = r#"(text, absent, withAll) => {
   const n = window.__nocall;
   const norm = s => (s || '').replace(/\s+/g, ' ').trim().toLowerCase();
   const all = norm(n ? n.text() : (document.body ? document.body.innerText : ''));
@@ -174,7 +176,7 @@ pub(super) const EXPECT_JS: &str = r#"(text, absent) => {
   }
   const facts = n ? n.facts() : null;
   if (n) n.arm();
-  return {met, text_seen: !text || has(text), shown, facts, all: met ? '' : all};
+  return {met, text_seen: !text || has(text), shown, facts, all: met || !withAll ? '' : all};
 }"#;
 
 /// What [`EXPECT_JS`] answers.

@@ -1591,13 +1591,14 @@ impl Journey<'_> {
     /// has settled without, or the step's time runs out.
     fn expect(&mut self, e: &Expectation) -> Result<(), StepError> {
         let deadline = self.deadline();
-        let js = format!(
-            "({})({}, {})",
-            inpage::EXPECT_JS,
-            json!(e.text),
-            json!(e.absent)
-        );
         loop {
+            let js = format!(
+                "({})({}, {}, {})",
+                inpage::EXPECT_JS,
+                json!(e.text),
+                json!(e.absent),
+                !self.page.children.is_empty()
+            );
             let seen = match self.page.call(
                 "Runtime.evaluate",
                 json!({"expression": js, "returnByValue": true}),
