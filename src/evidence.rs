@@ -150,14 +150,7 @@ fn copy_in(
 const ATTACHED_BYTES: u64 = 64 << 20;
 
 fn read_at_most(path: &Path, limit: u64) -> Option<Vec<u8>> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .ok()?
-        .take(limit + 1)
-        .read_to_end(&mut bytes)
-        .ok()?;
-    (bytes.len() as u64 <= limit).then_some(bytes)
+    crate::limits::read_bytes(path, limit).ok().flatten()
 }
 
 fn extension(rel: &str) -> String {
@@ -429,6 +422,7 @@ fn capitalise(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::finding::{Kind, Occurrence};
+    use crate::trace::{JourneyStatus, Outcome, StepTrace};
 
     #[test]
     fn an_attached_file_is_read_up_to_its_limit_only() {
@@ -439,7 +433,6 @@ mod tests {
         assert_eq!(read_at_most(&path, 9), None);
         assert_eq!(read_at_most(&dir.path().join("gone.png"), 10), None);
     }
-    use crate::trace::{JourneyStatus, Outcome, StepTrace};
 
     fn run() -> (tempfile::TempDir, Report) {
         let out = tempfile::tempdir().unwrap();

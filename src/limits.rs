@@ -49,18 +49,25 @@ impl From<ReadError> for std::io::Error {
 /// or NUL bytes) is refused rather than half-read.
 pub fn read_text(path: &Path) -> Result<String, ReadError> {
     let limit = input_bytes();
-    let file = std::fs::File::open(path)?;
-    let mut bytes = Vec::new();
-    file.take(limit + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > limit {
+    let Some(bytes) = read_bytes(path, limit)? else {
         return Err(ReadError::TooLarge { limit });
-    }
+    };
     if let Some(at) = bytes.iter().position(|&b| b == 0) {
         return Err(ReadError::NotText { at: Some(at) });
     }
     String::from_utf8(bytes).map_err(|e| ReadError::NotText {
         at: Some(e.utf8_error().valid_up_to()),
     })
+}
+
+/// A whole file when it is at most `limit` bytes (`None` when larger), reading no more than
+/// one byte past the limit whatever the file's size.
+pub(crate) fn read_bytes(path: &Path, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= limit).then_some(bytes))
 }
 
 /// "16 MiB", "512 KiB", "300 bytes".

@@ -402,10 +402,7 @@ fn line_label(text: &str, at: Range<usize>) -> Option<String> {
     let before = text.get(..at.start)?;
     // Only the words just before the number name its line: looking no further back than
     // this keeps a page of thousands of numbers on one line linear (issue 23).
-    let mut from = before.len().saturating_sub(LABEL_WINDOW);
-    while !before.is_char_boundary(from) {
-        from += 1;
-    }
+    let from = before.ceil_char_boundary(before.len().saturating_sub(LABEL_WINDOW));
     let window = &before[from..];
     let mut line = window.rsplit('\n').next().unwrap_or_default();
     // The window began inside this line: its first word may be cut.

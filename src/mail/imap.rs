@@ -305,7 +305,7 @@ fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, State> {
 }
 
 fn note(shared: &Shared, problem: String) {
-    let mut state = shared.state.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut state = lock(shared);
     if state.problems.len() < 20 && !state.problems.contains(&problem) {
         state.problems.push(problem);
     }

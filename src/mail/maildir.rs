@@ -10,7 +10,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
@@ -273,13 +272,7 @@ impl MailSource for MaildirSource {
 
 /// The file, when it is no larger than `limit` (it may have grown since it was listed).
 fn read(path: &Path, limit: u64) -> Option<Vec<u8>> {
-    let mut raw = Vec::new();
-    fs::File::open(path)
-        .ok()?
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut raw)
-        .ok()?;
-    (raw.len() as u64 <= limit).then_some(raw)
+    crate::limits::read_bytes(path, limit).ok().flatten()
 }
 
 /// A message's name in the folder: its file name without the flags (`:2,S`) a mail reader

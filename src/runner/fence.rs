@@ -47,17 +47,9 @@ impl Fence {
         );
         let loopback_names = !literal.iter().any(|h| is_loopback(h));
         literal.retain(|h| h.parse::<std::net::Ipv4Addr>().is_ok());
-        let mut patterns = patterns(&literal);
-        if loopback_names {
-            for host in ["localhost", "*.localhost"] {
-                for end in ["/", ":", "./"] {
-                    patterns.push(format!("*://{host}{end}*"));
-                }
-            }
-        }
         Fence {
             exempt,
-            patterns,
+            patterns: patterns(&literal, loopback_names),
             loopback_names,
         }
     }
@@ -127,10 +119,11 @@ fn v4_prefixes() -> Vec<String> {
 }
 
 /// URL patterns (`*` any run, `?` one character) that match every URL whose host is an
-/// off-limits literal or a metadata name — and, so that an exempt host's requests are
-/// never paused, none whose host is one of `exempt` (dotted IPv4 literals): a prefix that
-/// holds an exempt address is spelled out around it, one character at a time.
-fn patterns(exempt: &[String]) -> Vec<String> {
+/// off-limits literal, a metadata name or (with `loopback_names`) a `localhost` name — and,
+/// so that an exempt host's requests are never paused, none whose host is one of `exempt`
+/// (dotted IPv4 literals): a prefix that holds an exempt address is spelled out around it,
+/// one character at a time.
+fn patterns(exempt: &[String], loopback_names: bool) -> Vec<String> {
     let mut hosts = Vec::new();
     for prefix in v4_prefixes() {
         let inside: Vec<&String> = exempt.iter().filter(|e| e.starts_with(&prefix)).collect();
@@ -154,7 +147,12 @@ fn patterns(exempt: &[String]) -> Vec<String> {
     ] {
         hosts.push(v6.to_string());
     }
-    for name in METADATA_NAMES {
+    let loopback: &[&str] = if loopback_names {
+        &["localhost", "*.localhost"]
+    } else {
+        &[]
+    };
+    for name in METADATA_NAMES.iter().chain(loopback) {
         hosts.push(format!("{name}/"));
         hosts.push(format!("{name}:"));
         hosts.push(format!("{name}./"));

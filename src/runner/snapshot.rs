@@ -800,10 +800,7 @@ fn flatten(
                 if room == 0 {
                     break;
                 }
-                let mut end = text.len().min(room);
-                while !text.is_char_boundary(end) {
-                    end -= 1;
-                }
+                let end = text.floor_char_boundary(text.len().min(room));
                 e.text.push_str(&text[..end]);
                 up = e.parent;
             } else {
